@@ -1,0 +1,21 @@
+//! snipcheck: verifies the Rust code examples in Markdown documents by compiling
+//! them, with the dependencies their code needs, under cargo and clippy.
+//!
+//! The crate is laid out as a pipeline; each module is one stage and stages talk
+//! through the plain data types they return. See `ARCHITECTURE.md` for the map.
+
+pub mod analyze;
+pub mod cargo;
+pub mod cli;
+pub mod deps;
+pub mod diagnose;
+pub mod discover;
+pub mod error;
+pub mod extract;
+pub mod fence;
+pub mod registry;
+pub mod report;
+pub mod sandbox;
+pub mod text;
+pub mod verify;
+pub mod wrap;
