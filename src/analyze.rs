@@ -1,1 +1,297 @@
-//! placeholder
+//! Block -> snippet: the code as the compiler will see it, and its shape.
+//!
+//! Follows rustdoc's doctest conventions: `# ` hidden lines are compiled with the
+//! marker removed, `##` escapes a literal `#`, and a snippet is either a set of
+//! items (a library, or a binary when it has `fn main`) or statements that get
+//! wrapped in `fn main`. syn decides the shape; a snippet it cannot parse gets
+//! [`Shape::Unparsable`] with the parse error placed at its document line.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use syn::parse::Parser;
+
+use crate::extract::{Block, LineOrigin};
+use crate::fence::Edition;
+use crate::text::to_u32;
+
+/// One line of compiled code and where it came from in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CodeLine {
+    pub origin: LineOrigin,
+    /// Characters of the document line that are not in the compiled line
+    /// (the `# ` of a hidden line, with the indentation before it, or one `#` of `##`).
+    pub removed: Removed,
+}
+
+/// `len` characters were removed before compiled column `at` (0-based).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    pub at: u32,
+    pub len: u32,
+}
+
+impl CodeLine {
+    /// The 1-based document column of a 1-based column of the compiled line.
+    pub fn doc_column(&self, column: u32) -> u32 {
+        let zero_based = column.saturating_sub(1);
+        let shift = if zero_based >= self.removed.at { self.removed.len } else { 0 };
+        self.origin.column + zero_based + shift
+    }
+}
+
+/// What kind of Rust a snippet is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// Only items: a library, or a binary when one of them is `fn main`.
+    Items { has_main: bool },
+    /// Statements or an expression (possibly with items among them): wrapped in `fn main`.
+    /// The first `crate_attr_lines` lines hold crate-level inner attributes that stay at the top.
+    Statements { crate_attr_lines: u32 },
+    /// syn can parse it neither as a file nor as statements.
+    Unparsable(SyntaxError),
+}
+
+/// A parse error, placed in the compiled code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyntaxError {
+    /// 0-based line of the compiled code.
+    pub line: u32,
+    /// 1-based column of the compiled line.
+    pub column: u32,
+    pub message: String,
+}
+
+/// What the fence says the outcome must be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Expect {
+    Pass,
+    /// Must fail to compile, with each of these error codes when any are given.
+    CompileFail { codes: Vec<String> },
+}
+
+/// A Rust block ready to be wrapped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snippet {
+    /// The code to compile: hidden-line markers removed, lines joined by `\n`.
+    pub code: String,
+    /// One entry per line of `code`.
+    pub lines: Vec<CodeLine>,
+    pub shape: Shape,
+    /// Has `#[cfg(test)]` items or `#[test]` functions: its tests target is checked too.
+    pub has_tests: bool,
+    pub edition: Edition,
+    pub expect: Expect,
+}
+
+/// Turns a Rust block into a snippet. Never fails: bad code is a shape.
+pub fn analyze(block: &Block) -> Snippet {
+    let mut code_lines = Vec::with_capacity(block.lines.len());
+    let mut code = String::with_capacity(block.text.len());
+    for (i, (text, origin)) in block.text.split('\n').zip(&block.lines).enumerate() {
+        let (compiled, removed) = unhide(text);
+        if i > 0 {
+            code.push('\n');
+        }
+        code.push_str(&compiled);
+        code_lines.push(CodeLine { origin: *origin, removed });
+    }
+    let attrs = &block.fence.attrs;
+    let expect = if attrs.compile_fail {
+        Expect::CompileFail { codes: attrs.error_codes.clone() }
+    } else {
+        Expect::Pass
+    };
+    let (shape, has_tests) = classify(&code);
+    Snippet {
+        code,
+        lines: code_lines,
+        shape,
+        has_tests,
+        edition: attrs.edition.unwrap_or(Edition::LATEST),
+        expect,
+    }
+}
+
+/// rustdoc's hidden-line rule for one line: returns the compiled text and what was removed.
+fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
+    let trimmed = line.trim_start();
+    let indent_bytes = line.len() - trimmed.len();
+    let indent = to_u32(line[..indent_bytes].chars().count());
+    if trimmed.starts_with("##") {
+        // `##` is a literal `#`: the first one is dropped.
+        let compiled = format!("{}{}", &line[..indent_bytes], &trimmed[1..]);
+        return (Cow::Owned(compiled), Removed { at: indent, len: 1 });
+    }
+    if let Some(rest) = trimmed.strip_prefix("# ") {
+        return (Cow::Borrowed(rest), Removed { at: 0, len: indent + 2 });
+    }
+    if trimmed.trim_end() == "#" {
+        return (Cow::Borrowed(""), Removed { at: 0, len: indent + 1 });
+    }
+    (Cow::Borrowed(line), Removed::default())
+}
+
+fn classify(code: &str) -> (Shape, bool) {
+    let file_error = match syn::parse_file(code) {
+        Ok(file) => {
+            let has_main = file.items.iter().any(|item| {
+                matches!(item, syn::Item::Fn(f) if f.sig.ident == "main")
+            });
+            let has_tests = file.items.iter().any(item_is_test);
+            return (Shape::Items { has_main }, has_tests);
+        }
+        Err(error) => error,
+    };
+    let parse_statements = |input: syn::parse::ParseStream| {
+        let attrs = input.call(syn::Attribute::parse_inner)?;
+        let _statements = input.call(syn::Block::parse_within)?;
+        Ok(attrs)
+    };
+    match parse_statements.parse_str(code) {
+        Ok(attrs) => {
+            let crate_attr_lines = attrs
+                .iter()
+                .map(|a| to_u32(proc_macro2_end_line(a)))
+                .max()
+                .unwrap_or(0);
+            (Shape::Statements { crate_attr_lines }, false)
+        }
+        Err(statement_error) => {
+            // Report whichever reading got further into the text: that is most
+            // likely the one the author meant.
+            let best = if position(&statement_error) > position(&file_error) {
+                statement_error
+            } else {
+                file_error
+            };
+            let (line, column) = position(&best);
+            let error = SyntaxError {
+                line: line.saturating_sub(1),
+                column: column + 1,
+                message: best.to_string(),
+            };
+            (Shape::Unparsable(error), false)
+        }
+    }
+}
+
+fn proc_macro2_end_line(attr: &syn::Attribute) -> usize {
+    use syn::spanned::Spanned;
+    attr.span().end().line
+}
+
+/// 1-based line, 0-based column of an error's start (as proc-macro2 counts them).
+fn position(error: &syn::Error) -> (u32, u32) {
+    let start = error.span().start();
+    (to_u32(start.line), to_u32(start.column))
+}
+
+fn item_is_test(item: &syn::Item) -> bool {
+    let attrs: &[syn::Attribute] = match item {
+        syn::Item::Mod(m) => &m.attrs,
+        syn::Item::Fn(f) => &f.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Use(u) => &u.attrs,
+        _ => return false,
+    };
+    attrs.iter().any(|attr| {
+        let path = attr.path();
+        let is_cfg_test = path.is_ident("cfg")
+            && attr
+                .parse_args::<syn::Ident>()
+                .is_ok_and(|ident| ident == "test");
+        let is_test_fn = path.segments.last().is_some_and(|s| s.ident == "test");
+        is_cfg_test || is_test_fn
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fence::parse_info;
+
+    fn block(info: &str, text: &str) -> Block {
+        let lines = text
+            .split('\n')
+            .enumerate()
+            .map(|(i, _)| LineOrigin { line: to_u32(i + 2), column: 1, offset: 0 })
+            .collect();
+        Block {
+            index: 0,
+            fence_line: 1,
+            info: info.to_string(),
+            fence: parse_info(info),
+            text: text.to_string(),
+            lines,
+            headings: Vec::new(),
+            byte_range: 0..0,
+            problems: Vec::new(),
+        }
+    }
+
+    #[track_caller]
+    fn check_shape(text: &str, expected: Shape) {
+        assert_eq!(analyze(&block("rust", text)).shape, expected, "shape of {text:?}");
+    }
+
+    #[test]
+    fn shapes() {
+        check_shape("fn main() {}", Shape::Items { has_main: true });
+        check_shape("struct A;\nimpl A {}", Shape::Items { has_main: false });
+        check_shape("", Shape::Items { has_main: false });
+        check_shape("// only a comment", Shape::Items { has_main: false });
+        check_shape("let x = 1;\nprintln!(\"{x}\");", Shape::Statements { crate_attr_lines: 0 });
+        check_shape("1 + 1", Shape::Statements { crate_attr_lines: 0 });
+        check_shape("use std::mem;\nlet a = mem::size_of::<u8>();", Shape::Statements { crate_attr_lines: 0 });
+        check_shape(
+            "#![allow(dead_code)]\n#![deny(warnings)]\nlet x = 1;",
+            Shape::Statements { crate_attr_lines: 2 },
+        );
+        check_shape("#![no_std]\nfn f() {}", Shape::Items { has_main: false });
+    }
+
+    #[test]
+    fn unparsable_snippets_place_the_error() {
+        let snippet = analyze(&block("rust", "fn ok() {}\nfn broken( {\n"));
+        let Shape::Unparsable(error) = snippet.shape else {
+            panic!("expected a syntax error, got {:?}", snippet.shape);
+        };
+        assert_eq!(error.line, 1, "{error:?}");
+        assert!(!error.message.is_empty());
+    }
+
+    #[test]
+    fn hidden_lines_are_compiled_and_columns_shift() {
+        let snippet = analyze(&block("rust", "# fn main() {\n  #   let x = 1;\nlet y = 2;\n#\n# }"));
+        assert_eq!(snippet.code, "fn main() {\n  let x = 1;\nlet y = 2;\n\n}");
+        assert_eq!(snippet.lines[0].doc_column(1), 3);
+        // `  # ` then the compiled text starts at document column 5.
+        assert_eq!(snippet.lines[1].doc_column(1), 5);
+        assert_eq!(snippet.lines[2].doc_column(5), 5);
+        assert_eq!(snippet.shape, Shape::Items { has_main: true });
+        let escaped = analyze(&block("rust", "  ##[derive(Debug)]\nstruct A;"));
+        assert_eq!(escaped.code, "  #[derive(Debug)]\nstruct A;");
+        assert_eq!(escaped.lines[0].doc_column(3), 4);
+        assert_eq!(escaped.lines[0].doc_column(4), 5);
+    }
+
+    #[test]
+    fn expectations_and_editions() {
+        let s = analyze(&block("compile_fail,E0308,edition2021", "fn f() -> u8 { \"\" }"));
+        assert_eq!(s.expect, Expect::CompileFail { codes: vec!["E0308".into()] });
+        assert_eq!(s.edition, Edition::E2021);
+        assert_eq!(analyze(&block("rust", "")).edition, Edition::E2024);
+    }
+
+    #[test]
+    fn tests_are_detected() {
+        let s = analyze(&block("rust", "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}"));
+        assert!(s.has_tests);
+        let s = analyze(&block("rust", "#[test]\nfn t() {}"));
+        assert!(s.has_tests);
+        assert!(!analyze(&block("rust", "fn t() {}")).has_tests);
+    }
+}

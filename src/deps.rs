@@ -17,3 +17,13 @@ pub struct CrateUse {
     /// A type of this crate appears in an item deriving `Serialize`/`Deserialize`.
     pub in_serde_derive: bool,
 }
+
+/// One dependency of a scratch crate. (Placeholder until the inference lands.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepSpec {
+    pub name: String,
+    pub package: String,
+    pub requirement: String,
+    pub features: BTreeSet<String>,
+    pub dev: bool,
+}

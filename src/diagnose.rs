@@ -1,1 +1,227 @@
-//! placeholder
+//! Cargo messages -> per-snippet diagnostics at Markdown locations, and verdicts.
+//!
+//! Every diagnostic is attributed to its snippet by the compiled target's source
+//! path, its primary span is followed out of macro expansions into the snippet's
+//! file, and the generated line is mapped back through the wrapper's line map and
+//! the extractor's line origins to `file:line:column` of the Markdown document.
+//! A span that lands in code snipcheck generated is marked `in_wrapper` and placed
+//! at the fence line: every diagnostic points somewhere a maintainer can look.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::Message;
+use cargo_metadata::diagnostic::{Diagnostic as RustcDiagnostic, DiagnosticLevel, DiagnosticSpan};
+
+use crate::analyze::{CodeLine, Expect};
+use crate::report::{Cause, Diagnostic, Status};
+use crate::wrap::WrappedSource;
+
+/// How one scratch crate's generated source maps back to its document.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitMap<'a> {
+    /// Absolute path of the crate's source file.
+    pub src_path: &'a Path,
+    pub wrapped: &'a WrappedSource,
+    pub lines: &'a [CodeLine],
+    /// The document, as shown in reports.
+    pub file: &'a str,
+    pub fence_line: u32,
+}
+
+/// What a build said about one crate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnitResult {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Cargo reported a finished artifact for the crate.
+    pub built: bool,
+}
+
+/// How many child notes of one diagnostic are kept.
+const MAX_NOTES: usize = 6;
+
+/// Splits a build's messages per crate and places every diagnostic in its document.
+/// `units` is keyed by an id of the caller's choosing; `workspace_dir` is where
+/// relative span paths start.
+pub fn attribute<K: Ord + Clone>(
+    messages: &[Message],
+    units: &BTreeMap<K, UnitMap<'_>>,
+    workspace_dir: &Path,
+) -> BTreeMap<K, UnitResult> {
+    let by_src: BTreeMap<&Path, &K> = units.iter().map(|(k, u)| (u.src_path, k)).collect();
+    let mut results: BTreeMap<K, UnitResult> =
+        units.keys().map(|k| (k.clone(), UnitResult::default())).collect();
+    let mut seen: BTreeMap<K, BTreeSet<(String, Option<String>, String, u32, u32)>> = BTreeMap::new();
+    for message in messages {
+        match message {
+            Message::CompilerArtifact(artifact) => {
+                if let Some(key) = by_src.get(artifact.target.src_path.as_std_path()) {
+                    if let Some(result) = results.get_mut(*key) {
+                        result.built = true;
+                    }
+                }
+            }
+            Message::CompilerMessage(msg) => {
+                let Some(key) = by_src.get(msg.target.src_path.as_std_path()) else { continue };
+                let (Some(unit), Some(result)) = (units.get(*key), results.get_mut(*key)) else { continue };
+                let Some(diagnostic) = place(&msg.message, unit, workspace_dir) else { continue };
+                let identity = (
+                    diagnostic.level.clone(),
+                    diagnostic.code.clone(),
+                    diagnostic.message.clone(),
+                    diagnostic.line,
+                    diagnostic.column,
+                );
+                // A library checked as lib and as test reports its warnings twice.
+                if seen.entry((*key).clone()).or_default().insert(identity) {
+                    result.diagnostics.push(diagnostic);
+                }
+            }
+            _ => {}
+        }
+    }
+    results
+}
+
+/// Whether a compiler message is a summary line with nothing to place.
+fn is_summary(diag: &RustcDiagnostic) -> bool {
+    let m = diag.message.as_str();
+    matches!(diag.level, DiagnosticLevel::FailureNote)
+        || m.starts_with("aborting due to")
+        || (diag.spans.is_empty() && (m.ends_with("warning emitted") || m.ends_with("warnings emitted")))
+}
+
+fn level_name(level: &DiagnosticLevel) -> &'static str {
+    match level {
+        DiagnosticLevel::Ice | DiagnosticLevel::Error => "error",
+        DiagnosticLevel::Warning => "warning",
+        DiagnosticLevel::Note | DiagnosticLevel::FailureNote => "note",
+        DiagnosticLevel::Help => "help",
+        _ => "note",
+    }
+}
+
+/// Places one rustc diagnostic in the document, or drops it (`None`) when it is a summary.
+fn place(diag: &RustcDiagnostic, unit: &UnitMap<'_>, workspace_dir: &Path) -> Option<Diagnostic> {
+    if is_summary(diag) {
+        return None;
+    }
+    let in_file = |span: &DiagnosticSpan| span_path(span, workspace_dir) == unit.src_path;
+    let span = diag
+        .spans
+        .iter()
+        .filter(|s| s.is_primary)
+        .find_map(|s| follow_into(s, &in_file))
+        .or_else(|| diag.spans.iter().find_map(|s| follow_into(s, &in_file)));
+    let location = span.and_then(|s| map_span(s, unit));
+    let (line, column, end_line, end_column, in_wrapper) = match location {
+        Some((l, c, el, ec)) => (l, c, el, ec, false),
+        None => (unit.fence_line, 1, unit.fence_line, 1, true),
+    };
+    Some(Diagnostic {
+        level: level_name(&diag.level).to_string(),
+        code: diag.code.as_ref().map(|c| c.code.clone()),
+        message: diag.message.clone(),
+        file: unit.file.to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        label: span.and_then(|s| s.label.clone()),
+        in_wrapper,
+        notes: notes(diag),
+    })
+}
+
+fn span_path(span: &DiagnosticSpan, workspace_dir: &Path) -> PathBuf {
+    let path = Path::new(&span.file_name);
+    if path.is_absolute() { path.to_path_buf() } else { workspace_dir.join(path) }
+}
+
+/// The span itself if it lies in the file, else the first macro call site on its
+/// expansion chain that does.
+fn follow_into<'s>(
+    span: &'s DiagnosticSpan,
+    in_file: &dyn Fn(&DiagnosticSpan) -> bool,
+) -> Option<&'s DiagnosticSpan> {
+    let mut current = span;
+    loop {
+        if in_file(current) {
+            return Some(current);
+        }
+        current = &current.expansion.as_ref()?.span;
+    }
+}
+
+/// Maps a span of the generated file to document (line, column, end line, end column);
+/// `None` when its start lies in wrapper code.
+fn map_span(span: &DiagnosticSpan, unit: &UnitMap<'_>) -> Option<(u32, u32, u32, u32)> {
+    let start_line = unit.wrapped.snippet_line(u32::try_from(span.line_start).ok()?)?;
+    let start = unit.lines.get(start_line as usize)?;
+    let line = start.origin.line;
+    let column = start.doc_column(u32::try_from(span.column_start).ok()?);
+    let end = u32::try_from(span.line_end)
+        .ok()
+        .and_then(|l| unit.wrapped.snippet_line(l))
+        .and_then(|l| unit.lines.get(l as usize))
+        .zip(u32::try_from(span.column_end).ok());
+    let (end_line, end_column) = match end {
+        Some((end, column_end)) => (end.origin.line, end.doc_column(column_end)),
+        None => (line, column),
+    };
+    Some((line, column, end_line, end_column))
+}
+
+/// Child notes and help, one line each, with rustc's suggested code when it has one.
+fn notes(diag: &RustcDiagnostic) -> Vec<String> {
+    let mut out = Vec::new();
+    for child in &diag.children {
+        let mut line = format!("{}: {}", level_name(&child.level), child.message);
+        let suggestions: Vec<String> = child
+            .spans
+            .iter()
+            .filter_map(|s| s.suggested_replacement.as_deref())
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .take(3)
+            .collect();
+        if !suggestions.is_empty() {
+            line.push_str(": ");
+            line.push_str(
+                &suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "),
+            );
+        }
+        if out.len() < MAX_NOTES {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// The status (and cause, when it is plain) of a built snippet.
+pub fn verdict(expect: &Expect, result: &UnitResult) -> (Status, Option<Cause>) {
+    let errors: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.level == "error").collect();
+    let warnings: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.level == "warning").collect();
+    let is_lint = |d: &&Diagnostic| d.code.as_deref().is_some_and(|c| c.starts_with("clippy::"));
+    match expect {
+        Expect::CompileFail { codes } => {
+            let found: BTreeSet<&str> = errors.iter().filter_map(|d| d.code.as_deref()).collect();
+            let compiler_errors = errors.iter().any(|d| !is_lint(d));
+            if compiler_errors && codes.iter().all(|c| found.contains(c.as_str())) {
+                (Status::Pass, None)
+            } else {
+                (Status::Fail, Some(Cause::CompileFailMismatch))
+            }
+        }
+        Expect::Pass if !errors.is_empty() => {
+            let cause = if errors.iter().all(is_lint) { Cause::Lint } else { Cause::Compile };
+            (Status::Fail, Some(cause))
+        }
+        Expect::Pass if !result.built => (Status::Fail, Some(Cause::DependencyBuild)),
+        Expect::Pass if !warnings.is_empty() => {
+            let cause = warnings.iter().all(is_lint).then_some(Cause::Lint);
+            (Status::Warn, cause)
+        }
+        Expect::Pass => (Status::Pass, None),
+    }
+}

@@ -1,1 +1,355 @@
-//! placeholder
+//! Plan -> files under `sandbox/`: the scratch workspace, one member per snippet.
+//!
+//! Manifests are built as typed TOML documents (toml_edit), never from string
+//! templates. A file is rewritten only when its content changes, atomically
+//! (temp file + rename in the same folder), so cargo's fingerprints stay valid
+//! across runs and an unchanged spec costs no rebuild. The sandbox is marked
+//! with a marker file; a folder with other files and no marker is refused, and
+//! only what snipcheck created is ever removed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
+
+use crate::deps::DepSpec;
+use crate::error::{Error, Result};
+use crate::fence::Edition;
+use crate::wrap::CrateKind;
+
+/// The file that says a folder is a snipcheck sandbox.
+pub const MARKER: &str = ".snipcheck-sandbox";
+
+/// Files a fresh sandbox folder may already hold (the repository commits a `.gitignore` there).
+const ALLOWED_FOREIGN: &[&str] = &[".gitignore"];
+
+/// Folder of the members inside the scratch workspace.
+const MEMBERS_DIR: &str = "snippets";
+
+/// An opened sandbox folder.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    pub root: PathBuf,
+}
+
+/// One scratch crate to write.
+#[derive(Debug, Clone)]
+pub struct CrateFiles {
+    /// The package name, unique in the workspace (cargo confuses same-named packages in one target dir).
+    pub package: String,
+    pub edition: Edition,
+    pub kind: CrateKind,
+    /// Whether the crate's tests target is checked too (`#[cfg(test)]` code).
+    pub tests: bool,
+    pub source: String,
+    pub deps: Vec<DepSpec>,
+}
+
+/// What was written: the workspace manifest and each member's source file.
+#[derive(Debug, Clone)]
+pub struct WrittenWorkspace {
+    pub manifest_path: PathBuf,
+    pub dir: PathBuf,
+    /// Package name -> absolute path of its source file.
+    pub sources: BTreeMap<String, PathBuf>,
+}
+
+impl Sandbox {
+    /// Opens (creating if needed) a sandbox folder, refusing one that holds
+    /// files snipcheck did not create.
+    pub fn open(root: &Path) -> Result<Sandbox> {
+        fs::create_dir_all(root).map_err(|e| Error::io("create the sandbox folder", root, e))?;
+        let root = fs::canonicalize(root).map_err(|e| Error::io("resolve the sandbox folder", root, e))?;
+        let marker = root.join(MARKER);
+        if !marker.exists() {
+            let entries = fs::read_dir(&root).map_err(|e| Error::io("read the sandbox folder", &root, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io("read the sandbox folder", &root, e))?;
+                let name = entry.file_name();
+                if !ALLOWED_FOREIGN.iter().any(|allowed| name == *allowed) {
+                    return Err(Error::ForeignSandbox { path: root, marker: MARKER });
+                }
+            }
+            write_if_changed(
+                &marker,
+                "This folder is a snipcheck sandbox: snipcheck may delete anything in it.\n",
+            )?;
+        }
+        Ok(Sandbox { root })
+    }
+
+    pub fn workspace_dir(&self) -> PathBuf {
+        self.root.join("ws")
+    }
+
+    pub fn registry_cache_path(&self) -> PathBuf {
+        self.root.join("registry.json")
+    }
+
+    /// The default target dir of a toolchain: one per toolchain, shared by all snippets.
+    pub fn target_dir(&self, toolchain: &str) -> PathBuf {
+        self.root.join("target").join(sanitize(toolchain))
+    }
+
+    /// A folder holding a package without dependencies, where `cargo info` reports
+    /// the registry's newest releases.
+    pub fn probe_dir(&self) -> Result<PathBuf> {
+        let dir = self.root.join("probe");
+        let mut manifest = DocumentMut::new();
+        manifest["package"] = Item::Table(package_table("snipcheck-probe", Edition::LATEST));
+        manifest["workspace"] = Item::Table(Table::new());
+        let mut lib = Table::new();
+        lib["path"] = value("lib.rs");
+        manifest["lib"] = Item::Table(lib);
+        write_if_changed(&dir.join("Cargo.toml"), &manifest.to_string())?;
+        write_if_changed(&dir.join("lib.rs"), "")?;
+        Ok(dir)
+    }
+
+    /// Writes the scratch workspace for `crates` and removes members of earlier runs
+    /// that are no longer wanted.
+    pub fn write_workspace(&self, crates: &[CrateFiles]) -> Result<WrittenWorkspace> {
+        let dir = self.workspace_dir();
+        let members_dir = dir.join(MEMBERS_DIR);
+        fs::create_dir_all(&members_dir).map_err(|e| Error::io("create", &members_dir, e))?;
+
+        let mut manifest = DocumentMut::new();
+        let mut workspace = Table::new();
+        workspace["resolver"] = value("3");
+        let mut members = Array::new();
+        for krate in crates {
+            members.push(format!("{MEMBERS_DIR}/{}", krate.package));
+        }
+        workspace["members"] = value(members);
+        manifest["workspace"] = Item::Table(workspace);
+        // Checking needs no debug info; leaving it out keeps the target dir small
+        // for the build scripts and proc macros that are compiled for real.
+        let mut dev = Table::new();
+        dev["debug"] = value(0);
+        let mut profile = Table::new();
+        profile.set_implicit(true);
+        profile["dev"] = Item::Table(dev);
+        manifest["profile"] = Item::Table(profile);
+        let manifest_path = dir.join("Cargo.toml");
+        write_if_changed(&manifest_path, &manifest.to_string())?;
+
+        let mut sources = BTreeMap::new();
+        for krate in crates {
+            let crate_dir = members_dir.join(&krate.package);
+            write_if_changed(&crate_dir.join("Cargo.toml"), &member_manifest(krate))?;
+            let src = crate_dir.join(krate.kind.src_file());
+            write_if_changed(&src, &krate.source)?;
+            // A crate that changed kind keeps no stale source of its old kind.
+            let other = match krate.kind {
+                CrateKind::Lib => "src/main.rs",
+                CrateKind::Bin | CrateKind::MainWrapped => "src/lib.rs",
+            };
+            remove_file_if_exists(&crate_dir.join(other))?;
+            sources.insert(krate.package.clone(), src);
+        }
+        remove_stale_members(&members_dir, &sources)?;
+        Ok(WrittenWorkspace { manifest_path, dir, sources })
+    }
+}
+
+fn package_table(name: &str, edition: Edition) -> Table {
+    let mut package = Table::new();
+    package["name"] = value(name);
+    package["version"] = value("0.0.0");
+    package["edition"] = value(edition.as_str());
+    package["publish"] = value(false);
+    package
+}
+
+/// The manifest of one member, as text.
+pub fn member_manifest(krate: &CrateFiles) -> String {
+    let mut doc = DocumentMut::new();
+    doc["package"] = Item::Table(package_table(&krate.package, krate.edition));
+    let mut target = Table::new();
+    target["path"] = value(krate.kind.src_file());
+    target["test"] = value(krate.tests);
+    target["doctest"] = value(false);
+    target["bench"] = value(false);
+    match krate.kind {
+        CrateKind::Lib => doc["lib"] = Item::Table(target),
+        CrateKind::Bin | CrateKind::MainWrapped => {
+            target["name"] = value(krate.package.as_str());
+            let mut bins = toml_edit::ArrayOfTables::new();
+            bins.push(target);
+            doc["bin"] = Item::ArrayOfTables(bins);
+        }
+    }
+    for (section, dev) in [("dependencies", false), ("dev-dependencies", true)] {
+        let mut table = Table::new();
+        for dep in krate.deps.iter().filter(|d| d.dev == dev) {
+            let mut spec = InlineTable::new();
+            spec.insert("version", dep.requirement.as_str().into());
+            if !dep.features.is_empty() {
+                let features: Array = dep.features.iter().map(String::as_str).collect();
+                spec.insert("features", features.into());
+            }
+            table[dep.package.as_str()] = value(spec);
+        }
+        if !table.is_empty() {
+            doc[section] = Item::Table(table);
+        }
+    }
+    doc.to_string()
+}
+
+/// Turns any text into a folder-name-safe id: lowercase ASCII letters, digits and `-`.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() { "x".to_string() } else { trimmed.to_string() }
+}
+
+/// Writes `content` to `path` atomically, unless the file already holds exactly that.
+pub fn write_if_changed(path: &Path, content: &str) -> Result<()> {
+    if fs::read(path).is_ok_and(|old| old == content.as_bytes()) {
+        return Ok(());
+    }
+    write_atomic(path, content.as_bytes())
+}
+
+/// Writes through a temporary file in the same folder and renames it into place.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    file.write_all(content).map_err(|e| Error::io("write", path, e))?;
+    file.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+    Ok(())
+}
+
+fn remove_file_if_exists(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", path, e)),
+        _ => Ok(()),
+    }
+}
+
+fn remove_stale_members(members_dir: &Path, keep: &BTreeMap<String, PathBuf>) -> Result<()> {
+    let entries = fs::read_dir(members_dir).map_err(|e| Error::io("read", members_dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("read", members_dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !keep.contains_key(&name) {
+            let path = entry.path();
+            fs::remove_dir_all(&path).map_err(|e| Error::io("remove", &path, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn krate(kind: CrateKind, deps: Vec<DepSpec>) -> CrateFiles {
+        CrateFiles {
+            package: "snip-doc-1234abcd".into(),
+            edition: Edition::E2021,
+            kind,
+            tests: false,
+            source: "fn main() {}\n".into(),
+            deps,
+        }
+    }
+
+    #[test]
+    fn member_manifests() {
+        let deps = vec![
+            DepSpec {
+                name: "tokio".into(),
+                package: "tokio".into(),
+                requirement: "1.48.0".into(),
+                features: BTreeSet::from(["macros".to_string(), "rt".to_string()]),
+                dev: false,
+            },
+            DepSpec {
+                name: "wasm_bindgen".into(),
+                package: "wasm-bindgen".into(),
+                requirement: "0.2.130".into(),
+                features: BTreeSet::new(),
+                dev: true,
+            },
+        ];
+        let text = member_manifest(&krate(CrateKind::MainWrapped, deps));
+        let expected = r#"[package]
+name = "snip-doc-1234abcd"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[[bin]]
+path = "src/main.rs"
+test = false
+doctest = false
+bench = false
+name = "snip-doc-1234abcd"
+
+[dependencies]
+tokio = { version = "1.48.0", features = ["macros", "rt"] }
+
+[dev-dependencies]
+wasm-bindgen = { version = "0.2.130" }
+"#;
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn sanitized_ids() {
+        assert_eq!(sanitize("001_e06af5bd.md"), "001-e06af5bd-md");
+        assert_eq!(sanitize("../../etc/passwd"), "etc-passwd");
+        assert_eq!(sanitize("Ünïcode ☃"), "n-code");
+        assert_eq!(sanitize("///"), "x");
+    }
+
+    #[test]
+    fn foreign_folders_are_refused_and_ours_are_reused() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let foreign = tmp.path().join("foreign");
+        fs::create_dir_all(&foreign).expect("create");
+        fs::write(foreign.join("notes.txt"), "mine").expect("write");
+        assert!(matches!(Sandbox::open(&foreign), Err(Error::ForeignSandbox { .. })));
+
+        let ours = tmp.path().join("ours");
+        fs::create_dir_all(&ours).expect("create");
+        fs::write(ours.join(".gitignore"), "*").expect("write");
+        let sandbox = Sandbox::open(&ours).expect("a folder with only .gitignore is accepted");
+        assert!(sandbox.root.join(MARKER).exists());
+        Sandbox::open(&ours).expect("reopening is fine");
+    }
+
+    #[test]
+    fn unchanged_files_are_not_rewritten_and_stale_members_go() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let sandbox = Sandbox::open(&tmp.path().join("sb")).expect("open");
+        let mut a = krate(CrateKind::Lib, Vec::new());
+        a.package = "snip-a".into();
+        let mut b = krate(CrateKind::Bin, Vec::new());
+        b.package = "snip-b".into();
+        let written = sandbox.write_workspace(&[a.clone(), b]).expect("write");
+        let src = written.sources["snip-a"].clone();
+        let before = fs::metadata(&src).and_then(|m| m.modified()).expect("mtime");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let written = sandbox.write_workspace(&[a]).expect("write again");
+        let after = fs::metadata(&src).and_then(|m| m.modified()).expect("mtime");
+        assert_eq!(before, after, "an unchanged source keeps its mtime");
+        assert_eq!(written.sources.len(), 1);
+        assert!(!written.dir.join("snippets/snip-b").exists());
+    }
+}

@@ -1,1 +1,564 @@
-//! placeholder
+//! The pipeline, end to end: discover, extract, analyze, wrap, infer
+//! dependencies, write the sandbox, build once per toolchain, diagnose, report.
+//!
+//! This is the only module that knows the order of the stages; each stage is
+//! called through its plain input and output types.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::analyze::{self, Expect, Shape, Snippet};
+use crate::cargo;
+use crate::deps::{self, DepSet, KnownCrates};
+use crate::diagnose::{self, UnitMap};
+use crate::discover::{self, SpecFile};
+use crate::error::Result;
+use crate::extract::{self, Block, BlockProblem};
+use crate::registry::{self, Lookup, RegistryCache};
+use crate::report::{
+    Cause, Dependency, Diagnostic, FileSummary, Report, RunProblem, SCHEMA_VERSION, SnippetReport,
+    Status, ToolchainInfo, Totals,
+};
+use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::wrap::{self, WrappedSource};
+
+/// Everything a run needs to know, validated by the CLI.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub specs: Vec<PathBuf>,
+    pub sandbox: PathBuf,
+    /// Shared target dir for every toolchain's builds (one subfolder each); by
+    /// default inside the sandbox.
+    pub target_dir: Option<PathBuf>,
+    pub toolchains: Vec<String>,
+    pub offline: bool,
+    /// Extra known-crate rules (TOML text), from configuration.
+    pub known_crates: Option<String>,
+    /// Draw a progress bar on stderr (decided by the caller from TTY and CI).
+    pub progress: bool,
+}
+
+/// The report and the documents it speaks of (for rendering source excerpts).
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub sources: BTreeMap<String, String>,
+}
+
+/// A fenced block on its way through the pipeline.
+#[derive(Debug)]
+struct Entry {
+    file: String,
+    block: Block,
+    id: String,
+    /// Rust blocks that are not ignored.
+    snippet: Option<Snippet>,
+    wrapped: Option<WrappedSource>,
+    deps: Option<DepSet>,
+}
+
+impl Entry {
+    fn package(&self) -> String {
+        format!("snip-{}", self.id)
+    }
+
+    /// Whether the entry goes into the scratch workspace.
+    fn buildable(&self) -> bool {
+        self.wrapped.is_some() && self.deps.as_ref().is_some_and(|d| d.unknown.is_empty() && d.unreachable.is_empty())
+    }
+}
+
+/// Runs the whole pipeline. Bad input becomes statuses and problems in the
+/// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
+pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
+    let (specs, mut problems) = discover::discover(&options.specs);
+    let sandbox = Sandbox::open(&options.sandbox)?;
+    let mut invocations: BTreeMap<String, u32> = BTreeMap::new();
+
+    let mut entries = extract_all(&specs);
+    let sources: BTreeMap<String, String> = specs.iter().map(|s| (s.display(), s.text.clone())).collect();
+
+    // Dependencies: scan every wrapped snippet, ask the registry once per crate name.
+    let mut known = KnownCrates::builtin();
+    if let Some(extra) = &options.known_crates {
+        if let Err(error) = known.extend_from_toml(extra) {
+            problems.push(RunProblem { subject: Some("known crates".into()), message: error.to_string() });
+        }
+    }
+    let uses: Vec<Option<Vec<deps::CrateUse>>> = entries
+        .iter()
+        .map(|e| e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok()))
+        .collect();
+    let names: BTreeSet<String> = uses.iter().flatten().flatten().map(|u| u.name.clone()).collect();
+    let mut cache = RegistryCache::load(&sandbox.registry_cache_path());
+    let probe = sandbox.probe_dir()?;
+    let offline = options.offline;
+    let run = |name: &str| cargo::registry_info(name, &probe, offline);
+    let (lookups, ran) = registry::lookup_all(&mut cache, &names, &run);
+    *invocations.entry("registry".into()).or_default() += ran;
+    if let Err(error) = cache.save() {
+        problems.push(RunProblem { subject: None, message: format!("{error}") });
+    }
+    for (entry, uses) in entries.iter_mut().zip(&uses) {
+        if let Some(uses) = uses {
+            entry.deps = Some(deps::resolve(uses, &known, &lookups));
+        }
+    }
+
+    let mut toolchains = Vec::new();
+    let mut rows = Vec::new();
+    let mut built_any_toolchain = false;
+    for toolchain in &options.toolchains {
+        *invocations.entry("version".into()).or_default() += 1;
+        let rustc = match cargo::rustc_version(toolchain) {
+            Ok(version) => version,
+            Err(error) => {
+                problems.push(RunProblem { subject: Some(toolchain.clone()), message: error.to_string() });
+                None
+            }
+        };
+        let installed = rustc.is_some();
+        toolchains.push(ToolchainInfo { name: toolchain.clone(), rustc: rustc.clone(), installed });
+        if !installed {
+            problems.push(RunProblem {
+                subject: Some(toolchain.clone()),
+                message: format!("toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"),
+            });
+            continue;
+        }
+        built_any_toolchain = true;
+        let results = build(&entries, &sandbox, options, toolchain, &mut invocations, &mut problems)?;
+        rows.extend(entries.iter().map(|e| row(e, Some(toolchain), Some(&results), &lookups)));
+    }
+    if !built_any_toolchain {
+        rows.extend(entries.iter().map(|e| row(e, None, None, &lookups)));
+    }
+    let files = summarize(&specs, &rows);
+    let totals = totals(&files, &rows);
+    let report = Report {
+        schema: SCHEMA_VERSION,
+        snipcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        toolchains,
+        files,
+        snippets: rows,
+        totals,
+        problems,
+        cargo_invocations: invocations,
+    };
+    Ok(Outcome { report, sources })
+}
+
+fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
+    let mut used_ids = BTreeSet::new();
+    let mut entries = Vec::new();
+    for spec in specs {
+        let file = spec.display();
+        let stem = spec.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        for block in extract::extract(&spec.text) {
+            let id = unique_id(&mut used_ids, &stem, &block);
+            let rust = block.fence.is_rust && !block.fence.attrs.ignore;
+            let snippet = rust.then(|| analyze::analyze(&block));
+            let wrapped = snippet.as_ref().and_then(wrap::wrap);
+            entries.push(Entry { file: file.clone(), block, id, snippet, wrapped, deps: None });
+        }
+    }
+    entries
+}
+
+/// A stable id: the document's stem and a hash of the block, so it survives
+/// edits elsewhere in the document; repeated blocks get `-2`, `-3`...
+fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(block.info.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(block.text.as_bytes());
+    let digest = hasher.finalize();
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut stem = sandbox::sanitize(stem);
+    stem.truncate(40);
+    let base = format!("{}-{hash}", stem.trim_end_matches('-'));
+    let mut id = base.clone();
+    let mut n = 2;
+    while !used.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// What one toolchain's build said about each package.
+#[derive(Debug, Default)]
+struct BuildResults {
+    units: BTreeMap<String, diagnose::UnitResult>,
+    /// Package name -> dependency package name -> resolved version.
+    versions: BTreeMap<String, BTreeMap<String, String>>,
+    /// Why nothing was built, when cargo could not even resolve the workspace.
+    failure: Option<String>,
+}
+
+fn build(
+    entries: &[Entry],
+    sandbox: &Sandbox,
+    options: &VerifyOptions,
+    toolchain: &str,
+    invocations: &mut BTreeMap<String, u32>,
+    problems: &mut Vec<RunProblem>,
+) -> Result<BuildResults> {
+    let buildable: Vec<&Entry> = entries.iter().filter(|e| e.buildable()).collect();
+    let crates: Vec<CrateFiles> = buildable
+        .iter()
+        .filter_map(|e| {
+            let (snippet, wrapped, deps) = (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
+            Some(CrateFiles {
+                package: e.package(),
+                edition: snippet.edition,
+                kind: wrapped.kind,
+                tests: snippet.has_tests,
+                source: wrapped.text.clone(),
+                deps: deps.deps.clone(),
+            })
+        })
+        .collect();
+    let mut results = BuildResults::default();
+    if crates.is_empty() {
+        return Ok(results);
+    }
+    let written = sandbox.write_workspace(&crates)?;
+    let target_dir = match &options.target_dir {
+        Some(dir) => dir.join(sandbox::sanitize(toolchain)),
+        None => sandbox.target_dir(toolchain),
+    };
+
+    *invocations.entry("metadata".into()).or_default() += 1;
+    let metadata = match cargo::metadata(&written.manifest_path, toolchain, options.offline) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            let message = format!("cargo could not resolve the scratch workspace's dependencies: {error}");
+            problems.push(RunProblem { subject: Some(toolchain.to_string()), message: message.clone() });
+            results.failure = Some(message);
+            return Ok(results);
+        }
+    };
+    results.versions = resolved_versions(&metadata);
+
+    let progress = progress_bar(options.progress, metadata.packages.len(), toolchain);
+    *invocations.entry("build".into()).or_default() += 1;
+    let run = cargo::ClippyRun {
+        workspace_dir: &written.dir,
+        target_dir: &target_dir,
+        toolchain,
+        offline: options.offline,
+    };
+    let output = cargo::clippy(&run, &mut |message| {
+        if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
+            progress.inc(1);
+            progress.set_message(artifact.target.name.clone());
+        }
+    })?;
+    progress.finish_and_clear();
+
+    let units: BTreeMap<String, UnitMap<'_>> = buildable
+        .iter()
+        .filter_map(|e| {
+            let package = e.package();
+            let src_path = written.sources.get(&package)?;
+            Some((
+                package,
+                UnitMap {
+                    src_path,
+                    wrapped: e.wrapped.as_ref()?,
+                    lines: &e.snippet.as_ref()?.lines,
+                    file: &e.file,
+                    fence_line: e.block.fence_line,
+                },
+            ))
+        })
+        .collect();
+    results.units = diagnose::attribute(&output.messages, &units, &written.dir);
+    if !output.success && results.units.values().all(|u| u.diagnostics.is_empty() && !u.built) {
+        let tail = output.stderr_tail.join("\n");
+        problems.push(RunProblem {
+            subject: Some(toolchain.to_string()),
+            message: format!("`{}` built nothing:\n{}", output.command, cargo::cargo_error_lines(&tail)),
+        });
+    }
+    Ok(results)
+}
+
+fn resolved_versions(metadata: &cargo_metadata::Metadata) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(resolve) = &metadata.resolve else { return out };
+    let packages: BTreeMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
+    for member in &metadata.workspace_members {
+        let (Some(package), Some(node)) = (packages.get(member), resolve.nodes.iter().find(|n| &n.id == member)) else {
+            continue;
+        };
+        let versions = node
+            .deps
+            .iter()
+            .filter_map(|d| packages.get(&d.pkg))
+            .map(|p| (p.name.to_string(), p.version.to_string()))
+            .collect();
+        out.insert(package.name.to_string(), versions);
+    }
+    out
+}
+
+fn progress_bar(show: bool, units: usize, toolchain: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(units as u64);
+    let template = format!("{{spinner}} checking on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// The report row of one block on one toolchain.
+fn row(
+    entry: &Entry,
+    toolchain: Option<&str>,
+    results: Option<&BuildResults>,
+    lookups: &BTreeMap<String, Lookup>,
+) -> SnippetReport {
+    let block = &entry.block;
+    let mut out = SnippetReport {
+        id: entry.id.clone(),
+        file: entry.file.clone(),
+        line: block.fence_line,
+        headings: block.headings.clone(),
+        info: block.info.clone(),
+        lang: block.fence.lang.clone(),
+        status: Status::Skip,
+        skip_reason: None,
+        cause: None,
+        expect: None,
+        toolchain: None,
+        edition: None,
+        shape: None,
+        dependencies: Vec::new(),
+        diagnostics: Vec::new(),
+        problems: block.problems.iter().map(describe_problem).collect(),
+    };
+    if !block.fence.is_rust {
+        out.skip_reason = Some(match &block.fence.lang {
+            Some(lang) => format!("not rust ({lang})"),
+            None => "no language on the fence".to_string(),
+        });
+        return out;
+    }
+    if block.fence.attrs.ignore {
+        out.skip_reason = Some("marked `ignore`".to_string());
+        return out;
+    }
+    let Some(snippet) = &entry.snippet else { return out };
+    out.edition = Some(snippet.edition.as_str().to_string());
+    out.expect = Some(match &snippet.expect {
+        Expect::Pass => "pass".to_string(),
+        Expect::CompileFail { codes } if codes.is_empty() => "compile_fail".to_string(),
+        Expect::CompileFail { codes } => format!("compile_fail,{}", codes.join(",")),
+    });
+    out.shape = entry.wrapped.as_ref().map(|w| w.kind.as_str().to_string());
+    if let Shape::Unparsable(error) = &snippet.shape {
+        out.status = Status::Fail;
+        out.cause = Some(Cause::Syntax);
+        out.diagnostics.push(syntax_diagnostic(entry, snippet, error));
+        return out;
+    }
+    let Some(deps) = &entry.deps else {
+        out.status = Status::Fail;
+        out.cause = Some(Cause::Syntax);
+        return out;
+    };
+    let package = entry.package();
+    let units = results.and_then(|r| r.units.get(&package));
+    let versions = results.and_then(|r| r.versions.get(&package));
+    let failure = results.and_then(|r| r.failure.as_deref());
+    out.dependencies = deps
+        .deps
+        .iter()
+        .map(|d| Dependency {
+            name: d.name.clone(),
+            package: d.package.clone(),
+            requirement: d.requirement.clone(),
+            version: versions.and_then(|v| v.get(&d.package)).cloned(),
+            features: d.features.iter().cloned().collect(),
+            dev: d.dev,
+        })
+        .collect();
+    if !deps.unknown.is_empty() || !deps.unreachable.is_empty() {
+        out.status = Status::Fail;
+        out.cause = Some(if deps.unknown.is_empty() { Cause::RegistryUnreachable } else { Cause::UnknownCrate });
+        for name in &deps.unknown {
+            out.diagnostics.push(crate_diagnostic(entry, snippet, name, format!("crate `{name}` is not published on crates.io")));
+        }
+        for name in &deps.unreachable {
+            let reason = match lookups.get(name) {
+                Some(Lookup::Unreachable(reason)) => reason.clone(),
+                _ => "the registry did not answer".to_string(),
+            };
+            out.diagnostics.push(crate_diagnostic(entry, snippet, name, format!("could not look up crate `{name}`: {reason}")));
+        }
+        return out;
+    }
+    let Some(toolchain) = toolchain else {
+        out.skip_reason = Some("no installed toolchain to build with".to_string());
+        return out;
+    };
+    out.toolchain = Some(toolchain.to_string());
+    match (units, failure) {
+        (Some(result), _) => {
+            let (status, cause) = diagnose::verdict(&snippet.expect, result);
+            out.status = status;
+            out.cause = cause;
+            out.diagnostics = result.diagnostics.clone();
+        }
+        (None, Some(failure)) => {
+            out.status = Status::Fail;
+            out.cause = Some(Cause::DependencyBuild);
+            out.diagnostics.push(fence_diagnostic(entry, failure.to_string()));
+        }
+        (None, None) => {
+            out.skip_reason = Some("not built".to_string());
+        }
+    }
+    out
+}
+
+fn describe_problem(problem: &BlockProblem) -> String {
+    match problem {
+        BlockProblem::Unterminated => "the fence is never closed: the block runs to the end of the document".to_string(),
+    }
+}
+
+fn syntax_diagnostic(entry: &Entry, snippet: &Snippet, error: &analyze::SyntaxError) -> Diagnostic {
+    let Some(line) = snippet.lines.get(error.line as usize) else {
+        return fence_diagnostic(entry, error.message.clone());
+    };
+    let column = line.doc_column(error.column);
+    Diagnostic {
+        level: "error".into(),
+        code: None,
+        message: format!("syntax error: {}", error.message),
+        file: entry.file.clone(),
+        line: line.origin.line,
+        column,
+        end_line: line.origin.line,
+        end_column: column + 1,
+        label: Some(error.message.clone()),
+        in_wrapper: false,
+        notes: Vec::new(),
+    }
+}
+
+/// A diagnostic about a crate name, placed at its first mention in the snippet.
+fn crate_diagnostic(entry: &Entry, snippet: &Snippet, name: &str, message: String) -> Diagnostic {
+    let mention = snippet.code.split('\n').enumerate().find_map(|(i, text)| {
+        let at = find_word(text, name)?;
+        Some((i, text[..at].chars().count()))
+    });
+    match mention.and_then(|(i, chars)| Some((snippet.lines.get(i)?, chars))) {
+        Some((line, chars)) => {
+            let column = line.doc_column(crate::text::to_u32(chars + 1));
+            Diagnostic {
+                level: "error".into(),
+                code: None,
+                message,
+                file: entry.file.clone(),
+                line: line.origin.line,
+                column,
+                end_line: line.origin.line,
+                end_column: column + crate::text::to_u32(name.chars().count()),
+                label: Some("not found in the registry".into()),
+                in_wrapper: false,
+                notes: Vec::new(),
+            }
+        }
+        None => fence_diagnostic(entry, message),
+    }
+}
+
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !is_ident(c));
+        let after = text[i + word.len()..].chars().next().is_none_or(|c| !is_ident(c));
+        before && after
+    })
+}
+
+fn fence_diagnostic(entry: &Entry, message: String) -> Diagnostic {
+    Diagnostic {
+        level: "error".into(),
+        code: None,
+        message,
+        file: entry.file.clone(),
+        line: entry.block.fence_line,
+        column: 1,
+        end_line: entry.block.fence_line,
+        end_column: 1,
+        label: None,
+        in_wrapper: false,
+        notes: Vec::new(),
+    }
+}
+
+fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
+    specs
+        .iter()
+        .map(|spec| {
+            let file = spec.display();
+            let mut summary = FileSummary {
+                file: file.clone(),
+                blocks: 0,
+                rust_blocks: 0,
+                languages: BTreeMap::new(),
+                pass: 0,
+                warn: 0,
+                fail: 0,
+                skip: 0,
+            };
+            let mut counted = BTreeSet::new();
+            for row in rows.iter().filter(|r| r.file == file) {
+                if counted.insert(row.id.clone()) {
+                    summary.blocks += 1;
+                    let lang = row.lang.clone().unwrap_or_else(|| "(none)".to_string());
+                    *summary.languages.entry(lang).or_default() += 1;
+                    if row.expect.is_some() || row.skip_reason.as_deref() == Some("marked `ignore`") {
+                        summary.rust_blocks += 1;
+                    }
+                }
+                match row.status {
+                    Status::Pass => summary.pass += 1,
+                    Status::Warn => summary.warn += 1,
+                    Status::Fail => summary.fail += 1,
+                    Status::Skip => summary.skip += 1,
+                }
+            }
+            summary
+        })
+        .collect()
+}
+
+fn totals(files: &[FileSummary], rows: &[SnippetReport]) -> Totals {
+    let mut totals = Totals { files: crate::text::to_u32(files.len()), ..Totals::default() };
+    for file in files {
+        totals.blocks += file.blocks;
+        totals.rust_blocks += file.rust_blocks;
+    }
+    for row in rows {
+        match row.status {
+            Status::Pass => totals.pass += 1,
+            Status::Warn => totals.warn += 1,
+            Status::Fail => totals.fail += 1,
+            Status::Skip => totals.skip += 1,
+        }
+    }
+    totals
+}

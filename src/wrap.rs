@@ -1,1 +1,190 @@
-//! placeholder
+//! Snippet -> the source file of its scratch crate, with a line map.
+//!
+//! The user's code is never re-printed (quote would lose its line positions):
+//! it is copied verbatim, and only the few lines snipcheck adds around it are
+//! generated. The text and the line map are produced together, so they cannot
+//! disagree.
+
+use serde::Serialize;
+
+use crate::analyze::{Shape, Snippet};
+use crate::text::to_u32;
+
+/// Which target the scratch crate has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrateKind {
+    /// Items without `fn main`: `src/lib.rs`.
+    Lib,
+    /// Items with `fn main`: `src/main.rs`.
+    Bin,
+    /// Statements wrapped in a generated `fn main`: `src/main.rs`.
+    MainWrapped,
+}
+
+impl CrateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrateKind::Lib => "lib",
+            CrateKind::Bin => "bin",
+            CrateKind::MainWrapped => "main-wrapped",
+        }
+    }
+
+    /// The source file of the crate, relative to its root.
+    pub fn src_file(self) -> &'static str {
+        match self {
+            CrateKind::Lib => "src/lib.rs",
+            CrateKind::Bin | CrateKind::MainWrapped => "src/main.rs",
+        }
+    }
+}
+
+/// The generated source of one snippet's crate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WrappedSource {
+    pub text: String,
+    /// For each 0-based line of `text`, the 0-based line of the snippet's code it
+    /// holds, or `None` for a line snipcheck generated.
+    pub line_map: Vec<Option<u32>>,
+    pub kind: CrateKind,
+}
+
+impl WrappedSource {
+    /// The snippet line behind a 1-based line of the generated text (`None`: wrapper code).
+    pub fn snippet_line(&self, generated_line: u32) -> Option<u32> {
+        let idx = (generated_line as usize).checked_sub(1)?;
+        self.line_map.get(idx).copied().flatten()
+    }
+}
+
+/// The allowances rustdoc gives doctests, so that examples aren't failed for
+/// items they define but don't use.
+const PRELUDE: &[&str] = &["#![allow(unused)]"];
+
+/// Wraps a parsable snippet. Returns `None` for an unparsable one: there is
+/// nothing to compile.
+pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
+    let mut out = Builder::default();
+    for line in PRELUDE {
+        out.generated(line);
+    }
+    let code: Vec<&str> = snippet.code.split('\n').collect();
+    let kind = match snippet.shape {
+        Shape::Unparsable(_) => return None,
+        Shape::Items { has_main } => {
+            out.user(&code, 0);
+            if has_main { CrateKind::Bin } else { CrateKind::Lib }
+        }
+        Shape::Statements { crate_attr_lines } => {
+            let split = (crate_attr_lines as usize).min(code.len());
+            out.user(&code[..split], 0);
+            out.generated("fn main() {");
+            out.user(&code[split..], split);
+            out.generated("}");
+            CrateKind::MainWrapped
+        }
+    };
+    Some(WrappedSource { text: out.text, line_map: out.line_map, kind })
+}
+
+#[derive(Default)]
+struct Builder {
+    text: String,
+    line_map: Vec<Option<u32>>,
+}
+
+impl Builder {
+    fn generated(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        self.line_map.push(None);
+    }
+
+    fn user(&mut self, lines: &[&str], first: usize) {
+        for (i, line) in lines.iter().enumerate() {
+            self.text.push_str(line);
+            self.text.push('\n');
+            self.line_map.push(Some(to_u32(first + i)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::analyze;
+    use crate::extract::{Block, LineOrigin};
+    use crate::fence::parse_info;
+
+    fn snippet(text: &str) -> Snippet {
+        let lines = text
+            .split('\n')
+            .map(|_| LineOrigin { line: 1, column: 1, offset: 0 })
+            .collect();
+        analyze(&Block {
+            index: 0,
+            fence_line: 1,
+            info: "rust".into(),
+            fence: parse_info("rust"),
+            text: text.into(),
+            lines,
+            headings: Vec::new(),
+            byte_range: 0..0,
+            problems: Vec::new(),
+        })
+    }
+
+    #[track_caller]
+    fn check(code: &str, kind: CrateKind, expected_text: &str, expected_map: &[Option<u32>]) {
+        let wrapped = wrap(&snippet(code)).expect("the snippet parses");
+        assert_eq!(wrapped.kind, kind);
+        assert_eq!(wrapped.text, expected_text);
+        assert_eq!(wrapped.line_map, expected_map);
+        // Every mapped line holds exactly the snippet's line.
+        let code_lines: Vec<&str> = code.split('\n').collect();
+        for (generated, mapped) in wrapped.text.lines().zip(&wrapped.line_map) {
+            if let Some(line) = mapped {
+                assert_eq!(generated, code_lines[*line as usize]);
+            }
+        }
+    }
+
+    #[test]
+    fn wrapping() {
+        check(
+            "struct A;",
+            CrateKind::Lib,
+            "#![allow(unused)]\nstruct A;\n",
+            &[None, Some(0)],
+        );
+        check(
+            "fn main() {\n}",
+            CrateKind::Bin,
+            "#![allow(unused)]\nfn main() {\n}\n",
+            &[None, Some(0), Some(1)],
+        );
+        check(
+            "let x = 1;\nx + 1;",
+            CrateKind::MainWrapped,
+            "#![allow(unused)]\nfn main() {\nlet x = 1;\nx + 1;\n}\n",
+            &[None, None, Some(0), Some(1), None],
+        );
+        check(
+            "#![feature(portable_simd)]\nlet x = 1;",
+            CrateKind::MainWrapped,
+            "#![allow(unused)]\n#![feature(portable_simd)]\nfn main() {\nlet x = 1;\n}\n",
+            &[None, Some(0), None, Some(1), None],
+        );
+        assert!(wrap(&snippet("fn (")).is_none());
+    }
+
+    #[test]
+    fn snippet_line_lookup() {
+        let wrapped = wrap(&snippet("let x = 1;")).expect("the snippet parses");
+        assert_eq!(wrapped.snippet_line(3), Some(0));
+        assert_eq!(wrapped.snippet_line(2), None);
+        assert_eq!(wrapped.snippet_line(0), None);
+        assert_eq!(wrapped.snippet_line(99), None);
+    }
+}

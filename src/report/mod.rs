@@ -86,6 +86,8 @@ pub enum Cause {
     CompileFailMismatch,
     /// The compiler rejects the code; not yet told apart further.
     Compile,
+    /// The snippet was not built because a dependency failed to build.
+    DependencyBuild,
 }
 
 impl Cause {
@@ -97,6 +99,7 @@ impl Cause {
             Cause::Lint => "lint",
             Cause::CompileFailMismatch => "compile-fail-mismatch",
             Cause::Compile => "compile",
+            Cause::DependencyBuild => "dependency-build",
         }
     }
 }

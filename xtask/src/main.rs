@@ -1,1 +1,54 @@
-fn main() {}
+//! `cargo xtask`: the project's own tasks, run from anywhere in the workspace.
+//!
+//! `cargo xtask verify [ARGS]` verifies the bundled `specs/` (or `--specs ...`)
+//! in the repository's `sandbox/`, with the same arguments as `snipcheck`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use snipcheck::cli::{self, Args, Defaults, Terminal};
+use snipcheck::error::exit;
+
+const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)";
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let code = match args.next().as_deref() {
+        Some("verify") => verify(args.collect()),
+        Some("help" | "--help" | "-h") | None => {
+            eprintln!("{USAGE}");
+            if args.next().is_none() { exit::OK } else { exit::USAGE }
+        }
+        Some(other) => {
+            eprintln!("error: unknown task `{other}`\n{USAGE}");
+            exit::USAGE
+        }
+    };
+    std::process::exit(code);
+}
+
+fn verify(rest: Vec<String>) -> i32 {
+    let argv = std::iter::once("cargo xtask verify".to_string()).chain(rest);
+    let args = match Args::try_parse_from(argv) {
+        Ok(args) => args,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    let root = workspace_root();
+    let defaults = Defaults { specs: root.join("specs"), sandbox: root.join("sandbox") };
+    match cli::run(args, &defaults, Terminal::detect()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit::ENVIRONMENT
+        }
+    }
+}
+
+/// The repository root: the folder above this crate's manifest.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
