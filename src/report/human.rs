@@ -1,1 +1,970 @@
-//! placeholder
+//! The human view of a report: what a person sees on stderr after a run.
+//!
+//! People already know how to read cargo and rustc output, so this renderer
+//! imitates it rather than inventing a format: every compiler or clippy
+//! diagnostic is drawn with annotate-snippets (the library rustc itself uses)
+//! against the Markdown document, not against the scratch crate snipcheck built,
+//! because the document is the file the reader has to fix. A per-file table and
+//! a one-line total in the manner of `cargo test` close the output.
+//!
+//! The renderer reads the report model only. It must never panic on the data it
+//! is given: when a document's text is missing or a location does not fit in
+//! it, the diagnostic degrades to rustc's short `file:line:col: level: message`
+//! form instead of disappearing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use annotate_snippets::renderer::{
+    DEFAULT_EMPHASIS_STYLE, DEFAULT_ERROR_STYLE, DEFAULT_HELP_STYLE, DEFAULT_NOTE_STYLE,
+    DEFAULT_WARNING_STYLE, Style,
+};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+use super::{Cause, Diagnostic, Report, SnippetReport, Status};
+use crate::text::{LineIndex, to_u32};
+
+/// The note added to diagnostics whose span lies in code that snipcheck put
+/// around the example (a `fn main` wrapper, for instance): the reader should
+/// not search the example for the line rustc complained about.
+const WRAPPER_NOTE: &str = "this diagnostic points into code snipcheck wrapped around the example";
+
+/// How many lines around a diagnostic are handed to annotate-snippets when the
+/// fenced block it belongs to cannot be found; the renderer folds the lines
+/// that carry no annotation, so this only matters for multi-line spans.
+const CONTEXT_LINES: u32 = 3;
+
+/// Choices the caller makes about the terminal the output goes to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HumanOptions {
+    /// Emit ANSI colors. The caller decides (terminal detection, `NO_COLOR`,
+    /// `--color`); with `false` the output contains no escape sequence at all.
+    pub color: bool,
+}
+
+/// Renders the diagnostics of every failing or warning snippet, the run's
+/// problems, a per-file summary table and the totals line.
+///
+/// `sources` maps each `file` string of the report to the text of that Markdown
+/// document; a file missing from it is reported without source excerpts.
+pub fn render_human(
+    report: &Report,
+    sources: &BTreeMap<String, String>,
+    options: &HumanOptions,
+) -> String {
+    let out = Output::new(options.color);
+    let mut text = String::new();
+    let mut documents = Documents::new(sources);
+
+    for snippet in &report.snippets {
+        render_snippet(&out, &mut documents, snippet, &mut text);
+    }
+
+    for problem in &report.problems {
+        let message = match &problem.subject {
+            Some(subject) => format!("{subject}: {}", problem.message),
+            None => problem.message.clone(),
+        };
+        out.push_title(&mut text, Severity::Warning, message);
+    }
+    for toolchain in report
+        .toolchains
+        .iter()
+        .filter(|toolchain| !toolchain.installed)
+    {
+        let message = format!(
+            "toolchain `{}` is not installed; the examples that need it were not built",
+            toolchain.name
+        );
+        out.push_title(&mut text, Severity::Note, message);
+    }
+
+    render_table(&out, report, &mut text);
+    render_totals(&out, report, &mut text);
+    text
+}
+
+/// The severities this view prints, with their names and colors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Severity {
+    Error,
+    Warning,
+    Note,
+    Help,
+}
+
+impl Severity {
+    /// The severity of a top-level diagnostic the human view shows; child
+    /// levels (`note`, `help`) only appear inside a diagnostic.
+    fn of_diagnostic(level: &str) -> Option<Severity> {
+        match level {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+
+    fn level(self) -> Level<'static> {
+        match self {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+            Severity::Note => Level::NOTE,
+            Severity::Help => Level::HELP,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+            Severity::Help => "help",
+        }
+    }
+
+    fn style(self) -> Style {
+        match self {
+            Severity::Error => DEFAULT_ERROR_STYLE,
+            Severity::Warning => DEFAULT_WARNING_STYLE,
+            Severity::Note => DEFAULT_NOTE_STYLE,
+            Severity::Help => DEFAULT_HELP_STYLE,
+        }
+    }
+}
+
+/// A footer line of a diagnostic (`= help: ...`).
+type Note = (Severity, String);
+
+/// Splits a note of the model (`help: consider importing ...`) into its
+/// severity and its text; a note without a known prefix is shown as a `note`.
+fn split_note(note: &str) -> Note {
+    for severity in [Severity::Help, Severity::Note, Severity::Warning] {
+        let rest = note
+            .strip_prefix(severity.name())
+            .and_then(|rest| rest.strip_prefix(':'));
+        if let Some(rest) = rest {
+            return (severity, rest.trim_start().to_owned());
+        }
+    }
+    (Severity::Note, note.to_owned())
+}
+
+/// What one message says, before it is drawn: the same data feeds the full
+/// rendering and the short fallback.
+struct Message {
+    severity: Severity,
+    id: Option<String>,
+    text: String,
+    label: Option<String>,
+    notes: Vec<Note>,
+}
+
+/// The renderer together with the choice of colors, so that the hand-made
+/// lines (fallbacks, table, totals) are styled like the rendered ones.
+struct Output {
+    renderer: Renderer,
+    color: bool,
+}
+
+impl Output {
+    fn new(color: bool) -> Output {
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        Output { renderer, color }
+    }
+
+    /// Appends a title-only message (`warning: ...`) and a blank line.
+    fn push_title(&self, text: &mut String, severity: Severity, message: String) {
+        let group = Group::with_title(severity.level().primary_title(message));
+        text.push_str(&self.renderer.render(&[group]));
+        text.push_str("\n\n");
+    }
+
+    /// Appends `message` drawn against `excerpt` of `file`, followed by a
+    /// blank line, as rustc separates its diagnostics.
+    fn push_excerpt(&self, text: &mut String, file: &str, excerpt: Excerpt<'_>, message: &Message) {
+        let mut title = message
+            .severity
+            .level()
+            .primary_title(message.text.as_str());
+        if let Some(id) = &message.id {
+            title = title.id(id.as_str());
+        }
+        let annotation = AnnotationKind::Primary
+            .span(excerpt.span)
+            .label(message.label.as_deref());
+        let snippet = Snippet::source(excerpt.source)
+            .line_start(excerpt.line_start)
+            .path(file)
+            .annotation(annotation);
+        let notes = message
+            .notes
+            .iter()
+            .map(|(severity, note)| severity.level().message(note.as_str()));
+        let group = title.element(snippet).elements(notes);
+        text.push_str(&self.renderer.render(&[group]));
+        text.push_str("\n\n");
+    }
+
+    /// Appends rustc's short form of `message`, used when the document is not
+    /// available: `file:line:col: level[id]: message`, then its label and notes.
+    fn push_short(
+        &self,
+        text: &mut String,
+        file: &str,
+        (line, column): (u32, u32),
+        message: &Message,
+    ) {
+        let head = match &message.id {
+            Some(id) => format!("{}[{id}]:", message.severity.name()),
+            None => format!("{}:", message.severity.name()),
+        };
+        let _ = writeln!(
+            text,
+            "{} {} {}",
+            self.paint(DEFAULT_EMPHASIS_STYLE, &format!("{file}:{line}:{column}:")),
+            self.paint(message.severity.style(), &head),
+            self.paint(DEFAULT_EMPHASIS_STYLE, &message.text),
+        );
+        let label = message
+            .label
+            .iter()
+            .map(|label| (Severity::Note, label.clone()));
+        for (severity, note) in label.chain(message.notes.iter().cloned()) {
+            let name = self.paint(severity.style(), &format!("{}:", severity.name()));
+            let _ = writeln!(text, "  = {name} {note}");
+        }
+        text.push('\n');
+    }
+
+    /// Wraps `content` in `style` when colors are on.
+    fn paint(&self, style: Style, content: &str) -> String {
+        if self.color {
+            format!("{}{content}{}", style.render(), style.render_reset())
+        } else {
+            content.to_owned()
+        }
+    }
+}
+
+/// The Markdown documents, each with its line index built once on first use.
+struct Documents<'s> {
+    sources: &'s BTreeMap<String, String>,
+    indexes: BTreeMap<&'s str, LineIndex>,
+}
+
+impl<'s> Documents<'s> {
+    fn new(sources: &'s BTreeMap<String, String>) -> Documents<'s> {
+        Documents {
+            sources,
+            indexes: BTreeMap::new(),
+        }
+    }
+
+    /// The text and line index of `file`, when the caller supplied its text.
+    fn get(&mut self, file: &str) -> Option<(&'s str, &LineIndex)> {
+        let (key, text) = self.sources.get_key_value(file)?;
+        let index = self
+            .indexes
+            .entry(key.as_str())
+            .or_insert_with(|| LineIndex::new(text.as_str()));
+        Some((text.as_str(), index))
+    }
+}
+
+/// A stretch of a document handed to annotate-snippets, with one span in it.
+struct Excerpt<'t> {
+    /// Whole lines of the document, without the terminator of the last one.
+    source: &'t str,
+    /// The 1-based document line `source` starts at.
+    line_start: usize,
+    /// The annotated bytes, relative to `source`.
+    span: Range<usize>,
+}
+
+fn render_snippet(
+    out: &Output,
+    documents: &mut Documents<'_>,
+    snippet: &SnippetReport,
+    text: &mut String,
+) {
+    if matches!(snippet.status, Status::Fail | Status::Warn) {
+        let shown: Vec<(&Diagnostic, Severity)> = snippet
+            .diagnostics
+            .iter()
+            .filter_map(|diagnostic| {
+                Some((diagnostic, Severity::of_diagnostic(&diagnostic.level)?))
+            })
+            .collect();
+        if shown.is_empty() {
+            render_bare_failure(out, documents, snippet, text);
+        }
+        for (diagnostic, severity) in shown {
+            render_diagnostic(out, documents, snippet, diagnostic, severity, text);
+        }
+    }
+    for problem in &snippet.problems {
+        let message = Message {
+            severity: Severity::Warning,
+            id: Some("snipcheck".to_owned()),
+            text: problem.clone(),
+            label: None,
+            notes: Vec::new(),
+        };
+        render_at_fence(out, documents, snippet, &message, text);
+    }
+}
+
+/// Draws one compiler or clippy diagnostic against the Markdown document.
+fn render_diagnostic(
+    out: &Output,
+    documents: &mut Documents<'_>,
+    snippet: &SnippetReport,
+    diagnostic: &Diagnostic,
+    severity: Severity,
+    text: &mut String,
+) {
+    let mut notes: Vec<Note> = diagnostic
+        .notes
+        .iter()
+        .map(|note| split_note(note))
+        .collect();
+    if diagnostic.in_wrapper {
+        notes.push((Severity::Note, WRAPPER_NOTE.to_owned()));
+    }
+    let message = Message {
+        severity,
+        id: diagnostic.code.clone(),
+        text: diagnostic.message.clone(),
+        label: diagnostic.label.clone(),
+        notes,
+    };
+
+    // The enclosing block is only known when the diagnostic is in the snippet's
+    // own document, which is the usual case.
+    let fence = (diagnostic.file == snippet.file).then_some(snippet.line);
+    let excerpt = documents.get(&diagnostic.file).and_then(|(source, index)| {
+        if diagnostic.in_wrapper {
+            fence_line_excerpt(source, index, diagnostic.line)
+        } else {
+            span_excerpt(source, index, fence, diagnostic)
+        }
+    });
+    match excerpt {
+        Some(excerpt) => out.push_excerpt(text, &diagnostic.file, excerpt, &message),
+        None => {
+            let location = (diagnostic.line, diagnostic.column);
+            out.push_short(text, &diagnostic.file, location, &message);
+        }
+    }
+}
+
+/// Reports a failed or warned snippet that carries no diagnostic to show (an
+/// unknown crate, a `compile_fail` block that compiled): one message pointing
+/// at the opening fence, saying why.
+fn render_bare_failure(
+    out: &Output,
+    documents: &mut Documents<'_>,
+    snippet: &SnippetReport,
+    text: &mut String,
+) {
+    let severity = if snippet.status == Status::Fail {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let (text_of_cause, label) = describe_cause(snippet);
+    let id = match snippet.cause {
+        Some(cause) => format!("snipcheck::{}", cause.as_str()),
+        None => "snipcheck".to_owned(),
+    };
+    let mut notes = Vec::new();
+    // What the fence asked for and which toolchain built it explain a failure
+    // only when they are not the defaults, so only then are they shown.
+    if let Some(expect) = snippet.expect.as_deref().filter(|expect| *expect != "pass") {
+        notes.push((Severity::Note, format!("the fence expects: {expect}")));
+    }
+    if let Some(toolchain) = snippet
+        .toolchain
+        .as_deref()
+        .filter(|name| *name != "stable")
+    {
+        notes.push((
+            Severity::Note,
+            format!("built with the `{toolchain}` toolchain"),
+        ));
+    }
+    let message = Message {
+        severity,
+        id: Some(id),
+        text: text_of_cause.to_owned(),
+        label: Some(label.to_owned()),
+        notes,
+    };
+    render_at_fence(out, documents, snippet, &message, text);
+}
+
+/// Draws `message` with the snippet's opening fence line as the source.
+fn render_at_fence(
+    out: &Output,
+    documents: &mut Documents<'_>,
+    snippet: &SnippetReport,
+    message: &Message,
+    text: &mut String,
+) {
+    let excerpt = documents
+        .get(&snippet.file)
+        .and_then(|(source, index)| fence_line_excerpt(source, index, snippet.line));
+    match excerpt {
+        Some(excerpt) => out.push_excerpt(text, &snippet.file, excerpt, message),
+        None => out.push_short(text, &snippet.file, (snippet.line, 1), message),
+    }
+}
+
+/// The message and the fence label for a snippet that failed without a
+/// diagnostic, from its cause.
+fn describe_cause(snippet: &SnippetReport) -> (&'static str, &'static str) {
+    match snippet.cause {
+        Some(Cause::Syntax) => ("the example is not valid Rust syntax", "in this block"),
+        Some(Cause::UnknownCrate) => (
+            "the example uses a crate that the registry does not have",
+            "a crate named in this block does not exist",
+        ),
+        Some(Cause::RegistryUnreachable) => (
+            "the registry could not be reached to resolve the example's dependencies",
+            "the dependencies of this block are unknown",
+        ),
+        Some(Cause::Lint) => ("clippy rejected the example", "in this block"),
+        Some(Cause::CompileFailMismatch) => (
+            "the example is marked `compile_fail` but did not fail as expected",
+            "this block was expected to fail to compile",
+        ),
+        Some(Cause::Compile) => ("the example does not compile", "in this block"),
+        None if snippet.status == Status::Warn => ("the example has warnings", "in this block"),
+        None => ("the example failed", "in this block"),
+    }
+}
+
+/// An excerpt of the whole fenced block around `diagnostic`, or of a few
+/// lines around it when the block cannot be found.
+fn span_excerpt<'t>(
+    source: &'t str,
+    index: &LineIndex,
+    fence: Option<u32>,
+    diagnostic: &Diagnostic,
+) -> Option<Excerpt<'t>> {
+    let line_count = to_u32(index.line_count());
+    let start = index.offset(source, diagnostic.line, diagnostic.column)?;
+    // An end that is missing, before the start or outside the document shrinks
+    // the span to its start rather than dropping the diagnostic.
+    let (end_line, end) = match index.offset(source, diagnostic.end_line, diagnostic.end_column) {
+        Some(end) if end >= start => (diagnostic.end_line, end),
+        _ => (diagnostic.line, start),
+    };
+
+    let block = fence.and_then(|fence| Some((fence, block_end(source, index, fence)?)));
+    let (first, last) = match block {
+        Some((open, close)) => (open.min(diagnostic.line), close.max(end_line)),
+        None => (
+            diagnostic.line.saturating_sub(CONTEXT_LINES).max(1),
+            end_line.saturating_add(CONTEXT_LINES).min(line_count),
+        ),
+    };
+    excerpt(source, index, first, last, start..end)
+}
+
+/// An excerpt of one line (a fence line) with its content, indentation
+/// excluded, as the span.
+fn fence_line_excerpt<'t>(source: &'t str, index: &LineIndex, line: u32) -> Option<Excerpt<'t>> {
+    let content = index.line_text(source, line)?;
+    let start = index.line_start(line)?;
+    let indent = content.len() - content.trim_start().len();
+    let span = start + indent..start + content.trim_end().len();
+    excerpt(source, index, line, line, span)
+}
+
+/// Cuts lines `first..=last` out of `source` and makes `span` relative to them.
+fn excerpt<'t>(
+    source: &'t str,
+    index: &LineIndex,
+    first: u32,
+    last: u32,
+    span: Range<usize>,
+) -> Option<Excerpt<'t>> {
+    let window_start = index.line_start(first)?;
+    let window_end = index.line_content_end(source, last)?;
+    if span.start < window_start || span.end > window_end || span.start > span.end {
+        return None;
+    }
+    Some(Excerpt {
+        source: source.get(window_start..window_end)?,
+        line_start: usize::try_from(first).ok()?,
+        span: span.start - window_start..span.end - window_start,
+    })
+}
+
+/// The line of the fence that closes the block opened at `open`, or the last
+/// line of the document for a block that is never closed (CommonMark closes
+/// it there). `None` when `open` is not a fence line.
+///
+/// This is a deliberately small reading of CommonMark (it ignores container
+/// prefixes such as `>`), used only to choose how much of the document to show;
+/// a wrong guess costs context lines, never a diagnostic.
+fn block_end(source: &str, index: &LineIndex, open: u32) -> Option<u32> {
+    let opening = index.line_text(source, open)?.trim_start();
+    let fence_char = opening.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let fence_len = opening.chars().take_while(|c| *c == fence_char).count();
+    if fence_len < 3 {
+        return None;
+    }
+    let line_count = to_u32(index.line_count());
+    let close = (open.saturating_add(1)..=line_count).find(|&line| {
+        index.line_text(source, line).is_some_and(|text| {
+            let text = text.trim();
+            text.chars().count() >= fence_len && text.chars().all(|c| c == fence_char)
+        })
+    });
+    Some(close.unwrap_or(line_count))
+}
+
+/// Appends the per-file table: one row per document, the file left-aligned
+/// and the counts right-aligned under their headers.
+fn render_table(out: &Output, report: &Report, text: &mut String) {
+    if report.files.is_empty() {
+        return;
+    }
+    let header = ["file", "blocks", "rust", "pass", "warn", "fail", "skip"].map(str::to_owned);
+    let rows: Vec<[String; 7]> = report
+        .files
+        .iter()
+        .map(|file| {
+            [
+                file.file.clone(),
+                file.blocks.to_string(),
+                file.rust_blocks.to_string(),
+                file.pass.to_string(),
+                file.warn.to_string(),
+                file.fail.to_string(),
+                file.skip.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = [0; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+
+    let _ = writeln!(
+        text,
+        "{}",
+        out.paint(DEFAULT_EMPHASIS_STYLE, &format_row(&header, &widths))
+    );
+    for row in &rows {
+        let _ = writeln!(text, "{}", format_row(row, &widths));
+    }
+    text.push('\n');
+}
+
+/// One table line: the first column left-aligned, the counts right-aligned,
+/// two spaces between columns and no trailing whitespace.
+fn format_row(cells: &[String; 7], widths: &[usize; 7]) -> String {
+    let mut line = String::new();
+    for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        // `{:<width$}` pads by chars, which matches how the widths were measured.
+        if column == 0 {
+            let _ = write!(line, "{cell:<width$}");
+        } else {
+            let _ = write!(line, "  {cell:>width$}");
+        }
+    }
+    line.trim_end().to_owned()
+}
+
+/// Appends the totals line, e.g.
+/// `snipcheck: 12 passed, 1 warned, 5 failed, 3 skipped (29 blocks in 5 files)`.
+fn render_totals(out: &Output, report: &Report, text: &mut String) {
+    let totals = &report.totals;
+    // A count is colored only when it is not zero, so that a clean run does not
+    // shout in red and yellow.
+    let count = |n: u32, word: &str, style: Option<Style>| {
+        let part = format!("{n} {word}");
+        match style {
+            Some(style) if n > 0 => out.paint(style, &part),
+            _ => part,
+        }
+    };
+    let plural = |n: u32, word: &str| {
+        if n == 1 {
+            word.to_owned()
+        } else {
+            format!("{word}s")
+        }
+    };
+    let _ = writeln!(
+        text,
+        "{} {}, {}, {}, {} ({} {} in {} {})",
+        out.paint(DEFAULT_EMPHASIS_STYLE, "snipcheck:"),
+        count(totals.pass, "passed", Some(DEFAULT_NOTE_STYLE)),
+        count(totals.warn, "warned", Some(DEFAULT_WARNING_STYLE)),
+        count(totals.fail, "failed", Some(DEFAULT_ERROR_STYLE)),
+        count(totals.skip, "skipped", None),
+        totals.blocks,
+        plural(totals.blocks, "block"),
+        totals.files,
+        plural(totals.files, "file"),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FileSummary, RunProblem, SCHEMA_VERSION, ToolchainInfo, Totals};
+
+    const GUIDE: &str = "\
+# Guide
+
+Count the items and print the total:
+
+```rust
+let counter = 3;
+println!(\"{}\", counte);
+```
+
+A builder that starts empty:
+
+```rust
+pub struct Builder {
+    parts: Vec<String>,
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder { parts: Vec::new() }
+    }
+}
+```
+
+Reading a number with `?`:
+
+```rust
+let n: i32 = \"7\".parse()?;
+println!(\"{n}\");
+```
+
+- A widget from a crate:
+
+  ```rust
+  use frobnicate_widgets_zz::Thing;
+  ```
+";
+
+    /// The 1-based line of the first line of `doc` that contains `needle`.
+    fn line_of(doc: &str, needle: &str) -> u32 {
+        let offset = doc
+            .find(needle)
+            .expect("the needle is in the test document");
+        LineIndex::new(doc).line(offset)
+    }
+
+    /// A diagnostic whose span covers the first occurrence of `needle` in `doc`.
+    fn diagnostic_at(
+        doc: &str,
+        needle: &str,
+        level: &str,
+        code: Option<&str>,
+        message: &str,
+    ) -> Diagnostic {
+        let index = LineIndex::new(doc);
+        let start = doc
+            .find(needle)
+            .expect("the needle is in the test document");
+        let (line, column) = index.line_col(doc, start);
+        let (end_line, end_column) = index.line_col(doc, start + needle.len());
+        Diagnostic {
+            level: level.to_owned(),
+            code: code.map(str::to_owned),
+            message: message.to_owned(),
+            file: "docs/guide.md".to_owned(),
+            line,
+            column,
+            end_line,
+            end_column,
+            label: None,
+            in_wrapper: false,
+            notes: vec![],
+        }
+    }
+
+    fn snippet(file: &str, line: u32, status: Status, cause: Option<Cause>) -> SnippetReport {
+        SnippetReport {
+            id: format!("guide-{line}"),
+            file: file.to_owned(),
+            line,
+            headings: vec!["Guide".to_owned()],
+            info: "rust".to_owned(),
+            lang: Some("rust".to_owned()),
+            status,
+            skip_reason: None,
+            cause,
+            expect: Some("pass".to_owned()),
+            toolchain: Some("stable".to_owned()),
+            edition: Some("2024".to_owned()),
+            shape: Some("main-wrapped".to_owned()),
+            dependencies: vec![],
+            diagnostics: vec![],
+            problems: vec![],
+        }
+    }
+
+    fn report(snippets: Vec<SnippetReport>) -> Report {
+        Report {
+            schema: SCHEMA_VERSION,
+            snipcheck_version: "0.1.0".to_owned(),
+            toolchains: vec![],
+            files: vec![],
+            snippets,
+            totals: Totals::default(),
+            problems: vec![],
+            cargo_invocations: BTreeMap::new(),
+        }
+    }
+
+    fn guide_sources() -> BTreeMap<String, String> {
+        BTreeMap::from([("docs/guide.md".to_owned(), GUIDE.to_owned())])
+    }
+
+    fn plain(report: &Report, sources: &BTreeMap<String, String>) -> String {
+        render_human(report, sources, &HumanOptions { color: false })
+    }
+
+    fn failing_error_report() -> Report {
+        let mut failing = snippet(
+            "docs/guide.md",
+            line_of(GUIDE, "```rust\nlet counter"),
+            Status::Fail,
+            Some(Cause::Compile),
+        );
+        let mut error = diagnostic_at(
+            GUIDE,
+            "counte)",
+            "error",
+            Some("E0425"),
+            "cannot find value `counte` in this scope",
+        );
+        error.end_column -= 1;
+        error.label = Some("not found in this scope".to_owned());
+        error.notes =
+            vec!["help: a local variable with a similar name exists: `counter`".to_owned()];
+        failing.diagnostics = vec![error];
+        report(vec![failing])
+    }
+
+    #[test]
+    fn failing_snippet_with_an_error_and_help() {
+        insta::assert_snapshot!(plain(&failing_error_report(), &guide_sources()));
+    }
+
+    #[test]
+    fn warn_snippet_with_a_clippy_lint() {
+        let mut warned = snippet(
+            "docs/guide.md",
+            line_of(GUIDE, "```rust\npub struct Builder"),
+            Status::Warn,
+            Some(Cause::Lint),
+        );
+        warned.shape = Some("lib".to_owned());
+        let mut lint = diagnostic_at(
+            GUIDE,
+            "pub fn new() -> Self {\n        Builder { parts: Vec::new() }\n    }",
+            "warning",
+            Some("clippy::new_without_default"),
+            "you should consider adding a `Default` implementation for `Builder`",
+        );
+        lint.notes = vec![
+            "help: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#new_without_default".to_owned(),
+            "note: `#[warn(clippy::new_without_default)]` on by default".to_owned(),
+        ];
+        warned.diagnostics = vec![lint];
+        insta::assert_snapshot!(plain(&report(vec![warned]), &guide_sources()));
+    }
+
+    #[test]
+    fn diagnostic_in_the_wrapper_points_at_the_fence() {
+        let fence = line_of(GUIDE, "```rust\nlet n: i32");
+        let mut failing = snippet("docs/guide.md", fence, Status::Fail, Some(Cause::Compile));
+        failing.diagnostics = vec![Diagnostic {
+            level: "error".to_owned(),
+            code: Some("E0308".to_owned()),
+            message: "mismatched types".to_owned(),
+            file: "docs/guide.md".to_owned(),
+            line: fence,
+            column: 1,
+            end_line: fence,
+            end_column: 1,
+            label: Some("expected `()`, found `Result<_, _>`".to_owned()),
+            in_wrapper: true,
+            notes: vec!["note: expected unit type `()`\n   found enum `Result<_, _>`".to_owned()],
+        }];
+        insta::assert_snapshot!(plain(&report(vec![failing]), &guide_sources()));
+    }
+
+    #[test]
+    fn unknown_crate_without_diagnostics_points_at_the_fence() {
+        let fence = line_of(GUIDE, "  ```rust\n  use frobnicate");
+        let failing = snippet(
+            "docs/guide.md",
+            fence,
+            Status::Fail,
+            Some(Cause::UnknownCrate),
+        );
+        insta::assert_snapshot!(plain(&report(vec![failing]), &guide_sources()));
+    }
+
+    #[test]
+    fn file_missing_from_sources_falls_back_to_short_lines() {
+        let mut rendered = failing_error_report();
+        let unknown = snippet("docs/guide.md", 35, Status::Fail, Some(Cause::UnknownCrate));
+        rendered.snippets.push(unknown);
+        insta::assert_snapshot!(plain(&rendered, &BTreeMap::new()));
+    }
+
+    #[test]
+    fn summary_table_problems_and_toolchains() {
+        let mut summary = report(vec![]);
+        summary.toolchains = vec![
+            ToolchainInfo {
+                name: "stable".to_owned(),
+                rustc: Some("rustc 1.95.0".to_owned()),
+                installed: true,
+            },
+            ToolchainInfo {
+                name: "nightly".to_owned(),
+                rustc: None,
+                installed: false,
+            },
+        ];
+        summary.problems = vec![
+            RunProblem {
+                subject: Some("docs/missing.md".to_owned()),
+                message: "no such file or directory".to_owned(),
+            },
+            RunProblem {
+                subject: None,
+                message: "the registry cache is older than a week".to_owned(),
+            },
+        ];
+        let file = |file: &str, counts: [u32; 6]| FileSummary {
+            file: file.to_owned(),
+            blocks: counts[0],
+            rust_blocks: counts[1],
+            languages: BTreeMap::new(),
+            pass: counts[2],
+            warn: counts[3],
+            fail: counts[4],
+            skip: counts[5],
+        };
+        summary.files = vec![
+            file("README.md", [3, 2, 2, 0, 0, 1]),
+            file("docs/guide.md", [12, 9, 5, 1, 3, 3]),
+            file("specs/async-services.md", [14, 11, 5, 0, 2, 7]),
+        ];
+        summary.totals = Totals {
+            files: 3,
+            blocks: 29,
+            rust_blocks: 22,
+            pass: 12,
+            warn: 1,
+            fail: 5,
+            skip: 11,
+        };
+        insta::assert_snapshot!(plain(&summary, &BTreeMap::new()));
+    }
+
+    #[test]
+    fn totals_use_singulars() {
+        let mut one = report(vec![]);
+        one.totals = Totals {
+            files: 1,
+            blocks: 1,
+            rust_blocks: 1,
+            pass: 1,
+            warn: 0,
+            fail: 0,
+            skip: 0,
+        };
+        let text = plain(&one, &BTreeMap::new());
+        assert_eq!(
+            text,
+            "snipcheck: 1 passed, 0 warned, 0 failed, 0 skipped (1 block in 1 file)\n"
+        );
+    }
+
+    #[test]
+    fn plain_output_has_no_escapes_and_color_output_has_them() {
+        let rendered = failing_error_report();
+        let sources = guide_sources();
+        assert!(!plain(&rendered, &sources).contains('\x1b'));
+        assert!(!plain(&rendered, &BTreeMap::new()).contains('\x1b'));
+        let colored = render_human(&rendered, &sources, &HumanOptions { color: true });
+        assert!(colored.contains('\x1b'));
+    }
+
+    #[test]
+    fn passing_and_skipped_snippets_print_nothing_but_the_totals() {
+        let passing = snippet("docs/guide.md", 5, Status::Pass, None);
+        let mut skipped = snippet("docs/guide.md", 12, Status::Skip, None);
+        skipped.skip_reason = Some("ignore attribute".to_owned());
+        let text = plain(&report(vec![passing, skipped]), &guide_sources());
+        assert!(text.starts_with("snipcheck: "), "{text}");
+    }
+
+    #[test]
+    fn locations_outside_the_document_fall_back() {
+        let mut rendered = failing_error_report();
+        if let Some(diagnostic) = rendered.snippets[0].diagnostics.first_mut() {
+            diagnostic.line = 999;
+            diagnostic.end_line = 1000;
+        }
+        let text = plain(&rendered, &guide_sources());
+        assert!(text.starts_with("docs/guide.md:999:"), "{text}");
+    }
+
+    proptest::proptest! {
+        /// Whatever locations a report carries, rendering never panics.
+        #[test]
+        fn rendering_never_panics(
+            doc in "(```rust\n|~~~\n|é|x|\r\n|\n| ){0,40}",
+            fence in 0u32..50,
+            line in 0u32..50,
+            column in 0u32..50,
+            end_line in 0u32..50,
+            end_column in 0u32..50,
+            in_wrapper in proptest::bool::ANY,
+        ) {
+            let mut failing = snippet("docs/guide.md", fence, Status::Fail, None);
+            failing.diagnostics = vec![Diagnostic {
+                level: "error".to_owned(),
+                code: None,
+                message: "m".to_owned(),
+                file: "docs/guide.md".to_owned(),
+                line,
+                column,
+                end_line,
+                end_column,
+                label: Some("l".to_owned()),
+                in_wrapper,
+                notes: vec![],
+            }];
+            let mut bare = snippet("docs/guide.md", fence, Status::Warn, None);
+            bare.problems = vec!["unterminated fence".to_owned()];
+            let sources = BTreeMap::from([("docs/guide.md".to_owned(), doc)]);
+            let _ = plain(&report(vec![failing, bare]), &sources);
+        }
+    }
+}
