@@ -586,6 +586,13 @@ fn format_row(cells: &[String; 7], widths: &[usize; 7]) -> String {
     line.trim_end().to_owned()
 }
 
+/// The totals line alone, uncoloured, for runs whose report goes elsewhere.
+pub fn render_summary_line(report: &Report) -> String {
+    let mut text = String::new();
+    render_totals(&Output::new(false), report, &mut text);
+    text
+}
+
 /// Appends the totals line, e.g.
 /// `snipcheck: 12 passed, 1 warned, 5 failed, 3 skipped (29 blocks in 5 files)`.
 fn render_totals(out: &Output, report: &Report, text: &mut String) {
