@@ -35,7 +35,11 @@ impl CodeLine {
     /// The 1-based document column of a 1-based column of the compiled line.
     pub fn doc_column(&self, column: u32) -> u32 {
         let zero_based = column.saturating_sub(1);
-        let shift = if zero_based >= self.removed.at { self.removed.len } else { 0 };
+        let shift = if zero_based >= self.removed.at {
+            self.removed.len
+        } else {
+            0
+        };
         self.origin.column + zero_based + shift
     }
 }
@@ -69,7 +73,9 @@ pub struct SyntaxError {
 pub enum Expect {
     Pass,
     /// Must fail to compile, with each of these error codes when any are given.
-    CompileFail { codes: Vec<String> },
+    CompileFail {
+        codes: Vec<String>,
+    },
 }
 
 /// A Rust block ready to be wrapped.
@@ -96,11 +102,16 @@ pub fn analyze(block: &Block) -> Snippet {
             code.push('\n');
         }
         code.push_str(&compiled);
-        code_lines.push(CodeLine { origin: *origin, removed });
+        code_lines.push(CodeLine {
+            origin: *origin,
+            removed,
+        });
     }
     let attrs = &block.fence.attrs;
     let expect = if attrs.compile_fail {
-        Expect::CompileFail { codes: attrs.error_codes.clone() }
+        Expect::CompileFail {
+            codes: attrs.error_codes.clone(),
+        }
     } else {
         Expect::Pass
     };
@@ -126,10 +137,22 @@ fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
         return (Cow::Owned(compiled), Removed { at: indent, len: 1 });
     }
     if let Some(rest) = trimmed.strip_prefix("# ") {
-        return (Cow::Borrowed(rest), Removed { at: 0, len: indent + 2 });
+        return (
+            Cow::Borrowed(rest),
+            Removed {
+                at: 0,
+                len: indent + 2,
+            },
+        );
     }
     if trimmed.trim_end() == "#" {
-        return (Cow::Borrowed(""), Removed { at: 0, len: indent + 1 });
+        return (
+            Cow::Borrowed(""),
+            Removed {
+                at: 0,
+                len: indent + 1,
+            },
+        );
     }
     (Cow::Borrowed(line), Removed::default())
 }
@@ -137,9 +160,10 @@ fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
 fn classify(code: &str) -> (Shape, bool) {
     let file_error = match syn::parse_file(code) {
         Ok(file) => {
-            let has_main = file.items.iter().any(|item| {
-                matches!(item, syn::Item::Fn(f) if f.sig.ident == "main")
-            });
+            let has_main = file
+                .items
+                .iter()
+                .any(|item| matches!(item, syn::Item::Fn(f) if f.sig.ident == "main"));
             let has_tests = file.items.iter().any(item_is_test);
             return (Shape::Items { has_main }, has_tests);
         }
@@ -217,7 +241,11 @@ mod tests {
         let lines = text
             .split('\n')
             .enumerate()
-            .map(|(i, _)| LineOrigin { line: to_u32(i + 2), column: 1, offset: 0 })
+            .map(|(i, _)| LineOrigin {
+                line: to_u32(i + 2),
+                column: 1,
+                offset: 0,
+            })
             .collect();
         Block {
             index: 0,
@@ -234,7 +262,11 @@ mod tests {
 
     #[track_caller]
     fn check_shape(text: &str, expected: Shape) {
-        assert_eq!(analyze(&block("rust", text)).shape, expected, "shape of {text:?}");
+        assert_eq!(
+            analyze(&block("rust", text)).shape,
+            expected,
+            "shape of {text:?}"
+        );
     }
 
     #[test]
@@ -243,12 +275,29 @@ mod tests {
         check_shape("struct A;\nimpl A {}", Shape::Items { has_main: false });
         check_shape("", Shape::Items { has_main: false });
         check_shape("// only a comment", Shape::Items { has_main: false });
-        check_shape("let x = 1;\nprintln!(\"{x}\");", Shape::Statements { crate_attr_lines: 0 });
-        check_shape("1 + 1", Shape::Statements { crate_attr_lines: 0 });
-        check_shape("use std::mem;\nlet a = mem::size_of::<u8>();", Shape::Statements { crate_attr_lines: 0 });
+        check_shape(
+            "let x = 1;\nprintln!(\"{x}\");",
+            Shape::Statements {
+                crate_attr_lines: 0,
+            },
+        );
+        check_shape(
+            "1 + 1",
+            Shape::Statements {
+                crate_attr_lines: 0,
+            },
+        );
+        check_shape(
+            "use std::mem;\nlet a = mem::size_of::<u8>();",
+            Shape::Statements {
+                crate_attr_lines: 0,
+            },
+        );
         check_shape(
             "#![allow(dead_code)]\n#![deny(warnings)]\nlet x = 1;",
-            Shape::Statements { crate_attr_lines: 2 },
+            Shape::Statements {
+                crate_attr_lines: 2,
+            },
         );
         check_shape("#![no_std]\nfn f() {}", Shape::Items { has_main: false });
     }
@@ -265,7 +314,10 @@ mod tests {
 
     #[test]
     fn hidden_lines_are_compiled_and_columns_shift() {
-        let snippet = analyze(&block("rust", "# fn main() {\n  #   let x = 1;\nlet y = 2;\n#\n# }"));
+        let snippet = analyze(&block(
+            "rust",
+            "# fn main() {\n  #   let x = 1;\nlet y = 2;\n#\n# }",
+        ));
         assert_eq!(snippet.code, "fn main() {\n  let x = 1;\nlet y = 2;\n\n}");
         assert_eq!(snippet.lines[0].doc_column(1), 3);
         // `  # ` then the compiled text starts at document column 5.
@@ -280,15 +332,26 @@ mod tests {
 
     #[test]
     fn expectations_and_editions() {
-        let s = analyze(&block("compile_fail,E0308,edition2021", "fn f() -> u8 { \"\" }"));
-        assert_eq!(s.expect, Expect::CompileFail { codes: vec!["E0308".into()] });
+        let s = analyze(&block(
+            "compile_fail,E0308,edition2021",
+            "fn f() -> u8 { \"\" }",
+        ));
+        assert_eq!(
+            s.expect,
+            Expect::CompileFail {
+                codes: vec!["E0308".into()]
+            }
+        );
         assert_eq!(s.edition, Edition::E2021);
         assert_eq!(analyze(&block("rust", "")).edition, Edition::E2024);
     }
 
     #[test]
     fn tests_are_detected() {
-        let s = analyze(&block("rust", "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}"));
+        let s = analyze(&block(
+            "rust",
+            "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}",
+        ));
         assert!(s.has_tests);
         let s = analyze(&block("rust", "#[test]\nfn t() {}"));
         assert!(s.has_tests);

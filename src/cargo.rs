@@ -54,7 +54,10 @@ fn scrub(cmd: &mut Command, toolchain: Option<&str>) {
 pub fn display(cmd: &Command) -> String {
     let mut out = String::new();
     if let Some((_, Some(toolchain))) = cmd.get_envs().find(|(k, _)| *k == "RUSTUP_TOOLCHAIN") {
-        out.push_str(&format!("RUSTUP_TOOLCHAIN={} ", toolchain.to_string_lossy()));
+        out.push_str(&format!(
+            "RUSTUP_TOOLCHAIN={} ",
+            toolchain.to_string_lossy()
+        ));
     }
     out.push_str(&cmd.get_program().to_string_lossy());
     for arg in cmd.get_args() {
@@ -66,7 +69,10 @@ pub fn display(cmd: &Command) -> String {
 
 fn output(mut cmd: Command) -> Result<Output> {
     cmd.stdin(Stdio::null());
-    cmd.output().map_err(|source| Error::Spawn { command: display(&cmd), source })
+    cmd.output().map_err(|source| Error::Spawn {
+        command: display(&cmd),
+        source,
+    })
 }
 
 /// `rustc -V` of a toolchain, or `None` when rustup says it is not installed.
@@ -76,20 +82,28 @@ pub fn rustc_version(toolchain: &str) -> Result<Option<String>> {
     let shown = display(&cmd);
     let out = output(cmd)?;
     if out.status.success() {
-        return Ok(Some(String::from_utf8_lossy(&out.stdout).trim().to_string()));
+        return Ok(Some(
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        ));
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("is not installed") || stderr.contains("not installed") {
         return Ok(None);
     }
-    Err(Error::CommandFailed { command: shown, stderr: stderr.trim().to_string() })
+    Err(Error::CommandFailed {
+        command: shown,
+        stderr: stderr.trim().to_string(),
+    })
 }
 
 /// `cargo info NAME`, run in `cwd` (a folder whose manifest has no dependencies,
-/// so cargo reports the registry's newest release).
+/// so cargo reports the registry's newest release). `--verbose` makes cargo list
+/// every feature instead of summarising long lists.
 pub fn registry_info(name: &str, cwd: &Path, offline: bool) -> std::io::Result<Output> {
     let mut cmd = command("cargo", None);
-    cmd.arg("info").arg(name).arg("--quiet").current_dir(cwd).stdin(Stdio::null());
+    cmd.args(["info", "--verbose", "--color", "never", name])
+        .current_dir(cwd)
+        .stdin(Stdio::null());
     if offline {
         cmd.arg("--offline");
     }
@@ -118,8 +132,9 @@ pub fn metadata(
         });
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    cargo_metadata::MetadataCommand::parse(stdout.as_ref()).map_err(|source| {
-        Error::CommandFailed { command: shown, stderr: format!("unreadable output: {source}") }
+    cargo_metadata::MetadataCommand::parse(stdout.as_ref()).map_err(|source| Error::CommandFailed {
+        command: shown,
+        stderr: format!("unreadable output: {source}"),
     })
 }
 
@@ -173,7 +188,10 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let shown = display(&cmd);
-    let mut child = cmd.spawn().map_err(|source| Error::Spawn { command: shown.clone(), source })?;
+    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
     let stderr = child.stderr.take();
     let stdout = child.stdout.take();
     let (messages, stderr_tail) = std::thread::scope(|scope| {
@@ -191,8 +209,16 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         let tail = stderr_thread.join().unwrap_or_default();
         (messages, tail)
     });
-    let status = child.wait().map_err(|source| Error::Spawn { command: shown.clone(), source })?;
-    Ok(BuildOutput { command: shown, success: status.success(), messages, stderr_tail: stderr_tail.into() })
+    let status = child.wait().map_err(|source| Error::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
+    Ok(BuildOutput {
+        command: shown,
+        success: status.success(),
+        messages,
+        stderr_tail: stderr_tail.into(),
+    })
 }
 
 fn read_tail(stream: impl Read) -> VecDeque<String> {
@@ -215,12 +241,18 @@ mod tests {
     fn commands_are_shown_with_their_toolchain() {
         let mut cmd = command("cargo", Some("nightly"));
         cmd.args(["clippy", "--workspace"]);
-        assert_eq!(display(&cmd), "RUSTUP_TOOLCHAIN=nightly cargo clippy --workspace");
+        assert_eq!(
+            display(&cmd),
+            "RUSTUP_TOOLCHAIN=nightly cargo clippy --workspace"
+        );
     }
 
     #[test]
     fn cargo_errors_drop_the_chatter() {
         let stderr = "    Updating crates.io index\n     Locking 3 packages\nerror: failed to select a version\n  required by x\n";
-        assert_eq!(cargo_error_lines(stderr), "error: failed to select a version\n  required by x");
+        assert_eq!(
+            cargo_error_lines(stderr),
+            "error: failed to select a version\n  required by x"
+        );
     }
 }

@@ -33,7 +33,12 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
     /// Toolchains to build with, comma-separated rustup names.
-    #[arg(long, value_delimiter = ',', default_value = "stable", value_name = "NAMES")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "stable",
+        value_name = "NAMES"
+    )]
     pub toolchain: Vec<String>,
     /// Output format: human (on stderr) or json (on stdout unless --output is given).
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -77,7 +82,10 @@ pub struct Defaults {
 
 impl Default for Defaults {
     fn default() -> Defaults {
-        Defaults { specs: PathBuf::from("specs"), sandbox: PathBuf::from("sandbox") }
+        Defaults {
+            specs: PathBuf::from("specs"),
+            sandbox: PathBuf::from("sandbox"),
+        }
     }
 }
 
@@ -116,25 +124,40 @@ pub fn use_color(terminal: Terminal, choice: ColorChoice) -> bool {
 
 /// Runs a verification and writes its report; returns the exit code.
 pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Result<i32> {
-    let specs = if args.specs.is_empty() { vec![defaults.specs.clone()] } else { args.specs.clone() };
+    let specs = if args.specs.is_empty() {
+        vec![defaults.specs.clone()]
+    } else {
+        args.specs.clone()
+    };
     let known_crates = match &args.known_crates {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => Some(text),
             Err(error) => {
-                eprintln!("error: failed to read known-crates file `{}`: {error}", path.display());
+                eprintln!(
+                    "error: failed to read known-crates file `{}`: {error}",
+                    path.display()
+                );
                 return Ok(exit::USAGE);
             }
         },
         None => None,
     };
-    let toolchains: Vec<String> = args.toolchain.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+    let toolchains: Vec<String> = args
+        .toolchain
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
     if toolchains.is_empty() {
         eprintln!("error: --toolchain needs at least one toolchain name");
         return Ok(exit::USAGE);
     }
     let options = VerifyOptions {
         specs,
-        sandbox: args.sandbox.clone().unwrap_or_else(|| defaults.sandbox.clone()),
+        sandbox: args
+            .sandbox
+            .clone()
+            .unwrap_or_else(|| defaults.sandbox.clone()),
         target_dir: args.target_dir.clone(),
         toolchains,
         offline: args.offline,
@@ -149,7 +172,11 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     match (args.format, &args.output) {
         (Format::Human, None) => eprint!("{human_text}"),
         (Format::Human, Some(path)) => {
-            let plain = human::render_human(report, &outcome.sources, &human::HumanOptions { color: false });
+            let plain = human::render_human(
+                report,
+                &outcome.sources,
+                &human::HumanOptions { color: false },
+            );
             sandbox::write_atomic(path, plain.as_bytes())?;
             eprint!("{human_text}");
         }
@@ -168,7 +195,13 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
 
 /// 2 when an input path was unusable, else 1 when any example failed, else 0.
 pub fn exit_code(report: &crate::report::Report) -> i32 {
-    let input_problem = report.problems.iter().any(|p| p.subject.is_some() && report.toolchains.iter().all(|t| Some(&t.name) != p.subject.as_ref()));
+    let input_problem = report.problems.iter().any(|p| {
+        p.subject.is_some()
+            && report
+                .toolchains
+                .iter()
+                .all(|t| Some(&t.name) != p.subject.as_ref())
+    });
     if input_problem {
         exit::USAGE
     } else if report.snippets.iter().any(|s| s.status == Status::Fail) {
@@ -184,21 +217,52 @@ mod tests {
 
     #[test]
     fn terminal_decisions() {
-        let tty = Terminal { stderr_is_terminal: true, is_ci: false, no_color: false };
+        let tty = Terminal {
+            stderr_is_terminal: true,
+            is_ci: false,
+            no_color: false,
+        };
         assert!(show_progress(tty, false));
         assert!(!show_progress(tty, true));
         assert!(!show_progress(Terminal { is_ci: true, ..tty }, false));
-        assert!(!show_progress(Terminal { stderr_is_terminal: false, ..tty }, false));
+        assert!(!show_progress(
+            Terminal {
+                stderr_is_terminal: false,
+                ..tty
+            },
+            false
+        ));
         assert!(use_color(tty, ColorChoice::Auto));
-        assert!(!use_color(Terminal { no_color: true, ..tty }, ColorChoice::Auto));
-        assert!(use_color(Terminal { no_color: true, ..tty }, ColorChoice::Always));
+        assert!(!use_color(
+            Terminal {
+                no_color: true,
+                ..tty
+            },
+            ColorChoice::Auto
+        ));
+        assert!(use_color(
+            Terminal {
+                no_color: true,
+                ..tty
+            },
+            ColorChoice::Always
+        ));
         assert!(!use_color(tty, ColorChoice::Never));
     }
 
     #[test]
     fn arguments_parse() {
-        let args = Args::try_parse_from(["snipcheck", "--specs", "a.md", "docs", "--toolchain", "stable,nightly", "--format", "json"])
-            .expect("valid arguments");
+        let args = Args::try_parse_from([
+            "snipcheck",
+            "--specs",
+            "a.md",
+            "docs",
+            "--toolchain",
+            "stable,nightly",
+            "--format",
+            "json",
+        ])
+        .expect("valid arguments");
         assert_eq!(args.specs, [PathBuf::from("a.md"), PathBuf::from("docs")]);
         assert_eq!(args.toolchain, ["stable", "nightly"]);
         assert_eq!(args.format, Format::Json);

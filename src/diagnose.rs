@@ -49,9 +49,12 @@ pub fn attribute<K: Ord + Clone>(
     workspace_dir: &Path,
 ) -> BTreeMap<K, UnitResult> {
     let by_src: BTreeMap<&Path, &K> = units.iter().map(|(k, u)| (u.src_path, k)).collect();
-    let mut results: BTreeMap<K, UnitResult> =
-        units.keys().map(|k| (k.clone(), UnitResult::default())).collect();
-    let mut seen: BTreeMap<K, BTreeSet<(String, Option<String>, String, u32, u32)>> = BTreeMap::new();
+    let mut results: BTreeMap<K, UnitResult> = units
+        .keys()
+        .map(|k| (k.clone(), UnitResult::default()))
+        .collect();
+    let mut seen: BTreeMap<K, BTreeSet<(String, Option<String>, String, u32, u32)>> =
+        BTreeMap::new();
     for message in messages {
         match message {
             Message::CompilerArtifact(artifact) => {
@@ -62,9 +65,15 @@ pub fn attribute<K: Ord + Clone>(
                 }
             }
             Message::CompilerMessage(msg) => {
-                let Some(key) = by_src.get(msg.target.src_path.as_std_path()) else { continue };
-                let (Some(unit), Some(result)) = (units.get(*key), results.get_mut(*key)) else { continue };
-                let Some(diagnostic) = place(&msg.message, unit, workspace_dir) else { continue };
+                let Some(key) = by_src.get(msg.target.src_path.as_std_path()) else {
+                    continue;
+                };
+                let (Some(unit), Some(result)) = (units.get(*key), results.get_mut(*key)) else {
+                    continue;
+                };
+                let Some(diagnostic) = place(&msg.message, unit, workspace_dir) else {
+                    continue;
+                };
                 let identity = (
                     diagnostic.level.clone(),
                     diagnostic.code.clone(),
@@ -88,7 +97,8 @@ fn is_summary(diag: &RustcDiagnostic) -> bool {
     let m = diag.message.as_str();
     matches!(diag.level, DiagnosticLevel::FailureNote)
         || m.starts_with("aborting due to")
-        || (diag.spans.is_empty() && (m.ends_with("warning emitted") || m.ends_with("warnings emitted")))
+        || (diag.spans.is_empty()
+            && (m.ends_with("warning emitted") || m.ends_with("warnings emitted")))
 }
 
 fn level_name(level: &DiagnosticLevel) -> &'static str {
@@ -135,7 +145,11 @@ fn place(diag: &RustcDiagnostic, unit: &UnitMap<'_>, workspace_dir: &Path) -> Op
 
 fn span_path(span: &DiagnosticSpan, workspace_dir: &Path) -> PathBuf {
     let path = Path::new(&span.file_name);
-    if path.is_absolute() { path.to_path_buf() } else { workspace_dir.join(path) }
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        workspace_dir.join(path)
+    }
 }
 
 /// The span itself if it lies in the file, else the first macro call site on its
@@ -156,7 +170,9 @@ fn follow_into<'s>(
 /// Maps a span of the generated file to document (line, column, end line, end column);
 /// `None` when its start lies in wrapper code.
 fn map_span(span: &DiagnosticSpan, unit: &UnitMap<'_>) -> Option<(u32, u32, u32, u32)> {
-    let start_line = unit.wrapped.snippet_line(u32::try_from(span.line_start).ok()?)?;
+    let start_line = unit
+        .wrapped
+        .snippet_line(u32::try_from(span.line_start).ok()?)?;
     let start = unit.lines.get(start_line as usize)?;
     let line = start.origin.line;
     let column = start.doc_column(u32::try_from(span.column_start).ok()?);
@@ -188,7 +204,11 @@ fn notes(diag: &RustcDiagnostic) -> Vec<String> {
         if !suggestions.is_empty() {
             line.push_str(": ");
             line.push_str(
-                &suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "),
+                &suggestions
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             );
         }
         if out.len() < MAX_NOTES {
@@ -200,8 +220,16 @@ fn notes(diag: &RustcDiagnostic) -> Vec<String> {
 
 /// The status (and cause, when it is plain) of a built snippet.
 pub fn verdict(expect: &Expect, result: &UnitResult) -> (Status, Option<Cause>) {
-    let errors: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.level == "error").collect();
-    let warnings: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.level == "warning").collect();
+    let errors: Vec<&Diagnostic> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == "error")
+        .collect();
+    let warnings: Vec<&Diagnostic> = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == "warning")
+        .collect();
     let is_lint = |d: &&Diagnostic| d.code.as_deref().is_some_and(|c| c.starts_with("clippy::"));
     match expect {
         Expect::CompileFail { codes } => {
@@ -214,7 +242,11 @@ pub fn verdict(expect: &Expect, result: &UnitResult) -> (Status, Option<Cause>) 
             }
         }
         Expect::Pass if !errors.is_empty() => {
-            let cause = if errors.iter().all(is_lint) { Cause::Lint } else { Cause::Compile };
+            let cause = if errors.iter().all(is_lint) {
+                Cause::Lint
+            } else {
+                Cause::Compile
+            };
             (Status::Fail, Some(cause))
         }
         Expect::Pass if !result.built => (Status::Fail, Some(Cause::DependencyBuild)),

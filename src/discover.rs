@@ -38,7 +38,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<SpecFile>, Vec<RunProblem>) {
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(error) => {
-                problems.push(problem(path, format!("cannot read `{}`: {}", path.display(), describe(&error))));
+                problems.push(problem(
+                    path,
+                    format!("cannot read `{}`: {}", path.display(), describe(&error)),
+                ));
                 continue;
             }
         };
@@ -46,7 +49,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<SpecFile>, Vec<RunProblem>) {
             let before = files.len();
             walk(path, &mut files, &mut problems);
             if files.len() == before {
-                problems.push(problem(path, format!("no Markdown files (*.md, *.markdown) in `{}`", path.display())));
+                problems.push(problem(
+                    path,
+                    format!(
+                        "no Markdown files (*.md, *.markdown) in `{}`",
+                        path.display()
+                    ),
+                ));
             }
         } else {
             files.push(path.clone());
@@ -70,29 +79,35 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<RunProblem>) {
         match entry {
             Ok(entry) => {
                 let path = entry.path();
-                let is_markdown = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| MARKDOWN_EXTENSIONS.iter().any(|m| e.eq_ignore_ascii_case(m)));
+                let is_markdown = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    MARKDOWN_EXTENSIONS
+                        .iter()
+                        .any(|m| e.eq_ignore_ascii_case(m))
+                });
                 if is_markdown && entry.file_type().is_some_and(|t| t.is_file()) {
                     files.push(path.to_path_buf());
                 }
             }
-            Err(error) => problems.push(RunProblem { subject: Some(dir.display().to_string()), message: error.to_string() }),
+            Err(error) => problems.push(RunProblem {
+                subject: Some(dir.display().to_string()),
+                message: error.to_string(),
+            }),
         }
     }
 }
 
 fn read(path: &Path) -> Result<String, String> {
     let shown = path.display();
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {}", describe(&e)))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {}", describe(&e)))?;
     if metadata.len() > MAX_DOCUMENT_BYTES {
         return Err(format!(
             "`{shown}` is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit for a document; skipped",
             metadata.len()
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {}", describe(&e)))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {}", describe(&e)))?;
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             // A byte-order mark is not part of the document.
@@ -103,7 +118,9 @@ fn read(path: &Path) -> Result<String, String> {
         }
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
-            Err(format!("`{shown}` is not UTF-8 (invalid byte at offset {at}); skipped"))
+            Err(format!(
+                "`{shown}` is not UTF-8 (invalid byte at offset {at}); skipped"
+            ))
         }
     }
 }
@@ -117,7 +134,10 @@ fn describe(error: &std::io::Error) -> String {
 }
 
 fn problem(path: &Path, message: String) -> RunProblem {
-    RunProblem { subject: Some(path.display().to_string()), message }
+    RunProblem {
+        subject: Some(path.display().to_string()),
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -150,14 +170,26 @@ mod tests {
         let (files, problems) = discover(&paths);
         let names: Vec<String> = files
             .iter()
-            .map(|f| f.path.strip_prefix(root).expect("under root").display().to_string())
+            .map(|f| {
+                f.path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .display()
+                    .to_string()
+            })
             .collect();
         assert_eq!(names, ["docs/a.md", "docs/deep/b.markdown", "prompt.txt"]);
         assert_eq!(files[1].text, "# B", "the BOM is dropped");
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].contains("no such file or folder"), "{messages:?}");
+        assert!(
+            messages[0].contains("no such file or folder"),
+            "{messages:?}"
+        );
         assert!(messages[1].starts_with("no Markdown files"), "{messages:?}");
-        assert!(messages[2].contains("is not UTF-8 (invalid byte at offset 3)"), "{messages:?}");
+        assert!(
+            messages[2].contains("is not UTF-8 (invalid byte at offset 3)"),
+            "{messages:?}"
+        );
     }
 }

@@ -143,7 +143,12 @@ mod tests {
         check("rs", Some("rs"), true, &[]);
         check("toml", Some("toml"), false, &[]);
         check("text", Some("text"), false, &[]);
-        check("rust title=\"main.rs\"", Some("rust"), true, &["title=\"main.rs\""]);
+        check(
+            "rust title=\"main.rs\"",
+            Some("rust"),
+            true,
+            &["title=\"main.rs\""],
+        );
         check("{.rust .numberLines}", Some("rust"), true, &["numberLines"]);
         assert!(check("rust,ignore", Some("rust"), true, &[]).ignore);
         assert!(check("ignore", None, true, &[]).ignore);

@@ -61,15 +61,20 @@ impl Sandbox {
     /// files snipcheck did not create.
     pub fn open(root: &Path) -> Result<Sandbox> {
         fs::create_dir_all(root).map_err(|e| Error::io("create the sandbox folder", root, e))?;
-        let root = fs::canonicalize(root).map_err(|e| Error::io("resolve the sandbox folder", root, e))?;
+        let root =
+            fs::canonicalize(root).map_err(|e| Error::io("resolve the sandbox folder", root, e))?;
         let marker = root.join(MARKER);
         if !marker.exists() {
-            let entries = fs::read_dir(&root).map_err(|e| Error::io("read the sandbox folder", &root, e))?;
+            let entries =
+                fs::read_dir(&root).map_err(|e| Error::io("read the sandbox folder", &root, e))?;
             for entry in entries {
                 let entry = entry.map_err(|e| Error::io("read the sandbox folder", &root, e))?;
                 let name = entry.file_name();
                 if !ALLOWED_FOREIGN.iter().any(|allowed| name == *allowed) {
-                    return Err(Error::ForeignSandbox { path: root, marker: MARKER });
+                    return Err(Error::ForeignSandbox {
+                        path: root,
+                        marker: MARKER,
+                    });
                 }
             }
             write_if_changed(
@@ -150,7 +155,11 @@ impl Sandbox {
             sources.insert(krate.package.clone(), src);
         }
         remove_stale_members(&members_dir, &sources)?;
-        Ok(WrittenWorkspace { manifest_path, dir, sources })
+        Ok(WrittenWorkspace {
+            manifest_path,
+            dir,
+            sources,
+        })
     }
 }
 
@@ -211,7 +220,11 @@ pub fn sanitize(text: &str) -> String {
         }
     }
     let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() { "x".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "x".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Writes `content` to `path` atomically, unless the file already holds exactly that.
@@ -226,9 +239,12 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<()> {
 pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    file.write_all(content).map_err(|e| Error::io("write", path, e))?;
-    file.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    file.write_all(content)
+        .map_err(|e| Error::io("write", path, e))?;
+    file.persist(path)
+        .map_err(|e| Error::io("write", path, e.error))?;
     Ok(())
 }
 
@@ -324,7 +340,10 @@ wasm-bindgen = { version = "0.2.130" }
         let foreign = tmp.path().join("foreign");
         fs::create_dir_all(&foreign).expect("create");
         fs::write(foreign.join("notes.txt"), "mine").expect("write");
-        assert!(matches!(Sandbox::open(&foreign), Err(Error::ForeignSandbox { .. })));
+        assert!(matches!(
+            Sandbox::open(&foreign),
+            Err(Error::ForeignSandbox { .. })
+        ));
 
         let ours = tmp.path().join("ours");
         fs::create_dir_all(&ours).expect("create");
@@ -344,10 +363,14 @@ wasm-bindgen = { version = "0.2.130" }
         b.package = "snip-b".into();
         let written = sandbox.write_workspace(&[a.clone(), b]).expect("write");
         let src = written.sources["snip-a"].clone();
-        let before = fs::metadata(&src).and_then(|m| m.modified()).expect("mtime");
+        let before = fs::metadata(&src)
+            .and_then(|m| m.modified())
+            .expect("mtime");
         std::thread::sleep(std::time::Duration::from_millis(20));
         let written = sandbox.write_workspace(&[a]).expect("write again");
-        let after = fs::metadata(&src).and_then(|m| m.modified()).expect("mtime");
+        let after = fs::metadata(&src)
+            .and_then(|m| m.modified())
+            .expect("mtime");
         assert_eq!(before, after, "an unchanged source keeps its mtime");
         assert_eq!(written.sources.len(), 1);
         assert!(!written.dir.join("snippets/snip-b").exists());

@@ -67,7 +67,11 @@ impl Entry {
 
     /// Whether the entry goes into the scratch workspace.
     fn buildable(&self) -> bool {
-        self.wrapped.is_some() && self.deps.as_ref().is_some_and(|d| d.unknown.is_empty() && d.unreachable.is_empty())
+        self.wrapped.is_some()
+            && self
+                .deps
+                .as_ref()
+                .is_some_and(|d| d.unknown.is_empty() && d.unreachable.is_empty())
     }
 }
 
@@ -79,28 +83,44 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let mut invocations: BTreeMap<String, u32> = BTreeMap::new();
 
     let mut entries = extract_all(&specs);
-    let sources: BTreeMap<String, String> = specs.iter().map(|s| (s.display(), s.text.clone())).collect();
+    let sources: BTreeMap<String, String> = specs
+        .iter()
+        .map(|s| (s.display(), s.text.clone()))
+        .collect();
 
     // Dependencies: scan every wrapped snippet, ask the registry once per crate name.
     let mut known = KnownCrates::builtin();
     if let Some(extra) = &options.known_crates {
         if let Err(error) = known.extend_from_toml(extra) {
-            problems.push(RunProblem { subject: Some("known crates".into()), message: error.to_string() });
+            problems.push(RunProblem {
+                subject: Some("known crates".into()),
+                message: error.to_string(),
+            });
         }
     }
     let uses: Vec<Option<Vec<deps::CrateUse>>> = entries
         .iter()
         .map(|e| e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok()))
         .collect();
-    let names: BTreeSet<String> = uses.iter().flatten().flatten().map(|u| u.name.clone()).collect();
+    let names: BTreeSet<String> = uses
+        .iter()
+        .flatten()
+        .flat_map(|u| deps::registry_names(u, &known))
+        .collect();
     let mut cache = RegistryCache::load(&sandbox.registry_cache_path());
     let probe = sandbox.probe_dir()?;
     let offline = options.offline;
     let run = |name: &str| cargo::registry_info(name, &probe, offline);
-    let (lookups, ran) = registry::lookup_all(&mut cache, &names, &run);
-    *invocations.entry("registry".into()).or_default() += ran;
+    let registry::Lookups {
+        lookups,
+        invocations: ran,
+    } = registry::lookup_all(&mut cache, &names, &run);
+    *invocations.entry("registry".into()).or_default() += crate::text::to_u32(ran);
     if let Err(error) = cache.save() {
-        problems.push(RunProblem { subject: None, message: format!("{error}") });
+        problems.push(RunProblem {
+            subject: None,
+            message: format!("{error}"),
+        });
     }
     for (entry, uses) in entries.iter_mut().zip(&uses) {
         if let Some(uses) = uses {
@@ -116,12 +136,19 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         let rustc = match cargo::rustc_version(toolchain) {
             Ok(version) => version,
             Err(error) => {
-                problems.push(RunProblem { subject: Some(toolchain.clone()), message: error.to_string() });
+                problems.push(RunProblem {
+                    subject: Some(toolchain.clone()),
+                    message: error.to_string(),
+                });
                 None
             }
         };
         let installed = rustc.is_some();
-        toolchains.push(ToolchainInfo { name: toolchain.clone(), rustc: rustc.clone(), installed });
+        toolchains.push(ToolchainInfo {
+            name: toolchain.clone(),
+            rustc: rustc.clone(),
+            installed,
+        });
         if !installed {
             problems.push(RunProblem {
                 subject: Some(toolchain.clone()),
@@ -130,8 +157,19 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             continue;
         }
         built_any_toolchain = true;
-        let results = build(&entries, &sandbox, options, toolchain, &mut invocations, &mut problems)?;
-        rows.extend(entries.iter().map(|e| row(e, Some(toolchain), Some(&results), &lookups)));
+        let results = build(
+            &entries,
+            &sandbox,
+            options,
+            toolchain,
+            &mut invocations,
+            &mut problems,
+        )?;
+        rows.extend(
+            entries
+                .iter()
+                .map(|e| row(e, Some(toolchain), Some(&results), &lookups)),
+        );
     }
     if !built_any_toolchain {
         rows.extend(entries.iter().map(|e| row(e, None, None, &lookups)));
@@ -156,13 +194,24 @@ fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
     let mut entries = Vec::new();
     for spec in specs {
         let file = spec.display();
-        let stem = spec.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = spec
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for block in extract::extract(&spec.text) {
             let id = unique_id(&mut used_ids, &stem, &block);
             let rust = block.fence.is_rust && !block.fence.attrs.ignore;
             let snippet = rust.then(|| analyze::analyze(&block));
             let wrapped = snippet.as_ref().and_then(wrap::wrap);
-            entries.push(Entry { file: file.clone(), block, id, snippet, wrapped, deps: None });
+            entries.push(Entry {
+                file: file.clone(),
+                block,
+                id,
+                snippet,
+                wrapped,
+                deps: None,
+            });
         }
     }
     entries
@@ -211,7 +260,8 @@ fn build(
     let crates: Vec<CrateFiles> = buildable
         .iter()
         .filter_map(|e| {
-            let (snippet, wrapped, deps) = (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
+            let (snippet, wrapped, deps) =
+                (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
             Some(CrateFiles {
                 package: e.package(),
                 edition: snippet.edition,
@@ -236,8 +286,12 @@ fn build(
     let metadata = match cargo::metadata(&written.manifest_path, toolchain, options.offline) {
         Ok(metadata) => metadata,
         Err(error) => {
-            let message = format!("cargo could not resolve the scratch workspace's dependencies: {error}");
-            problems.push(RunProblem { subject: Some(toolchain.to_string()), message: message.clone() });
+            let message =
+                format!("cargo could not resolve the scratch workspace's dependencies: {error}");
+            problems.push(RunProblem {
+                subject: Some(toolchain.to_string()),
+                message: message.clone(),
+            });
             results.failure = Some(message);
             return Ok(results);
         }
@@ -278,22 +332,38 @@ fn build(
         })
         .collect();
     results.units = diagnose::attribute(&output.messages, &units, &written.dir);
-    if !output.success && results.units.values().all(|u| u.diagnostics.is_empty() && !u.built) {
+    if !output.success
+        && results
+            .units
+            .values()
+            .all(|u| u.diagnostics.is_empty() && !u.built)
+    {
         let tail = output.stderr_tail.join("\n");
         problems.push(RunProblem {
             subject: Some(toolchain.to_string()),
-            message: format!("`{}` built nothing:\n{}", output.command, cargo::cargo_error_lines(&tail)),
+            message: format!(
+                "`{}` built nothing:\n{}",
+                output.command,
+                cargo::cargo_error_lines(&tail)
+            ),
         });
     }
     Ok(results)
 }
 
-fn resolved_versions(metadata: &cargo_metadata::Metadata) -> BTreeMap<String, BTreeMap<String, String>> {
+fn resolved_versions(
+    metadata: &cargo_metadata::Metadata,
+) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    let Some(resolve) = &metadata.resolve else { return out };
+    let Some(resolve) = &metadata.resolve else {
+        return out;
+    };
     let packages: BTreeMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
     for member in &metadata.workspace_members {
-        let (Some(package), Some(node)) = (packages.get(member), resolve.nodes.iter().find(|n| &n.id == member)) else {
+        let (Some(package), Some(node)) = (
+            packages.get(member),
+            resolve.nodes.iter().find(|n| &n.id == member),
+        ) else {
             continue;
         };
         let versions = node
@@ -312,7 +382,8 @@ fn progress_bar(show: bool, units: usize, toolchain: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(units as u64);
-    let template = format!("{{spinner}} checking on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}");
+    let template =
+        format!("{{spinner}} checking on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -357,7 +428,9 @@ fn row(
         out.skip_reason = Some("marked `ignore`".to_string());
         return out;
     }
-    let Some(snippet) = &entry.snippet else { return out };
+    let Some(snippet) = &entry.snippet else {
+        return out;
+    };
     out.edition = Some(snippet.edition.as_str().to_string());
     out.expect = Some(match &snippet.expect {
         Expect::Pass => "pass".to_string(),
@@ -368,7 +441,8 @@ fn row(
     if let Shape::Unparsable(error) = &snippet.shape {
         out.status = Status::Fail;
         out.cause = Some(Cause::Syntax);
-        out.diagnostics.push(syntax_diagnostic(entry, snippet, error));
+        out.diagnostics
+            .push(syntax_diagnostic(entry, snippet, error));
         return out;
     }
     let Some(deps) = &entry.deps else {
@@ -394,16 +468,30 @@ fn row(
         .collect();
     if !deps.unknown.is_empty() || !deps.unreachable.is_empty() {
         out.status = Status::Fail;
-        out.cause = Some(if deps.unknown.is_empty() { Cause::RegistryUnreachable } else { Cause::UnknownCrate });
+        out.cause = Some(if deps.unknown.is_empty() {
+            Cause::RegistryUnreachable
+        } else {
+            Cause::UnknownCrate
+        });
         for name in &deps.unknown {
-            out.diagnostics.push(crate_diagnostic(entry, snippet, name, format!("crate `{name}` is not published on crates.io")));
+            out.diagnostics.push(crate_diagnostic(
+                entry,
+                snippet,
+                name,
+                format!("crate `{name}` is not published on crates.io"),
+            ));
         }
         for name in &deps.unreachable {
             let reason = match lookups.get(name) {
                 Some(Lookup::Unreachable(reason)) => reason.clone(),
                 _ => "the registry did not answer".to_string(),
             };
-            out.diagnostics.push(crate_diagnostic(entry, snippet, name, format!("could not look up crate `{name}`: {reason}")));
+            out.diagnostics.push(crate_diagnostic(
+                entry,
+                snippet,
+                name,
+                format!("could not look up crate `{name}`: {reason}"),
+            ));
         }
         return out;
     }
@@ -422,7 +510,8 @@ fn row(
         (None, Some(failure)) => {
             out.status = Status::Fail;
             out.cause = Some(Cause::DependencyBuild);
-            out.diagnostics.push(fence_diagnostic(entry, failure.to_string()));
+            out.diagnostics
+                .push(fence_diagnostic(entry, failure.to_string()));
         }
         (None, None) => {
             out.skip_reason = Some("not built".to_string());
@@ -433,7 +522,9 @@ fn row(
 
 fn describe_problem(problem: &BlockProblem) -> String {
     match problem {
-        BlockProblem::Unterminated => "the fence is never closed: the block runs to the end of the document".to_string(),
+        BlockProblem::Unterminated => {
+            "the fence is never closed: the block runs to the end of the document".to_string()
+        }
     }
 }
 
@@ -488,7 +579,10 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     text.match_indices(word).map(|(i, _)| i).find(|&i| {
         let before = text[..i].chars().next_back().is_none_or(|c| !is_ident(c));
-        let after = text[i + word.len()..].chars().next().is_none_or(|c| !is_ident(c));
+        let after = text[i + word.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_ident(c));
         before && after
     })
 }
@@ -530,7 +624,8 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
                     summary.blocks += 1;
                     let lang = row.lang.clone().unwrap_or_else(|| "(none)".to_string());
                     *summary.languages.entry(lang).or_default() += 1;
-                    if row.expect.is_some() || row.skip_reason.as_deref() == Some("marked `ignore`") {
+                    if row.expect.is_some() || row.skip_reason.as_deref() == Some("marked `ignore`")
+                    {
                         summary.rust_blocks += 1;
                     }
                 }
@@ -547,7 +642,10 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
 }
 
 fn totals(files: &[FileSummary], rows: &[SnippetReport]) -> Totals {
-    let mut totals = Totals { files: crate::text::to_u32(files.len()), ..Totals::default() };
+    let mut totals = Totals {
+        files: crate::text::to_u32(files.len()),
+        ..Totals::default()
+    };
     for file in files {
         totals.blocks += file.blocks;
         totals.rust_blocks += file.rust_blocks;

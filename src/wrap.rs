@@ -74,7 +74,11 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
         Shape::Unparsable(_) => return None,
         Shape::Items { has_main } => {
             out.user(&code, 0);
-            if has_main { CrateKind::Bin } else { CrateKind::Lib }
+            if has_main {
+                CrateKind::Bin
+            } else {
+                CrateKind::Lib
+            }
         }
         Shape::Statements { crate_attr_lines } => {
             let split = (crate_attr_lines as usize).min(code.len());
@@ -85,7 +89,11 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
             CrateKind::MainWrapped
         }
     };
-    Some(WrappedSource { text: out.text, line_map: out.line_map, kind })
+    Some(WrappedSource {
+        text: out.text,
+        line_map: out.line_map,
+        kind,
+    })
 }
 
 #[derive(Default)]
@@ -120,7 +128,11 @@ mod tests {
     fn snippet(text: &str) -> Snippet {
         let lines = text
             .split('\n')
-            .map(|_| LineOrigin { line: 1, column: 1, offset: 0 })
+            .map(|_| LineOrigin {
+                line: 1,
+                column: 1,
+                offset: 0,
+            })
             .collect();
         analyze(&Block {
             index: 0,

@@ -444,6 +444,10 @@ fn describe_cause(snippet: &SnippetReport) -> (&'static str, &'static str) {
             "this block was expected to fail to compile",
         ),
         Some(Cause::Compile) => ("the example does not compile", "in this block"),
+        Some(Cause::DependencyBuild) => (
+            "a dependency of the example failed to build, so the example was not checked",
+            "the dependencies of this block",
+        ),
         None if snippet.status == Status::Warn => ("the example has warnings", "in this block"),
         None => ("the example failed", "in this block"),
     }

@@ -17,7 +17,11 @@ fn main() {
         Some("verify") => verify(args.collect()),
         Some("help" | "--help" | "-h") | None => {
             eprintln!("{USAGE}");
-            if args.next().is_none() { exit::OK } else { exit::USAGE }
+            if args.next().is_none() {
+                exit::OK
+            } else {
+                exit::USAGE
+            }
         }
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n{USAGE}");
@@ -33,11 +37,18 @@ fn verify(rest: Vec<String>) -> i32 {
         Ok(args) => args,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { exit::USAGE } else { exit::OK };
+            return if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     let root = workspace_root();
-    let defaults = Defaults { specs: root.join("specs"), sandbox: root.join("sandbox") };
+    let defaults = Defaults {
+        specs: root.join("specs"),
+        sandbox: root.join("sandbox"),
+    };
     match cli::run(args, &defaults, Terminal::detect()) {
         Ok(code) => code,
         Err(error) => {
