@@ -195,10 +195,20 @@ fn classify(code: &str) -> (Shape, bool) {
             let error = SyntaxError {
                 line: line.saturating_sub(1),
                 column: column + 1,
-                message: best.to_string(),
+                message: describe_syntax_error(&best),
             };
             (Shape::Unparsable(error), false)
         }
+    }
+}
+
+/// syn's message, except for the lexer's, which says nothing useful on its own.
+fn describe_syntax_error(error: &syn::Error) -> String {
+    let message = error.to_string();
+    if message == "cannot parse string into token stream" {
+        "the code cannot be split into tokens: an unclosed or unbalanced delimiter, or an unterminated string, char or block comment".to_string()
+    } else {
+        message
     }
 }
 

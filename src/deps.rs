@@ -644,6 +644,10 @@ pub struct KnownCrate {
     /// Path prefix (`tokio::sync`) -> the features that path needs.
     #[serde(default)]
     pub features: BTreeMap<String, BTreeSet<String>>,
+    /// Crates whose code this crate's macros expand to (`quickcheck_macros`
+    /// needs `quickcheck`): added whenever this crate is used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
 }
 
 /// Knowledge about crates, keyed by the name code uses for them.
@@ -697,6 +701,11 @@ impl KnownCrates {
                 known.version = entry.version;
             }
             known.features.extend(entry.features);
+            for companion in entry.requires {
+                if !known.requires.contains(&companion) {
+                    known.requires.push(companion);
+                }
+            }
         }
         Ok(())
     }
@@ -772,6 +781,35 @@ pub fn registry_names(uses: &[CrateUse], known: &KnownCrates) -> BTreeSet<String
         .collect()
 }
 
+/// Adds the crates that used crates require (see [`KnownCrate::requires`]),
+/// as dev-only as the crate that needs them.
+pub fn with_companions(mut uses: Vec<CrateUse>, known: &KnownCrates) -> Vec<CrateUse> {
+    let mut added = Vec::new();
+    for krate in &uses {
+        let Some(entry) = known.get(&krate.name) else {
+            continue;
+        };
+        for companion in &entry.requires {
+            if uses
+                .iter()
+                .chain(&added)
+                .any(|u: &CrateUse| &u.name == companion)
+            {
+                continue;
+            }
+            added.push(CrateUse {
+                name: companion.clone(),
+                paths: BTreeSet::new(),
+                only_in_tests: krate.only_in_tests,
+                in_serde_derive: false,
+            });
+        }
+    }
+    uses.extend(added);
+    uses.sort_by(|a, b| a.name.cmp(&b.name));
+    uses
+}
+
 /// Turns the crates a snippet uses into dependency specifications.
 ///
 /// `lookups` holds the registry's answers keyed by [`registry_names`]. A crate
@@ -827,6 +865,18 @@ pub fn resolve(
 mod tests {
     use super::*;
     use crate::registry::CrateInfo;
+
+    #[test]
+    fn companions_follow_the_crates_that_need_them() {
+        let known = KnownCrates::builtin();
+        let uses = scan("#[cfg(test)]\nmod tests {\n    use quickcheck_macros::quickcheck;\n    #[quickcheck]\n    fn p(x: u8) -> bool { true }\n}")
+            .expect("parses");
+        let uses = with_companions(uses, &known);
+        assert_eq!(
+            render(&uses),
+            "quickcheck (dev): ; quickcheck_macros (dev): quickcheck_macros::quickcheck"
+        );
+    }
 
     /// Renders a scan as `name (dev) (serde): path, path; name: path`.
     fn render(uses: &[CrateUse]) -> String {

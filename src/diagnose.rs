@@ -37,6 +37,9 @@ pub struct UnitResult {
     pub built: bool,
 }
 
+/// What makes two diagnostics the same: level, code, message and place.
+type DiagnosticIdentity = (String, Option<String>, String, u32, u32);
+
 /// How many child notes of one diagnostic are kept.
 const MAX_NOTES: usize = 6;
 
@@ -53,8 +56,7 @@ pub fn attribute<K: Ord + Clone>(
         .keys()
         .map(|k| (k.clone(), UnitResult::default()))
         .collect();
-    let mut seen: BTreeMap<K, BTreeSet<(String, Option<String>, String, u32, u32)>> =
-        BTreeMap::new();
+    let mut seen: BTreeMap<K, BTreeSet<DiagnosticIdentity>> = BTreeMap::new();
     for message in messages {
         match message {
             Message::CompilerArtifact(artifact) => {

@@ -100,14 +100,17 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     }
     let uses: Vec<Option<Vec<deps::CrateUse>>> = entries
         .iter()
-        .map(|e| e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok()))
+        .map(|e| {
+            let uses = e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok())?;
+            Some(deps::with_companions(uses, &known))
+        })
         .collect();
     let names: BTreeSet<String> = uses
         .iter()
         .flatten()
         .flat_map(|u| deps::registry_names(u, &known))
         .collect();
-    let mut cache = RegistryCache::load(&sandbox.registry_cache_path());
+    let mut cache = RegistryCache::load(sandbox.registry_cache_path());
     let probe = sandbox.probe_dir()?;
     let offline = options.offline;
     let run = |name: &str| cargo::registry_info(name, &probe, offline);

@@ -46,7 +46,7 @@ fn verify(rest: Vec<String>) -> i32 {
     };
     let root = workspace_root();
     let defaults = Defaults {
-        specs: root.join("specs"),
+        specs: relative_to_cwd(root.join("specs")),
         sandbox: root.join("sandbox"),
     };
     match cli::run(args, &defaults, Terminal::detect()) {
@@ -56,6 +56,15 @@ fn verify(rest: Vec<String>) -> i32 {
             exit::ENVIRONMENT
         }
     }
+}
+
+/// Shows `path` relative to the current folder when it lies below it, so reports
+/// say `specs/guide.md` rather than a machine's absolute path.
+fn relative_to_cwd(path: PathBuf) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(path)
 }
 
 /// The repository root: the folder above this crate's manifest.
