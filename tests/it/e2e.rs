@@ -1,0 +1,208 @@
+//! The bundled specs and the real specs, built for real.
+
+use snipcheck::report::{Cause, Status};
+
+use crate::support::{row, shared_specs, snipcheck};
+
+/// What a careful maintainer gets by building each bundled example by hand on
+/// stable with the newest crates (edition 2024 unless the fence says otherwise).
+const BUNDLED: &[(&str, u32, Status, Option<Cause>)] = &[
+    ("async-services.md", 19, Status::Pass, None),
+    ("async-services.md", 48, Status::Pass, None),
+    ("async-services.md", 65, Status::Pass, None),
+    ("async-services.md", 82, Status::Skip, None),
+    ("async-services.md", 90, Status::Skip, None),
+    ("async-services.md", 100, Status::Fail, Some(Cause::Compile)),
+    ("data-and-errors.md", 17, Status::Skip, None),
+    ("data-and-errors.md", 26, Status::Skip, None),
+    ("data-and-errors.md", 36, Status::Pass, None),
+    ("data-and-errors.md", 59, Status::Skip, None),
+    ("data-and-errors.md", 69, Status::Pass, None),
+    ("data-and-errors.md", 97, Status::Skip, None),
+    (
+        "data-and-errors.md",
+        108,
+        Status::Fail,
+        Some(Cause::UnknownCrate),
+    ),
+    ("rust-style-guide.md", 21, Status::Skip, None),
+    ("rust-style-guide.md", 34, Status::Pass, None),
+    ("rust-style-guide.md", 63, Status::Pass, None),
+    ("rust-style-guide.md", 81, Status::Pass, None),
+    ("rust-style-guide.md", 91, Status::Pass, None),
+    ("rust-style-guide.md", 106, Status::Pass, None),
+    ("rust-style-guide.md", 129, Status::Skip, None),
+    ("rust-style-guide.md", 140, Status::Warn, Some(Cause::Lint)),
+    ("rust-style-guide.md", 159, Status::Pass, None),
+    ("rust-style-guide.md", 169, Status::Pass, None),
+    ("rust-style-guide.md", 179, Status::Pass, None),
+    (
+        "rust-style-guide.md",
+        192,
+        Status::Fail,
+        Some(Cause::Compile),
+    ),
+    ("rust-style-guide.md", 206, Status::Pass, None),
+    (
+        "rust-style-guide.md",
+        223,
+        Status::Fail,
+        Some(Cause::Compile),
+    ),
+    (
+        "rust-style-guide.md",
+        240,
+        Status::Fail,
+        Some(Cause::Compile),
+    ),
+    ("rust-style-guide.md", 247, Status::Skip, None),
+    (
+        "rust-style-guide.md",
+        257,
+        Status::Fail,
+        Some(Cause::Syntax),
+    ),
+    ("rust-style-guide.md", 266, Status::Pass, None),
+    ("rust-style-guide.md", 276, Status::Pass, None),
+    ("rust-style-guide.md", 292, Status::Skip, None),
+];
+
+#[test]
+fn bundled_specs_get_the_outcome_a_maintainer_gets_by_hand() {
+    let run = snipcheck("bundled", &["--specs", "specs", "--format", "json"]);
+    assert_eq!(
+        run.code, 1,
+        "failing examples make exit code 1\n{}",
+        run.stderr
+    );
+    let report = run.report();
+    let got: Vec<(String, u32, Status, Option<Cause>)> = report
+        .snippets
+        .iter()
+        .map(|s| {
+            let name = s.file.rsplit('/').next().unwrap_or_default().to_string();
+            (name, s.line, s.status, s.cause)
+        })
+        .collect();
+    let expected: Vec<(String, u32, Status, Option<Cause>)> = BUNDLED
+        .iter()
+        .map(|(f, l, s, c)| (f.to_string(), *l, *s, *c))
+        .collect();
+    assert_eq!(got, expected);
+
+    // Diagnostics point at Markdown lines inside their blocks.
+    let syntax = row(&report, "rust-style-guide.md", 257);
+    assert_eq!(syntax.diagnostics.len(), 1);
+    assert!(syntax.diagnostics[0].line > 257);
+    let unknown = row(&report, "data-and-errors.md", 108);
+    assert!(
+        unknown.diagnostics[0]
+            .message
+            .contains("frobnicate_widgets_zz"),
+        "{unknown:?}"
+    );
+    assert_eq!(unknown.diagnostics[0].line, 109);
+    let lint = row(&report, "rust-style-guide.md", 140);
+    assert_eq!(
+        lint.diagnostics[0].code.as_deref(),
+        Some("clippy::needless_return")
+    );
+    // Dependencies are inferred, with features and resolved versions.
+    let tokio = row(&report, "async-services.md", 19)
+        .dependencies
+        .iter()
+        .find(|d| d.name == "tokio")
+        .expect("tokio is inferred");
+    assert!(tokio.features.iter().any(|f| f == "macros"), "{tokio:?}");
+    assert!(
+        tokio
+            .version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("1.")),
+        "{tokio:?}"
+    );
+    // One build for all snippets.
+    assert_eq!(report.cargo_invocations.get("build"), Some(&1));
+}
+
+#[test]
+fn real_specs_every_block_and_the_known_failures() {
+    let specs = shared_specs();
+    let specs = specs.to_string_lossy();
+    let run = snipcheck("shared", &["--specs", &specs, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.report();
+    assert_eq!(report.totals.files, 5);
+    assert_eq!(report.totals.blocks, 29);
+
+    let fences = |name: &str| -> Vec<u32> {
+        report
+            .snippets
+            .iter()
+            .filter(|s| s.file.ends_with(name))
+            .map(|s| s.line)
+            .collect()
+    };
+    let translated = [81, 111, 131, 151, 190];
+    assert_eq!(fences("000_a75a74a761c7bc3d.md"), Vec::<u32>::new());
+    assert_eq!(fences("001_e06af5bd5f6d5d5e.md"), translated);
+    assert_eq!(
+        fences("002_55ffcd1bc7c312ff.md"),
+        [90, 97, 104, 122, 147, 253, 262]
+    );
+    assert_eq!(
+        fences("003_664bed07da0e0a87.md"),
+        [18, 38, 56, 79, 111, 138, 169, 204, 224, 254, 271, 293]
+    );
+    assert_eq!(fences("004_a47905c838a01f7e.md"), translated);
+
+    // Every Rust block has a built status; non-Rust blocks are recorded and skipped.
+    for snippet in &report.snippets {
+        let is_rust = snippet.lang.as_deref() == Some("rust");
+        assert_eq!(snippet.status == Status::Skip, !is_rust, "{snippet:?}");
+    }
+
+    // The axum 0.6 server fails on `axum::Server`, at its Markdown line.
+    let axum = row(&report, "002_55ffcd1bc7c312ff.md", 122);
+    assert_eq!(axum.status, Status::Fail);
+    let server = axum
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("Server"))
+        .expect("a diagnostic names axum::Server");
+    assert_eq!((server.line, server.column), (132, 11));
+
+    // The SIMD sample fails on the unstable `portable_simd` feature.
+    let simd = row(&report, "003_664bed07da0e0a87.md", 111);
+    assert_eq!(simd.status, Status::Fail);
+    assert!(
+        simd.diagnostics
+            .iter()
+            .any(|d| d.message.contains("portable_simd")),
+        "{simd:?}"
+    );
+
+    // Examples that really compile pass (or only warn).
+    assert_eq!(
+        row(&report, "002_55ffcd1bc7c312ff.md", 147).status,
+        Status::Pass
+    );
+    assert_eq!(
+        row(&report, "003_664bed07da0e0a87.md", 138).status,
+        Status::Warn
+    );
+
+    // The two translations of one spec give the same statuses.
+    let statuses = |name: &str| -> Vec<Status> {
+        report
+            .snippets
+            .iter()
+            .filter(|s| s.file.ends_with(name))
+            .map(|s| s.status)
+            .collect()
+    };
+    assert_eq!(
+        statuses("001_e06af5bd5f6d5d5e.md"),
+        statuses("004_a47905c838a01f7e.md")
+    );
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the `snipcheck` binary end to end, on real cargo, rustc,
+//! clippy and crates.io.
+//!
+//! Every test that builds uses its own sandbox under `sandbox/it-*` but the same
+//! target dir (`sandbox/it-target`), so each dependency is compiled once for the
+//! whole suite.
+
+mod cli;
+mod e2e;
+mod support;

@@ -1,0 +1,72 @@
+//! Running the binary the way a user or CI does, and reading its JSON report.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use snipcheck::report::{Report, SnippetReport};
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real specs beside the repository.
+pub fn shared_specs() -> PathBuf {
+    let dir = root().join("../shared/specs");
+    assert!(
+        dir.is_dir(),
+        "the end-to-end tests read the real specs from `../shared/specs` beside the repository; it is missing"
+    );
+    dir
+}
+
+/// What one run of the binary gave.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn report(&self) -> Report {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `snipcheck` in the repository root with a sandbox of its own (named
+/// after the test) and the suite's shared target dir, plus `args`.
+pub fn snipcheck(sandbox: &str, args: &[&str]) -> Run {
+    let sandbox = root().join("sandbox").join(format!("it-{sandbox}"));
+    let target = root().join("sandbox/it-target");
+    let output = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .current_dir(root())
+        .arg("--sandbox")
+        .arg(&sandbox)
+        .arg("--target-dir")
+        .arg(&target)
+        .arg("--no-progress")
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the snipcheck binary starts");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The row of the block whose fence is at `line` of the file whose name ends with `file`.
+pub fn row<'r>(report: &'r Report, file: &str, line: u32) -> &'r SnippetReport {
+    report
+        .snippets
+        .iter()
+        .find(|s| s.file.ends_with(file) && s.line == line)
+        .unwrap_or_else(|| panic!("no block at {file}:{line}"))
+}
