@@ -158,7 +158,12 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
             .sandbox
             .clone()
             .unwrap_or_else(|| defaults.sandbox.clone()),
-        target_dir: args.target_dir.clone(),
+        // cargo runs inside the sandbox, so a relative target dir must be made
+        // absolute against the folder the user typed it in.
+        target_dir: match &args.target_dir {
+            Some(dir) => Some(std::path::absolute(dir)?),
+            None => None,
+        },
         toolchains,
         offline: args.offline,
         known_crates,

@@ -259,3 +259,222 @@ pub fn verdict(expect: &Expect, result: &UnitResult) -> (Status, Option<Cause>) 
         Expect::Pass => (Status::Pass, None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::analyze::{Snippet, analyze};
+    use crate::extract::extract;
+    use crate::verify::unique_id;
+    use crate::wrap::wrap;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cargo-messages");
+    /// Where the recorded scratch workspace pretends to live.
+    const WS: &str = "/recorded/ws";
+
+    /// Replays a recorded `cargo clippy --message-format=json` run (paths
+    /// normalized to `$WS`) over the snippets of the recorded document.
+    fn replay() -> (Vec<(Snippet, String)>, BTreeMap<String, UnitResult>) {
+        let doc = std::fs::read_to_string(format!("{FIXTURES}/recording.md")).expect("fixture");
+        let jsonl =
+            std::fs::read_to_string(format!("{FIXTURES}/recording.jsonl")).expect("fixture");
+        let jsonl = jsonl.replace("$WS", WS);
+        let messages: Vec<Message> = Message::parse_stream(jsonl.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("recorded messages parse");
+        let mut used = BTreeSet::new();
+        let prepared: Vec<(String, Snippet, WrappedSource, PathBuf, u32)> = extract(&doc)
+            .into_iter()
+            .map(|block| {
+                let package = format!("snip-{}", unique_id(&mut used, "rec", &block));
+                let snippet = analyze(&block);
+                let wrapped = wrap(&snippet).expect("recorded snippets parse");
+                let src = PathBuf::from(format!(
+                    "{WS}/snippets/{package}/{}",
+                    wrapped.kind.src_file()
+                ));
+                (package, snippet, wrapped, src, block.fence_line)
+            })
+            .collect();
+        let units: BTreeMap<String, UnitMap<'_>> = prepared
+            .iter()
+            .map(|(package, snippet, wrapped, src, fence_line)| {
+                let unit = UnitMap {
+                    src_path: src,
+                    wrapped,
+                    lines: &snippet.lines,
+                    file: "rec.md",
+                    fence_line: *fence_line,
+                };
+                (package.clone(), unit)
+            })
+            .collect();
+        let results = attribute(&messages, &units, Path::new(WS));
+        let snippets = prepared
+            .iter()
+            .map(|(package, snippet, ..)| (snippet.clone(), package.clone()))
+            .collect();
+        (snippets, results)
+    }
+
+    #[test]
+    fn recorded_messages_land_on_markdown_lines() {
+        let (snippets, results) = replay();
+        let placed: Vec<Vec<(String, Option<String>, u32, u32, bool)>> = snippets
+            .iter()
+            .map(|(_, package)| {
+                let mut found: Vec<_> = results[package]
+                    .diagnostics
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.level.clone(),
+                            d.code.clone(),
+                            d.line,
+                            d.column,
+                            d.in_wrapper,
+                        )
+                    })
+                    .collect();
+                found.sort();
+                found
+            })
+            .collect();
+        let e = |level: &str, code: &str, line: u32, column: u32| {
+            (
+                level.to_string(),
+                Some(code.to_string()),
+                line,
+                column,
+                false,
+            )
+        };
+        let expected = vec![
+            // `let total = count + 1;`, wrapped in `fn main`.
+            vec![e("error", "E0425", 4, 13)],
+            // A program: two clippy lints, sorted by code.
+            vec![
+                e("warning", "clippy::len_zero", 10, 20),
+                e("warning", "clippy::useless_vec", 9, 13),
+            ],
+            // A statement between hidden `# fn main() {` lines.
+            vec![e("error", "E0308", 16, 13)],
+        ];
+        assert_eq!(placed, expected);
+        let verdicts: Vec<(Status, Option<Cause>)> = snippets
+            .iter()
+            .map(|(snippet, package)| verdict(&snippet.expect, &results[package]))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                (Status::Fail, Some(Cause::Compile)),
+                (Status::Warn, Some(Cause::Lint)),
+                (Status::Fail, Some(Cause::Compile)),
+            ]
+        );
+    }
+
+    fn diagnostic(level: &str, code: Option<&str>) -> Diagnostic {
+        Diagnostic {
+            level: level.into(),
+            code: code.map(str::to_string),
+            message: "m".into(),
+            file: "f.md".into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            label: None,
+            in_wrapper: false,
+            notes: Vec::new(),
+        }
+    }
+
+    #[track_caller]
+    fn check_verdict(
+        expect: Expect,
+        diagnostics: &[(&str, Option<&str>)],
+        built: bool,
+        expected: (Status, Option<Cause>),
+    ) {
+        let result = UnitResult {
+            diagnostics: diagnostics.iter().map(|(l, c)| diagnostic(l, *c)).collect(),
+            built,
+        };
+        assert_eq!(verdict(&expect, &result), expected);
+    }
+
+    #[test]
+    fn verdicts() {
+        let pass = || Expect::Pass;
+        let fail = |codes: &[&str]| Expect::CompileFail {
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+        };
+        check_verdict(pass(), &[], true, (Status::Pass, None));
+        check_verdict(
+            pass(),
+            &[("warning", Some("deprecated"))],
+            true,
+            (Status::Warn, None),
+        );
+        check_verdict(
+            pass(),
+            &[("warning", Some("clippy::x"))],
+            true,
+            (Status::Warn, Some(Cause::Lint)),
+        );
+        check_verdict(
+            pass(),
+            &[("error", Some("clippy::x"))],
+            false,
+            (Status::Fail, Some(Cause::Lint)),
+        );
+        check_verdict(
+            pass(),
+            &[("error", Some("E0425"))],
+            false,
+            (Status::Fail, Some(Cause::Compile)),
+        );
+        check_verdict(
+            pass(),
+            &[],
+            false,
+            (Status::Fail, Some(Cause::DependencyBuild)),
+        );
+        check_verdict(
+            fail(&[]),
+            &[("error", Some("E0502"))],
+            false,
+            (Status::Pass, None),
+        );
+        check_verdict(fail(&[]), &[("error", None)], false, (Status::Pass, None));
+        check_verdict(
+            fail(&["E0308"]),
+            &[("error", Some("E0308"))],
+            false,
+            (Status::Pass, None),
+        );
+        check_verdict(
+            fail(&["E0308"]),
+            &[("error", Some("E0425"))],
+            false,
+            (Status::Fail, Some(Cause::CompileFailMismatch)),
+        );
+        check_verdict(
+            fail(&[]),
+            &[],
+            true,
+            (Status::Fail, Some(Cause::CompileFailMismatch)),
+        );
+        // A lint that denies is not the compile failure the fence promises.
+        check_verdict(
+            fail(&[]),
+            &[("error", Some("clippy::x"))],
+            false,
+            (Status::Fail, Some(Cause::CompileFailMismatch)),
+        );
+    }
+}

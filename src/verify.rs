@@ -222,7 +222,7 @@ fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
 
 /// A stable id: the document's stem and a hash of the block, so it survives
 /// edits elsewhere in the document; repeated blocks get `-2`, `-3`...
-fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) -> String {
+pub(crate) fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) -> String {
     let mut hasher = Sha256::new();
     hasher.update(block.info.as_bytes());
     hasher.update(b"\n");
