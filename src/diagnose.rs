@@ -322,7 +322,8 @@ mod tests {
     #[test]
     fn recorded_messages_land_on_markdown_lines() {
         let (snippets, results) = replay();
-        let placed: Vec<Vec<(String, Option<String>, u32, u32, bool)>> = snippets
+        type Placed = (String, Option<String>, u32, u32, bool);
+        let placed: Vec<Vec<Placed>> = snippets
             .iter()
             .map(|(_, package)| {
                 let mut found: Vec<_> = results[package]
