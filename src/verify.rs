@@ -115,9 +115,20 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let offline = options.offline;
     let run = |name: &str| cargo::registry_info(name, &probe, offline);
     let registry::Lookups {
-        lookups,
+        mut lookups,
         invocations: ran,
     } = registry::lookup_all(&mut cache, &names, &run);
+    if offline {
+        // Offline, cargo cannot tell a crate it never downloaded from one that
+        // does not exist: say so instead of calling it unknown.
+        for lookup in lookups.values_mut() {
+            if *lookup == Lookup::NotFound {
+                *lookup = Lookup::Unreachable(
+                    "not in cargo's local copy of the registry (--offline)".to_string(),
+                );
+            }
+        }
+    }
     *invocations.entry("registry".into()).or_default() += crate::text::to_u32(ran);
     if let Err(error) = cache.save() {
         problems.push(RunProblem {
