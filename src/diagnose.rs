@@ -35,6 +35,51 @@ pub struct UnitResult {
     pub diagnostics: Vec<Diagnostic>,
     /// Cargo reported a finished artifact for the crate.
     pub built: bool,
+    /// rustc's suggested edits, in the generated file's coordinates (they are
+    /// applied to the generated source by variant builds, and mapped back
+    /// through the line map to be written into documents).
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// One suggestion of rustc or clippy: a help message and its candidate edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    /// `consider importing this struct`.
+    pub message: String,
+    /// The code of the diagnostic it belongs to.
+    pub code: Option<String>,
+    /// Alternative edits (one per candidate).
+    pub candidates: Vec<Edit>,
+    /// `MachineApplicable`, `MaybeIncorrect`, `HasPlaceholders`, `Unspecified`.
+    pub applicability: Option<String>,
+}
+
+/// Replace generated lines/columns (1-based, columns in chars, end exclusive) with `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub line_start: u32,
+    pub column_start: u32,
+    pub line_end: u32,
+    pub column_end: u32,
+    pub text: String,
+}
+
+impl Suggestion {
+    /// The `use` line to insert and the generated line to insert it before, when
+    /// this is an import suggestion with exactly one candidate.
+    pub fn single_import(&self) -> Option<(u32, String)> {
+        if !self.message.starts_with("consider importing") {
+            return None;
+        }
+        let [edit] = self.candidates.as_slice() else {
+            return None;
+        };
+        let text = edit.text.trim();
+        (text.starts_with("use ")
+            && edit.line_start == edit.line_end
+            && edit.column_start == edit.column_end)
+            .then(|| (edit.line_start, text.to_string()))
+    }
 }
 
 /// What makes two diagnostics the same: level, code, message and place.
@@ -76,6 +121,7 @@ pub fn attribute<K: Ord + Clone>(
                 let Some(diagnostic) = place(&msg.message, unit, workspace_dir) else {
                     continue;
                 };
+                let suggestions = suggestions(&msg.message, unit.src_path, workspace_dir);
                 let identity = (
                     diagnostic.level.clone(),
                     diagnostic.code.clone(),
@@ -86,6 +132,7 @@ pub fn attribute<K: Ord + Clone>(
                 // A library checked as lib and as test reports its warnings twice.
                 if seen.entry((*key).clone()).or_default().insert(identity) {
                     result.diagnostics.push(diagnostic);
+                    result.suggestions.extend(suggestions);
                 }
             }
             _ => {}
@@ -188,6 +235,42 @@ fn map_span(span: &DiagnosticSpan, unit: &UnitMap<'_>) -> Option<(u32, u32, u32,
         None => (line, column),
     };
     Some((line, column, end_line, end_column))
+}
+
+/// The suggested edits of a diagnostic's children that apply to the crate's own file.
+fn suggestions(diag: &RustcDiagnostic, src_path: &Path, workspace_dir: &Path) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    for child in &diag.children {
+        let candidates: Vec<Edit> = child
+            .spans
+            .iter()
+            .filter(|s| span_path(s, workspace_dir) == src_path)
+            .filter_map(|s| {
+                Some(Edit {
+                    line_start: u32::try_from(s.line_start).ok()?,
+                    column_start: u32::try_from(s.column_start).ok()?,
+                    line_end: u32::try_from(s.line_end).ok()?,
+                    column_end: u32::try_from(s.column_end).ok()?,
+                    text: s.suggested_replacement.clone()?,
+                })
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let applicability = child
+            .spans
+            .iter()
+            .find_map(|s| s.suggestion_applicability.as_ref())
+            .map(|a| format!("{a:?}"));
+        out.push(Suggestion {
+            message: child.message.clone(),
+            code: diag.code.as_ref().map(|c| c.code.clone()),
+            candidates,
+            applicability,
+        });
+    }
+    out
 }
 
 /// Child notes and help, one line each, with rustc's suggested code when it has one.
@@ -404,6 +487,7 @@ mod tests {
         let result = UnitResult {
             diagnostics: diagnostics.iter().map(|(l, c)| diagnostic(l, *c)).collect(),
             built,
+            suggestions: Vec::new(),
         };
         assert_eq!(verdict(&expect, &result), expected);
     }

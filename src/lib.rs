@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod cargo;
+pub mod cause;
 pub mod cli;
 pub mod deps;
 pub mod diagnose;

@@ -423,8 +423,12 @@ fn row(
         status: Status::Skip,
         skip_reason: None,
         cause: None,
+        other_causes: Vec::new(),
+        evidence: Vec::new(),
+        suggestion: None,
         expect: None,
         toolchain: None,
+        rustc: None,
         edition: None,
         shape: None,
         dependencies: Vec::new(),
@@ -478,6 +482,10 @@ fn row(
             version: versions.and_then(|v| v.get(&d.package)).cloned(),
             features: d.features.iter().cloned().collect(),
             dev: d.dev,
+            pinned: None,
+            latest: None,
+            last_passing: None,
+            first_failing: None,
         })
         .collect();
     if !deps.unknown.is_empty() || !deps.unreachable.is_empty() {

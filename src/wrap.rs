@@ -58,6 +58,42 @@ impl WrappedSource {
     }
 }
 
+impl WrappedSource {
+    /// A copy with generated `lines` inserted: each `(before, text)` goes before
+    /// the 1-based generated line `before` (past the end: appended). The line map
+    /// grows with them, so diagnostics of the variant still map back.
+    pub fn with_inserted(&self, lines: &[(u32, String)]) -> WrappedSource {
+        let mut sorted: Vec<&(u32, String)> = lines.iter().collect();
+        sorted.sort_by_key(|(before, _)| std::cmp::Reverse(*before));
+        let mut text_lines: Vec<String> = self.text.lines().map(str::to_string).collect();
+        let mut line_map = self.line_map.clone();
+        for (before, text) in sorted {
+            let at = (*before as usize).saturating_sub(1).min(text_lines.len());
+            for (offset, line) in text.lines().enumerate() {
+                text_lines.insert(at + offset, line.to_string());
+                line_map.insert(at + offset, None);
+            }
+        }
+        let mut text = text_lines.join("\n");
+        text.push('\n');
+        WrappedSource {
+            text,
+            line_map,
+            kind: self.kind,
+        }
+    }
+
+    /// Where crate-level attributes may be added: right after the prelude.
+    pub fn after_prelude(&self) -> u32 {
+        to_u32(PRELUDE.len() + 1)
+    }
+
+    /// One past the last line: where appended items go.
+    pub fn end(&self) -> u32 {
+        to_u32(self.line_map.len() + 1)
+    }
+}
+
 /// The allowances rustdoc gives doctests, so that examples aren't failed for
 /// items they define but don't use.
 const PRELUDE: &[&str] = &["#![allow(unused)]"];
@@ -189,6 +225,24 @@ mod tests {
             &[None, Some(0), None, Some(1), None],
         );
         assert!(wrap(&snippet("fn (")).is_none());
+    }
+
+    #[test]
+    fn inserted_lines_keep_the_map() {
+        let wrapped = wrap(&snippet("let x = 1;\nx + 1;")).expect("parses");
+        let variant = wrapped.with_inserted(&[
+            (wrapped.end(), "struct Stub;".to_string()),
+            (wrapped.after_prelude(), "#![feature(x)]".to_string()),
+            (3, "use a::b;".to_string()),
+        ]);
+        assert_eq!(
+            variant.text,
+            "#![allow(unused)]\n#![feature(x)]\nfn main() {\nuse a::b;\nlet x = 1;\nx + 1;\n}\nstruct Stub;\n"
+        );
+        assert_eq!(
+            variant.line_map,
+            [None, None, None, None, Some(0), Some(1), None, None]
+        );
     }
 
     #[test]

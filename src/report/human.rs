@@ -22,7 +22,7 @@ use annotate_snippets::renderer::{
 };
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use super::{Cause, Diagnostic, Report, SnippetReport, Status};
+use super::{Diagnostic, Report, SnippetReport, Status};
 use crate::text::{LineIndex, to_u32};
 
 /// The note added to diagnostics whose span lies in code that snipcheck put
@@ -429,25 +429,7 @@ fn render_at_fence(
 /// diagnostic, from its cause.
 fn describe_cause(snippet: &SnippetReport) -> (&'static str, &'static str) {
     match snippet.cause {
-        Some(Cause::Syntax) => ("the example is not valid Rust syntax", "in this block"),
-        Some(Cause::UnknownCrate) => (
-            "the example uses a crate that the registry does not have",
-            "a crate named in this block does not exist",
-        ),
-        Some(Cause::RegistryUnreachable) => (
-            "the registry could not be reached to resolve the example's dependencies",
-            "the dependencies of this block are unknown",
-        ),
-        Some(Cause::Lint) => ("clippy rejected the example", "in this block"),
-        Some(Cause::CompileFailMismatch) => (
-            "the example is marked `compile_fail` but did not fail as expected",
-            "this block was expected to fail to compile",
-        ),
-        Some(Cause::Compile) => ("the example does not compile", "in this block"),
-        Some(Cause::DependencyBuild) => (
-            "a dependency of the example failed to build, so the example was not checked",
-            "the dependencies of this block",
-        ),
+        Some(cause) => (cause.info().summary, "in this block"),
         None if snippet.status == Status::Warn => ("the example has warnings", "in this block"),
         None => ("the example failed", "in this block"),
     }
@@ -635,6 +617,7 @@ fn render_totals(out: &Output, report: &Report, text: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Cause;
     use crate::report::{FileSummary, RunProblem, SCHEMA_VERSION, ToolchainInfo, Totals};
 
     const GUIDE: &str = "\
@@ -723,8 +706,12 @@ println!(\"{n}\");
             status,
             skip_reason: None,
             cause,
+            other_causes: vec![],
+            evidence: vec![],
+            suggestion: None,
             expect: Some("pass".to_owned()),
             toolchain: Some("stable".to_owned()),
+            rustc: None,
             edition: Some("2024".to_owned()),
             shape: Some("main-wrapped".to_owned()),
             dependencies: vec![],

@@ -69,40 +69,7 @@ impl Status {
     }
 }
 
-/// Why a snippet failed, when that is known. Issue-by-issue this taxonomy grows;
-/// each value is documented in the README.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cause {
-    /// The snippet is not valid Rust syntax.
-    Syntax,
-    /// The code names a crate that no registry has.
-    UnknownCrate,
-    /// The registry could not be asked (no network) and nothing was cached.
-    RegistryUnreachable,
-    /// Only clippy complains.
-    Lint,
-    /// A `compile_fail` block compiled, or failed with another error code than it names.
-    CompileFailMismatch,
-    /// The compiler rejects the code; not yet told apart further.
-    Compile,
-    /// The snippet was not built because a dependency failed to build.
-    DependencyBuild,
-}
-
-impl Cause {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cause::Syntax => "syntax",
-            Cause::UnknownCrate => "unknown-crate",
-            Cause::RegistryUnreachable => "registry-unreachable",
-            Cause::Lint => "lint",
-            Cause::CompileFailMismatch => "compile-fail-mismatch",
-            Cause::Compile => "compile",
-            Cause::DependencyBuild => "dependency-build",
-        }
-    }
-}
+pub use crate::cause::Cause;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SnippetReport {
@@ -118,9 +85,21 @@ pub struct SnippetReport {
     /// Why a block was not built (`not rust (toml)`, `ignore attribute`, ...).
     pub skip_reason: Option<String>,
     pub cause: Option<Cause>,
+    /// Causes that also apply, besides the primary one.
+    #[serde(default)]
+    pub other_causes: Vec<Cause>,
+    /// The variant builds that established the cause, in the order they ran.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// What a maintainer can do about it.
+    #[serde(default)]
+    pub suggestion: Option<String>,
     /// What the fence asks for: `pass` or `compile_fail` (with codes).
     pub expect: Option<String>,
     pub toolchain: Option<String>,
+    /// `rustc -V` of that toolchain.
+    #[serde(default)]
+    pub rustc: Option<String>,
     pub edition: Option<String>,
     /// `lib`, `bin` (has `fn main`) or `main-wrapped` (statements wrapped in `fn main`).
     pub shape: Option<String>,
@@ -143,6 +122,31 @@ pub struct Dependency {
     pub features: Vec<String>,
     /// Named only under `#[cfg(test)]`.
     pub dev: bool,
+    /// The requirement the document (a toml block) or the configuration pins.
+    #[serde(default)]
+    pub pinned: Option<String>,
+    /// The registry's newest release.
+    #[serde(default)]
+    pub latest: Option<String>,
+    /// The newest version the example was proven to build with, when it fails on `version`.
+    #[serde(default)]
+    pub last_passing: Option<String>,
+    /// The oldest version the example was proven to fail with.
+    #[serde(default)]
+    pub first_failing: Option<String>,
+}
+
+/// One variant build made to find out why a snippet fails.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evidence {
+    /// What the variant changed (`edition 2021`, `axum =0.6.20`, `nightly with #![feature(portable_simd)]`).
+    pub variant: String,
+    pub toolchain: String,
+    pub passed: bool,
+    /// The cause the variant tests.
+    pub tests: Cause,
+    /// The first errors the variant still had, placed in the document (`file:line: message`).
+    pub remaining: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

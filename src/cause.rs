@@ -1,0 +1,692 @@
+//! The root-cause taxonomy, as data, and the experiments that prove a cause.
+//!
+//! "Fails" is not enough: a maintainer needs to know whether an example rotted
+//! under the docs (a crate or the edition moved on) or never compiled (it uses
+//! names nobody defines). A cause is not guessed from message text: the
+//! diagnostics only choose which variant builds to try (an older edition,
+//! nightly with the feature gate, the document's pinned version, the imports
+//! rustc suggests, stubs for undefined names), and a cause counts as proven
+//! when its variant builds. This module plans those variants and reads their
+//! outcomes; `verify.rs` builds them through the same sandbox and cargo stages
+//! as everything else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fence::Edition;
+
+/// Why a snippet fails (or is skipped). `snipcheck --explain NAME` prints the
+/// entry of [`TAXONOMY`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    Syntax,
+    UnknownCrate,
+    RegistryUnreachable,
+    TargetSpecific,
+    NightlyFeature,
+    EditionDrift,
+    DependencyDrift,
+    MissingImport,
+    Placeholder,
+    CodeBug,
+    Lint,
+    CompileFailMismatch,
+    /// A compile error that was not (or could not be) diagnosed further.
+    Compile,
+    DependencyBuild,
+}
+
+/// One row of the taxonomy.
+#[derive(Debug, Clone, Copy)]
+pub struct CauseInfo {
+    pub cause: Cause,
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// How snipcheck establishes it.
+    pub proof: &'static str,
+    /// What a maintainer usually does about it.
+    pub fix: &'static str,
+}
+
+/// The taxonomy, in order of precedence: when several causes are proven, the
+/// first one listed here is the primary cause.
+pub const TAXONOMY: &[CauseInfo] = &[
+    CauseInfo {
+        cause: Cause::Syntax,
+        name: "syntax",
+        summary: "the example is not valid Rust syntax",
+        proof: "syn can parse it neither as a file nor as statements",
+        fix: "fix the syntax, or mark the block `text` if it is not meant to be Rust",
+    },
+    CauseInfo {
+        cause: Cause::UnknownCrate,
+        name: "unknown-crate",
+        summary: "the example uses a crate that no registry has",
+        proof: "`cargo info` finds no crate of that name on crates.io",
+        fix: "use the published crate name, or define the module in hidden `# ` lines",
+    },
+    CauseInfo {
+        cause: Cause::RegistryUnreachable,
+        name: "registry-unreachable",
+        summary: "the registry could not be asked about a crate the example uses",
+        proof: "`cargo info` failed for a reason other than 'not found' (network, --offline)",
+        fix: "run again with network access",
+    },
+    CauseInfo {
+        cause: Cause::TargetSpecific,
+        name: "target-specific",
+        summary: "the example needs a target that is not installed (bare-metal firmware)",
+        proof: "the crate is `#![no_std]` and `#![no_main]`: it cannot be built for the host",
+        fix: "install the target (`rustup target add ...`), or mark the block `ignore`",
+    },
+    CauseInfo {
+        cause: Cause::NightlyFeature,
+        name: "nightly-feature",
+        summary: "the example needs an unstable feature",
+        proof: "stable rejects a feature gate; the variant on nightly with `#![feature(..)]` added is built",
+        fix: "add the `#![feature(..)]` gate and say the example needs nightly, or use a stable crate",
+    },
+    CauseInfo {
+        cause: Cause::EditionDrift,
+        name: "edition-drift",
+        summary: "the example fails on the current edition but builds on an older one",
+        proof: "the same code builds with an older `edition` in the manifest",
+        fix: "port it to the current edition, or mark the fence `edition2021`",
+    },
+    CauseInfo {
+        cause: Cause::DependencyDrift,
+        name: "dependency-drift",
+        summary: "the example fails with the newest release of a crate and builds with an older one",
+        proof: "the same code builds with the document's pinned version or an older release series",
+        fix: "port the example to the new API, or pin the version it was written for",
+    },
+    CauseInfo {
+        cause: Cause::MissingImport,
+        name: "missing-import",
+        summary: "the example only lacks imports that rustc can name",
+        proof: "the example builds once the imports rustc suggests (one candidate each) are added",
+        fix: "add the `use` lines (visible, or hidden with `# `)",
+    },
+    CauseInfo {
+        cause: Cause::Placeholder,
+        name: "placeholder",
+        summary: "the example uses names it never defines",
+        proof: "rustc cannot find the names; a variant with stubs for them is built to see what else is wrong",
+        fix: "define them in hidden `# ` lines, or mark the block `ignore` if it is a sketch",
+    },
+    CauseInfo {
+        cause: Cause::CodeBug,
+        name: "code-bug",
+        summary: "the example itself is wrong",
+        proof: "errors remain that no variant explains",
+        fix: "fix the example",
+    },
+    CauseInfo {
+        cause: Cause::Lint,
+        name: "lint",
+        summary: "only clippy complains",
+        proof: "rustc accepts the code; every remaining diagnostic is a clippy lint",
+        fix: "apply clippy's suggestion",
+    },
+    CauseInfo {
+        cause: Cause::CompileFailMismatch,
+        name: "compile-fail-mismatch",
+        summary: "a `compile_fail` block compiled, or failed without the error code it names",
+        proof: "the build's errors (or their absence) against the fence's expectation",
+        fix: "update the example or the fence's error code",
+    },
+    CauseInfo {
+        cause: Cause::Compile,
+        name: "compile",
+        summary: "the compiler rejects the example (not diagnosed further)",
+        proof: "the build's errors, without variant builds",
+        fix: "see the diagnostics",
+    },
+    CauseInfo {
+        cause: Cause::DependencyBuild,
+        name: "dependency-build",
+        summary: "a dependency of the example failed to build, so the example was not checked",
+        proof: "cargo built no artifact for the example and reported no error in it",
+        fix: "probably not the example's fault: check the dependency's build output",
+    },
+];
+
+impl Cause {
+    pub fn info(self) -> &'static CauseInfo {
+        TAXONOMY
+            .iter()
+            .find(|info| info.cause == self)
+            .unwrap_or(&TAXONOMY[0])
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Precedence: a lower rank is the more fundamental cause.
+    pub fn rank(self) -> usize {
+        TAXONOMY
+            .iter()
+            .position(|info| info.cause == self)
+            .unwrap_or(TAXONOMY.len())
+    }
+
+    pub fn from_name(name: &str) -> Option<Cause> {
+        TAXONOMY
+            .iter()
+            .find(|info| info.name == name)
+            .map(|info| info.cause)
+    }
+}
+
+/// What kind of thing an undefined name is, from rustc's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NameKind {
+    Type,
+    Trait,
+    Function,
+    Value,
+    Macro,
+}
+
+/// A name rustc could not resolve (`cannot find type `User` in this scope`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnresolvedName {
+    pub name: String,
+    pub kind: NameKind,
+}
+
+/// Reads an unresolved name out of one of rustc's resolution errors.
+pub fn unresolved_name(code: Option<&str>, message: &str) -> Option<UnresolvedName> {
+    if !matches!(
+        code,
+        Some("E0405" | "E0412" | "E0422" | "E0425" | "E0433" | "E0531")
+    ) && !message.starts_with("cannot find macro")
+    {
+        return None;
+    }
+    let name = first_backticked(message)?;
+    let kind = if message.starts_with("cannot find trait") {
+        NameKind::Trait
+    } else if message.starts_with("cannot find macro") {
+        NameKind::Macro
+    } else if message.starts_with("cannot find function") {
+        NameKind::Function
+    } else if message.starts_with("cannot find value") {
+        NameKind::Value
+    } else if message.starts_with("cannot find type")
+        || message.starts_with("use of undeclared type")
+        || message.starts_with("cannot find struct")
+        || (message.starts_with("failed to resolve") && message.contains("undeclared type"))
+    {
+        NameKind::Type
+    } else {
+        return None;
+    };
+    // A lowercase "type" is a module or crate path, not a placeholder type.
+    if kind == NameKind::Type && name.chars().next().is_none_or(|c| !c.is_uppercase()) {
+        return None;
+    }
+    Some(UnresolvedName {
+        name: name.to_string(),
+        kind,
+    })
+}
+
+/// The unstable feature named by a feature-gate error (E0658), if any.
+pub fn unstable_feature(code: Option<&str>, message: &str) -> Option<String> {
+    if code != Some("E0658") {
+        return None;
+    }
+    // `use of unstable library feature `portable_simd``; language features say
+    // `... is unstable` and name the feature in a note, which we don't parse.
+    let rest = message.strip_prefix("use of unstable library feature")?;
+    first_backticked(rest).map(str::to_string)
+}
+
+fn first_backticked(text: &str) -> Option<&str> {
+    let start = text.find('`')? + 1;
+    let len = text[start..].find('`')?;
+    let name = &text[start..start + len];
+    (!name.is_empty()).then_some(name)
+}
+
+/// The release series of a version: `0.6.20` -> `0.6`, `1.54.1` -> `1`.
+pub fn series(version: &str) -> Option<String> {
+    let version = version.trim().trim_start_matches(['=', '^', '~']);
+    let mut parts = version.split('.');
+    let major: u64 = parts.next()?.trim().parse().ok()?;
+    if major > 0 {
+        return Some(major.to_string());
+    }
+    let minor: u64 = parts.next().unwrap_or("0").trim().parse().ok()?;
+    Some(format!("0.{minor}"))
+}
+
+/// The series strictly between two series, oldest first (`0.6`, `0.9` -> `0.7`, `0.8`).
+pub fn series_between(low: &str, high: &str) -> Vec<String> {
+    let parse = |s: &str| -> Option<(u64, u64)> {
+        let mut parts = s.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map(str::parse).transpose().ok()?.unwrap_or(0);
+        Some((major, minor))
+    };
+    let (Some(low), Some(high)) = (parse(low), parse(high)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    match (low, high) {
+        ((0, lo), (0, hi)) => out.extend((lo + 1..hi).map(|m| format!("0.{m}"))),
+        ((0, _), (hi, _)) => out.extend((1..hi).map(|m| m.to_string())),
+        ((lo, _), (hi, _)) => out.extend((lo + 1..hi).map(|m| m.to_string())),
+    }
+    out
+}
+
+/// The series just before `series`, if there is a sensible one to try
+/// (`0.8` -> `0.7`; `2` -> `1`; `1` and `0.0` have none).
+pub fn previous_series(series: &str) -> Option<String> {
+    let mut parts = series.split('.');
+    let major: u64 = parts.next()?.parse().ok()?;
+    if major > 1 {
+        return Some((major - 1).to_string());
+    }
+    if major == 1 {
+        return None;
+    }
+    let minor: u64 = parts.next()?.parse().ok()?;
+    (minor > 0).then(|| format!("0.{}", minor - 1))
+}
+
+/// One experiment on one snippet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Build with another edition.
+    Edition(Edition),
+    /// Build on nightly with these `#![feature(..)]` gates added.
+    Nightly { features: Vec<String> },
+    /// Build with one dependency at an exact version.
+    DependencyVersion { crate_name: String, version: String },
+    /// Insert these lines (`use ...;`) at these generated lines (1-based, before the line).
+    Imports { lines: Vec<(u32, String)> },
+    /// Add the imports and stub the undefined names.
+    Stubs {
+        imports: Vec<(u32, String)>,
+        names: Vec<UnresolvedName>,
+    },
+}
+
+impl Change {
+    /// The cause a passing build of this variant proves.
+    pub fn proves(&self) -> Cause {
+        match self {
+            Change::Edition(_) => Cause::EditionDrift,
+            Change::Nightly { .. } => Cause::NightlyFeature,
+            Change::DependencyVersion { .. } => Cause::DependencyDrift,
+            Change::Imports { .. } => Cause::MissingImport,
+            Change::Stubs { .. } => Cause::Placeholder,
+        }
+    }
+
+    /// How the report names the variant.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::Edition(edition) => format!("edition {}", edition.as_str()),
+            Change::Nightly { features } if features.is_empty() => "nightly".to_string(),
+            Change::Nightly { features } => {
+                let gates: Vec<String> = features
+                    .iter()
+                    .map(|f| format!("#![feature({f})]"))
+                    .collect();
+                format!("nightly with {}", gates.join(" "))
+            }
+            Change::DependencyVersion {
+                crate_name,
+                version,
+            } => format!("{crate_name} ={version}"),
+            Change::Imports { lines } => {
+                let uses: Vec<&str> = lines.iter().map(|(_, l)| l.trim()).collect();
+                format!("with {}", uses.join(" "))
+            }
+            Change::Stubs { imports, names } => {
+                let stubbed: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
+                let mut text = format!("with stubs for {}", stubbed.join(", "));
+                if !imports.is_empty() {
+                    text.push_str(" and the suggested imports");
+                }
+                text
+            }
+        }
+    }
+}
+
+/// Stub items for undefined names, generated Rust appended after the snippet.
+/// Values cannot be stubbed without knowing their type; they are left out (and
+/// the variant then still fails on them, which the report says).
+pub fn stub_source(
+    names: &[UnresolvedName],
+    arities: &BTreeMap<String, usize>,
+) -> (String, String) {
+    let mut head = String::new();
+    let mut tail = String::new();
+    for unresolved in names {
+        let Ok(ident) = syn::parse_str::<syn::Ident>(&unresolved.name) else {
+            continue;
+        };
+        let tokens = match unresolved.kind {
+            NameKind::Type => quote::quote! {
+                #[derive(Debug, Default, Clone, PartialEq)]
+                pub struct #ident;
+                impl #ident { pub fn new() -> Self { Self } }
+            },
+            NameKind::Trait => quote::quote! { pub trait #ident {} },
+            NameKind::Function => {
+                let arity = arities.get(&unresolved.name).copied().unwrap_or(0);
+                let params: Vec<syn::Ident> =
+                    (0..arity).map(|i| quote::format_ident!("A{i}")).collect();
+                quote::quote! {
+                    pub fn #ident<#(#params,)* R>(#(_: #params),*) -> R { unimplemented!() }
+                }
+            }
+            NameKind::Macro => {
+                head.push_str(&format!(
+                    "macro_rules! {} {{ ($($t:tt)*) => {{ unimplemented!() }} }}\n",
+                    unresolved.name
+                ));
+                continue;
+            }
+            NameKind::Value => continue,
+        };
+        tail.push_str(&tokens.to_string());
+        tail.push('\n');
+    }
+    (head, tail)
+}
+
+/// The number of arguments each called function gets, from the snippet's code
+/// (the first call site wins).
+pub fn call_arities(code: &str) -> BTreeMap<String, usize> {
+    struct Calls(BTreeMap<String, usize>);
+    impl<'ast> syn::visit::Visit<'ast> for Calls {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(path) = &*call.func {
+                if let Some(ident) = path.path.get_ident() {
+                    self.0.entry(ident.to_string()).or_insert(call.args.len());
+                }
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+    }
+    let mut calls = Calls(BTreeMap::new());
+    if let Ok(file) = syn::parse_file(code) {
+        syn::visit::Visit::visit_file(&mut calls, &file);
+    }
+    calls.0
+}
+
+/// Names the items of a snippet define (for telling a document's own names from placeholders).
+pub fn defined_names(code: &str) -> BTreeSet<String> {
+    struct Items(BTreeSet<String>);
+    impl<'ast> syn::visit::Visit<'ast> for Items {
+        fn visit_item(&mut self, item: &'ast syn::Item) {
+            let ident = match item {
+                syn::Item::Struct(i) => Some(&i.ident),
+                syn::Item::Enum(i) => Some(&i.ident),
+                syn::Item::Fn(i) => Some(&i.sig.ident),
+                syn::Item::Trait(i) => Some(&i.ident),
+                syn::Item::Type(i) => Some(&i.ident),
+                syn::Item::Union(i) => Some(&i.ident),
+                syn::Item::Const(i) => Some(&i.ident),
+                syn::Item::Static(i) => Some(&i.ident),
+                syn::Item::Mod(i) => Some(&i.ident),
+                syn::Item::Macro(i) => i.ident.as_ref(),
+                _ => None,
+            };
+            if let Some(ident) = ident {
+                self.0.insert(ident.to_string());
+            }
+            syn::visit::visit_item(self, item);
+        }
+    }
+    let mut items = Items(BTreeSet::new());
+    let parsed = syn::parse_file(code)
+        .or_else(|_| syn::parse_file(&format!("fn __snipcheck() {{\n{code}\n}}")));
+    if let Ok(file) = parsed {
+        syn::visit::Visit::visit_file(&mut items, &file);
+    }
+    items.0.remove("__snipcheck");
+    items.0
+}
+
+/// A concrete suggestion for a cause.
+pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
+    match cause {
+        Cause::NightlyFeature => {
+            let gates: Vec<String> = detail
+                .features
+                .iter()
+                .map(|f| format!("#![feature({f})]"))
+                .collect();
+            if gates.is_empty() {
+                "mark the example as nightly-only (it needs an unstable feature)".to_string()
+            } else {
+                format!(
+                    "add `{}` at the top and say the example needs nightly, or use a stable alternative",
+                    gates.join(" ")
+                )
+            }
+        }
+        Cause::EditionDrift => format!(
+            "port the example to edition 2024, or mark the fence `rust,edition{}`{}",
+            detail.edition.map(Edition::as_str).unwrap_or("2021"),
+            detail
+                .edition_hint
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
+        ),
+        Cause::DependencyDrift => match &detail.drift {
+            Some((krate, last_passing, first_failing)) => format!(
+                "pin `{krate} = \"{}\"` next to the example, or port it to {krate} {}",
+                series(last_passing).unwrap_or_else(|| last_passing.clone()),
+                first_failing.as_deref().unwrap_or("the newest release")
+            ),
+            None => "pin the versions the example was written for".to_string(),
+        },
+        Cause::MissingImport => format!("add {}", detail.imports.join(" ")),
+        Cause::Placeholder => format!(
+            "define {} in hidden `# ` lines (or mark the block `ignore` if it is a sketch)",
+            detail
+                .placeholders
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.info().fix.to_string(),
+    }
+}
+
+/// What a suggestion can name, gathered by the classifier.
+#[derive(Debug, Clone, Default)]
+pub struct SuggestionDetail {
+    pub features: Vec<String>,
+    pub edition: Option<Edition>,
+    pub edition_hint: Option<String>,
+    /// (crate, last passing version, first failing version)
+    pub drift: Option<(String, String, Option<String>)>,
+    pub imports: Vec<String>,
+    pub placeholders: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_taxonomy_is_complete_and_ordered() {
+        let all = [
+            Cause::Syntax,
+            Cause::UnknownCrate,
+            Cause::RegistryUnreachable,
+            Cause::TargetSpecific,
+            Cause::NightlyFeature,
+            Cause::EditionDrift,
+            Cause::DependencyDrift,
+            Cause::MissingImport,
+            Cause::Placeholder,
+            Cause::CodeBug,
+            Cause::Lint,
+            Cause::CompileFailMismatch,
+            Cause::Compile,
+            Cause::DependencyBuild,
+        ];
+        assert_eq!(all.len(), TAXONOMY.len());
+        for (rank, cause) in all.iter().enumerate() {
+            assert_eq!(cause.rank(), rank);
+            assert_eq!(Cause::from_name(cause.as_str()), Some(*cause));
+            let json = serde_json::to_string(cause).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", cause.as_str()));
+        }
+    }
+
+    #[track_caller]
+    fn check_name(code: &str, message: &str, expected: Option<(&str, NameKind)>) {
+        let got = unresolved_name(Some(code), message);
+        assert_eq!(
+            got,
+            expected.map(|(n, k)| UnresolvedName {
+                name: n.into(),
+                kind: k
+            }),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unresolved_names_from_rustc_messages() {
+        check_name(
+            "E0425",
+            "cannot find value `user_id` in this scope",
+            Some(("user_id", NameKind::Value)),
+        );
+        check_name(
+            "E0425",
+            "cannot find function `load_user` in this scope",
+            Some(("load_user", NameKind::Function)),
+        );
+        check_name(
+            "E0425",
+            "cannot find type `Data` in this scope",
+            Some(("Data", NameKind::Type)),
+        );
+        check_name(
+            "E0412",
+            "cannot find type `Data` in this scope",
+            Some(("Data", NameKind::Type)),
+        );
+        check_name(
+            "E0433",
+            "cannot find type `MockRepository` in this scope",
+            Some(("MockRepository", NameKind::Type)),
+        );
+        check_name(
+            "E0433",
+            "failed to resolve: use of undeclared type `User`",
+            Some(("User", NameKind::Type)),
+        );
+        check_name(
+            "E0405",
+            "cannot find trait `UserRepository` in this scope",
+            Some(("UserRepository", NameKind::Trait)),
+        );
+        check_name("E0433", "cannot find `Server` in `axum`", None);
+        check_name(
+            "E0433",
+            "failed to resolve: use of undeclared crate or module `foo`",
+            None,
+        );
+        check_name("E0308", "mismatched types", None);
+    }
+
+    #[test]
+    fn unstable_features() {
+        assert_eq!(
+            unstable_feature(
+                Some("E0658"),
+                "use of unstable library feature `portable_simd`"
+            ),
+            Some("portable_simd".to_string())
+        );
+        assert_eq!(
+            unstable_feature(
+                Some("E0554"),
+                "`#![feature]` may not be used on the stable release channel"
+            ),
+            None
+        );
+        assert_eq!(
+            unstable_feature(Some("E0425"), "use of unstable library feature `x`"),
+            None
+        );
+    }
+
+    #[test]
+    fn release_series() {
+        assert_eq!(series("0.6.20").as_deref(), Some("0.6"));
+        assert_eq!(series("=0.6").as_deref(), Some("0.6"));
+        assert_eq!(series("1.54.1").as_deref(), Some("1"));
+        assert_eq!(series("1").as_deref(), Some("1"));
+        assert_eq!(series("x"), None);
+        assert_eq!(series_between("0.6", "0.8"), ["0.7"]);
+        assert_eq!(series_between("0.6", "0.7"), Vec::<String>::new());
+        assert_eq!(series_between("0.9", "2"), ["1"]);
+        assert_eq!(series_between("1", "4"), ["2", "3"]);
+        assert_eq!(previous_series("0.8").as_deref(), Some("0.7"));
+        assert_eq!(previous_series("3").as_deref(), Some("2"));
+        assert_eq!(previous_series("1"), None);
+        assert_eq!(previous_series("0.0"), None);
+    }
+
+    #[test]
+    fn stubs_and_names() {
+        let names = vec![
+            UnresolvedName {
+                name: "User".into(),
+                kind: NameKind::Type,
+            },
+            UnresolvedName {
+                name: "load".into(),
+                kind: NameKind::Function,
+            },
+            UnresolvedName {
+                name: "Repo".into(),
+                kind: NameKind::Trait,
+            },
+            UnresolvedName {
+                name: "value".into(),
+                kind: NameKind::Value,
+            },
+            UnresolvedName {
+                name: "mk".into(),
+                kind: NameKind::Macro,
+            },
+        ];
+        let arities = call_arities("fn main() { let u = load(1, 2); }");
+        assert_eq!(arities.get("load"), Some(&2));
+        let (head, tail) = stub_source(&names, &arities);
+        assert!(head.starts_with("macro_rules! mk"), "{head}");
+        let file = syn::parse_file(&format!("{head}{tail}")).expect("stubs parse");
+        assert_eq!(file.items.len(), 5, "{tail}");
+        assert!(!tail.contains("value"), "values are not stubbed: {tail}");
+        let defined =
+            defined_names("pub mod models { pub struct User; }\nfn helper() {}\nlet x = 1;");
+        assert_eq!(
+            defined.into_iter().collect::<Vec<_>>(),
+            ["User", "helper", "models"]
+        );
+    }
+}
