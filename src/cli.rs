@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::cause::{Cause, TAXONOMY};
 use crate::error::exit;
 use crate::report::{Status, human, json};
 use crate::sandbox;
@@ -32,14 +33,16 @@ pub struct Args {
     /// [default: SANDBOX/target]
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
-    /// Toolchains to build with, comma-separated rustup names.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "stable",
-        value_name = "NAMES"
-    )]
+    /// Toolchains to build every snippet with, comma-separated rustup names
+    /// [default: stable, plus nightly where installed].
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub toolchain: Vec<String>,
+    /// Report failures without the variant builds that find their root cause.
+    #[arg(long)]
+    pub no_diagnose: bool,
+    /// Print what a cause of the taxonomy means and how it is proven, then exit.
+    #[arg(long, value_name = "CAUSE")]
+    pub explain: Option<String>,
     /// Output format: human (on stderr) or json (on stdout unless --output is given).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -142,16 +145,24 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         },
         None => None,
     };
+    if let Some(name) = &args.explain {
+        return Ok(explain(name));
+    }
+    let default_matrix = args.toolchain.is_empty();
     let toolchains: Vec<String> = args
         .toolchain
         .iter()
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .collect();
-    if toolchains.is_empty() {
+    let toolchains = if default_matrix {
+        default_toolchains()
+    } else if toolchains.is_empty() {
         eprintln!("error: --toolchain needs at least one toolchain name");
         return Ok(exit::USAGE);
-    }
+    } else {
+        toolchains
+    };
     let options = VerifyOptions {
         specs,
         sandbox: args
@@ -168,6 +179,8 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         offline: args.offline,
         known_crates,
         progress: show_progress(terminal, args.no_progress),
+        diagnose: !args.no_diagnose,
+        diagnose_with_nightly: true,
     };
     let outcome = verify::verify(&options)?;
     let report = &outcome.report;
@@ -196,6 +209,39 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         }
     }
     Ok(exit_code(report))
+}
+
+/// stable, plus nightly when rustup has it (asking rustup costs one `rustc -V`,
+/// which the run makes anyway).
+fn default_toolchains() -> Vec<String> {
+    let mut toolchains = vec!["stable".to_string()];
+    if matches!(crate::cargo::rustc_version("nightly"), Ok(Some(_))) {
+        toolchains.push("nightly".to_string());
+    } else {
+        eprintln!("note: the nightly toolchain is not installed; checking on stable only");
+    }
+    toolchains
+}
+
+fn explain(name: &str) -> i32 {
+    match Cause::from_name(name) {
+        Some(cause) => {
+            let info = cause.info();
+            println!(
+                "{}: {}\n\nproven by: {}\nusual fix: {}",
+                info.name, info.summary, info.proof, info.fix
+            );
+            exit::OK
+        }
+        None => {
+            let names: Vec<&str> = TAXONOMY.iter().map(|i| i.name).collect();
+            eprintln!(
+                "error: no cause named `{name}`; the causes are: {}",
+                names.join(", ")
+            );
+            exit::USAGE
+        }
+    }
 }
 
 /// 2 when an input path was unusable, else 1 when any example failed, else 0.

@@ -46,8 +46,9 @@ pub struct UnitResult {
 pub struct Suggestion {
     /// `consider importing this struct`.
     pub message: String,
-    /// The code of the diagnostic it belongs to.
+    /// The code and message of the diagnostic it belongs to.
     pub code: Option<String>,
+    pub for_message: String,
     /// Alternative edits (one per candidate).
     pub candidates: Vec<Edit>,
     /// `MachineApplicable`, `MaybeIncorrect`, `HasPlaceholders`, `Unspecified`.
@@ -266,6 +267,7 @@ fn suggestions(diag: &RustcDiagnostic, src_path: &Path, workspace_dir: &Path) ->
         out.push(Suggestion {
             message: child.message.clone(),
             code: diag.code.as_ref().map(|c| c.code.clone()),
+            for_message: diag.message.clone(),
             candidates,
             applicability,
         });

@@ -25,6 +25,9 @@ pub const MARKER: &str = ".snipcheck-sandbox";
 /// Files a fresh sandbox folder may already hold (the repository commits a `.gitignore` there).
 const ALLOWED_FOREIGN: &[&str] = &[".gitignore"];
 
+/// The workspace of the snippets as written; variant builds get workspaces of their own.
+pub const PRIMARY_WORKSPACE: &str = "ws";
+
 /// Folder of the members inside the scratch workspace.
 const MEMBERS_DIR: &str = "snippets";
 
@@ -86,7 +89,7 @@ impl Sandbox {
     }
 
     pub fn workspace_dir(&self) -> PathBuf {
-        self.root.join("ws")
+        self.root.join(PRIMARY_WORKSPACE)
     }
 
     pub fn registry_cache_path(&self) -> PathBuf {
@@ -113,10 +116,10 @@ impl Sandbox {
         Ok(dir)
     }
 
-    /// Writes the scratch workspace for `crates` and removes members of earlier runs
-    /// that are no longer wanted.
-    pub fn write_workspace(&self, crates: &[CrateFiles]) -> Result<WrittenWorkspace> {
-        let dir = self.workspace_dir();
+    /// Writes the scratch workspace `name` (a folder of the sandbox) for `crates`
+    /// and removes members of earlier runs that are no longer wanted.
+    pub fn write_workspace(&self, name: &str, crates: &[CrateFiles]) -> Result<WrittenWorkspace> {
+        let dir = self.root.join(sanitize(name));
         let members_dir = dir.join(MEMBERS_DIR);
         fs::create_dir_all(&members_dir).map_err(|e| Error::io("create", &members_dir, e))?;
 
@@ -361,13 +364,15 @@ wasm-bindgen = { version = "0.2.130" }
         a.package = "snip-a".into();
         let mut b = krate(CrateKind::Bin, Vec::new());
         b.package = "snip-b".into();
-        let written = sandbox.write_workspace(&[a.clone(), b]).expect("write");
+        let written = sandbox
+            .write_workspace("ws", &[a.clone(), b])
+            .expect("write");
         let src = written.sources["snip-a"].clone();
         let before = fs::metadata(&src)
             .and_then(|m| m.modified())
             .expect("mtime");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let written = sandbox.write_workspace(&[a]).expect("write again");
+        let written = sandbox.write_workspace("ws", &[a]).expect("write again");
         let after = fs::metadata(&src)
             .and_then(|m| m.modified())
             .expect("mtime");

@@ -7,13 +7,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
+mod build;
+mod experiments;
+
 use sha2::{Digest, Sha256};
 
 use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cargo;
+use crate::cause;
 use crate::deps::{self, DepSet, KnownCrates};
-use crate::diagnose::{self, UnitMap};
+use crate::diagnose;
 use crate::discover::{self, SpecFile};
 use crate::error::Result;
 use crate::extract::{self, Block, BlockProblem};
@@ -24,6 +27,9 @@ use crate::report::{
 };
 use crate::sandbox::{self, CrateFiles, Sandbox};
 use crate::wrap::{self, WrappedSource};
+
+use build::{BuildResults, Builds, Job};
+use experiments::{Diagnosis, DocFacts, Subject, Toolchains};
 
 /// Everything a run needs to know, validated by the CLI.
 #[derive(Debug, Clone)]
@@ -39,6 +45,10 @@ pub struct VerifyOptions {
     pub known_crates: Option<String>,
     /// Draw a progress bar on stderr (decided by the caller from TTY and CI).
     pub progress: bool,
+    /// Run variant builds to find the root cause of each failure.
+    pub diagnose: bool,
+    /// Use nightly for nightly-feature experiments even when it is not in `toolchains`.
+    pub diagnose_with_nightly: bool,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -75,14 +85,72 @@ impl Entry {
     }
 }
 
+/// The registry lookups of a run: the cache, where `cargo info` runs, and every answer so far.
+#[derive(Debug)]
+struct Registry {
+    cache: RegistryCache,
+    probe: PathBuf,
+    offline: bool,
+    /// Lookup key (`axum`, `axum@0.6`) -> answer; found crates are also keyed by
+    /// their canonical package name.
+    lookups: BTreeMap<String, Lookup>,
+}
+
+impl Registry {
+    /// Looks up every key not answered yet (cache first, then `cargo info`).
+    fn lookup(&mut self, builds: &mut Builds<'_>, keys: BTreeSet<String>) {
+        let missing: BTreeSet<String> = keys
+            .into_iter()
+            .filter(|k| !self.lookups.contains_key(k))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let probe = self.probe.clone();
+        let offline = self.offline;
+        let run = |name: &str| cargo::registry_info(name, &probe, offline);
+        let answers = registry::lookup_all(&mut self.cache, &missing, &run);
+        builds.count("registry", crate::text::to_u32(answers.invocations));
+        for (key, mut lookup) in answers.lookups {
+            if offline && lookup == Lookup::NotFound {
+                // Offline, cargo cannot tell a crate it never downloaded from one
+                // that does not exist: say so instead of calling it unknown.
+                lookup = Lookup::Unreachable(
+                    "not in cargo's local copy of the registry (--offline)".to_string(),
+                );
+            }
+            if let Lookup::Found(info) = &lookup {
+                if !key.contains('@') && info.name != key {
+                    self.lookups
+                        .entry(info.name.clone())
+                        .or_insert_with(|| lookup.clone());
+                }
+            }
+            self.lookups.insert(key, lookup);
+        }
+        if let Err(error) = self.cache.save() {
+            builds.problems.push(RunProblem {
+                subject: None,
+                message: error.to_string(),
+            });
+        }
+    }
+}
+
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
-    let (specs, mut problems) = discover::discover(&options.specs);
+    let (specs, problems) = discover::discover(&options.specs);
     let sandbox = Sandbox::open(&options.sandbox)?;
-    let mut invocations: BTreeMap<String, u32> = BTreeMap::new();
+    let mut builds = Builds {
+        sandbox: &sandbox,
+        options,
+        invocations: BTreeMap::new(),
+        problems,
+    };
 
     let mut entries = extract_all(&specs);
+    let docs = doc_facts(&entries);
     let sources: BTreeMap<String, String> = specs
         .iter()
         .map(|s| (s.display(), s.text.clone()))
@@ -92,7 +160,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let mut known = KnownCrates::builtin();
     if let Some(extra) = &options.known_crates {
         if let Err(error) = known.extend_from_toml(extra) {
-            problems.push(RunProblem {
+            builds.problems.push(RunProblem {
                 subject: Some("known crates".into()),
                 message: error.to_string(),
             });
@@ -110,83 +178,93 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         .flatten()
         .flat_map(|u| deps::registry_names(u, &known))
         .collect();
-    let mut cache = RegistryCache::load(sandbox.registry_cache_path());
-    let probe = sandbox.probe_dir()?;
-    let offline = options.offline;
-    let run = |name: &str| cargo::registry_info(name, &probe, offline);
-    let registry::Lookups {
-        mut lookups,
-        invocations: ran,
-    } = registry::lookup_all(&mut cache, &names, &run);
-    if offline {
-        // Offline, cargo cannot tell a crate it never downloaded from one that
-        // does not exist: say so instead of calling it unknown.
-        for lookup in lookups.values_mut() {
-            if *lookup == Lookup::NotFound {
-                *lookup = Lookup::Unreachable(
-                    "not in cargo's local copy of the registry (--offline)".to_string(),
-                );
-            }
-        }
-    }
-    *invocations.entry("registry".into()).or_default() += crate::text::to_u32(ran);
-    if let Err(error) = cache.save() {
-        problems.push(RunProblem {
-            subject: None,
-            message: format!("{error}"),
-        });
-    }
+    let mut registry = Registry {
+        cache: RegistryCache::load(sandbox.registry_cache_path()),
+        probe: sandbox.probe_dir()?,
+        offline: options.offline,
+        lookups: BTreeMap::new(),
+    };
+    registry.lookup(&mut builds, names);
     for (entry, uses) in entries.iter_mut().zip(&uses) {
         if let Some(uses) = uses {
-            entry.deps = Some(deps::resolve(uses, &known, &lookups));
+            entry.deps = Some(deps::resolve(uses, &known, &registry.lookups));
         }
     }
 
+    // The toolchain matrix: one build of every snippet per installed toolchain.
     let mut toolchains = Vec::new();
-    let mut rows = Vec::new();
-    let mut built_any_toolchain = false;
+    let mut results: Vec<(String, String, BuildResults)> = Vec::new();
     for toolchain in &options.toolchains {
-        *invocations.entry("version".into()).or_default() += 1;
-        let rustc = match cargo::rustc_version(toolchain) {
-            Ok(version) => version,
-            Err(error) => {
-                problems.push(RunProblem {
-                    subject: Some(toolchain.clone()),
-                    message: error.to_string(),
-                });
-                None
-            }
-        };
-        let installed = rustc.is_some();
+        let rustc = toolchain_version(&mut builds, toolchain);
         toolchains.push(ToolchainInfo {
             name: toolchain.clone(),
             rustc: rustc.clone(),
-            installed,
+            installed: rustc.is_some(),
         });
-        if !installed {
-            problems.push(RunProblem {
+        let Some(rustc) = rustc else {
+            builds.problems.push(RunProblem {
                 subject: Some(toolchain.clone()),
-                message: format!("toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"),
+                message: format!(
+                    "toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"
+                ),
             });
             continue;
-        }
-        built_any_toolchain = true;
-        let results = build(
-            &entries,
-            &sandbox,
-            options,
-            toolchain,
-            &mut invocations,
-            &mut problems,
-        )?;
-        rows.extend(
-            entries
-                .iter()
-                .map(|e| row(e, Some(toolchain), Some(&results), &lookups)),
-        );
+        };
+        let jobs: Vec<Job> = entries.iter().filter_map(primary_job).collect();
+        let built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
+        results.push((toolchain.clone(), rustc, built));
     }
-    if !built_any_toolchain {
-        rows.extend(entries.iter().map(|e| row(e, None, None, &lookups)));
+
+    // Root causes, proven by variant builds, for what fails on the primary toolchain.
+    let mut diagnoses = BTreeMap::new();
+    if let Some((primary, _, primary_results)) = results.first() {
+        let nightly = match results.iter().find(|(t, _, _)| t.starts_with("nightly")) {
+            Some((name, _, _)) => Some(name.clone()),
+            None if options.diagnose_with_nightly => {
+                toolchain_version(&mut builds, "nightly").map(|_| "nightly".to_string())
+            }
+            None => None,
+        };
+        let subjects: Vec<Subject<'_>> = entries
+            .iter()
+            .filter_map(|entry| {
+                let result = primary_results.units.get(&entry.package())?;
+                let snippet = entry.snippet.as_ref()?;
+                let (status, cause) = diagnose::verdict(&snippet.expect, result);
+                (status == Status::Fail && cause == Some(Cause::Compile))
+                    .then_some(Subject { entry, result })
+            })
+            .collect();
+        if options.diagnose && !subjects.is_empty() {
+            let toolchains = Toolchains {
+                primary,
+                nightly: nightly.as_deref(),
+            };
+            diagnoses =
+                experiments::diagnose(&mut builds, &mut registry, toolchains, &subjects, &docs)?;
+        }
+    }
+
+    let mut rows = Vec::new();
+    for (toolchain, rustc, built) in &results {
+        for entry in &entries {
+            let mut row = row(entry, Some(toolchain), Some(built), &registry);
+            row.rustc = Some(rustc.clone());
+            if row.status == Status::Fail && row.cause == Some(Cause::Compile) {
+                if let Some(diagnosis) = diagnoses.get(&entry.id) {
+                    apply_diagnosis(&mut row, diagnosis);
+                }
+            }
+            if let Some(facts) = docs.get(&entry.file) {
+                for dependency in &mut row.dependencies {
+                    dependency.pinned = facts.pins.get(&dependency.name).cloned();
+                }
+            }
+            rows.push(row);
+        }
+    }
+    if results.is_empty() {
+        rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
     let files = summarize(&specs, &rows);
     let totals = totals(&files, &rows);
@@ -197,10 +275,109 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         files,
         snippets: rows,
         totals,
-        problems,
-        cargo_invocations: invocations,
+        problems: builds.problems,
+        cargo_invocations: builds.invocations,
     };
     Ok(Outcome { report, sources })
+}
+
+fn toolchain_version(builds: &mut Builds<'_>, toolchain: &str) -> Option<String> {
+    builds.count("version", 1);
+    match cargo::rustc_version(toolchain) {
+        Ok(version) => version,
+        Err(error) => {
+            builds.problems.push(RunProblem {
+                subject: Some(toolchain.to_string()),
+                message: error.to_string(),
+            });
+            None
+        }
+    }
+}
+
+/// The primary build's crate for an entry that can be built.
+fn primary_job(entry: &Entry) -> Option<Job> {
+    if !entry.buildable() {
+        return None;
+    }
+    let (snippet, wrapped, deps) = (
+        entry.snippet.as_ref()?,
+        entry.wrapped.as_ref()?,
+        entry.deps.as_ref()?,
+    );
+    Some(Job {
+        files: CrateFiles {
+            package: entry.package(),
+            edition: snippet.edition,
+            kind: wrapped.kind,
+            tests: snippet.has_tests,
+            source: wrapped.text.clone(),
+            deps: deps.deps.clone(),
+        },
+        wrapped: wrapped.clone(),
+        lines: snippet.lines.clone(),
+        file: entry.file.clone(),
+        fence_line: entry.block.fence_line,
+    })
+}
+
+fn apply_diagnosis(row: &mut SnippetReport, diagnosis: &Diagnosis) {
+    row.cause = Some(diagnosis.cause);
+    row.other_causes = diagnosis.other_causes.clone();
+    row.evidence = diagnosis.evidence.clone();
+    row.suggestion = Some(diagnosis.suggestion.clone());
+    for dependency in &mut row.dependencies {
+        if let Some((last, first)) = diagnosis.drift.get(&dependency.package) {
+            dependency.last_passing = Some(last.clone());
+            dependency.first_failing = first.clone();
+        }
+    }
+}
+
+/// What each document's Rust blocks define, and the versions its toml blocks pin.
+fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
+    let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
+    for entry in entries {
+        let facts = docs.entry(entry.file.clone()).or_default();
+        if let Some(snippet) = &entry.snippet {
+            for name in cause::defined_names(&snippet.code) {
+                facts.defined.entry(name).or_insert(entry.block.fence_line);
+            }
+        }
+        if entry.block.fence.lang.as_deref() == Some("toml") {
+            for (name, requirement) in toml_pins(&entry.block.text) {
+                facts.pins.insert(name, requirement);
+            }
+        }
+    }
+    docs
+}
+
+/// Version requirements of a toml block that is a Cargo manifest or a `[dependencies]` fragment.
+fn toml_pins(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return out;
+    };
+    for section in ["dependencies", "dev-dependencies"] {
+        let Some(deps) = table.get(section).and_then(|d| d.as_table()) else {
+            continue;
+        };
+        for (name, spec) in deps {
+            let requirement = match spec {
+                toml::Value::String(req) => Some(req.clone()),
+                toml::Value::Table(t) => t
+                    .get("version")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                _ => None,
+            };
+            if let Some(requirement) = requirement {
+                out.insert(name.replace('-', "_"), requirement);
+            }
+        }
+    }
+    out
 }
 
 fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
@@ -252,166 +429,14 @@ pub(crate) fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) 
     id
 }
 
-/// What one toolchain's build said about each package.
-#[derive(Debug, Default)]
-struct BuildResults {
-    units: BTreeMap<String, diagnose::UnitResult>,
-    /// Package name -> dependency package name -> resolved version.
-    versions: BTreeMap<String, BTreeMap<String, String>>,
-    /// Why nothing was built, when cargo could not even resolve the workspace.
-    failure: Option<String>,
-}
-
-fn build(
-    entries: &[Entry],
-    sandbox: &Sandbox,
-    options: &VerifyOptions,
-    toolchain: &str,
-    invocations: &mut BTreeMap<String, u32>,
-    problems: &mut Vec<RunProblem>,
-) -> Result<BuildResults> {
-    let buildable: Vec<&Entry> = entries.iter().filter(|e| e.buildable()).collect();
-    let crates: Vec<CrateFiles> = buildable
-        .iter()
-        .filter_map(|e| {
-            let (snippet, wrapped, deps) =
-                (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
-            Some(CrateFiles {
-                package: e.package(),
-                edition: snippet.edition,
-                kind: wrapped.kind,
-                tests: snippet.has_tests,
-                source: wrapped.text.clone(),
-                deps: deps.deps.clone(),
-            })
-        })
-        .collect();
-    let mut results = BuildResults::default();
-    if crates.is_empty() {
-        return Ok(results);
-    }
-    let written = sandbox.write_workspace(&crates)?;
-    let target_dir = match &options.target_dir {
-        Some(dir) => dir.join(sandbox::sanitize(toolchain)),
-        None => sandbox.target_dir(toolchain),
-    };
-
-    *invocations.entry("metadata".into()).or_default() += 1;
-    let metadata = match cargo::metadata(&written.manifest_path, toolchain, options.offline) {
-        Ok(metadata) => metadata,
-        Err(error) => {
-            let message =
-                format!("cargo could not resolve the scratch workspace's dependencies: {error}");
-            problems.push(RunProblem {
-                subject: Some(toolchain.to_string()),
-                message: message.clone(),
-            });
-            results.failure = Some(message);
-            return Ok(results);
-        }
-    };
-    results.versions = resolved_versions(&metadata);
-
-    let progress = progress_bar(options.progress, metadata.packages.len(), toolchain);
-    *invocations.entry("build".into()).or_default() += 1;
-    let run = cargo::ClippyRun {
-        workspace_dir: &written.dir,
-        target_dir: &target_dir,
-        toolchain,
-        offline: options.offline,
-    };
-    let output = cargo::clippy(&run, &mut |message| {
-        if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
-            progress.inc(1);
-            progress.set_message(artifact.target.name.clone());
-        }
-    })?;
-    progress.finish_and_clear();
-
-    let units: BTreeMap<String, UnitMap<'_>> = buildable
-        .iter()
-        .filter_map(|e| {
-            let package = e.package();
-            let src_path = written.sources.get(&package)?;
-            Some((
-                package,
-                UnitMap {
-                    src_path,
-                    wrapped: e.wrapped.as_ref()?,
-                    lines: &e.snippet.as_ref()?.lines,
-                    file: &e.file,
-                    fence_line: e.block.fence_line,
-                },
-            ))
-        })
-        .collect();
-    results.units = diagnose::attribute(&output.messages, &units, &written.dir);
-    if !output.success
-        && results
-            .units
-            .values()
-            .all(|u| u.diagnostics.is_empty() && !u.built)
-    {
-        let tail = output.stderr_tail.join("\n");
-        problems.push(RunProblem {
-            subject: Some(toolchain.to_string()),
-            message: format!(
-                "`{}` built nothing:\n{}",
-                output.command,
-                cargo::cargo_error_lines(&tail)
-            ),
-        });
-    }
-    Ok(results)
-}
-
-fn resolved_versions(
-    metadata: &cargo_metadata::Metadata,
-) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let Some(resolve) = &metadata.resolve else {
-        return out;
-    };
-    let packages: BTreeMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
-    for member in &metadata.workspace_members {
-        let (Some(package), Some(node)) = (
-            packages.get(member),
-            resolve.nodes.iter().find(|n| &n.id == member),
-        ) else {
-            continue;
-        };
-        let versions = node
-            .deps
-            .iter()
-            .filter_map(|d| packages.get(&d.pkg))
-            .map(|p| (p.name.to_string(), p.version.to_string()))
-            .collect();
-        out.insert(package.name.to_string(), versions);
-    }
-    out
-}
-
-fn progress_bar(show: bool, units: usize, toolchain: &str) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(units as u64);
-    let template =
-        format!("{{spinner}} checking on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
-}
-
 /// The report row of one block on one toolchain.
 fn row(
     entry: &Entry,
     toolchain: Option<&str>,
     results: Option<&BuildResults>,
-    lookups: &BTreeMap<String, Lookup>,
+    registry: &Registry,
 ) -> SnippetReport {
+    let lookups = &registry.lookups;
     let block = &entry.block;
     let mut out = SnippetReport {
         id: entry.id.clone(),

@@ -1,0 +1,196 @@
+//! One cargo build of a set of scratch crates, and what it said about each.
+//!
+//! The primary build and every round of variant builds go through [`Builds::run`]:
+//! write the crates as one workspace, optionally resolve it with
+//! `cargo metadata` (for the versions the report shows), run one `cargo clippy`
+//! over all of it, and attribute the messages to each crate's document lines.
+
+use std::collections::BTreeMap;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::analyze::CodeLine;
+use crate::cargo;
+use crate::diagnose::{self, UnitMap, UnitResult};
+use crate::error::Result;
+use crate::report::RunProblem;
+use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::wrap::WrappedSource;
+
+use super::VerifyOptions;
+
+/// One crate to build and how to map its diagnostics back.
+#[derive(Debug, Clone)]
+pub(super) struct Job {
+    pub files: CrateFiles,
+    pub wrapped: WrappedSource,
+    pub lines: Vec<CodeLine>,
+    pub file: String,
+    pub fence_line: u32,
+}
+
+/// What one build said about each package.
+#[derive(Debug, Default)]
+pub(super) struct BuildResults {
+    pub units: BTreeMap<String, UnitResult>,
+    /// Package name -> dependency package name -> resolved version.
+    pub versions: BTreeMap<String, BTreeMap<String, String>>,
+    /// Why nothing was built, when cargo could not even resolve the workspace.
+    pub failure: Option<String>,
+}
+
+/// The run's build machinery: where to write, what to count, where problems go.
+#[derive(Debug)]
+pub(super) struct Builds<'a> {
+    pub sandbox: &'a Sandbox,
+    pub options: &'a VerifyOptions,
+    pub invocations: BTreeMap<String, u32>,
+    pub problems: Vec<RunProblem>,
+}
+
+impl Builds<'_> {
+    pub fn count(&mut self, purpose: &str, n: u32) {
+        *self.invocations.entry(purpose.to_string()).or_default() += n;
+    }
+
+    fn target_dir(&self, toolchain: &str) -> std::path::PathBuf {
+        match &self.options.target_dir {
+            Some(dir) => dir.join(sandbox::sanitize(toolchain)),
+            None => self.sandbox.target_dir(toolchain),
+        }
+    }
+
+    /// Builds `jobs` as the workspace `workspace` on `toolchain`. With
+    /// `resolve_versions`, `cargo metadata` runs first and its resolve gives each
+    /// package's dependency versions.
+    pub fn run(
+        &mut self,
+        workspace: &str,
+        toolchain: &str,
+        jobs: &[Job],
+        resolve_versions: bool,
+    ) -> Result<BuildResults> {
+        let mut results = BuildResults::default();
+        if jobs.is_empty() {
+            return Ok(results);
+        }
+        let crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
+        let written = self.sandbox.write_workspace(workspace, &crates)?;
+        let mut units_total = jobs.len();
+        if resolve_versions {
+            self.count("metadata", 1);
+            match cargo::metadata(&written.manifest_path, toolchain, self.options.offline) {
+                Ok(metadata) => {
+                    results.versions = resolved_versions(&metadata);
+                    units_total = metadata.packages.len();
+                }
+                Err(error) => {
+                    let message = format!(
+                        "cargo could not resolve the scratch workspace's dependencies: {error}"
+                    );
+                    self.problems.push(RunProblem {
+                        subject: Some(toolchain.to_string()),
+                        message: message.clone(),
+                    });
+                    results.failure = Some(message);
+                    return Ok(results);
+                }
+            }
+        }
+
+        let progress = progress_bar(self.options.progress, units_total, toolchain, workspace);
+        self.count("build", 1);
+        let target_dir = self.target_dir(toolchain);
+        let run = cargo::ClippyRun {
+            workspace_dir: &written.dir,
+            target_dir: &target_dir,
+            toolchain,
+            offline: self.options.offline,
+        };
+        let output = cargo::clippy(&run, &mut |message| {
+            if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
+                progress.inc(1);
+                progress.set_message(artifact.target.name.clone());
+            }
+        })?;
+        progress.finish_and_clear();
+
+        let units: BTreeMap<String, UnitMap<'_>> = jobs
+            .iter()
+            .filter_map(|job| {
+                let src_path = written.sources.get(&job.files.package)?;
+                let unit = UnitMap {
+                    src_path,
+                    wrapped: &job.wrapped,
+                    lines: &job.lines,
+                    file: &job.file,
+                    fence_line: job.fence_line,
+                };
+                Some((job.files.package.clone(), unit))
+            })
+            .collect();
+        results.units = diagnose::attribute(&output.messages, &units, &written.dir);
+        let nothing = results
+            .units
+            .values()
+            .all(|u| u.diagnostics.is_empty() && !u.built);
+        if !output.success && nothing {
+            let message = format!(
+                "`{}` built nothing:\n{}",
+                output.command,
+                cargo::cargo_error_lines(&output.stderr_tail.join("\n"))
+            );
+            self.problems.push(RunProblem {
+                subject: Some(toolchain.to_string()),
+                message: message.clone(),
+            });
+            results.failure = Some(message);
+        }
+        Ok(results)
+    }
+}
+
+fn resolved_versions(
+    metadata: &cargo_metadata::Metadata,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(resolve) = &metadata.resolve else {
+        return out;
+    };
+    let packages: BTreeMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
+    for member in &metadata.workspace_members {
+        let (Some(package), Some(node)) = (
+            packages.get(member),
+            resolve.nodes.iter().find(|n| &n.id == member),
+        ) else {
+            continue;
+        };
+        let versions = node
+            .deps
+            .iter()
+            .filter_map(|d| packages.get(&d.pkg))
+            .map(|p| (p.name.to_string(), p.version.to_string()))
+            .collect();
+        out.insert(package.name.to_string(), versions);
+    }
+    out
+}
+
+fn progress_bar(show: bool, units: usize, toolchain: &str, workspace: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(units as u64);
+    let what = if workspace == sandbox::PRIMARY_WORKSPACE {
+        "checking"
+    } else {
+        "diagnosing"
+    };
+    let template =
+        format!("{{spinner}} {what} on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

@@ -1,0 +1,648 @@
+//! The experiments: variant builds of failing snippets, in as few cargo runs as
+//! possible, and what their outcomes prove.
+//!
+//! Round 1 builds, for every failing snippet at once, each variant its errors
+//! call for: an older edition, nightly with the feature gates, the document's
+//! pinned (or the previous) release series of a crate, the imports rustc names,
+//! stubs for undefined names. Round 2 and 3 narrow a dependency drift down to
+//! the release series, then the release, where the example broke. Each round is
+//! one workspace and one `cargo clippy` per toolchain; the cause is read from
+//! which variants built (see `cause.rs` for the taxonomy and precedence).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::cause::{self, Cause, Change, SuggestionDetail, UnresolvedName};
+use crate::diagnose::{self, UnitResult};
+use crate::error::Result;
+use crate::fence::Edition;
+use crate::registry::Lookup;
+use crate::report::{Diagnostic, Evidence, Status};
+
+use super::build::{Builds, Job};
+use super::{Entry, Registry};
+
+/// Most crates of one snippet whose older releases are tried.
+const MAX_DRIFT_TRIALS: usize = 3;
+/// Most remaining errors quoted per variant.
+const MAX_REMAINING: usize = 3;
+
+/// A failing snippet and what its primary build said.
+#[derive(Debug)]
+pub(super) struct Subject<'a> {
+    pub entry: &'a Entry,
+    pub result: &'a UnitResult,
+}
+
+/// What a whole document tells about its snippets.
+#[derive(Debug, Default)]
+pub(super) struct DocFacts {
+    /// Names the document's Rust blocks define -> fence line of the first block defining it.
+    pub defined: BTreeMap<String, u32>,
+    /// Crate name (as code writes it) -> the version requirement the document pins.
+    pub pins: BTreeMap<String, String>,
+}
+
+/// Why one snippet fails, with the variants that showed it.
+#[derive(Debug, Clone)]
+pub(super) struct Diagnosis {
+    pub cause: Cause,
+    pub other_causes: Vec<Cause>,
+    pub evidence: Vec<Evidence>,
+    pub suggestion: String,
+    /// Package -> (last passing version, first failing version).
+    pub drift: BTreeMap<String, (String, Option<String>)>,
+}
+
+/// The toolchains experiments may use.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Toolchains<'t> {
+    pub primary: &'t str,
+    pub nightly: Option<&'t str>,
+}
+
+/// One variant build of one subject.
+#[derive(Debug, Clone)]
+struct Trial {
+    subject: usize,
+    change: Change,
+    toolchain: String,
+    /// Filled in once built.
+    outcome: Option<Outcome>,
+}
+
+#[derive(Debug, Clone)]
+struct Outcome {
+    passed: bool,
+    remaining: Vec<String>,
+}
+
+/// Runs the experiments for `subjects` and classifies each.
+pub(super) fn diagnose(
+    builds: &mut Builds<'_>,
+    registry: &mut Registry,
+    toolchains: Toolchains<'_>,
+    subjects: &[Subject<'_>],
+    docs: &BTreeMap<String, DocFacts>,
+) -> Result<BTreeMap<String, Diagnosis>> {
+    // Round 1.
+    let wanted_series = drift_candidates(subjects, docs, registry);
+    registry.lookup(
+        builds,
+        wanted_series
+            .values()
+            .flatten()
+            .map(|(_, key)| key.clone())
+            .collect(),
+    );
+    let mut trials = Vec::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        trials.extend(first_round(
+            index,
+            subject,
+            toolchains,
+            registry,
+            wanted_series.get(&index),
+        ));
+    }
+    run_round(builds, "variants", subjects, &mut trials)?;
+
+    // Rounds 2 and 3: where, between the passing and the newest release, did it break?
+    let mut drift: BTreeMap<usize, BTreeMap<String, (String, Option<String>)>> = BTreeMap::new();
+    let passing_drifts: Vec<(usize, String, String)> = trials
+        .iter()
+        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
+        .filter_map(|t| match &t.change {
+            Change::DependencyVersion {
+                crate_name,
+                version,
+            } => Some((t.subject, crate_name.clone(), version.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut series_trials = Vec::new();
+    let mut series_keys = BTreeSet::new();
+    for (subject, krate, passing) in &passing_drifts {
+        let Some(latest) = registry.latest(krate) else {
+            continue;
+        };
+        let (Some(low), Some(high)) = (cause::series(passing), cause::series(&latest)) else {
+            continue;
+        };
+        for between in cause::series_between(&low, &high) {
+            series_keys.insert(format!("{krate}@{between}"));
+            series_trials.push((*subject, krate.clone(), between));
+        }
+    }
+    registry.lookup(builds, series_keys);
+    let mut round2: Vec<Trial> = series_trials
+        .iter()
+        .filter_map(|(subject, krate, between)| {
+            let version = registry.version(&format!("{krate}@{between}"))?;
+            Some(dependency_trial(
+                *subject,
+                krate,
+                &version,
+                toolchains.primary,
+            ))
+        })
+        .collect();
+    run_round(builds, "variants-2", subjects, &mut round2)?;
+
+    let mut boundaries: Vec<(usize, String, String, String)> = Vec::new();
+    for (subject, krate, passing) in &passing_drifts {
+        let Some(latest) = registry.latest(krate) else {
+            continue;
+        };
+        // Ordered releases: the passing one, the series in between, the newest (fails).
+        let mut ladder: Vec<(String, bool)> = vec![(passing.clone(), true)];
+        for trial in round2.iter().filter(|t| t.subject == *subject) {
+            if let (
+                Change::DependencyVersion {
+                    crate_name,
+                    version,
+                },
+                Some(outcome),
+            ) = (&trial.change, &trial.outcome)
+            {
+                if crate_name == krate {
+                    ladder.push((version.clone(), outcome.passed));
+                }
+            }
+        }
+        ladder.push((latest.clone(), false));
+        let Some(first_fail) = ladder.iter().position(|(_, passed)| !passed) else {
+            continue;
+        };
+        let last_pass = ladder[..first_fail]
+            .iter()
+            .rev()
+            .find(|(_, passed)| *passed)
+            .map(|(v, _)| v.clone());
+        let failing = ladder[first_fail].0.clone();
+        let last_pass = last_pass.unwrap_or_else(|| passing.clone());
+        drift
+            .entry(*subject)
+            .or_default()
+            .insert(krate.clone(), (last_pass, Some(failing.clone())));
+        boundaries.push((
+            *subject,
+            krate.clone(),
+            failing.clone(),
+            first_of_series(&failing),
+        ));
+    }
+    let first_keys: BTreeSet<String> = boundaries
+        .iter()
+        .filter(|(_, _, failing, first)| failing != first)
+        .map(|(_, krate, _, first)| format!("{krate}@{first}"))
+        .collect();
+    registry.lookup(builds, first_keys);
+    let mut round3: Vec<Trial> = boundaries
+        .iter()
+        .filter(|(_, _, failing, first)| failing != first)
+        .filter(|(_, krate, _, first)| {
+            registry.version(&format!("{krate}@{first}")).as_deref() == Some(first.as_str())
+        })
+        .map(|(subject, krate, _, first)| {
+            dependency_trial(*subject, krate, first, toolchains.primary)
+        })
+        .collect();
+    run_round(builds, "variants-3", subjects, &mut round3)?;
+    for trial in &round3 {
+        if let (
+            Change::DependencyVersion {
+                crate_name,
+                version,
+            },
+            Some(outcome),
+        ) = (&trial.change, &trial.outcome)
+        {
+            if !outcome.passed {
+                if let Some(entry) = drift
+                    .get_mut(&trial.subject)
+                    .and_then(|d| d.get_mut(crate_name))
+                {
+                    entry.1 = Some(version.clone());
+                }
+            }
+        }
+    }
+
+    let mut all_trials = trials;
+    all_trials.extend(round2);
+    all_trials.extend(round3);
+    let mut out = BTreeMap::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        let mine: Vec<&Trial> = all_trials.iter().filter(|t| t.subject == index).collect();
+        let doc = docs.get(&subject.entry.file);
+        let diagnosis = classify(
+            subject,
+            &mine,
+            drift.remove(&index).unwrap_or_default(),
+            doc,
+        );
+        out.insert(subject.entry.id.clone(), diagnosis);
+    }
+    Ok(out)
+}
+
+fn errors(result: &UnitResult) -> impl Iterator<Item = &Diagnostic> {
+    result.diagnostics.iter().filter(|d| d.level == "error")
+}
+
+/// For each subject, the crates worth trying at an older release: (package, `package@series`).
+fn drift_candidates(
+    subjects: &[Subject<'_>],
+    docs: &BTreeMap<String, DocFacts>,
+    registry: &Registry,
+) -> BTreeMap<usize, Vec<(String, String)>> {
+    let mut out = BTreeMap::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        let Some(deps) = &subject.entry.deps else {
+            continue;
+        };
+        let pins = docs.get(&subject.entry.file).map(|d| &d.pins);
+        let mentioned = |name: &str| {
+            errors(subject.result).any(|d| {
+                d.message.contains(&format!("`{name}`"))
+                    || d.message.contains(&format!("{name}::"))
+                    || error_line_text(subject, d).is_some_and(|t| t.contains(&format!("{name}::")))
+            })
+        };
+        let mut wanted = Vec::new();
+        for dep in deps.deps.iter().filter(|d| !d.dev) {
+            let Some(latest) = registry.latest(&dep.package) else {
+                continue;
+            };
+            let Some(latest_series) = cause::series(&latest) else {
+                continue;
+            };
+            let pinned = pins
+                .and_then(|p| p.get(&dep.name))
+                .and_then(|req| cause::series(req));
+            let target = match pinned {
+                Some(series) if series != latest_series => Some(series),
+                Some(_) => None,
+                None if mentioned(&dep.name) => cause::previous_series(&latest_series),
+                None => None,
+            };
+            if let Some(series) = target {
+                wanted.push((dep.package.clone(), format!("{}@{series}", dep.package)));
+            }
+            if wanted.len() == MAX_DRIFT_TRIALS {
+                break;
+            }
+        }
+        if !wanted.is_empty() {
+            out.insert(index, wanted);
+        }
+    }
+    out
+}
+
+/// The snippet's code line a diagnostic points at.
+fn error_line_text<'e>(subject: &Subject<'e>, diagnostic: &Diagnostic) -> Option<&'e str> {
+    let snippet = subject.entry.snippet.as_ref()?;
+    let index = snippet
+        .lines
+        .iter()
+        .position(|l| l.origin.line == diagnostic.line)?;
+    snippet.code.split('\n').nth(index)
+}
+
+fn first_round(
+    index: usize,
+    subject: &Subject<'_>,
+    toolchains: Toolchains<'_>,
+    registry: &Registry,
+    drift: Option<&Vec<(String, String)>>,
+) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    let Some(snippet) = &subject.entry.snippet else {
+        return trials;
+    };
+    let trial = |change: Change, toolchain: &str| Trial {
+        subject: index,
+        change,
+        toolchain: toolchain.to_string(),
+        outcome: None,
+    };
+
+    let mut features = BTreeSet::new();
+    let mut gated = false;
+    for diagnostic in errors(subject.result) {
+        if let Some(feature) =
+            cause::unstable_feature(diagnostic.code.as_deref(), &diagnostic.message)
+        {
+            features.insert(feature);
+        }
+        gated |= diagnostic.code.as_deref() == Some("E0554");
+    }
+    if let (Some(nightly), true) = (toolchains.nightly, gated || !features.is_empty()) {
+        trials.push(trial(
+            Change::Nightly {
+                features: features.into_iter().collect(),
+            },
+            nightly,
+        ));
+    }
+    if snippet.edition == Edition::E2024 && subject.entry.block.fence.attrs.edition.is_none() {
+        trials.push(trial(Change::Edition(Edition::E2021), toolchains.primary));
+    }
+    for (package, key) in drift.into_iter().flatten() {
+        if let Some(version) = registry.version(key) {
+            trials.push(dependency_trial(
+                index,
+                package,
+                &version,
+                toolchains.primary,
+            ));
+        }
+    }
+    let imports = single_imports(subject.result);
+    if !imports.is_empty() {
+        let lines = imports.values().cloned().collect();
+        trials.push(trial(Change::Imports { lines }, toolchains.primary));
+    }
+    let names: Vec<UnresolvedName> = unresolved(subject.result)
+        .into_iter()
+        .filter(|n| !imports.contains_key(&n.name))
+        .collect();
+    if !names.is_empty() {
+        let imports = imports.values().cloned().collect();
+        trials.push(trial(Change::Stubs { imports, names }, toolchains.primary));
+    }
+    trials
+}
+
+fn dependency_trial(subject: usize, krate: &str, version: &str, toolchain: &str) -> Trial {
+    Trial {
+        subject,
+        change: Change::DependencyVersion {
+            crate_name: krate.to_string(),
+            version: version.to_string(),
+        },
+        toolchain: toolchain.to_string(),
+        outcome: None,
+    }
+}
+
+/// `0.7.9` -> `0.7.0`; `2.3.1` -> `2.0.0`.
+fn first_of_series(version: &str) -> String {
+    match cause::series(version) {
+        Some(series) if series.starts_with("0.") => format!("{series}.0"),
+        Some(series) => format!("{series}.0.0"),
+        None => version.to_string(),
+    }
+}
+
+/// Unresolved name -> the one `use` rustc suggests for it (generated line, text).
+fn single_imports(result: &UnitResult) -> BTreeMap<String, (u32, String)> {
+    let mut out = BTreeMap::new();
+    for suggestion in &result.suggestions {
+        let Some(import) = suggestion.single_import() else {
+            continue;
+        };
+        let Some(name) =
+            cause::unresolved_name(suggestion.code.as_deref(), &suggestion.for_message)
+        else {
+            continue;
+        };
+        out.entry(name.name).or_insert(import);
+    }
+    out
+}
+
+fn unresolved(result: &UnitResult) -> Vec<UnresolvedName> {
+    let mut seen = BTreeSet::new();
+    errors(result)
+        .filter_map(|d| cause::unresolved_name(d.code.as_deref(), &d.message))
+        .filter(|n| seen.insert(n.name.clone()))
+        .collect()
+}
+
+/// Builds one round of trials: one workspace (and one cargo run) per toolchain.
+fn run_round(
+    builds: &mut Builds<'_>,
+    workspace: &str,
+    subjects: &[Subject<'_>],
+    trials: &mut [Trial],
+) -> Result<()> {
+    let toolchains: BTreeSet<String> = trials.iter().map(|t| t.toolchain.clone()).collect();
+    for toolchain in toolchains {
+        let mut jobs = Vec::new();
+        let mut packages = Vec::new();
+        for (n, trial) in trials
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.toolchain == toolchain)
+        {
+            let subject = &subjects[trial.subject];
+            if let Some(job) = variant_job(subject, &trial.change, n) {
+                packages.push((n, job.files.package.clone()));
+                jobs.push(job);
+            }
+        }
+        let name = format!("{workspace}-{toolchain}");
+        let results = builds.run(&name, &toolchain, &jobs, false)?;
+        for (n, package) in packages {
+            let Some(result) = results.units.get(&package) else {
+                continue;
+            };
+            let (status, _) = diagnose::verdict(&crate::analyze::Expect::Pass, result);
+            let remaining = errors(result)
+                .take(MAX_REMAINING)
+                .map(|d| {
+                    let code = d
+                        .code
+                        .as_deref()
+                        .map(|c| format!("[{c}]"))
+                        .unwrap_or_default();
+                    let place = if d.in_wrapper {
+                        " (in code snipcheck added)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{}:{}:{}: error{code}: {}{place}",
+                        d.file, d.line, d.column, d.message
+                    )
+                })
+                .collect();
+            trials[n].outcome = Some(Outcome {
+                passed: status != Status::Fail,
+                remaining,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The scratch crate of one variant.
+fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Option<Job> {
+    let entry = subject.entry;
+    let snippet = entry.snippet.as_ref()?;
+    let wrapped = entry.wrapped.as_ref()?;
+    let deps = entry.deps.as_ref()?;
+    let mut files = crate::sandbox::CrateFiles {
+        package: format!("{}-v{n}", entry.package()),
+        edition: snippet.edition,
+        kind: wrapped.kind,
+        tests: snippet.has_tests,
+        source: String::new(),
+        deps: deps.deps.clone(),
+    };
+    let variant = match change {
+        Change::Edition(edition) => {
+            files.edition = *edition;
+            wrapped.clone()
+        }
+        Change::Nightly { features } if features.is_empty() => wrapped.clone(),
+        Change::Nightly { features } => {
+            let gate = format!("#![feature({})]", features.join(", "));
+            wrapped.with_inserted(&[(wrapped.after_prelude(), gate)])
+        }
+        Change::DependencyVersion {
+            crate_name,
+            version,
+        } => {
+            for dep in files.deps.iter_mut().filter(|d| &d.package == crate_name) {
+                dep.requirement = format!("={version}");
+            }
+            wrapped.clone()
+        }
+        Change::Imports { lines } => wrapped.with_inserted(lines),
+        Change::Stubs { imports, names } => {
+            let (head, tail) = cause::stub_source(names, &cause::call_arities(&snippet.code));
+            let mut inserts = imports.clone();
+            if !head.is_empty() {
+                inserts.push((after_crate_attributes(wrapped), head));
+            }
+            inserts.push((wrapped.end(), tail));
+            wrapped.with_inserted(&inserts)
+        }
+    };
+    files.source = variant.text.clone();
+    Some(Job {
+        files,
+        wrapped: variant,
+        lines: snippet.lines.clone(),
+        file: entry.file.clone(),
+        fence_line: entry.block.fence_line,
+    })
+}
+
+/// The first generated line after the crate-level inner attributes.
+fn after_crate_attributes(wrapped: &crate::wrap::WrappedSource) -> u32 {
+    let skip = wrapped
+        .text
+        .lines()
+        .take_while(|l| l.trim_start().starts_with("#!["))
+        .count();
+    crate::text::to_u32(skip + 1)
+}
+
+fn classify(
+    subject: &Subject<'_>,
+    trials: &[&Trial],
+    drift: BTreeMap<String, (String, Option<String>)>,
+    doc: Option<&DocFacts>,
+) -> Diagnosis {
+    let mut applicable: BTreeSet<Cause> = trials
+        .iter()
+        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
+        .map(|t| t.change.proves())
+        .collect();
+    let features: Vec<String> = errors(subject.result)
+        .filter_map(|d| cause::unstable_feature(d.code.as_deref(), &d.message))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let gated = errors(subject.result).any(|d| d.code.as_deref() == Some("E0554"));
+    if gated || !features.is_empty() {
+        applicable.insert(Cause::NightlyFeature);
+    }
+    let names = unresolved(subject.result);
+    let imports = single_imports(subject.result);
+    let placeholders: Vec<String> = names
+        .iter()
+        .filter(|n| !imports.contains_key(&n.name))
+        .map(|n| n.name.clone())
+        .collect();
+    if !placeholders.is_empty() {
+        applicable.insert(Cause::Placeholder);
+    }
+    // A nightly variant that still fails shows the example has other problems too.
+    let nightly_still_fails = trials.iter().any(|t| {
+        matches!(t.change, Change::Nightly { .. }) && t.outcome.as_ref().is_some_and(|o| !o.passed)
+    });
+    if nightly_still_fails {
+        applicable.insert(Cause::CodeBug);
+    }
+    let mut ordered: Vec<Cause> = applicable.into_iter().collect();
+    ordered.sort_by_key(|c| c.rank());
+    let cause = ordered.first().copied().unwrap_or(Cause::CodeBug);
+    let other_causes = ordered.into_iter().skip(1).collect();
+
+    let evidence = trials
+        .iter()
+        .filter_map(|t| {
+            let outcome = t.outcome.as_ref()?;
+            Some(Evidence {
+                variant: t.change.describe(),
+                toolchain: t.toolchain.clone(),
+                passed: outcome.passed,
+                tests: t.change.proves(),
+                remaining: outcome.remaining.clone(),
+            })
+        })
+        .collect();
+    let edition_hint = errors(subject.result)
+        .next()
+        .map(|d| format!("edition 2024 says: {}", d.message));
+    let mut placeholder_notes = Vec::new();
+    for name in &placeholders {
+        match doc.and_then(|d| d.defined.get(name)) {
+            Some(line) => {
+                placeholder_notes.push(format!("{name} (defined in the block at line {line})"))
+            }
+            None => placeholder_notes.push(name.clone()),
+        }
+    }
+    let detail = SuggestionDetail {
+        features,
+        edition: Some(Edition::E2021),
+        edition_hint,
+        drift: drift
+            .iter()
+            .next()
+            .map(|(krate, (last, first))| (krate.clone(), last.clone(), first.clone())),
+        imports: imports
+            .values()
+            .map(|(_, text)| format!("`{text}`"))
+            .collect(),
+        placeholders: placeholder_notes,
+    };
+    Diagnosis {
+        cause,
+        other_causes,
+        evidence,
+        suggestion: cause::suggestion(cause, &detail),
+        drift,
+    }
+}
+
+impl Registry {
+    /// The newest release of a package, when the registry answered.
+    pub(super) fn latest(&self, package: &str) -> Option<String> {
+        self.version(package)
+    }
+
+    /// The version a lookup key (`axum` or `axum@0.6`) resolved to.
+    pub(super) fn version(&self, key: &str) -> Option<String> {
+        match self.lookups.get(key) {
+            Some(Lookup::Found(info)) => Some(info.version.clone()),
+            _ => None,
+        }
+    }
+}
