@@ -14,6 +14,7 @@ pub mod discover;
 pub mod error;
 pub mod extract;
 pub mod fence;
+pub mod pins;
 pub mod registry;
 pub mod report;
 pub mod sandbox;
