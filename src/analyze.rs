@@ -13,6 +13,7 @@ use syn::parse::Parser;
 
 use crate::extract::{Block, LineOrigin};
 use crate::fence::Edition;
+use crate::pins::{self, PinSet};
 use crate::text::to_u32;
 
 /// One line of compiled code and where it came from in the document.
@@ -79,7 +80,7 @@ pub enum Expect {
 }
 
 /// A Rust block ready to be wrapped.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Snippet {
     /// The code to compile: hidden-line markers removed, lines joined by `\n`.
     pub code: String,
@@ -90,6 +91,21 @@ pub struct Snippet {
     pub has_tests: bool,
     pub edition: Edition,
     pub expect: Expect,
+    /// Names of the crate-level inner attributes (`no_std`, `feature`).
+    pub crate_attrs: Vec<String>,
+    /// Dependencies the snippet declares itself: cargo-script frontmatter over
+    /// `dep=` tokens of the fence. They win over inference.
+    pub declared: PinSet,
+    /// Problems with what the snippet declares (a malformed `dep=` token).
+    pub problems: Vec<String>,
+}
+
+impl Snippet {
+    /// A `#![no_std]` + `#![no_main]` crate: firmware for a bare-metal target.
+    pub fn needs_bare_metal_target(&self) -> bool {
+        let has = |name: &str| self.crate_attrs.iter().any(|a| a == name);
+        has("no_std") && has("no_main")
+    }
 }
 
 /// Turns a Rust block into a snippet. Never fails: bad code is a shape.
@@ -115,7 +131,25 @@ pub fn analyze(block: &Block) -> Snippet {
     } else {
         Expect::Pass
     };
-    let (shape, has_tests) = classify(&code);
+    let (mut declared, mut problems) = pins::pins_from_info_tokens(&block.fence.unknown);
+    let mut frontmatter_error = None;
+    match pins::frontmatter(&code) {
+        Ok(Some(front)) => {
+            code = pins::blank_lines(&code, front.first_line, front.last_line);
+            declared.merge_over(&front.pins);
+        }
+        Ok(None) => {}
+        Err(error) => frontmatter_error = Some(error.to_string()),
+    }
+    let (mut shape, has_tests, crate_attrs) = classify(&code);
+    if let Some(message) = frontmatter_error {
+        shape = Shape::Unparsable(SyntaxError {
+            line: 0,
+            column: 1,
+            message,
+        });
+    }
+    problems.sort();
     Snippet {
         code,
         lines: code_lines,
@@ -123,6 +157,9 @@ pub fn analyze(block: &Block) -> Snippet {
         has_tests,
         edition: attrs.edition.unwrap_or(Edition::LATEST),
         expect,
+        crate_attrs,
+        declared,
+        problems,
     }
 }
 
@@ -157,7 +194,8 @@ fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
     (Cow::Borrowed(line), Removed::default())
 }
 
-fn classify(code: &str) -> (Shape, bool) {
+/// The shape, whether there are tests, and the names of the crate-level attributes.
+fn classify(code: &str) -> (Shape, bool, Vec<String>) {
     let file_error = match syn::parse_file(code) {
         Ok(file) => {
             let has_main = file
@@ -165,7 +203,11 @@ fn classify(code: &str) -> (Shape, bool) {
                 .iter()
                 .any(|item| matches!(item, syn::Item::Fn(f) if f.sig.ident == "main"));
             let has_tests = file.items.iter().any(item_is_test);
-            return (Shape::Items { has_main }, has_tests);
+            return (
+                Shape::Items { has_main },
+                has_tests,
+                attribute_names(&file.attrs),
+            );
         }
         Err(error) => error,
     };
@@ -181,7 +223,8 @@ fn classify(code: &str) -> (Shape, bool) {
                 .map(|a| to_u32(proc_macro2_end_line(a)))
                 .max()
                 .unwrap_or(0);
-            (Shape::Statements { crate_attr_lines }, false)
+            let names = attribute_names(&attrs);
+            (Shape::Statements { crate_attr_lines }, false, names)
         }
         Err(statement_error) => {
             // Report whichever reading got further into the text: that is most
@@ -197,9 +240,16 @@ fn classify(code: &str) -> (Shape, bool) {
                 column: column + 1,
                 message: describe_syntax_error(&best),
             };
-            (Shape::Unparsable(error), false)
+            (Shape::Unparsable(error), false, Vec::new())
         }
     }
+}
+
+fn attribute_names(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter_map(|a| a.path().get_ident().map(|i| i.to_string()))
+        .collect()
 }
 
 /// syn's message, except for the lexer's, which says nothing useful on its own.

@@ -363,15 +363,22 @@ impl Change {
     }
 }
 
-/// Stub items for undefined names, generated Rust appended after the snippet.
-/// Values cannot be stubbed without knowing their type; they are left out (and
-/// the variant then still fails on them, which the report says).
+/// The module snipcheck's stubs live in.
+pub const STUB_MODULE: &str = "__snipcheck_stubs";
+
+/// Generated stubs for undefined names: `(head, tail)`, where `head` holds the
+/// macros (which must come before their use) and `tail` a module of stub items
+/// plus a glob import of it, appended after the snippet. Inline modules of the
+/// snippet need `use crate::__snipcheck_stubs::*;` too (see [`module_body_lines`]).
+/// Values cannot be stubbed without knowing their type; they are left out (the
+/// variant then still fails on them, and the report says so). Both are empty
+/// when nothing could be stubbed.
 pub fn stub_source(
     names: &[UnresolvedName],
     arities: &BTreeMap<String, usize>,
 ) -> (String, String) {
     let mut head = String::new();
-    let mut tail = String::new();
+    let mut items = Vec::new();
     for unresolved in names {
         let Ok(ident) = syn::parse_str::<syn::Ident>(&unresolved.name) else {
             continue;
@@ -400,10 +407,37 @@ pub fn stub_source(
             }
             NameKind::Value => continue,
         };
-        tail.push_str(&tokens.to_string());
-        tail.push('\n');
+        items.push(tokens);
     }
-    (head, tail)
+    if items.is_empty() {
+        return (head, String::new());
+    }
+    let module = quote::format_ident!("{}", STUB_MODULE);
+    let tail = quote::quote! {
+        pub mod #module { #(#items)* }
+        use #module::*;
+    };
+    (head, format!("{tail}\n"))
+}
+
+/// The generated lines (1-based) holding the opening brace of each inline
+/// module of `source`: a stub import goes right after each of them.
+pub fn module_body_lines(source: &str) -> Vec<u32> {
+    struct Modules(Vec<u32>);
+    impl<'ast> syn::visit::Visit<'ast> for Modules {
+        fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+            if let Some((brace, _)) = &module.content {
+                self.0
+                    .push(crate::text::to_u32(brace.span.open().start().line));
+            }
+            syn::visit::visit_item_mod(self, module);
+        }
+    }
+    let mut modules = Modules(Vec::new());
+    if let Ok(file) = syn::parse_file(source) {
+        syn::visit::Visit::visit_file(&mut modules, &file);
+    }
+    modules.0
 }
 
 /// The number of arguments each called function gets, from the snippet's code
@@ -680,8 +714,21 @@ mod tests {
         let (head, tail) = stub_source(&names, &arities);
         assert!(head.starts_with("macro_rules! mk"), "{head}");
         let file = syn::parse_file(&format!("{head}{tail}")).expect("stubs parse");
-        assert_eq!(file.items.len(), 5, "{tail}");
+        // The macro, the stub module and its glob import.
+        assert_eq!(file.items.len(), 3, "{tail}");
         assert!(!tail.contains("value"), "values are not stubbed: {tail}");
+        let only_values = [UnresolvedName {
+            name: "x".into(),
+            kind: NameKind::Value,
+        }];
+        assert_eq!(
+            stub_source(&only_values, &arities),
+            (String::new(), String::new())
+        );
+        assert_eq!(
+            module_body_lines("mod a {\n    mod b {}\n}\nfn f() {}\nmod c;"),
+            [1, 2]
+        );
         let defined =
             defined_names("pub mod models { pub struct User; }\nfn helper() {}\nlet x = 1;");
         assert_eq!(

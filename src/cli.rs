@@ -12,6 +12,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::cause::{Cause, TAXONOMY};
 use crate::error::exit;
+use crate::pins;
 use crate::report::{Status, human, json};
 use crate::sandbox;
 use crate::verify::{self, VerifyOptions};
@@ -58,6 +59,10 @@ pub struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Configuration: pins per crate, file or snippet, and known-crate rules
+    /// [default: snipcheck.toml, when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Extra known-crate rules (TOML, same shape as the built-in table).
     #[arg(long, value_name = "FILE")]
     pub known_crates: Option<PathBuf>,
@@ -81,6 +86,8 @@ pub enum ColorChoice {
 pub struct Defaults {
     pub specs: PathBuf,
     pub sandbox: PathBuf,
+    /// Read when it exists and `--config` is not given.
+    pub config: PathBuf,
 }
 
 impl Default for Defaults {
@@ -88,6 +95,7 @@ impl Default for Defaults {
         Defaults {
             specs: PathBuf::from("specs"),
             sandbox: PathBuf::from("sandbox"),
+            config: PathBuf::from("snipcheck.toml"),
         }
     }
 }
@@ -127,12 +135,42 @@ pub fn use_color(terminal: Terminal, choice: ColorChoice) -> bool {
 
 /// Runs a verification and writes its report; returns the exit code.
 pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Result<i32> {
+    if let Some(name) = &args.explain {
+        return Ok(explain(name));
+    }
     let specs = if args.specs.is_empty() {
         vec![defaults.specs.clone()]
     } else {
         args.specs.clone()
     };
-    let known_crates = match &args.known_crates {
+    let config_path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => defaults.config.is_file().then(|| defaults.config.clone()),
+    };
+    let config = match &config_path {
+        Some(path) => {
+            let parsed = std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| pins::parse_config(&text).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(config) => Some(config),
+                Err(error) => {
+                    eprintln!(
+                        "error: failed to read configuration `{}`: {error}",
+                        path.display()
+                    );
+                    return Ok(exit::USAGE);
+                }
+            }
+        }
+        None => None,
+    };
+    let mut known_crates: Vec<String> = config
+        .as_ref()
+        .and_then(pins::Config::known_crates_toml)
+        .into_iter()
+        .collect();
+    let extra_known = match &args.known_crates {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => Some(text),
             Err(error) => {
@@ -145,9 +183,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         },
         None => None,
     };
-    if let Some(name) = &args.explain {
-        return Ok(explain(name));
-    }
+    known_crates.extend(extra_known);
     let default_matrix = args.toolchain.is_empty();
     let toolchains: Vec<String> = args
         .toolchain
@@ -181,6 +217,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         progress: show_progress(terminal, args.no_progress),
         diagnose: !args.no_diagnose,
         diagnose_with_nightly: true,
+        config,
     };
     let outcome = verify::verify(&options)?;
     let report = &outcome.report;

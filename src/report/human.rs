@@ -57,7 +57,26 @@ pub fn render_human(
     let mut text = String::new();
     let mut documents = Documents::new(sources);
 
+    // With several toolchains, a block that fails the same way on each is drawn
+    // once; the other toolchains get one line.
+    let mut drawn: BTreeMap<&str, (&str, Vec<&Diagnostic>)> = BTreeMap::new();
     for snippet in &report.snippets {
+        let toolchain = snippet.toolchain.as_deref().unwrap_or_default();
+        let key: Vec<&Diagnostic> = snippet.diagnostics.iter().collect();
+        if let Some((first, diagnostics)) = drawn.get(snippet.id.as_str()) {
+            if *diagnostics == key {
+                if matches!(snippet.status, Status::Fail | Status::Warn) {
+                    let message = format!(
+                        "{}:{}: the same on {toolchain} as on {first}",
+                        snippet.file, snippet.line
+                    );
+                    out.push_title(&mut text, Severity::Note, message);
+                }
+                continue;
+            }
+        } else {
+            drawn.insert(&snippet.id, (toolchain, key));
+        }
         render_snippet(&out, &mut documents, snippet, &mut text);
     }
 
@@ -307,6 +326,7 @@ fn render_snippet(
             render_diagnostic(out, documents, snippet, diagnostic, severity, text);
         }
     }
+    render_diagnosis(out, snippet, text);
     for problem in &snippet.problems {
         let message = Message {
             severity: Severity::Warning,
@@ -317,6 +337,71 @@ fn render_snippet(
         };
         render_at_fence(out, documents, snippet, &message, text);
     }
+}
+
+/// The cause, the experiments behind it and the suggestion, under a snippet's diagnostics.
+fn render_diagnosis(out: &Output, snippet: &SnippetReport, text: &mut String) {
+    let Some(cause) = snippet.cause else { return };
+    if snippet.status == Status::Pass {
+        return;
+    }
+    let mut line = |label: &str, value: String| {
+        let _ = writeln!(
+            text,
+            "  {} {value}",
+            out.paint(DEFAULT_NOTE_STYLE, &format!("= {label}:"))
+        );
+    };
+    let on = snippet
+        .toolchain
+        .as_deref()
+        .map(|t| format!(" on {t}"))
+        .unwrap_or_default();
+    line(
+        "cause",
+        format!(
+            "{} ({}:{}{on}): {}",
+            cause.as_str(),
+            snippet.file,
+            snippet.line,
+            cause.info().summary
+        ),
+    );
+    if !snippet.other_causes.is_empty() {
+        let others: Vec<&str> = snippet.other_causes.iter().map(|c| c.as_str()).collect();
+        line("also", others.join(", "));
+    }
+    for dependency in &snippet.dependencies {
+        if let Some(last) = &dependency.last_passing {
+            let first = dependency
+                .first_failing
+                .as_deref()
+                .map(|f| format!(", fails since {f}"))
+                .unwrap_or_default();
+            line(
+                "drift",
+                format!("{} passes on {last}{first}", dependency.name),
+            );
+        }
+    }
+    for evidence in &snippet.evidence {
+        let outcome = if evidence.passed {
+            "builds".to_string()
+        } else {
+            match evidence.remaining.first() {
+                Some(first) => format!("still fails: {first}"),
+                None => "still fails".to_string(),
+            }
+        };
+        line(
+            "tried",
+            format!("{} on {}: {outcome}", evidence.variant, evidence.toolchain),
+        );
+    }
+    if let Some(suggestion) = &snippet.suggestion {
+        line("suggestion", suggestion.clone());
+    }
+    text.push('\n');
 }
 
 /// Draws one compiler or clippy diagnostic against the Markdown document.
@@ -790,6 +875,50 @@ println!(\"{n}\");
         ];
         warned.diagnostics = vec![lint];
         insta::assert_snapshot!(plain(&report(vec![warned]), &guide_sources()));
+    }
+
+    #[test]
+    fn a_diagnosed_failure_shows_its_cause_evidence_and_suggestion() {
+        use crate::report::{Dependency, Evidence};
+        let mut failing = snippet(
+            "docs/guide.md",
+            line_of(GUIDE, "```rust\nlet counter"),
+            Status::Fail,
+            Some(Cause::DependencyDrift),
+        );
+        failing.other_causes = vec![Cause::Placeholder];
+        failing.dependencies = vec![Dependency {
+            name: "axum".into(),
+            package: "axum".into(),
+            requirement: "0.8.9".into(),
+            version: Some("0.8.9".into()),
+            features: vec![],
+            dev: false,
+            pinned: Some("0.6".into()),
+            latest: Some("0.8.9".into()),
+            last_passing: Some("0.6.20".into()),
+            first_failing: Some("0.7.0".into()),
+        }];
+        failing.evidence = vec![
+            Evidence {
+                variant: "axum =0.6.20".into(),
+                toolchain: "stable".into(),
+                passed: true,
+                tests: Cause::DependencyDrift,
+                remaining: vec![],
+            },
+            Evidence {
+                variant: "edition 2021".into(),
+                toolchain: "stable".into(),
+                passed: false,
+                tests: Cause::EditionDrift,
+                remaining: vec![
+                    "docs/guide.md:7:16: error[E0425]: cannot find value `counte`".into(),
+                ],
+            },
+        ];
+        failing.suggestion = Some("pin `axum = \"0.6\"` next to the example".into());
+        insta::assert_snapshot!(plain(&report(vec![failing]), &guide_sources()));
     }
 
     #[test]

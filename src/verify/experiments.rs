@@ -364,12 +364,24 @@ fn first_round(
         let lines = imports.values().cloned().collect();
         trials.push(trial(Change::Imports { lines }, toolchains.primary));
     }
-    let names: Vec<UnresolvedName> = unresolved(subject.result)
-        .into_iter()
+    // Stubs for the names rustc has no single import for, with the imports for
+    // the others; and, when some names had an import, stubs for all of them
+    // (the import may be the wrong item of the same name).
+    let all_names = unresolved(subject.result);
+    let others: Vec<UnresolvedName> = all_names
+        .iter()
         .filter(|n| !imports.contains_key(&n.name))
+        .cloned()
         .collect();
-    if !names.is_empty() {
-        let imports = imports.values().cloned().collect();
+    let mut stub_sets = vec![(imports.values().cloned().collect::<Vec<_>>(), others)];
+    if !imports.is_empty() {
+        stub_sets.push((Vec::new(), all_names));
+    }
+    for (imports, names) in stub_sets {
+        let (head, tail) = cause::stub_source(&names, &BTreeMap::new());
+        if head.is_empty() && tail.is_empty() {
+            continue;
+        }
         trials.push(trial(Change::Stubs { imports, names }, toolchains.primary));
     }
     trials
@@ -518,6 +530,10 @@ fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Option<Job> 
             if !head.is_empty() {
                 inserts.push((after_crate_attributes(wrapped), head));
             }
+            let import = format!("use crate::{}::*;", cause::STUB_MODULE);
+            for brace_line in cause::module_body_lines(&wrapped.text) {
+                inserts.push((brace_line + 1, import.clone()));
+            }
             inserts.push((wrapped.end(), tail));
             wrapped.with_inserted(&inserts)
         }
@@ -564,9 +580,14 @@ fn classify(
     }
     let names = unresolved(subject.result);
     let imports = single_imports(subject.result);
+    let imports_passed = trials.iter().any(|t| {
+        matches!(t.change, Change::Imports { .. }) && t.outcome.as_ref().is_some_and(|o| o.passed)
+    });
+    // Names the passing imports resolve are not placeholders; when the imports
+    // did not help, every unresolved name is one.
     let placeholders: Vec<String> = names
         .iter()
-        .filter(|n| !imports.contains_key(&n.name))
+        .filter(|n| !(imports_passed && imports.contains_key(&n.name)))
         .map(|n| n.name.clone())
         .collect();
     if !placeholders.is_empty() {

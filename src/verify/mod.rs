@@ -20,6 +20,7 @@ use crate::diagnose;
 use crate::discover::{self, SpecFile};
 use crate::error::Result;
 use crate::extract::{self, Block, BlockProblem};
+use crate::pins::{self, Config, PinSet};
 use crate::registry::{self, Lookup, RegistryCache};
 use crate::report::{
     Cause, Dependency, Diagnostic, FileSummary, Report, RunProblem, SCHEMA_VERSION, SnippetReport,
@@ -41,14 +42,16 @@ pub struct VerifyOptions {
     pub target_dir: Option<PathBuf>,
     pub toolchains: Vec<String>,
     pub offline: bool,
-    /// Extra known-crate rules (TOML text), from configuration.
-    pub known_crates: Option<String>,
+    /// Extra known-crate rules (TOML texts, applied in order), from configuration.
+    pub known_crates: Vec<String>,
     /// Draw a progress bar on stderr (decided by the caller from TTY and CI).
     pub progress: bool,
     /// Run variant builds to find the root cause of each failure.
     pub diagnose: bool,
     /// Use nightly for nightly-feature experiments even when it is not in `toolchains`.
     pub diagnose_with_nightly: bool,
+    /// The configuration file's pins (`snipcheck.toml`).
+    pub config: Option<Config>,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -78,6 +81,10 @@ impl Entry {
     /// Whether the entry goes into the scratch workspace.
     fn buildable(&self) -> bool {
         self.wrapped.is_some()
+            && !self
+                .snippet
+                .as_ref()
+                .is_some_and(Snippet::needs_bare_metal_target)
             && self
                 .deps
                 .as_ref()
@@ -158,7 +165,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
 
     // Dependencies: scan every wrapped snippet, ask the registry once per crate name.
     let mut known = KnownCrates::builtin();
-    if let Some(extra) = &options.known_crates {
+    for extra in &options.known_crates {
         if let Err(error) = known.extend_from_toml(extra) {
             builds.problems.push(RunProblem {
                 subject: Some("known crates".into()),
@@ -166,10 +173,36 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             });
         }
     }
+    // Pins that win over inference: what the snippet declares, then the configuration.
+    let overrides: Vec<PinSet> = entries
+        .iter()
+        .map(|e| {
+            let mut pins = e
+                .snippet
+                .as_ref()
+                .map(|s| s.declared.clone())
+                .unwrap_or_default();
+            if let Some(config) = &options.config {
+                pins.merge_over(&config.pins_for(&e.file, &e.id, e.block.fence_line));
+            }
+            pins
+        })
+        .collect();
     let uses: Vec<Option<Vec<deps::CrateUse>>> = entries
         .iter()
         .map(|e| {
-            let uses = e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok())?;
+            let mut uses = e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok())?;
+            // A declared crate is a dependency even when the code never names it.
+            for (name, pin) in &e.snippet.as_ref()?.declared.deps {
+                if !uses.iter().any(|u| &u.name == name) {
+                    uses.push(deps::CrateUse {
+                        name: name.clone(),
+                        paths: BTreeSet::new(),
+                        only_in_tests: pin.dev,
+                        in_serde_derive: false,
+                    });
+                }
+            }
             Some(deps::with_companions(uses, &known))
         })
         .collect();
@@ -185,9 +218,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         lookups: BTreeMap::new(),
     };
     registry.lookup(&mut builds, names);
-    for (entry, uses) in entries.iter_mut().zip(&uses) {
+    for ((entry, uses), pins) in entries.iter_mut().zip(&uses).zip(&overrides) {
         if let Some(uses) = uses {
-            entry.deps = Some(deps::resolve(uses, &known, &registry.lookups));
+            let mut set = deps::resolve(uses, &known, &registry.lookups);
+            pins::apply_pins(&mut set.deps, uses, pins);
+            entry.deps = Some(set);
         }
     }
 
@@ -345,39 +380,17 @@ fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
             }
         }
         if entry.block.fence.lang.as_deref() == Some("toml") {
-            for (name, requirement) in toml_pins(&entry.block.text) {
-                facts.pins.insert(name, requirement);
+            // A block that is not TOML is reported on its row (see `row`).
+            if let Ok(pins) = pins::pins_from_toml_block(&entry.block.text) {
+                for (name, pin) in pins.deps {
+                    if let Some(requirement) = pin.requirement {
+                        facts.pins.insert(name, requirement);
+                    }
+                }
             }
         }
     }
     docs
-}
-
-/// Version requirements of a toml block that is a Cargo manifest or a `[dependencies]` fragment.
-fn toml_pins(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Ok(table) = text.parse::<toml::Table>() else {
-        return out;
-    };
-    for section in ["dependencies", "dev-dependencies"] {
-        let Some(deps) = table.get(section).and_then(|d| d.as_table()) else {
-            continue;
-        };
-        for (name, spec) in deps {
-            let requirement = match spec {
-                toml::Value::String(req) => Some(req.clone()),
-                toml::Value::Table(t) => t
-                    .get("version")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string),
-                _ => None,
-            };
-            if let Some(requirement) = requirement {
-                out.insert(name.replace('-', "_"), requirement);
-            }
-        }
-    }
-    out
 }
 
 fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
@@ -460,6 +473,12 @@ fn row(
         diagnostics: Vec::new(),
         problems: block.problems.iter().map(describe_problem).collect(),
     };
+    if block.fence.lang.as_deref() == Some("toml") {
+        if let Err(error) = pins::pins_from_toml_block(&block.text) {
+            out.problems
+                .push(format!("this toml block pins nothing: {error}"));
+        }
+    }
     if !block.fence.is_rust {
         out.skip_reason = Some(match &block.fence.lang {
             Some(lang) => format!("not rust ({lang})"),
@@ -481,11 +500,22 @@ fn row(
         Expect::CompileFail { codes } => format!("compile_fail,{}", codes.join(",")),
     });
     out.shape = entry.wrapped.as_ref().map(|w| w.kind.as_str().to_string());
+    out.problems.extend(snippet.problems.iter().cloned());
     if let Shape::Unparsable(error) = &snippet.shape {
         out.status = Status::Fail;
         out.cause = Some(Cause::Syntax);
         out.diagnostics
             .push(syntax_diagnostic(entry, snippet, error));
+        return out;
+    }
+    if snippet.needs_bare_metal_target() {
+        out.status = Status::Skip;
+        out.cause = Some(Cause::TargetSpecific);
+        out.skip_reason = Some(
+            "`#![no_std]` + `#![no_main]` firmware needs a bare-metal target; only the host target is built"
+                .to_string(),
+        );
+        out.suggestion = Some(Cause::TargetSpecific.info().fix.to_string());
         return out;
     }
     let Some(deps) = &entry.deps else {

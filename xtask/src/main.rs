@@ -48,6 +48,7 @@ fn verify(rest: Vec<String>) -> i32 {
     let defaults = Defaults {
         specs: relative_to_cwd(root.join("specs")),
         sandbox: root.join("sandbox"),
+        config: root.join("snipcheck.toml"),
     };
     match cli::run(args, &defaults, Terminal::detect()) {
         Ok(code) => code,
