@@ -667,3 +667,227 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::analyze;
+    use crate::diagnose::{Edit, Suggestion};
+    use crate::extract::extract;
+    use crate::wrap::wrap;
+
+    fn entry(code: &str) -> Entry {
+        let doc = format!("```rust\n{code}\n```\n");
+        let block = extract(&doc).into_iter().next().expect("one block");
+        let snippet = analyze(&block);
+        let wrapped = wrap(&snippet);
+        Entry {
+            file: "doc.md".into(),
+            block,
+            id: "doc-0".into(),
+            snippet: Some(snippet),
+            wrapped,
+            deps: None,
+        }
+    }
+
+    fn error(code: &str, message: &str) -> Diagnostic {
+        Diagnostic {
+            level: "error".into(),
+            code: Some(code.into()),
+            message: message.into(),
+            file: "doc.md".into(),
+            line: 2,
+            column: 1,
+            end_line: 2,
+            end_column: 2,
+            label: None,
+            in_wrapper: false,
+            notes: Vec::new(),
+        }
+    }
+
+    fn tried(change: Change, passed: bool) -> Trial {
+        Trial {
+            subject: 0,
+            change,
+            toolchain: "stable".into(),
+            outcome: Some(Outcome {
+                passed,
+                remaining: Vec::new(),
+            }),
+        }
+    }
+
+    #[track_caller]
+    fn check(
+        diagnostics: Vec<Diagnostic>,
+        suggestions: Vec<Suggestion>,
+        trials: Vec<Trial>,
+        expected: (Cause, &[Cause]),
+    ) -> Diagnosis {
+        let entry = entry("fn f() {}");
+        let result = UnitResult {
+            diagnostics,
+            built: false,
+            suggestions,
+        };
+        let subject = Subject {
+            entry: &entry,
+            result: &result,
+        };
+        let refs: Vec<&Trial> = trials.iter().collect();
+        let diagnosis = classify(&subject, &refs, BTreeMap::new(), None);
+        assert_eq!(
+            (diagnosis.cause, diagnosis.other_causes.as_slice()),
+            expected
+        );
+        diagnosis
+    }
+
+    fn import_of(name: &str, path: &str) -> Suggestion {
+        Suggestion {
+            message: "consider importing this struct".into(),
+            code: Some("E0412".into()),
+            for_message: format!("cannot find type `{name}` in this scope"),
+            candidates: vec![Edit {
+                line_start: 2,
+                column_start: 1,
+                line_end: 2,
+                column_end: 1,
+                text: format!("use {path};\n"),
+            }],
+            applicability: Some("MaybeIncorrect".into()),
+        }
+    }
+
+    #[test]
+    fn classification() {
+        let unstable = || error("E0658", "use of unstable library feature `portable_simd`");
+        // Nightly with the gate builds: nightly-feature alone.
+        check(
+            vec![unstable()],
+            vec![],
+            vec![tried(
+                Change::Nightly {
+                    features: vec!["portable_simd".into()],
+                },
+                true,
+            )],
+            (Cause::NightlyFeature, &[]),
+        );
+        // Still failing on nightly: the example has a bug too.
+        check(
+            vec![unstable()],
+            vec![],
+            vec![tried(Change::Nightly { features: vec![] }, false)],
+            (Cause::NightlyFeature, &[Cause::CodeBug]),
+        );
+        // An older edition builds.
+        check(
+            vec![error("E0000", "extern blocks must be unsafe")],
+            vec![],
+            vec![tried(Change::Edition(Edition::E2021), true)],
+            (Cause::EditionDrift, &[]),
+        );
+        // The pinned release builds, and names are missing too.
+        let d = check(
+            vec![
+                error("E0433", "cannot find `Server` in `axum`"),
+                error("E0425", "cannot find function `handler` in this scope"),
+            ],
+            vec![],
+            vec![tried(
+                Change::DependencyVersion {
+                    crate_name: "axum".into(),
+                    version: "0.6.20".into(),
+                },
+                true,
+            )],
+            (Cause::DependencyDrift, &[Cause::Placeholder]),
+        );
+        assert!(
+            d.evidence
+                .iter()
+                .any(|e| e.passed && e.variant == "axum =0.6.20")
+        );
+        // The suggested import is all that was missing: not a placeholder.
+        let hashmap = || error("E0412", "cannot find type `HashMap` in this scope");
+        check(
+            vec![hashmap()],
+            vec![import_of("HashMap", "std::collections::HashMap")],
+            vec![tried(
+                Change::Imports {
+                    lines: vec![(2, "use std::collections::HashMap;".into())],
+                },
+                true,
+            )],
+            (Cause::MissingImport, &[]),
+        );
+        // The import did not help: the name is a placeholder.
+        check(
+            vec![error(
+                "E0412",
+                "cannot find type `BorrowError` in this scope",
+            )],
+            vec![import_of("BorrowError", "std::cell::BorrowError")],
+            vec![tried(
+                Change::Imports {
+                    lines: vec![(2, "use std::cell::BorrowError;".into())],
+                },
+                false,
+            )],
+            (Cause::Placeholder, &[]),
+        );
+        // Nothing explains it.
+        let d = check(
+            vec![error("E0308", "mismatched types")],
+            vec![],
+            vec![tried(Change::Edition(Edition::E2021), false)],
+            (Cause::CodeBug, &[]),
+        );
+        assert_eq!(d.suggestion, Cause::CodeBug.info().fix);
+    }
+
+    #[test]
+    fn first_round_plans_the_variants_the_errors_call_for() {
+        let entry = entry("let total = count + 1;\nlet m: HashMap<u8, u8> = HashMap::new();");
+        let result = UnitResult {
+            diagnostics: vec![
+                error("E0425", "cannot find value `count` in this scope"),
+                error("E0412", "cannot find type `HashMap` in this scope"),
+                error("E0658", "use of unstable library feature `portable_simd`"),
+            ],
+            built: false,
+            suggestions: vec![import_of("HashMap", "std::collections::HashMap")],
+        };
+        let subject = Subject {
+            entry: &entry,
+            result: &result,
+        };
+        let registry = Registry {
+            cache: crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
+            probe: std::path::PathBuf::new(),
+            offline: true,
+            lookups: BTreeMap::new(),
+        };
+        let toolchains = Toolchains {
+            primary: "stable",
+            nightly: Some("nightly"),
+        };
+        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None)
+            .iter()
+            .map(|t| format!("{} on {}", t.change.describe(), t.toolchain))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "nightly with #![feature(portable_simd)] on nightly",
+                "edition 2021 on stable",
+                "with use std::collections::HashMap; on stable",
+                // `count` is a value: nothing to stub, so only the all-names variant remains.
+                "with stubs for count, HashMap on stable",
+            ]
+        );
+    }
+}

@@ -256,7 +256,15 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         let nightly = match results.iter().find(|(t, _, _)| t.starts_with("nightly")) {
             Some((name, _, _)) => Some(name.clone()),
             None if options.diagnose_with_nightly => {
-                toolchain_version(&mut builds, "nightly").map(|_| "nightly".to_string())
+                let found =
+                    toolchain_version(&mut builds, "nightly").map(|_| "nightly".to_string());
+                if found.is_none() {
+                    builds.problems.push(RunProblem {
+                        subject: Some("nightly".to_string()),
+                        message: "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it".to_string(),
+                    });
+                }
+                found
             }
             None => None,
         };
@@ -281,8 +289,10 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     }
 
     let mut rows = Vec::new();
-    for (toolchain, rustc, built) in &results {
-        for entry in &entries {
+    for (n, (toolchain, rustc, built)) in results.iter().enumerate() {
+        // Blocks that are not built (other languages, `ignore`, syntax errors,
+        // unknown crates) say the same on every toolchain: one row, the first.
+        for entry in entries.iter().filter(|e| n == 0 || e.buildable()) {
             let mut row = row(entry, Some(toolchain), Some(built), &registry);
             row.rustc = Some(rustc.clone());
             if row.status == Status::Fail && row.cause == Some(Cause::Compile) {

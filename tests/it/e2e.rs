@@ -5,26 +5,24 @@ use snipcheck::report::{Cause, Status};
 use crate::support::{row, shared_specs, snipcheck};
 
 /// What a careful maintainer gets by building each bundled example by hand on
-/// stable with the newest crates (edition 2024 unless the fence says otherwise).
+/// stable with the newest crates (edition 2024 unless the fence says otherwise),
+/// and the cause they find by trying the document's pins, edition 2021, nightly
+/// with the feature gate, and stubs for the undefined names.
+#[rustfmt::skip]
 const BUNDLED: &[(&str, u32, Status, Option<Cause>)] = &[
     ("async-services.md", 19, Status::Pass, None),
     ("async-services.md", 48, Status::Pass, None),
     ("async-services.md", 65, Status::Pass, None),
     ("async-services.md", 82, Status::Skip, None),
     ("async-services.md", 90, Status::Skip, None),
-    ("async-services.md", 100, Status::Fail, Some(Cause::Compile)),
+    ("async-services.md", 100, Status::Fail, Some(Cause::DependencyDrift)),
     ("data-and-errors.md", 17, Status::Skip, None),
     ("data-and-errors.md", 26, Status::Skip, None),
     ("data-and-errors.md", 36, Status::Pass, None),
     ("data-and-errors.md", 59, Status::Skip, None),
     ("data-and-errors.md", 69, Status::Pass, None),
     ("data-and-errors.md", 97, Status::Skip, None),
-    (
-        "data-and-errors.md",
-        108,
-        Status::Fail,
-        Some(Cause::UnknownCrate),
-    ),
+    ("data-and-errors.md", 108, Status::Fail, Some(Cause::UnknownCrate)),
     ("rust-style-guide.md", 21, Status::Skip, None),
     ("rust-style-guide.md", 34, Status::Pass, None),
     ("rust-style-guide.md", 63, Status::Pass, None),
@@ -36,39 +34,24 @@ const BUNDLED: &[(&str, u32, Status, Option<Cause>)] = &[
     ("rust-style-guide.md", 159, Status::Pass, None),
     ("rust-style-guide.md", 169, Status::Pass, None),
     ("rust-style-guide.md", 179, Status::Pass, None),
-    (
-        "rust-style-guide.md",
-        192,
-        Status::Fail,
-        Some(Cause::Compile),
-    ),
+    ("rust-style-guide.md", 192, Status::Fail, Some(Cause::EditionDrift)),
     ("rust-style-guide.md", 206, Status::Pass, None),
-    (
-        "rust-style-guide.md",
-        223,
-        Status::Fail,
-        Some(Cause::Compile),
-    ),
-    (
-        "rust-style-guide.md",
-        240,
-        Status::Fail,
-        Some(Cause::Compile),
-    ),
+    ("rust-style-guide.md", 223, Status::Fail, Some(Cause::NightlyFeature)),
+    ("rust-style-guide.md", 240, Status::Fail, Some(Cause::Placeholder)),
     ("rust-style-guide.md", 247, Status::Skip, None),
-    (
-        "rust-style-guide.md",
-        257,
-        Status::Fail,
-        Some(Cause::Syntax),
-    ),
+    ("rust-style-guide.md", 257, Status::Fail, Some(Cause::Syntax)),
     ("rust-style-guide.md", 266, Status::Pass, None),
     ("rust-style-guide.md", 276, Status::Pass, None),
     ("rust-style-guide.md", 292, Status::Skip, None),
 ];
 
+fn nightly_installed() -> bool {
+    matches!(snipcheck::cargo::rustc_version("nightly"), Ok(Some(_)))
+}
+
 #[test]
 fn bundled_specs_get_the_outcome_a_maintainer_gets_by_hand() {
+    // The default toolchain matrix: stable, plus nightly where installed.
     let run = snipcheck("bundled", &["--specs", "specs", "--format", "json"]);
     assert_eq!(
         run.code, 1,
@@ -76,9 +59,23 @@ fn bundled_specs_get_the_outcome_a_maintainer_gets_by_hand() {
         run.stderr
     );
     let report = run.report();
+    let nightly = nightly_installed();
+    let expected_toolchains: &[&str] = if nightly {
+        &["stable", "nightly"]
+    } else {
+        &["stable"]
+    };
+    let installed: Vec<&str> = report
+        .toolchains
+        .iter()
+        .filter(|t| t.installed)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(installed, expected_toolchains);
     let got: Vec<(String, u32, Status, Option<Cause>)> = report
         .snippets
         .iter()
+        .filter(|s| s.toolchain.as_deref() != Some("nightly"))
         .map(|s| {
             let name = s.file.rsplit('/').next().unwrap_or_default().to_string();
             (name, s.line, s.status, s.cause)
@@ -121,15 +118,81 @@ fn bundled_specs_get_the_outcome_a_maintainer_gets_by_hand() {
             .is_some_and(|v| v.starts_with("1.")),
         "{tokio:?}"
     );
-    // One build for all snippets.
-    assert_eq!(report.cargo_invocations.get("build"), Some(&1));
+    // Every row of a built block says which toolchain and rustc it is about.
+    for row in report.snippets.iter().filter(|s| s.toolchain.is_some()) {
+        assert!(
+            row.rustc
+                .as_deref()
+                .is_some_and(|r| r.starts_with("rustc ")),
+            "{row:?}"
+        );
+    }
+    // The pinned axum 0.6 builds; the break is found at 0.7.0.
+    let axum = row(&report, "async-services.md", 100)
+        .dependencies
+        .iter()
+        .find(|d| d.name == "axum")
+        .expect("axum is a dependency");
+    assert_eq!(axum.pinned.as_deref(), Some("0.6"));
+    assert!(
+        axum.last_passing
+            .as_deref()
+            .is_some_and(|v| v.starts_with("0.6.")),
+        "{axum:?}"
+    );
+    assert_eq!(axum.first_failing.as_deref(), Some("0.7.0"));
+    let simd = row(&report, "rust-style-guide.md", 223);
+    if nightly {
+        // On nightly, the gated example builds: it needs nightly, nothing else.
+        let on_nightly = report
+            .snippets
+            .iter()
+            .find(|s| {
+                s.line == 223
+                    && s.file.ends_with("rust-style-guide.md")
+                    && s.toolchain.as_deref() == Some("nightly")
+            })
+            .expect("a nightly row");
+        assert_eq!(on_nightly.status, Status::Pass);
+        assert!(
+            simd.evidence
+                .iter()
+                .any(|e| e.toolchain == "nightly" && e.passed),
+            "{simd:?}"
+        );
+    }
+    let placeholder = row(&report, "rust-style-guide.md", 240);
+    assert!(
+        placeholder
+            .suggestion
+            .as_deref()
+            .is_some_and(|s| s.contains("load_user")),
+        "{placeholder:?}"
+    );
+    // One primary build per toolchain, then one per round of variants and toolchain.
+    let primary_builds = expected_toolchains.len() as u32;
+    assert!(
+        report.cargo_invocations["build"] > primary_builds,
+        "{:?}",
+        report.cargo_invocations
+    );
 }
 
 #[test]
 fn real_specs_every_block_and_the_known_failures() {
     let specs = shared_specs();
     let specs = specs.to_string_lossy();
-    let run = snipcheck("shared", &["--specs", &specs, "--format", "json"]);
+    let run = snipcheck(
+        "shared",
+        &[
+            "--specs",
+            &specs,
+            "--toolchain",
+            "stable",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.report();
     assert_eq!(report.totals.files, 5);
@@ -156,11 +219,29 @@ fn real_specs_every_block_and_the_known_failures() {
     );
     assert_eq!(fences("004_a47905c838a01f7e.md"), translated);
 
-    // Every Rust block has a built status; non-Rust blocks are recorded and skipped.
+    // Every Rust block has a built status (but the firmware, which needs a
+    // bare-metal target); non-Rust blocks are recorded and skipped.
     for snippet in &report.snippets {
         let is_rust = snippet.lang.as_deref() == Some("rust");
-        assert_eq!(snippet.status == Status::Skip, !is_rust, "{snippet:?}");
+        let firmware = snippet.cause == Some(Cause::TargetSpecific);
+        assert_eq!(
+            snippet.status == Status::Skip,
+            !is_rust || firmware,
+            "{snippet:?}"
+        );
+        // Every failure has a diagnosed cause.
+        if snippet.status == Status::Fail {
+            assert!(
+                snippet.cause.is_some_and(|c| c != Cause::Compile),
+                "{snippet:?}"
+            );
+            assert!(snippet.suggestion.is_some(), "{snippet:?}");
+        }
     }
+    assert_eq!(
+        row(&report, "003_664bed07da0e0a87.md", 271).cause,
+        Some(Cause::TargetSpecific)
+    );
 
     // The axum 0.6 server fails on `axum::Server`, at its Markdown line.
     let axum = row(&report, "002_55ffcd1bc7c312ff.md", 122);
