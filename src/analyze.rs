@@ -163,6 +163,19 @@ pub fn analyze(block: &Block) -> Snippet {
     }
 }
 
+/// Whether an untagged block is probably a Rust example: it parses as Rust and
+/// uses at least one of Rust's item or statement keywords (plain prose rarely
+/// parses, and a lone word that does is no example).
+pub fn looks_like_rust(text: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "fn", "let", "use", "struct", "enum", "impl", "trait", "mod", "pub", "match", "const",
+    ];
+    let has_keyword = text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|word| KEYWORDS.contains(&word));
+    has_keyword && !matches!(classify(text).0, Shape::Unparsable(_))
+}
+
 /// rustdoc's hidden-line rule for one line: returns the compiled text and what was removed.
 fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
     let trimmed = line.trim_start();
@@ -404,6 +417,15 @@ mod tests {
         );
         assert_eq!(s.edition, Edition::E2021);
         assert_eq!(analyze(&block("rust", "")).edition, Edition::E2024);
+    }
+
+    #[test]
+    fn untagged_rust_is_recognised() {
+        assert!(looks_like_rust("fn main() {}"));
+        assert!(looks_like_rust("let x = 1;\nprintln!(\"{x}\");"));
+        assert!(!looks_like_rust("cargo build --release"));
+        assert!(!looks_like_rust("hello"));
+        assert!(!looks_like_rust("Use the fn key, then let go."));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! through the plain data types they return. See `ARCHITECTURE.md` for the map.
 
 pub mod analyze;
+pub mod baseline;
 pub mod cargo;
 pub mod cause;
 pub mod cli;

@@ -26,6 +26,24 @@ pub struct Report {
     pub problems: Vec<RunProblem>,
     /// How many cargo processes the run started, by purpose (`build`, `registry`, `metadata`, `version`).
     pub cargo_invocations: BTreeMap<String, u32>,
+    /// The comparison with the baseline, when one was given.
+    #[serde(default)]
+    pub baseline: Option<BaselineSummary>,
+    /// The run stopped before every block was checked (interrupted); the rows are partial.
+    #[serde(default)]
+    pub incomplete: bool,
+}
+
+/// What changed since the baseline.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BaselineSummary {
+    pub path: String,
+    /// Rows per class: `regressed`, `fixed`, `still-failing`, `new`, `unchanged`.
+    pub counts: BTreeMap<String, u32>,
+    /// Baseline entries that match nothing any more (`file:line on toolchain (status)`).
+    pub removed: Vec<String>,
+    /// Documents that had Rust examples in the baseline and yield none now.
+    pub coverage_lost: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -47,6 +65,19 @@ pub struct FileSummary {
     pub warn: u32,
     pub fail: u32,
     pub skip: u32,
+    /// Rust blocks that were built (on any toolchain).
+    #[serde(default)]
+    pub verified: u32,
+    /// Rust blocks marked `compile_fail`.
+    #[serde(default)]
+    pub expected_to_fail: u32,
+    /// Why Rust blocks were not built, with counts (`marked ignore`, firmware...).
+    #[serde(default)]
+    pub skipped: BTreeMap<String, u32>,
+    /// Fence lines of blocks without a language that parse as Rust: probably
+    /// examples missing their `rust` tag.
+    #[serde(default)]
+    pub unlabelled_rust: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,6 +112,9 @@ pub struct SnippetReport {
     pub headings: Vec<String>,
     pub info: String,
     pub lang: Option<String>,
+    /// A Rust example (tagged `rust`/`rs` or carrying rustdoc attributes).
+    #[serde(default)]
+    pub rust: bool,
     pub status: Status,
     /// Why a block was not built (`not rust (toml)`, `ignore attribute`, ...).
     pub skip_reason: Option<String>,
@@ -107,6 +141,13 @@ pub struct SnippetReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Problems of the block itself (an unterminated fence).
     pub problems: Vec<String>,
+    /// How the row compares with the baseline.
+    #[serde(default)]
+    pub baseline: Option<crate::baseline::Change>,
+    /// With stable and nightly: `broken-everywhere`, `nightly-regression` (fails
+    /// only on nightly) or `nightly-only` (passes only on nightly).
+    #[serde(default)]
+    pub differential: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

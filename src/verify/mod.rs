@@ -322,6 +322,8 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         totals,
         problems: builds.problems,
         cargo_invocations: builds.invocations,
+        baseline: None,
+        incomplete: false,
     };
     Ok(Outcome { report, sources })
 }
@@ -468,6 +470,7 @@ fn row(
         headings: block.headings.clone(),
         info: block.info.clone(),
         lang: block.fence.lang.clone(),
+        rust: block.fence.is_rust,
         status: Status::Skip,
         skip_reason: None,
         cause: None,
@@ -482,12 +485,19 @@ fn row(
         dependencies: Vec::new(),
         diagnostics: Vec::new(),
         problems: block.problems.iter().map(describe_problem).collect(),
+        baseline: None,
+        differential: None,
     };
     if block.fence.lang.as_deref() == Some("toml") {
         if let Err(error) = pins::pins_from_toml_block(&block.text) {
             out.problems
                 .push(format!("this toml block pins nothing: {error}"));
         }
+    }
+    if block.fence.lang.is_none() && !block.fence.is_rust && analyze::looks_like_rust(&block.text) {
+        out.problems.push(format!(
+            "{UNLABELLED}: tag the fence ```rust to have it checked, or ```text if it is not Rust"
+        ));
     }
     if !block.fence.is_rust {
         out.skip_reason = Some(match &block.fence.lang {
@@ -607,6 +617,9 @@ fn row(
     out
 }
 
+/// The start of the problem that flags an untagged block that parses as Rust.
+const UNLABELLED: &str = "this block has no language but parses as Rust";
+
 fn describe_problem(problem: &BlockProblem) -> String {
     match problem {
         BlockProblem::Unterminated => {
@@ -704,6 +717,10 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
                 warn: 0,
                 fail: 0,
                 skip: 0,
+                verified: 0,
+                expected_to_fail: 0,
+                skipped: BTreeMap::new(),
+                unlabelled_rust: Vec::new(),
             };
             let mut counted = BTreeSet::new();
             for row in rows.iter().filter(|r| r.file == file) {
@@ -711,9 +728,25 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
                     summary.blocks += 1;
                     let lang = row.lang.clone().unwrap_or_else(|| "(none)".to_string());
                     *summary.languages.entry(lang).or_default() += 1;
-                    if row.expect.is_some() || row.skip_reason.as_deref() == Some("marked `ignore`")
-                    {
+                    if row.rust {
                         summary.rust_blocks += 1;
+                        if row.toolchain.is_some() {
+                            summary.verified += 1;
+                        }
+                        if row
+                            .expect
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with("compile_fail"))
+                        {
+                            summary.expected_to_fail += 1;
+                        }
+                        if let Some(reason) = &row.skip_reason {
+                            *summary.skipped.entry(reason.clone()).or_default() += 1;
+                        }
+                    } else if row.lang.is_none()
+                        && row.problems.iter().any(|p| p.starts_with(UNLABELLED))
+                    {
+                        summary.unlabelled_rust.push(row.line);
                     }
                 }
                 match row.status {

@@ -1,0 +1,409 @@
+//! The baseline: the known state of every example, committed and human-edited,
+//! so a nightly job fails only when something *new* breaks.
+//!
+//! An entry is identified by its document, its heading path and a hash of its
+//! block (with its fence line only as a hint), so moving an example within its
+//! document, or editing other examples, keeps its history. Comparing a run with
+//! the baseline classifies every row the way crater does (regressed, fixed,
+//! still failing, new, unchanged) and lists what the baseline knows that the run
+//! no longer has, so the baseline never goes stale silently.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cause::Cause;
+use crate::error::{Error, Result};
+use crate::report::{Report, SnippetReport, Status};
+
+/// Version of the baseline file format.
+pub const FORMAT: u32 = 1;
+
+/// The baseline file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub version: u32,
+    #[serde(default, rename = "snippet")]
+    pub snippets: Vec<Entry>,
+}
+
+/// The known state of one example on one toolchain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub file: String,
+    /// The heading path, joined with ` > `.
+    #[serde(default)]
+    pub heading: String,
+    /// Hash of the block's info string and text (the second part of its id).
+    pub hash: String,
+    /// The fence line when the entry was written: a hint only.
+    pub line: u32,
+    pub toolchain: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// A maintainer's note, kept when the baseline is re-blessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How a row compares with the baseline.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// Passed (or warned) before, fails now.
+    Regressed,
+    /// Failed before, passes now: the baseline says it fails ("unexpectedly passing").
+    Fixed,
+    StillFailing,
+    /// Not in the baseline.
+    New,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Regressed => "regressed",
+            Change::Fixed => "fixed",
+            Change::StillFailing => "still-failing",
+            Change::New => "new",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The comparison of a run with the baseline.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Comparison {
+    /// Per row of the report (same order): how it compares.
+    pub changes: Vec<Option<Change>>,
+    /// Baseline entries no row matched (`file:line` on `toolchain`).
+    pub removed: Vec<String>,
+    /// Documents that had Rust examples in the baseline and have none now.
+    pub coverage_lost: Vec<String>,
+    pub counts: BTreeMap<String, u32>,
+}
+
+/// Whether a row belongs in the baseline: Rust blocks, built or skipped.
+fn tracked(row: &SnippetReport) -> bool {
+    row.expect.is_some()
+        || row
+            .lang
+            .as_deref()
+            .is_some_and(|l| l == "rust" || l == "rs")
+}
+
+/// The hash part of a row's id (`guide-1a2b3c4d-2` -> `1a2b3c4d-2`).
+fn hash_of(id: &str) -> String {
+    let parts: Vec<&str> = id.rsplitn(3, '-').collect();
+    match parts.as_slice() {
+        [n, hash, _] if n.len() < 8 && n.chars().all(|c| c.is_ascii_digit()) && hash.len() == 8 => {
+            format!("{hash}-{n}")
+        }
+        [hash, ..] => (*hash).to_string(),
+        [] => id.to_string(),
+    }
+}
+
+fn heading(row: &SnippetReport) -> String {
+    row.headings.join(" > ")
+}
+
+fn toolchain(row: &SnippetReport) -> String {
+    row.toolchain.clone().unwrap_or_else(|| "any".to_string())
+}
+
+fn failed(status: Status) -> bool {
+    status == Status::Fail
+}
+
+/// Builds a baseline from a report, keeping the notes of `previous` entries
+/// that still match.
+pub fn bless(report: &Report, previous: Option<&Baseline>) -> Baseline {
+    let matched = previous.map(|p| match_rows(report, p));
+    let snippets = report
+        .snippets
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| tracked(row))
+        .map(|(i, row)| {
+            let note = matched
+                .as_ref()
+                .and_then(|(pairs, _)| pairs.get(&i))
+                .and_then(|&j| previous.and_then(|p| p.snippets.get(j)))
+                .and_then(|e| e.note.clone());
+            Entry {
+                file: row.file.clone(),
+                heading: heading(row),
+                hash: hash_of(&row.id),
+                line: row.line,
+                toolchain: toolchain(row),
+                status: row.status,
+                cause: row.cause,
+                note,
+            }
+        })
+        .collect();
+    Baseline {
+        version: FORMAT,
+        snippets,
+    }
+}
+
+/// Pairs rows with baseline entries: same file, hash and toolchain; among
+/// several candidates, the same heading first, then the nearest line. Returns
+/// row index -> entry index, and the unmatched entries.
+fn match_rows(report: &Report, baseline: &Baseline) -> (BTreeMap<usize, usize>, Vec<usize>) {
+    let mut free: BTreeSet<usize> = (0..baseline.snippets.len()).collect();
+    let mut pairs = BTreeMap::new();
+    for (i, row) in report
+        .snippets
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| tracked(r))
+    {
+        let (hash, chain, head) = (hash_of(&row.id), toolchain(row), heading(row));
+        let best = free
+            .iter()
+            .copied()
+            .filter(|&j| {
+                let e = &baseline.snippets[j];
+                e.file == row.file && e.hash == hash && e.toolchain == chain
+            })
+            .min_by_key(|&j| {
+                let e = &baseline.snippets[j];
+                (e.heading != head, e.line.abs_diff(row.line))
+            });
+        if let Some(j) = best {
+            free.remove(&j);
+            pairs.insert(i, j);
+        }
+    }
+    (pairs, free.into_iter().collect())
+}
+
+/// Compares a run with the baseline.
+pub fn compare(report: &Report, baseline: &Baseline) -> Comparison {
+    let (pairs, unmatched) = match_rows(report, baseline);
+    let mut comparison = Comparison::default();
+    for (i, row) in report.snippets.iter().enumerate() {
+        let change = if !tracked(row) {
+            None
+        } else {
+            Some(match pairs.get(&i).map(|&j| baseline.snippets[j].status) {
+                None => Change::New,
+                Some(before) => match (failed(before), failed(row.status)) {
+                    (false, true) => Change::Regressed,
+                    (true, false) => Change::Fixed,
+                    (true, true) => Change::StillFailing,
+                    (false, false) => Change::Unchanged,
+                },
+            })
+        };
+        if let Some(change) = change {
+            *comparison
+                .counts
+                .entry(change.as_str().to_string())
+                .or_default() += 1;
+        }
+        comparison.changes.push(change);
+    }
+    comparison.removed = unmatched
+        .iter()
+        .map(|&j| {
+            let e = &baseline.snippets[j];
+            format!(
+                "{}:{} on {} ({})",
+                e.file,
+                e.line,
+                e.toolchain,
+                e.status.as_str()
+            )
+        })
+        .collect();
+    let files_with_rust: BTreeSet<&str> = report
+        .snippets
+        .iter()
+        .filter(|r| tracked(r))
+        .map(|r| r.file.as_str())
+        .collect();
+    let checked_files: BTreeSet<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
+    let baseline_files: BTreeSet<&str> =
+        baseline.snippets.iter().map(|e| e.file.as_str()).collect();
+    comparison.coverage_lost = baseline_files
+        .into_iter()
+        .filter(|f| checked_files.contains(f) && !files_with_rust.contains(f))
+        .map(str::to_string)
+        .collect();
+    comparison
+}
+
+/// Reads a baseline. A missing file is `Ok(None)`; an unreadable or invalid one is an error.
+pub fn load(path: &Path) -> Result<Option<Baseline>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read the baseline", path, e)),
+    };
+    let baseline: Baseline = toml::from_str(&text).map_err(|e| Error::Serialize {
+        what: "the baseline (it is not valid baseline TOML)",
+        source: Box::new(e),
+    })?;
+    if baseline.version != FORMAT {
+        return Err(Error::Serialize {
+            what: "the baseline",
+            source: format!(
+                "unknown baseline version {} (this snipcheck writes {FORMAT})",
+                baseline.version
+            )
+            .into(),
+        });
+    }
+    Ok(Some(baseline))
+}
+
+/// The baseline as TOML, with a header saying what the file is.
+pub fn to_toml(baseline: &Baseline) -> Result<String> {
+    let body = toml::to_string_pretty(baseline).map_err(|e| Error::Serialize {
+        what: "the baseline",
+        source: Box::new(e),
+    })?;
+    Ok(format!(
+        "# The known state of the examples, for snipcheck. `cargo xtask verify --bless`\n# rewrites it; `note` fields are yours and are kept.\n\n{body}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FileSummary, SCHEMA_VERSION, Totals};
+
+    fn row(file: &str, id: &str, line: u32, status: Status) -> SnippetReport {
+        SnippetReport {
+            id: id.into(),
+            file: file.into(),
+            line,
+            headings: vec!["Guide".into()],
+            info: "rust".into(),
+            lang: Some("rust".into()),
+            status,
+            skip_reason: None,
+            cause: (status == Status::Fail).then_some(Cause::CodeBug),
+            other_causes: vec![],
+            evidence: vec![],
+            suggestion: None,
+            expect: Some("pass".into()),
+            toolchain: Some("stable".into()),
+            rustc: None,
+            edition: Some("2024".into()),
+            shape: Some("lib".into()),
+            dependencies: vec![],
+            diagnostics: vec![],
+            problems: vec![],
+        }
+    }
+
+    fn report(rows: Vec<SnippetReport>, files: &[&str]) -> Report {
+        Report {
+            schema: SCHEMA_VERSION,
+            snipcheck_version: "0".into(),
+            toolchains: vec![],
+            files: files
+                .iter()
+                .map(|f| FileSummary {
+                    file: (*f).into(),
+                    blocks: 0,
+                    rust_blocks: 0,
+                    languages: BTreeMap::new(),
+                    pass: 0,
+                    warn: 0,
+                    fail: 0,
+                    skip: 0,
+                })
+                .collect(),
+            snippets: rows,
+            totals: Totals::default(),
+            problems: vec![],
+            cargo_invocations: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn hashes_come_from_ids() {
+        assert_eq!(hash_of("guide-1a2b3c4d"), "1a2b3c4d");
+        assert_eq!(hash_of("guide-1a2b3c4d-2"), "1a2b3c4d-2");
+        assert_eq!(hash_of("001-e06af5bd5f6d5d5e-03b54008"), "03b54008");
+    }
+
+    #[test]
+    fn a_run_compares_with_its_baseline() {
+        let before = report(
+            vec![
+                row("g.md", "g-aaaaaaaa", 10, Status::Pass),
+                row("g.md", "g-bbbbbbbb", 20, Status::Fail),
+                row("g.md", "g-cccccccc", 30, Status::Fail),
+                row("g.md", "g-dddddddd", 40, Status::Warn),
+                row("gone.md", "gone-eeeeeeee", 5, Status::Pass),
+            ],
+            &["g.md", "gone.md"],
+        );
+        let mut baseline = bless(&before, None);
+        baseline.snippets[1].note = Some("known sketch".into());
+        // Lines moved by 7; one example regressed, one was fixed, one is new,
+        // `gone.md` lost its only example.
+        let after = report(
+            vec![
+                row("g.md", "g-aaaaaaaa", 17, Status::Fail),
+                row("g.md", "g-bbbbbbbb", 27, Status::Pass),
+                row("g.md", "g-cccccccc", 37, Status::Fail),
+                row("g.md", "g-dddddddd", 47, Status::Pass),
+                row("g.md", "g-ffffffff", 50, Status::Fail),
+            ],
+            &["g.md", "gone.md"],
+        );
+        let comparison = compare(&after, &baseline);
+        assert_eq!(
+            comparison.changes,
+            [
+                Some(Change::Regressed),
+                Some(Change::Fixed),
+                Some(Change::StillFailing),
+                Some(Change::Unchanged),
+                Some(Change::New),
+            ]
+        );
+        assert_eq!(comparison.removed, ["gone.md:5 on stable (pass)"]);
+        assert_eq!(comparison.coverage_lost, ["gone.md"]);
+        // Re-blessing keeps the maintainer's note.
+        let reblessed = bless(&after, Some(&baseline));
+        assert_eq!(reblessed.snippets[1].note.as_deref(), Some("known sketch"));
+        assert_eq!(reblessed.snippets[1].line, 27);
+    }
+
+    #[test]
+    fn the_file_round_trips_and_rejects_nonsense() {
+        let baseline = bless(
+            &report(vec![row("g.md", "g-aaaaaaaa", 10, Status::Fail)], &["g.md"]),
+            None,
+        );
+        let text = to_toml(&baseline).expect("serializes");
+        assert!(text.contains("[[snippet]]"), "{text}");
+        assert!(text.contains("cause = \"code-bug\""), "{text}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("baseline.toml");
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(load(&path).expect("loads"), Some(baseline));
+        assert_eq!(
+            load(&dir.path().join("missing.toml")).expect("a missing baseline is fine"),
+            None
+        );
+        std::fs::write(&path, "version = 1\n[[snippet]]\nfile = 3\n").expect("write");
+        assert!(load(&path).is_err());
+        std::fs::write(&path, "version = 9\n").expect("write");
+        assert!(load(&path).is_err());
+    }
+}
