@@ -3,8 +3,12 @@
 //! JSON is the versioned contract (`schema`); the human renderer and the later
 //! formats read this model only, never the stages' own types.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 
