@@ -290,6 +290,7 @@ mod tests {
             headings: vec!["Guide".into()],
             info: "rust".into(),
             lang: Some("rust".into()),
+            rust: true,
             status,
             skip_reason: None,
             cause: (status == Status::Fail).then_some(Cause::CodeBug),
@@ -304,6 +305,7 @@ mod tests {
             dependencies: vec![],
             diagnostics: vec![],
             problems: vec![],
+            ..Default::default()
         }
     }
 
@@ -323,12 +325,14 @@ mod tests {
                     warn: 0,
                     fail: 0,
                     skip: 0,
+                    ..Default::default()
                 })
                 .collect(),
             snippets: rows,
             totals: Totals::default(),
             problems: vec![],
             cargo_invocations: BTreeMap::new(),
+            ..Default::default()
         }
     }
 

@@ -788,6 +788,7 @@ println!(\"{n}\");
             headings: vec!["Guide".to_owned()],
             info: "rust".to_owned(),
             lang: Some("rust".to_owned()),
+            rust: true,
             status,
             skip_reason: None,
             cause,
@@ -802,6 +803,7 @@ println!(\"{n}\");
             dependencies: vec![],
             diagnostics: vec![],
             problems: vec![],
+            ..Default::default()
         }
     }
 
@@ -815,6 +817,7 @@ println!(\"{n}\");
             totals: Totals::default(),
             problems: vec![],
             cargo_invocations: BTreeMap::new(),
+            ..Default::default()
         }
     }
 
@@ -995,6 +998,7 @@ println!(\"{n}\");
             warn: counts[3],
             fail: counts[4],
             skip: counts[5],
+            ..Default::default()
         };
         summary.files = vec![
             file("README.md", [3, 2, 2, 0, 0, 1]),

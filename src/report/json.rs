@@ -37,6 +37,7 @@ mod tests {
             headings: vec!["Guide".to_owned(), "Errors".to_owned()],
             info: "rust".to_owned(),
             lang: Some("rust".to_owned()),
+            rust: true,
             status: Status::Fail,
             skip_reason: None,
             cause: Some(Cause::Compile),
@@ -76,6 +77,7 @@ mod tests {
                 ],
             }],
             problems: vec![],
+            ..Default::default()
         };
         let skipped = SnippetReport {
             id: "guide-77b01d42-0".to_owned(),
@@ -98,6 +100,7 @@ mod tests {
             dependencies: vec![],
             diagnostics: vec![],
             problems: vec!["unterminated fence".to_owned()],
+            ..Default::default()
         };
         Report {
             schema: SCHEMA_VERSION,
@@ -123,6 +126,7 @@ mod tests {
                 warn: 0,
                 fail: 1,
                 skip: 1,
+                ..Default::default()
             }],
             snippets: vec![failing, skipped],
             totals: Totals {
@@ -142,6 +146,7 @@ mod tests {
                 ("build".to_owned(), 1),
                 ("metadata".to_owned(), 1),
             ]),
+            ..Default::default()
         }
     }
 

@@ -3,8 +3,12 @@
 //! JSON is the versioned contract (`schema`); the human renderer and the later
 //! formats read this model only, never the stages' own types.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 
@@ -13,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// Version of the JSON document; bump it on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Report {
     pub schema: u32,
     pub snipcheck_version: String,
@@ -54,7 +58,7 @@ pub struct ToolchainInfo {
     pub installed: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct FileSummary {
     pub file: String,
     pub blocks: u32,
@@ -80,12 +84,15 @@ pub struct FileSummary {
     pub unlabelled_rust: Vec<u32>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash, Default,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Pass,
     Warn,
     Fail,
+    #[default]
     Skip,
 }
 
@@ -102,7 +109,7 @@ impl Status {
 
 pub use crate::cause::Cause;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SnippetReport {
     /// Stable identity: document stem, content hash and ordinal among equal blocks.
     pub id: String,
@@ -150,7 +157,7 @@ pub struct SnippetReport {
     pub differential: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Dependency {
     /// The name the code uses (`wasm_bindgen`).
     pub name: String,
