@@ -242,6 +242,38 @@ pub fn compare(report: &Report, baseline: &Baseline) -> Comparison {
     comparison
 }
 
+/// Compares the report with the baseline and records the result in it: each
+/// row's change, and a summary. Entries of toolchains this run did not build are
+/// not "removed": the run simply did not look.
+pub fn apply(report: &mut Report, baseline: &Baseline, path: &str) {
+    let comparison = compare(report, baseline);
+    for (row, change) in report.snippets.iter_mut().zip(&comparison.changes) {
+        row.baseline = *change;
+    }
+    let built: BTreeSet<&str> = report
+        .toolchains
+        .iter()
+        .filter(|t| t.installed)
+        .map(|t| t.name.as_str())
+        .collect();
+    let removed = comparison
+        .removed
+        .into_iter()
+        .filter(|r| {
+            r.rsplit_once(" on ").is_some_and(|(_, rest)| {
+                let toolchain = rest.split(' ').next().unwrap_or_default();
+                toolchain == "any" || built.contains(toolchain)
+            })
+        })
+        .collect();
+    report.baseline = Some(crate::report::BaselineSummary {
+        path: path.to_string(),
+        counts: comparison.counts,
+        removed,
+        coverage_lost: comparison.coverage_lost,
+    });
+}
+
 /// Reads a baseline. A missing file is `Ok(None)`; an unreadable or invalid one is an error.
 pub fn load(path: &Path) -> Result<Option<Baseline>> {
     let text = match std::fs::read_to_string(path) {

@@ -13,7 +13,10 @@ use clap::{Parser, ValueEnum};
 use crate::cause::{Cause, TAXONOMY};
 use crate::error::exit;
 use crate::pins;
-use crate::report::{Status, human, json};
+use std::collections::BTreeMap;
+
+use crate::baseline;
+use crate::report::{Report, Status, github, human, json, junit, markdown, sarif};
 use crate::sandbox;
 use crate::verify::{self, VerifyOptions};
 
@@ -44,12 +47,27 @@ pub struct Args {
     /// Print what a cause of the taxonomy means and how it is proven, then exit.
     #[arg(long, value_name = "CAUSE")]
     pub explain: Option<String>,
-    /// Output format: human (on stderr) or json (on stdout unless --output is given).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Write the report in the chosen format to this file.
+    /// Report format, repeatable, each with its own file: `human` (stderr),
+    /// `json`, `markdown`, `junit`, `sarif`, `github` (stdout unless `=FILE` is
+    /// given; at most one on stdout). `github` is added when GITHUB_ACTIONS=true.
+    /// [default: human]
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", value_parser = parse_format_target)]
+    pub formats: Vec<FormatTarget>,
+    /// Write the (single) format to this file; the same as `--format FORMAT=FILE`.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The baseline of known results (`cargo xtask verify` uses the repository's
+    /// `snipcheck.baseline.toml` when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the results of this run as the new baseline (keeping its notes).
+    #[arg(long)]
+    pub bless: bool,
+    /// What makes the exit code 1: `regressed` (passed in the baseline, fails now;
+    /// the default with a baseline), `new` (also new failing examples), `any`
+    /// failure (the default without one), or `never`.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub fail_on: Option<FailOn>,
     /// When to colour human output (NO_COLOR is honoured by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -72,6 +90,38 @@ pub struct Args {
 pub enum Format {
     Human,
     Json,
+    Markdown,
+    Junit,
+    Sarif,
+    Github,
+}
+
+/// One `--format FORMAT[=FILE]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatTarget {
+    pub format: Format,
+    pub file: Option<PathBuf>,
+}
+
+fn parse_format_target(text: &str) -> Result<FormatTarget, String> {
+    let (name, file) = match text.split_once('=') {
+        Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+        Some(_) => return Err(format!("`{text}` names no file after `=`")),
+        None => (text, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        format!("invalid value '{name}': one of human, json, markdown, junit, sarif, github")
+    })?;
+    Ok(FormatTarget { format, file })
+}
+
+/// What makes the run fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Regressed,
+    New,
+    Any,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +138,8 @@ pub struct Defaults {
     pub sandbox: PathBuf,
     /// Read when it exists and `--config` is not given.
     pub config: PathBuf,
+    /// Compared with when it exists and `--baseline` is not given; `--bless` writes it.
+    pub baseline: Option<PathBuf>,
 }
 
 impl Default for Defaults {
@@ -96,6 +148,7 @@ impl Default for Defaults {
             specs: PathBuf::from("specs"),
             sandbox: PathBuf::from("sandbox"),
             config: PathBuf::from("snipcheck.toml"),
+            baseline: None,
         }
     }
 }
@@ -106,6 +159,8 @@ pub struct Terminal {
     pub stderr_is_terminal: bool,
     pub is_ci: bool,
     pub no_color: bool,
+    /// GITHUB_ACTIONS=true: workflow commands are understood.
+    pub github_actions: bool,
 }
 
 impl Terminal {
@@ -115,6 +170,7 @@ impl Terminal {
             stderr_is_terminal: std::io::stderr().is_terminal(),
             is_ci: set("CI"),
             no_color: set("NO_COLOR") || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
+            github_actions: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
         }
     }
 }
@@ -219,33 +275,142 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         diagnose_with_nightly: true,
         config,
     };
-    let outcome = verify::verify(&options)?;
+    let targets = match output_targets(&args, terminal) {
+        Ok(targets) => targets,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let baseline_path = args.baseline.clone().or_else(|| defaults.baseline.clone());
+    if args.bless && baseline_path.is_none() {
+        eprintln!("error: --bless needs --baseline FILE");
+        return Ok(exit::USAGE);
+    }
+    let previous = match baseline_path.as_deref().map(baseline::load).transpose() {
+        Ok(previous) => previous.flatten(),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return Ok(exit::USAGE);
+        }
+    };
+    if let (Some(path), None, false) = (&args.baseline, &previous, args.bless) {
+        eprintln!(
+            "error: no baseline at `{}` (write one with --bless)",
+            path.display()
+        );
+        return Ok(exit::USAGE);
+    }
+
+    let mut outcome = verify::verify(&options)?;
+    let known = if let (true, Some(baseline_path)) = (args.bless, &baseline_path) {
+        let blessed = baseline::bless(&outcome.report, previous.as_ref());
+        sandbox::write_atomic(baseline_path, baseline::to_toml(&blessed)?.as_bytes())?;
+        eprintln!(
+            "note: wrote the baseline `{}` ({} entries)",
+            baseline_path.display(),
+            blessed.snippets.len()
+        );
+        Some(blessed)
+    } else {
+        previous
+    };
+    if let (Some(known), Some(path)) = (&known, &baseline_path) {
+        baseline::apply(&mut outcome.report, known, &path.display().to_string());
+    }
     let report = &outcome.report;
     let color = use_color(terminal, args.color);
 
-    let human_text = human::render_human(report, &outcome.sources, &human::HumanOptions { color });
-    match (args.format, &args.output) {
-        (Format::Human, None) => eprint!("{human_text}"),
-        (Format::Human, Some(path)) => {
-            let plain = human::render_human(
-                report,
-                &outcome.sources,
-                &human::HumanOptions { color: false },
-            );
-            sandbox::write_atomic(path, plain.as_bytes())?;
-            eprint!("{human_text}");
-        }
-        (Format::Json, None) => {
-            let text = json::render_json(report);
-            std::io::stdout().lock().write_all(text.as_bytes())?;
-            eprint!("{}", human::render_summary_line(report));
-        }
-        (Format::Json, Some(path)) => {
-            sandbox::write_atomic(path, json::render_json(report).as_bytes())?;
-            eprint!("{human_text}");
+    let mut stdout_used = false;
+    for target in &targets {
+        let text = render(
+            target.format,
+            report,
+            &outcome.sources,
+            color && target.file.is_none(),
+        );
+        match (&target.file, target.format) {
+            (Some(path), _) => sandbox::write_atomic(path, text.as_bytes())?,
+            (None, Format::Human) => eprint!("{text}"),
+            (None, _) => {
+                std::io::stdout().lock().write_all(text.as_bytes())?;
+                stdout_used = true;
+            }
         }
     }
-    Ok(exit_code(report))
+    let human_on_stderr = targets
+        .iter()
+        .any(|t| t.format == Format::Human && t.file.is_none());
+    if !human_on_stderr {
+        if stdout_used {
+            eprint!("{}", human::render_summary_line(report));
+        } else {
+            eprint!("{}", render(Format::Human, report, &outcome.sources, color));
+        }
+    }
+    let fail_on = args.fail_on.unwrap_or(if known.is_some() {
+        FailOn::Regressed
+    } else {
+        FailOn::Any
+    });
+    Ok(exit_code(report, fail_on))
+}
+
+/// Where each requested format goes. Errors are usage errors.
+fn output_targets(args: &Args, terminal: Terminal) -> Result<Vec<FormatTarget>, String> {
+    let mut targets = args.formats.clone();
+    if targets.is_empty() {
+        targets.push(FormatTarget {
+            format: Format::Human,
+            file: None,
+        });
+    }
+    if let Some(path) = &args.output {
+        let [only] = targets.as_mut_slice() else {
+            return Err(
+                "--output goes with a single --format; use --format FORMAT=FILE for several"
+                    .to_string(),
+            );
+        };
+        if only.file.is_some() {
+            return Err("--output and --format FORMAT=FILE both name a file".to_string());
+        }
+        only.file = Some(path.clone());
+    }
+    let to_stdout = |t: &FormatTarget| t.file.is_none() && t.format != Format::Human;
+    if terminal.github_actions && !targets.iter().any(|t| t.format == Format::Github) {
+        // Workflow commands work on stdout; when another format has it, they go
+        // to a file the job can print.
+        if !targets.iter().any(to_stdout) {
+            targets.push(FormatTarget {
+                format: Format::Github,
+                file: None,
+            });
+        }
+    }
+    if targets.iter().filter(|t| to_stdout(t)).count() > 1 {
+        return Err(
+            "only one format can go to stdout; give the others a file (--format FORMAT=FILE)"
+                .to_string(),
+        );
+    }
+    Ok(targets)
+}
+
+fn render(
+    format: Format,
+    report: &Report,
+    sources: &BTreeMap<String, String>,
+    color: bool,
+) -> String {
+    match format {
+        Format::Human => human::render_human(report, sources, &human::HumanOptions { color }),
+        Format::Json => json::render_json(report),
+        Format::Markdown => markdown::render_markdown(report, sources),
+        Format::Junit => junit::render_junit(report),
+        Format::Sarif => sarif::render_sarif(report),
+        Format::Github => github::render_github(report),
+    }
 }
 
 /// stable, plus nightly when rustup has it (asking rustup costs one `rustc -V`,
@@ -281,18 +446,36 @@ fn explain(name: &str) -> i32 {
     }
 }
 
-/// 2 when an input path was unusable, else 1 when any example failed, else 0.
-pub fn exit_code(report: &crate::report::Report) -> i32 {
+/// 2 when an input path was unusable; else 1 when what `fail_on` names
+/// happened (a baseline that lost a document's examples counts as a
+/// regression); else 0.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> i32 {
     let input_problem = report.problems.iter().any(|p| {
         p.subject.is_some()
             && report
                 .toolchains
                 .iter()
                 .all(|t| Some(&t.name) != p.subject.as_ref())
+            && p.subject.as_deref() != Some("nightly")
     });
+    let has = |change: baseline::Change| report.snippets.iter().any(|s| s.baseline == Some(change));
+    let coverage_lost = report
+        .baseline
+        .as_ref()
+        .is_some_and(|b| !b.coverage_lost.is_empty());
+    let new_failure = report
+        .snippets
+        .iter()
+        .any(|s| s.status == Status::Fail && s.baseline == Some(baseline::Change::New));
+    let failed = match fail_on {
+        FailOn::Never => false,
+        FailOn::Any => report.snippets.iter().any(|s| s.status == Status::Fail),
+        FailOn::Regressed => has(baseline::Change::Regressed) || coverage_lost,
+        FailOn::New => has(baseline::Change::Regressed) || coverage_lost || new_failure,
+    };
     if input_problem {
         exit::USAGE
-    } else if report.snippets.iter().any(|s| s.status == Status::Fail) {
+    } else if failed {
         exit::FAILED
     } else {
         exit::OK
@@ -309,6 +492,7 @@ mod tests {
             stderr_is_terminal: true,
             is_ci: false,
             no_color: false,
+            github_actions: false,
         };
         assert!(show_progress(tty, false));
         assert!(!show_progress(tty, true));
@@ -353,7 +537,71 @@ mod tests {
         .expect("valid arguments");
         assert_eq!(args.specs, [PathBuf::from("a.md"), PathBuf::from("docs")]);
         assert_eq!(args.toolchain, ["stable", "nightly"]);
-        assert_eq!(args.format, Format::Json);
+        assert_eq!(
+            args.formats,
+            [FormatTarget {
+                format: Format::Json,
+                file: None
+            }]
+        );
         assert!(Args::try_parse_from(["snipcheck", "--format", "yaml"]).is_err());
+    }
+
+    #[test]
+    fn output_targets() {
+        let tty = Terminal {
+            stderr_is_terminal: true,
+            is_ci: false,
+            no_color: false,
+            github_actions: false,
+        };
+        let targets = |argv: &[&str], terminal: Terminal| {
+            let args =
+                Args::try_parse_from(std::iter::once("snipcheck").chain(argv.iter().copied()))
+                    .expect("parses");
+            super::output_targets(&args, terminal).map(|t| {
+                t.iter()
+                    .map(|t| format!("{:?}={:?}", t.format, t.file))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(targets(&[], tty), Ok(vec!["Human=None".to_string()]));
+        assert_eq!(
+            targets(
+                &[
+                    "--format",
+                    "junit=out/j.xml",
+                    "--format",
+                    "markdown=summary.md",
+                    "--format",
+                    "json"
+                ],
+                tty
+            ),
+            Ok(vec![
+                "Junit=Some(\"out/j.xml\")".to_string(),
+                "Markdown=Some(\"summary.md\")".to_string(),
+                "Json=None".to_string()
+            ])
+        );
+        assert_eq!(
+            targets(&["--format", "json", "-o", "r.json"], tty),
+            Ok(vec!["Json=Some(\"r.json\")".to_string()])
+        );
+        assert!(targets(&["--format", "json", "--format", "sarif"], tty).is_err());
+        assert!(targets(&["--format", "json", "--format", "sarif=s", "-o", "x"], tty).is_err());
+        let actions = Terminal {
+            github_actions: true,
+            ..tty
+        };
+        assert_eq!(
+            targets(&[], actions),
+            Ok(vec!["Human=None".to_string(), "Github=None".to_string()])
+        );
+        assert_eq!(
+            targets(&["--format", "json"], actions),
+            Ok(vec!["Json=None".to_string()])
+        );
+        assert!(Args::try_parse_from(["snipcheck", "--format", "json="]).is_err());
     }
 }

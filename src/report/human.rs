@@ -99,9 +99,103 @@ pub fn render_human(
         out.push_title(&mut text, Severity::Note, message);
     }
 
+    render_baseline(&out, report, &mut text);
+    render_differential(&out, report, &mut text);
     render_table(&out, report, &mut text);
     render_totals(&out, report, &mut text);
     text
+}
+
+/// What changed since the baseline: regressions first, then what the baseline
+/// no longer matches, so it never goes stale silently.
+fn render_baseline(out: &Output, report: &Report, text: &mut String) {
+    use crate::baseline::Change;
+    let Some(summary) = &report.baseline else {
+        return;
+    };
+    let rows = |change: Change| {
+        report
+            .snippets
+            .iter()
+            .filter(move |s| s.baseline == Some(change))
+    };
+    for row in rows(Change::Regressed) {
+        let cause = row
+            .cause
+            .map(|c| format!(" ({})", c.as_str()))
+            .unwrap_or_default();
+        let on = row.toolchain.as_deref().unwrap_or("any toolchain");
+        out.push_title(
+            text,
+            Severity::Error,
+            format!(
+                "regressed: {}:{} on {on} passed in the baseline and fails now{cause}",
+                row.file, row.line
+            ),
+        );
+    }
+    for row in rows(Change::Fixed) {
+        let on = row.toolchain.as_deref().unwrap_or("any toolchain");
+        out.push_title(text, Severity::Note, format!("unexpectedly passing: {}:{} on {on} fails in the baseline and passes now; run with --bless to record it", row.file, row.line));
+    }
+    for row in rows(Change::New).filter(|r| r.status == Status::Fail) {
+        out.push_title(
+            text,
+            Severity::Warning,
+            format!("new failing example: {}:{}", row.file, row.line),
+        );
+    }
+    for file in &summary.coverage_lost {
+        out.push_title(
+            text,
+            Severity::Error,
+            format!("{file} had Rust examples in the baseline and has none now"),
+        );
+    }
+    for removed in &summary.removed {
+        out.push_title(text, Severity::Warning, format!("the baseline entry {removed} matches no example any more; run with --bless to drop it"));
+    }
+    let counts: Vec<String> = ["regressed", "fixed", "still-failing", "new", "unchanged"]
+        .iter()
+        .map(|k| format!("{} {k}", summary.counts.get(*k).copied().unwrap_or(0)))
+        .collect();
+    out.push_title(
+        text,
+        Severity::Note,
+        format!(
+            "against the baseline {}: {}",
+            summary.path,
+            counts.join(", ")
+        ),
+    );
+}
+
+/// How many blocks fail everywhere, only on nightly, or only on stable.
+fn render_differential(out: &Output, report: &Report, text: &mut String) {
+    let differential: BTreeMap<&str, usize> = report
+        .snippets
+        .iter()
+        .filter(|s| {
+            s.toolchain
+                .as_deref()
+                .is_some_and(|t| !t.starts_with("nightly"))
+        })
+        .filter_map(|s| s.differential.as_deref())
+        .fold(BTreeMap::new(), |mut m, d| {
+            *m.entry(d).or_default() += 1;
+            m
+        });
+    if !differential.is_empty() {
+        let parts: Vec<String> = differential
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        out.push_title(
+            text,
+            Severity::Note,
+            format!("stable against nightly: {}", parts.join(", ")),
+        );
+    }
 }
 
 /// The severities this view prints, with their names and colors.

@@ -311,6 +311,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     if results.is_empty() {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
+    differential(&mut rows);
     let files = summarize(&specs, &rows);
     let totals = totals(&files, &rows);
     let report = Report {
@@ -615,6 +616,33 @@ fn row(
         }
     }
     out
+}
+
+/// With stable and nightly rows for a block: is it broken everywhere (the doc
+/// rots), only on nightly (a compiler regression or a new lint, worth reporting
+/// upstream), or only on stable (it needs a feature)?
+fn differential(rows: &mut [SnippetReport]) {
+    let mut by_id: BTreeMap<String, (Option<Status>, Option<Status>)> = BTreeMap::new();
+    for row in rows.iter() {
+        let slot = by_id.entry(row.id.clone()).or_default();
+        match row.toolchain.as_deref() {
+            Some(t) if t.starts_with("nightly") => slot.1 = Some(row.status),
+            Some(_) => slot.0 = slot.0.or(Some(row.status)),
+            None => {}
+        }
+    }
+    for row in rows.iter_mut() {
+        let Some((Some(stable), Some(nightly))) = by_id.get(&row.id) else {
+            continue;
+        };
+        let verdict = match (*stable == Status::Fail, *nightly == Status::Fail) {
+            (true, true) => "broken-everywhere",
+            (false, true) => "nightly-regression",
+            (true, false) => "nightly-only",
+            (false, false) => continue,
+        };
+        row.differential = Some(verdict.to_string());
+    }
 }
 
 /// The start of the problem that flags an untagged block that parses as Rust.

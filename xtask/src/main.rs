@@ -49,6 +49,7 @@ fn verify(rest: Vec<String>) -> i32 {
         specs: relative_to_cwd(root.join("specs")),
         sandbox: root.join("sandbox"),
         config: root.join("snipcheck.toml"),
+        baseline: Some(relative_to_cwd(root.join("snipcheck.baseline.toml"))),
     };
     match cli::run(args, &defaults, Terminal::detect()) {
         Ok(code) => code,

@@ -1,0 +1,179 @@
+//! The nightly job's contract: a committed baseline, and a run that fails only
+//! when something new breaks; and every report format written where asked.
+
+use std::fs;
+
+use snipcheck::baseline::Change;
+use snipcheck::report::Status;
+
+use crate::support::{root, row, snipcheck};
+
+/// A private copy of the fixture guide, which the test edits.
+fn copy_guide(name: &str) -> (std::path::PathBuf, String) {
+    let dir = root().join("sandbox").join(format!("it-input-{name}"));
+    fs::create_dir_all(&dir).expect("create the input folder");
+    let text =
+        fs::read_to_string(root().join("tests/fixtures/baseline/guide.md")).expect("fixture");
+    let path = dir.join("guide.md");
+    fs::write(&path, &text).expect("write");
+    (path, text)
+}
+
+#[test]
+fn only_regressions_fail_against_a_baseline() {
+    let (guide, text) = copy_guide("baseline");
+    let guide_arg = guide.to_string_lossy().into_owned();
+    let baseline = guide.with_file_name("baseline.toml");
+    let baseline_arg = baseline.to_string_lossy().into_owned();
+    let common = [
+        "--specs",
+        guide_arg.as_str(),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+        "--baseline",
+        baseline_arg.as_str(),
+    ];
+
+    // Without a baseline file, --baseline is an error; --bless writes it.
+    let _ = fs::remove_file(&baseline);
+    let run = snipcheck("baseline", &common);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = snipcheck("baseline", &[&common[..], &["--bless"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written = fs::read_to_string(&baseline).expect("the baseline was written");
+    assert!(written.contains("status = \"fail\""), "{written}");
+
+    // A maintainer's note survives; the known failure alone does not fail the run.
+    let noted = written.replacen(
+        "status = \"fail\"",
+        "status = \"fail\"\nnote = \"a sketch on purpose\"",
+        1,
+    );
+    fs::write(&baseline, noted).expect("write");
+    let run = snipcheck("baseline", &[&common[..], &["--format", "json"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    assert_eq!(
+        row(&report, "guide.md", 7).baseline,
+        Some(Change::Unchanged)
+    );
+    assert_eq!(
+        row(&report, "guide.md", 15).baseline,
+        Some(Change::StillFailing)
+    );
+
+    // Lines move and the passing example breaks: a regression, found by identity.
+    let broken = format!(
+        "# Moved\n\nby two lines\n{}",
+        text.replace("items.len()", "items.len() + \"\"")
+    );
+    fs::write(&guide, broken).expect("write");
+    let run = snipcheck("baseline", &[&common[..], &["--format", "json"]].concat());
+    assert_eq!(
+        run.code, 0,
+        "a changed example is a new one, not a regression\n{}",
+        run.stderr
+    );
+    let report = run.report();
+    // The edited block is a new block (its hash changed); the old entry is gone.
+    let edited = row(&report, "guide.md", 10);
+    assert_eq!(
+        (edited.status, edited.baseline),
+        (Status::Fail, Some(Change::New))
+    );
+    assert_eq!(
+        row(&report, "guide.md", 18).baseline,
+        Some(Change::StillFailing)
+    );
+    let summary = report.baseline.expect("a baseline summary");
+    assert_eq!(summary.removed.len(), 1, "{summary:?}");
+    let run = snipcheck(
+        "baseline",
+        &[&common[..], &["--fail-on", "regressed"]].concat(),
+    );
+    assert_eq!(
+        run.code, 0,
+        "a new failure is not a regression\n{}",
+        run.stderr
+    );
+    let run = snipcheck("baseline", &[&common[..], &["--fail-on", "new"]].concat());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // Re-bless, then let the baseline say the sketch used to pass: a regression.
+    fs::write(&guide, &text).expect("write");
+    let run = snipcheck("baseline", &[&common[..], &["--bless"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let kept = fs::read_to_string(&baseline).expect("read");
+    assert!(
+        kept.contains("a sketch on purpose"),
+        "notes are kept: {kept}"
+    );
+    let unexpectedly = kept.replacen("status = \"fail\"", "status = \"pass\"", 1);
+    fs::write(&baseline, unexpectedly).expect("write");
+    let run = snipcheck("baseline", &common);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("regressed: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("passed in the baseline and fails now"),
+        "{}",
+        run.stderr
+    );
+
+    // A document that loses all its examples fails the run.
+    fs::write(&baseline, &kept).expect("write");
+    fs::write(&guide, "# Nothing left\n").expect("write");
+    let run = snipcheck("baseline", &common);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("had Rust examples in the baseline and has none now"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_format_is_written_where_asked() {
+    let (guide, _) = copy_guide("formats");
+    let guide_arg = guide.to_string_lossy().into_owned();
+    let out = guide.with_file_name("out");
+    fs::create_dir_all(&out).expect("create");
+    let file = |name: &str| out.join(name).to_string_lossy().into_owned();
+    let (junit, sarif, markdown, json) =
+        (file("r.xml"), file("r.sarif"), file("r.md"), file("r.json"));
+    let formats = [
+        format!("junit={junit}"),
+        format!("sarif={sarif}"),
+        format!("markdown={markdown}"),
+        format!("json={json}"),
+        "github".to_string(),
+    ];
+    let mut args = vec![
+        "--specs",
+        guide_arg.as_str(),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+    ];
+    for format in &formats {
+        args.extend(["--format", format.as_str()]);
+    }
+    let run = snipcheck("formats", &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.starts_with("::error file="), "{}", run.stdout);
+    let junit = fs::read_to_string(&junit).expect("junit written");
+    assert!(
+        junit.contains("<testsuites") && junit.contains("<failure"),
+        "{junit}"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&sarif).expect("sarif written"))
+            .expect("sarif is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let markdown = fs::read_to_string(&markdown).expect("markdown written");
+    assert!(markdown.contains("```mermaid"), "{markdown}");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&json).expect("json written")).expect("json");
+    assert_eq!(json["schema"], 1);
+}
