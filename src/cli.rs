@@ -44,6 +44,13 @@ pub struct Args {
     /// Report failures without the variant builds that find their root cause.
     #[arg(long)]
     pub no_diagnose: bool,
+    /// Rebuild every snippet instead of reusing the results of unchanged ones.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Build every snippet as a crate of its own instead of merging compatible
+    /// snippets into one crate as modules.
+    #[arg(long)]
+    pub no_merge: bool,
     /// Print what a cause of the taxonomy means and how it is proven, then exit.
     #[arg(long, value_name = "CAUSE")]
     pub explain: Option<String>,
@@ -273,6 +280,8 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         progress: show_progress(terminal, args.no_progress),
         diagnose: !args.no_diagnose,
         diagnose_with_nightly: true,
+        cache: !args.no_cache,
+        merge: !args.no_merge,
         config,
     };
     let targets = match output_targets(&args, terminal) {

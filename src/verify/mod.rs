@@ -52,6 +52,10 @@ pub struct VerifyOptions {
     pub diagnose_with_nightly: bool,
     /// The configuration file's pins (`snipcheck.toml`).
     pub config: Option<Config>,
+    /// Reuse the results of snippets whose inputs did not change.
+    pub cache: bool,
+    /// Compile compatible snippets as modules of one crate.
+    pub merge: bool,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
