@@ -6,6 +6,7 @@
 
 pub mod analyze;
 pub mod baseline;
+pub mod cache;
 pub mod cargo;
 pub mod cause;
 pub mod cli;

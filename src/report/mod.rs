@@ -151,6 +151,9 @@ pub struct SnippetReport {
     /// How the row compares with the baseline.
     #[serde(default)]
     pub baseline: Option<crate::baseline::Change>,
+    /// The result was reused from the cache: nothing the row depends on changed.
+    #[serde(default)]
+    pub cached: bool,
     /// With stable and nightly: `broken-everywhere`, `nightly-regression` (fails
     /// only on nightly) or `nightly-only` (passes only on nightly).
     #[serde(default)]
@@ -197,7 +200,7 @@ pub struct Evidence {
     pub remaining: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Diagnostic {
     /// `error`, `warning`, `note`, `help`.
     pub level: String,

@@ -13,6 +13,7 @@ mod experiments;
 use sha2::{Digest, Sha256};
 
 use crate::analyze::{self, Expect, Shape, Snippet};
+use crate::cache::{Key, LINT_CONFIGURATION, Outcome as CachedOutcome, ResultCache};
 use crate::cargo;
 use crate::cause;
 use crate::deps::{self, DepSet, KnownCrates};
@@ -230,52 +231,75 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         }
     }
 
-    // The toolchain matrix: one build of every snippet per installed toolchain.
+    // The toolchains: which are installed, and which nightly the diagnosis may use.
     let mut toolchains = Vec::new();
-    let mut results: Vec<(String, String, BuildResults)> = Vec::new();
     for toolchain in &options.toolchains {
         let rustc = toolchain_version(&mut builds, toolchain);
-        toolchains.push(ToolchainInfo {
-            name: toolchain.clone(),
-            rustc: rustc.clone(),
-            installed: rustc.is_some(),
-        });
-        let Some(rustc) = rustc else {
+        if rustc.is_none() {
             builds.problems.push(RunProblem {
                 subject: Some(toolchain.clone()),
                 message: format!(
                     "toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"
                 ),
             });
-            continue;
+        }
+        toolchains.push(ToolchainInfo {
+            name: toolchain.clone(),
+            installed: rustc.is_some(),
+            rustc,
+        });
+    }
+    let installed: Vec<(String, String)> = toolchains
+        .iter()
+        .filter_map(|t| Some((t.name.clone(), t.rustc.clone()?)))
+        .collect();
+    let nightly = nightly_for_diagnosis(&mut builds, options, &installed);
+    let diagnosis_setup = format!("diagnose={};nightly={:?}", options.diagnose, nightly);
+
+    // One build of every snippet per installed toolchain, but for the snippets
+    // whose results the cache holds.
+    let result_cache = ResultCache::new(sandbox.root.join("cache"));
+    let mut builds_per_toolchain: Vec<ToolchainBuild> = Vec::new();
+    for (toolchain, rustc) in &installed {
+        let keys: BTreeMap<String, Key> = entries
+            .iter()
+            .filter(|e| e.buildable())
+            .filter_map(|e| {
+                Some((
+                    e.id.clone(),
+                    cache_key(e, toolchain, rustc, docs.get(&e.file), &diagnosis_setup)?,
+                ))
+            })
+            .collect();
+        let cached: BTreeMap<String, CachedOutcome> = if options.cache {
+            keys.iter()
+                .filter_map(|(id, key)| Some((id.clone(), result_cache.get(key)?)))
+                .collect()
+        } else {
+            BTreeMap::new()
         };
-        let jobs: Vec<Job> = entries.iter().filter_map(primary_job).collect();
+        let jobs: Vec<Job> = entries
+            .iter()
+            .filter(|e| !cached.contains_key(&e.id))
+            .filter_map(primary_job)
+            .collect();
         let built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
-        results.push((toolchain.clone(), rustc, built));
+        builds_per_toolchain.push(ToolchainBuild {
+            toolchain: toolchain.clone(),
+            rustc: rustc.clone(),
+            built,
+            cached,
+            keys,
+        });
     }
 
     // Root causes, proven by variant builds, for what fails on the primary toolchain.
     let mut diagnoses = BTreeMap::new();
-    if let Some((primary, _, primary_results)) = results.first() {
-        let nightly = match results.iter().find(|(t, _, _)| t.starts_with("nightly")) {
-            Some((name, _, _)) => Some(name.clone()),
-            None if options.diagnose_with_nightly => {
-                let found =
-                    toolchain_version(&mut builds, "nightly").map(|_| "nightly".to_string());
-                if found.is_none() {
-                    builds.problems.push(RunProblem {
-                        subject: Some("nightly".to_string()),
-                        message: "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it".to_string(),
-                    });
-                }
-                found
-            }
-            None => None,
-        };
+    if let Some(primary) = builds_per_toolchain.first() {
         let subjects: Vec<Subject<'_>> = entries
             .iter()
             .filter_map(|entry| {
-                let result = primary_results.units.get(&entry.package())?;
+                let result = primary.built.units.get(&entry.package())?;
                 let snippet = entry.snippet.as_ref()?;
                 let (status, cause) = diagnose::verdict(&snippet.expect, result);
                 (status == Status::Fail && cause == Some(Cause::Compile))
@@ -284,7 +308,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             .collect();
         if options.diagnose && !subjects.is_empty() {
             let toolchains = Toolchains {
-                primary,
+                primary: &primary.toolchain,
                 nightly: nightly.as_deref(),
             };
             diagnoses =
@@ -293,26 +317,55 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     }
 
     let mut rows = Vec::new();
-    for (n, (toolchain, rustc, built)) in results.iter().enumerate() {
+    for (n, build) in builds_per_toolchain.iter().enumerate() {
         // Blocks that are not built (other languages, `ignore`, syntax errors,
         // unknown crates) say the same on every toolchain: one row, the first.
         for entry in entries.iter().filter(|e| n == 0 || e.buildable()) {
-            let mut row = row(entry, Some(toolchain), Some(built), &registry);
-            row.rustc = Some(rustc.clone());
-            if row.status == Status::Fail && row.cause == Some(Cause::Compile) {
-                if let Some(diagnosis) = diagnoses.get(&entry.id) {
-                    apply_diagnosis(&mut row, diagnosis);
+            let mut row = row(entry, Some(&build.toolchain), Some(&build.built), &registry);
+            row.rustc = Some(build.rustc.clone());
+            if let Some(outcome) = build.cached.get(&entry.id) {
+                overlay(
+                    &mut row,
+                    outcome
+                        .clone()
+                        .moved_to(&entry.file, entry.block.fence_line),
+                );
+            } else {
+                if row.status == Status::Fail && row.cause == Some(Cause::Compile) {
+                    if let Some(diagnosis) = diagnoses.get(&entry.id) {
+                        apply_diagnosis(&mut row, diagnosis);
+                    }
                 }
-            }
-            if let Some(facts) = docs.get(&entry.file) {
-                for dependency in &mut row.dependencies {
-                    dependency.pinned = facts.pins.get(&dependency.name).cloned();
+                if let Some(facts) = docs.get(&entry.file) {
+                    for dependency in &mut row.dependencies {
+                        dependency.pinned = facts.pins.get(&dependency.name).cloned();
+                    }
+                }
+                let built = build
+                    .built
+                    .units
+                    .get(&entry.package())
+                    .is_some_and(|u| u.built || !u.diagnostics.is_empty());
+                if let (Some(key), true) = (build.keys.get(&entry.id), built) {
+                    if let Err(error) = result_cache.put(key, &outcome_of(&row)) {
+                        builds.problems.push(RunProblem {
+                            subject: None,
+                            message: error.to_string(),
+                        });
+                    }
                 }
             }
             rows.push(row);
         }
     }
-    if results.is_empty() {
+    let cached_rows: u32 = builds_per_toolchain
+        .iter()
+        .map(|b| crate::text::to_u32(b.cached.len()))
+        .sum();
+    if cached_rows > 0 {
+        builds.count("cached-results", cached_rows);
+    }
+    if builds_per_toolchain.is_empty() {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
     differential(&mut rows);
@@ -331,6 +384,108 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         incomplete: false,
     };
     Ok(Outcome { report, sources })
+}
+
+/// One toolchain's primary build, and the snippets it did not need to build.
+#[derive(Debug)]
+struct ToolchainBuild {
+    toolchain: String,
+    rustc: String,
+    built: BuildResults,
+    cached: BTreeMap<String, CachedOutcome>,
+    keys: BTreeMap<String, Key>,
+}
+
+/// The nightly toolchain the diagnosis may use for feature-gate experiments.
+fn nightly_for_diagnosis(
+    builds: &mut Builds<'_>,
+    options: &VerifyOptions,
+    installed: &[(String, String)],
+) -> Option<String> {
+    if let Some((name, _)) = installed.iter().find(|(t, _)| t.starts_with("nightly")) {
+        return Some(name.clone());
+    }
+    if !options.diagnose || !options.diagnose_with_nightly || installed.is_empty() {
+        return None;
+    }
+    let found = toolchain_version(builds, "nightly").map(|_| "nightly".to_string());
+    if found.is_none() {
+        builds.problems.push(RunProblem {
+            subject: Some("nightly".to_string()),
+            message: "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it".to_string(),
+        });
+    }
+    found
+}
+
+/// Everything that decides a snippet's result on a toolchain (see `cache.rs`).
+fn cache_key(
+    entry: &Entry,
+    toolchain: &str,
+    rustc: &str,
+    doc: Option<&DocFacts>,
+    diagnosis: &str,
+) -> Option<Key> {
+    let (snippet, wrapped, deps) = (
+        entry.snippet.as_ref()?,
+        entry.wrapped.as_ref()?,
+        entry.deps.as_ref()?,
+    );
+    let layout: Vec<(u32, u32, u32, u32)> = snippet
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.origin.line.saturating_sub(entry.block.fence_line),
+                l.origin.column,
+                l.removed.at,
+                l.removed.len,
+            )
+        })
+        .collect();
+    let pins = doc.map(|d| format!("{:?}", d.pins)).unwrap_or_default();
+    Some(Key::of(&[
+        &entry.file,
+        &wrapped.text,
+        wrapped.kind.as_str(),
+        snippet.edition.as_str(),
+        &format!("tests={}", snippet.has_tests),
+        &format!("{:?}", snippet.expect),
+        &format!("{:?}", deps.deps),
+        &format!("{layout:?}"),
+        toolchain,
+        rustc,
+        &pins,
+        diagnosis,
+        LINT_CONFIGURATION,
+    ]))
+}
+
+/// What the cache keeps of a row.
+fn outcome_of(row: &SnippetReport) -> CachedOutcome {
+    CachedOutcome {
+        fence_line: row.line,
+        status: row.status,
+        cause: row.cause,
+        other_causes: row.other_causes.clone(),
+        evidence: row.evidence.clone(),
+        suggestion: row.suggestion.clone(),
+        dependencies: row.dependencies.clone(),
+        diagnostics: row.diagnostics.clone(),
+    }
+}
+
+/// A row rebuilt from the cache, marked so.
+fn overlay(row: &mut SnippetReport, outcome: CachedOutcome) {
+    row.status = outcome.status;
+    row.cause = outcome.cause;
+    row.other_causes = outcome.other_causes;
+    row.evidence = outcome.evidence;
+    row.suggestion = outcome.suggestion;
+    row.dependencies = outcome.dependencies;
+    row.diagnostics = outcome.diagnostics;
+    row.skip_reason = None;
+    row.cached = true;
 }
 
 fn toolchain_version(builds: &mut Builds<'_>, toolchain: &str) -> Option<String> {
@@ -491,6 +646,7 @@ fn row(
         diagnostics: Vec::new(),
         problems: block.problems.iter().map(describe_problem).collect(),
         baseline: None,
+        cached: false,
         differential: None,
     };
     if block.fence.lang.as_deref() == Some("toml") {

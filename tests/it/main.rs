@@ -6,6 +6,7 @@
 //! whole suite.
 
 mod baseline;
+mod cache;
 mod cli;
 mod e2e;
 mod support;

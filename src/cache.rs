@@ -1,0 +1,223 @@
+//! The result cache: a snippet whose inputs did not change is not rebuilt.
+//!
+//! The key covers everything that decides a result: the generated source, its
+//! edition and targets, the dependency specifications, the toolchain and its
+//! exact `rustc -V`, the document's pins (which steer the diagnosis), whether
+//! the diagnosis ran, the lint configuration and snipcheck's own version. The
+//! value is what the build and the diagnosis said, with the fence line it was
+//! recorded at, so a snippet that only moved within its document is reused with
+//! its locations shifted. Entries are written atomically; an entry that cannot
+//! be read, or whose recorded key differs, is ignored and rebuilt, never trusted.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::cause::Cause;
+use crate::error::Result;
+use crate::report::{Dependency, Diagnostic, Evidence, Status};
+use crate::sandbox::write_atomic;
+
+/// Bump when the meaning of a cached outcome changes.
+const FORMAT: &str = "snipcheck-result-cache/1";
+
+/// The lints a build runs with: part of the key, so changing them rebuilds.
+pub const LINT_CONFIGURATION: &str = "clippy-default;allow(unused)";
+
+/// A cache key: the hex SHA-256 of every input, in order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key(String);
+
+impl Key {
+    /// Hashes the inputs, each length-prefixed so no two lists collide.
+    pub fn of(parts: &[&str]) -> Key {
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT.as_bytes());
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for part in parts {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        Key(hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a build (and the diagnosis) said about one snippet on one toolchain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Outcome {
+    /// The fence line the locations below were recorded at.
+    pub fence_line: u32,
+    pub status: Status,
+    pub cause: Option<Cause>,
+    pub other_causes: Vec<Cause>,
+    pub evidence: Vec<Evidence>,
+    pub suggestion: Option<String>,
+    pub dependencies: Vec<Dependency>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Outcome {
+    /// The outcome for the same snippet now fenced at `fence_line` of `file`.
+    pub fn moved_to(mut self, file: &str, fence_line: u32) -> Outcome {
+        let delta = i64::from(fence_line) - i64::from(self.fence_line);
+        if delta == 0 {
+            return self;
+        }
+        let shift = |line: u32| u32::try_from(i64::from(line) + delta).unwrap_or(line);
+        for diagnostic in &mut self.diagnostics {
+            diagnostic.line = shift(diagnostic.line);
+            diagnostic.end_line = shift(diagnostic.end_line);
+        }
+        let prefix = format!("{file}:");
+        for evidence in &mut self.evidence {
+            for remaining in &mut evidence.remaining {
+                // `file:line:column: message`, as experiments write them.
+                let Some(rest) = remaining.strip_prefix(&prefix) else {
+                    continue;
+                };
+                let Some((line, tail)) = rest.split_once(':') else {
+                    continue;
+                };
+                let Ok(line) = line.parse::<u32>() else {
+                    continue;
+                };
+                *remaining = format!("{prefix}{}:{tail}", shift(line));
+            }
+        }
+        self.fence_line = fence_line;
+        self
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    format: String,
+    key: String,
+    outcome: Outcome,
+}
+
+/// The cache folder of a sandbox.
+#[derive(Debug, Clone)]
+pub struct ResultCache {
+    dir: PathBuf,
+}
+
+impl ResultCache {
+    pub fn new(dir: impl Into<PathBuf>) -> ResultCache {
+        ResultCache { dir: dir.into() }
+    }
+
+    fn path(&self, key: &Key) -> PathBuf {
+        let (shard, rest) = key.0.split_at(2.min(key.0.len()));
+        self.dir.join(shard).join(format!("{rest}.json"))
+    }
+
+    /// The stored outcome, when there is a readable entry for exactly this key.
+    pub fn get(&self, key: &Key) -> Option<Outcome> {
+        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        let stored: Stored = serde_json::from_str(&text).ok()?;
+        (stored.format == FORMAT && stored.key == key.0).then_some(stored.outcome)
+    }
+
+    pub fn put(&self, key: &Key, outcome: &Outcome) -> Result<()> {
+        let stored = Stored {
+            format: FORMAT.to_string(),
+            key: key.0.clone(),
+            outcome: outcome.clone(),
+        };
+        let text = serde_json::to_string(&stored).map_err(|e| crate::error::Error::Serialize {
+            what: "a cache entry",
+            source: Box::new(e),
+        })?;
+        write_atomic(&self.path(key), text.as_bytes())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome() -> Outcome {
+        Outcome {
+            fence_line: 10,
+            status: Status::Fail,
+            cause: Some(Cause::Placeholder),
+            other_causes: vec![],
+            evidence: vec![Evidence {
+                variant: "with stubs for x".into(),
+                toolchain: "stable".into(),
+                passed: false,
+                tests: Cause::Placeholder,
+                remaining: vec!["docs/a.md:12:5: error[E0425]: cannot find value `x`".into()],
+            }],
+            suggestion: Some("define `x`".into()),
+            dependencies: vec![],
+            diagnostics: vec![Diagnostic {
+                level: "error".into(),
+                code: Some("E0425".into()),
+                message: "cannot find value `x` in this scope".into(),
+                file: "docs/a.md".into(),
+                line: 12,
+                column: 5,
+                end_line: 12,
+                end_column: 6,
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn keys_cover_every_part_and_their_boundaries() {
+        assert_eq!(Key::of(&["a", "b"]), Key::of(&["a", "b"]));
+        assert_ne!(Key::of(&["a", "b"]), Key::of(&["ab", ""]));
+        assert_ne!(Key::of(&["a", "b"]), Key::of(&["a", "c"]));
+        assert_eq!(Key::of(&["x"]).as_str().len(), 64);
+    }
+
+    #[test]
+    fn entries_round_trip_and_bad_ones_are_ignored() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = ResultCache::new(dir.path());
+        let key = Key::of(&["snippet"]);
+        assert_eq!(cache.get(&key), None);
+        cache.put(&key, &outcome()).expect("stored");
+        assert_eq!(cache.get(&key), Some(outcome()));
+        // A corrupt entry is a miss.
+        std::fs::write(cache.path(&key), "{ not json").expect("write");
+        assert_eq!(cache.get(&key), None);
+        // So is a foreign one: an entry stored under another key.
+        let other = Key::of(&["other"]);
+        cache.put(&other, &outcome()).expect("stored");
+        let text = std::fs::read_to_string(cache.path(&other)).expect("read");
+        std::fs::write(cache.path(&key), text).expect("write");
+        assert_eq!(cache.get(&key), None);
+    }
+
+    #[test]
+    fn a_moved_snippet_keeps_its_outcome_at_its_new_lines() {
+        let moved = outcome().moved_to("docs/a.md", 13);
+        assert_eq!(moved.fence_line, 13);
+        assert_eq!(
+            (moved.diagnostics[0].line, moved.diagnostics[0].end_line),
+            (15, 15)
+        );
+        assert_eq!(
+            moved.evidence[0].remaining[0],
+            "docs/a.md:15:5: error[E0425]: cannot find value `x`"
+        );
+        assert_eq!(outcome().moved_to("docs/a.md", 10), outcome());
+    }
+}

@@ -1,0 +1,85 @@
+//! The result cache: an unchanged run builds nothing; an edit rebuilds only the
+//! edited snippet; a moved snippet keeps its result at its new lines; a corrupt
+//! entry is rebuilt, never trusted.
+
+use std::fs;
+
+use crate::support::{root, row, snipcheck};
+
+#[test]
+fn unchanged_snippets_are_not_rebuilt() {
+    let dir = root().join("sandbox/it-input-cache");
+    fs::create_dir_all(&dir).expect("create");
+    let guide = dir.join("guide.md");
+    let text =
+        fs::read_to_string(root().join("tests/fixtures/baseline/guide.md")).expect("fixture");
+    fs::write(&guide, &text).expect("write");
+    let guide_arg = guide.to_string_lossy().into_owned();
+    let args = [
+        "--specs",
+        guide_arg.as_str(),
+        "--toolchain",
+        "stable",
+        "--format",
+        "json",
+    ];
+    let sandbox = root().join("sandbox/it-cache");
+    let _ = fs::remove_dir_all(sandbox.join("cache"));
+
+    let first = snipcheck("cache", &args).report();
+    assert!(first.snippets.iter().all(|s| !s.cached));
+    assert_eq!(
+        first.cargo_invocations.get("build").copied().unwrap_or(0) >= 1,
+        true
+    );
+
+    let second = snipcheck("cache", &args).report();
+    assert!(
+        second.snippets.iter().filter(|s| s.rust).all(|s| s.cached),
+        "{:?}",
+        second.snippets
+    );
+    assert_eq!(
+        second.cargo_invocations.get("build"),
+        None,
+        "{:?}",
+        second.cargo_invocations
+    );
+    assert_eq!(second.cargo_invocations.get("metadata"), None);
+    for (a, b) in first.snippets.iter().zip(&second.snippets) {
+        assert_eq!(
+            (a.status, a.cause, &a.diagnostics),
+            (b.status, b.cause, &b.diagnostics)
+        );
+    }
+
+    // Two lines above both examples, and an edit to the first: only it is rebuilt,
+    // and the other keeps its diagnostics, moved with it.
+    let edited = format!(
+        "# Moved\n\ndown\n{}",
+        text.replace("items.len()", "items.len() * 2")
+    );
+    fs::write(&guide, edited).expect("write");
+    let third = snipcheck("cache", &args).report();
+    let (counting, sketch) = (row(&third, "guide.md", 10), row(&third, "guide.md", 18));
+    assert!(!counting.cached && sketch.cached, "{third:?}");
+    let before = row(&second, "guide.md", 15);
+    assert_eq!(sketch.diagnostics[0].line, before.diagnostics[0].line + 3);
+
+    // --no-cache rebuilds everything.
+    let fourth = snipcheck("cache", &[&args[..], &["--no-cache"]].concat()).report();
+    assert!(fourth.snippets.iter().all(|s| !s.cached));
+
+    // A corrupt entry is ignored: the snippet is rebuilt.
+    for shard in fs::read_dir(sandbox.join("cache"))
+        .expect("the cache exists")
+        .flatten()
+    {
+        for entry in fs::read_dir(shard.path()).expect("a shard").flatten() {
+            fs::write(entry.path(), "{ corrupt").expect("write");
+        }
+    }
+    let fifth = snipcheck("cache", &args).report();
+    assert!(fifth.snippets.iter().all(|s| !s.cached));
+    assert_eq!(row(&fifth, "guide.md", 18).status, sketch.status);
+}
