@@ -97,7 +97,11 @@ pub fn attribute<K: Ord + Clone>(
     units: &BTreeMap<K, UnitMap<'_>>,
     workspace_dir: &Path,
 ) -> BTreeMap<K, UnitResult> {
-    let by_src: BTreeMap<&Path, &K> = units.iter().map(|(k, u)| (u.src_path, k)).collect();
+    // Several units share a source path when snippets are merged into one crate.
+    let mut by_src: BTreeMap<&Path, Vec<&K>> = BTreeMap::new();
+    for (key, unit) in units {
+        by_src.entry(unit.src_path).or_default().push(key);
+    }
     let mut results: BTreeMap<K, UnitResult> = units
         .keys()
         .map(|k| (k.clone(), UnitResult::default()))
@@ -106,40 +110,74 @@ pub fn attribute<K: Ord + Clone>(
     for message in messages {
         match message {
             Message::CompilerArtifact(artifact) => {
-                if let Some(key) = by_src.get(artifact.target.src_path.as_std_path()) {
+                for key in by_src
+                    .get(artifact.target.src_path.as_std_path())
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(result) = results.get_mut(*key) {
                         result.built = true;
                     }
                 }
             }
             Message::CompilerMessage(msg) => {
-                let Some(key) = by_src.get(msg.target.src_path.as_std_path()) else {
+                let Some(candidates) = by_src.get(msg.target.src_path.as_std_path()) else {
                     continue;
                 };
-                let (Some(unit), Some(result)) = (units.get(*key), results.get_mut(*key)) else {
+                if is_summary(&msg.message) {
                     continue;
+                }
+                // The unit whose lines the diagnostic points at; when no unit of a
+                // merged crate owns it, every unit gets it, placed at its fence
+                // (which makes the merged crate fall back to separate builds).
+                let owners: Vec<&K> = match candidates.as_slice() {
+                    [only] => vec![*only],
+                    many => {
+                        let owner = many.iter().copied().find(|key| {
+                            units
+                                .get(*key)
+                                .is_some_and(|unit| owns(&msg.message, unit, workspace_dir))
+                        });
+                        owner.map_or_else(|| many.to_vec(), |owner| vec![owner])
+                    }
                 };
-                let Some(diagnostic) = place(&msg.message, unit, workspace_dir) else {
-                    continue;
-                };
-                let suggestions = suggestions(&msg.message, unit.src_path, workspace_dir);
-                let identity = (
-                    diagnostic.level.clone(),
-                    diagnostic.code.clone(),
-                    diagnostic.message.clone(),
-                    diagnostic.line,
-                    diagnostic.column,
-                );
-                // A library checked as lib and as test reports its warnings twice.
-                if seen.entry((*key).clone()).or_default().insert(identity) {
-                    result.diagnostics.push(diagnostic);
-                    result.suggestions.extend(suggestions);
+                for key in owners {
+                    let (Some(unit), Some(result)) = (units.get(key), results.get_mut(key)) else {
+                        continue;
+                    };
+                    let Some(diagnostic) = place(&msg.message, unit, workspace_dir) else {
+                        continue;
+                    };
+                    let suggestions = suggestions(&msg.message, unit.src_path, workspace_dir);
+                    let identity = (
+                        diagnostic.level.clone(),
+                        diagnostic.code.clone(),
+                        diagnostic.message.clone(),
+                        diagnostic.line,
+                        diagnostic.column,
+                    );
+                    // A library checked as lib and as test reports its warnings twice.
+                    if seen.entry(key.clone()).or_default().insert(identity) {
+                        result.diagnostics.push(diagnostic);
+                        result.suggestions.extend(suggestions);
+                    }
                 }
             }
             _ => {}
         }
     }
     results
+}
+
+/// Whether a diagnostic's primary span lies in lines the unit owns.
+fn owns(diag: &RustcDiagnostic, unit: &UnitMap<'_>, workspace_dir: &Path) -> bool {
+    let in_file = |span: &DiagnosticSpan| span_path(span, workspace_dir) == unit.src_path;
+    diag.spans
+        .iter()
+        .filter(|s| s.is_primary)
+        .find_map(|s| follow_into(s, &in_file))
+        .and_then(|span| u32::try_from(span.line_start).ok())
+        .is_some_and(|line| unit.wrapped.snippet_line(line).is_some())
 }
 
 /// Whether a compiler message is a summary line with nothing to place.

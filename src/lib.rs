@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod fence;
 pub mod pins;
+pub mod plan;
 pub mod registry;
 pub mod report;
 pub mod sandbox;

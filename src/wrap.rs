@@ -96,7 +96,7 @@ impl WrappedSource {
 
 /// The allowances rustdoc gives doctests, so that examples aren't failed for
 /// items they define but don't use.
-const PRELUDE: &[&str] = &["#![allow(unused)]"];
+pub const PRELUDE: &[&str] = &["#![allow(unused)]"];
 
 /// Wraps a parsable snippet. Returns `None` for an unparsable one: there is
 /// nothing to compile.

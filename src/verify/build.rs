@@ -13,20 +13,54 @@ use crate::analyze::CodeLine;
 use crate::cargo;
 use crate::diagnose::{self, UnitMap, UnitResult};
 use crate::error::Result;
+use crate::plan;
 use crate::report::RunProblem;
 use crate::sandbox::{self, CrateFiles, Sandbox};
 use crate::wrap::WrappedSource;
 
 use super::VerifyOptions;
 
-/// One crate to build and how to map its diagnostics back.
+/// One crate to build: its files, and the snippets in it (one, or several
+/// merged as modules), each with the map from the crate's source back to its
+/// document.
 #[derive(Debug, Clone)]
 pub(super) struct Job {
     pub files: CrateFiles,
+    pub members: Vec<Member>,
+}
+
+/// One snippet inside a job's crate.
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    /// The key its results are reported under (the snippet's package name).
+    pub key: String,
     pub wrapped: WrappedSource,
     pub lines: Vec<CodeLine>,
     pub file: String,
     pub fence_line: u32,
+}
+
+impl Job {
+    /// A crate holding one snippet, whose package name is its key.
+    pub fn single(
+        files: CrateFiles,
+        wrapped: WrappedSource,
+        lines: Vec<CodeLine>,
+        file: String,
+        fence_line: u32,
+    ) -> Job {
+        let key = files.package.clone();
+        Job {
+            files,
+            members: vec![Member {
+                key,
+                wrapped,
+                lines,
+                file,
+                fence_line,
+            }],
+        }
+    }
 }
 
 /// What one build said about each package.
@@ -115,21 +149,44 @@ impl Builds<'_> {
         })?;
         progress.finish_and_clear();
 
-        let units: BTreeMap<String, UnitMap<'_>> = jobs
-            .iter()
-            .filter_map(|job| {
-                let src_path = written.sources.get(&job.files.package)?;
+        let mut units: BTreeMap<String, UnitMap<'_>> = BTreeMap::new();
+        for job in jobs {
+            let Some(src_path) = written.sources.get(&job.files.package) else {
+                continue;
+            };
+            for member in &job.members {
                 let unit = UnitMap {
                     src_path,
-                    wrapped: &job.wrapped,
-                    lines: &job.lines,
-                    file: &job.file,
-                    fence_line: job.fence_line,
+                    wrapped: &member.wrapped,
+                    lines: &member.lines,
+                    file: &member.file,
+                    fence_line: member.fence_line,
                 };
-                Some((job.files.package.clone(), unit))
-            })
-            .collect();
+                units.insert(member.key.clone(), unit);
+            }
+        }
         results.units = diagnose::attribute(&output.messages, &units, &written.dir);
+        // Members of a merged crate: versions are the crate's, and messages read
+        // as they would for the snippet alone.
+        for job in jobs.iter().filter(|j| j.members.len() > 1) {
+            let versions = results.versions.get(&job.files.package).cloned();
+            for member in &job.members {
+                if let Some(versions) = &versions {
+                    results
+                        .versions
+                        .insert(member.key.clone(), versions.clone());
+                }
+                if let Some(unit) = results.units.get_mut(&member.key) {
+                    for diagnostic in &mut unit.diagnostics {
+                        diagnostic.message = plan::normalize_message(&diagnostic.message);
+                        diagnostic.label = diagnostic.label.as_deref().map(plan::normalize_message);
+                        for note in &mut diagnostic.notes {
+                            *note = plan::normalize_message(note);
+                        }
+                    }
+                }
+            }
+        }
         let nothing = results
             .units
             .values()

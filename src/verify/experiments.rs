@@ -539,13 +539,13 @@ fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Option<Job> 
         }
     };
     files.source = variant.text.clone();
-    Some(Job {
+    Some(Job::single(
         files,
-        wrapped: variant,
-        lines: snippet.lines.clone(),
-        file: entry.file.clone(),
-        fence_line: entry.block.fence_line,
-    })
+        variant,
+        snippet.lines.clone(),
+        entry.file.clone(),
+        entry.block.fence_line,
+    ))
 }
 
 /// The first generated line after the crate-level inner attributes.

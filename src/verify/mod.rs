@@ -22,6 +22,7 @@ use crate::discover::{self, SpecFile};
 use crate::error::Result;
 use crate::extract::{self, Block, BlockProblem};
 use crate::pins::{self, Config, PinSet};
+use crate::plan;
 use crate::registry::{self, Lookup, RegistryCache};
 use crate::report::{
     Cause, Dependency, Diagnostic, FileSummary, Report, RunProblem, SCHEMA_VERSION, SnippetReport,
@@ -30,7 +31,7 @@ use crate::report::{
 use crate::sandbox::{self, CrateFiles, Sandbox};
 use crate::wrap::{self, WrappedSource};
 
-use build::{BuildResults, Builds, Job};
+use build::{BuildResults, Builds, Job, Member};
 use experiments::{Diagnosis, DocFacts, Subject, Toolchains};
 
 /// Everything a run needs to know, validated by the CLI.
@@ -278,12 +279,29 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         } else {
             BTreeMap::new()
         };
-        let jobs: Vec<Job> = entries
+        let pending: Vec<&Entry> = entries
             .iter()
-            .filter(|e| !cached.contains_key(&e.id))
-            .filter_map(primary_job)
+            .filter(|e| e.buildable() && !cached.contains_key(&e.id))
             .collect();
-        let built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
+        let (jobs, groups) = plan_jobs(&pending, options.merge);
+        let mut built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
+        // A merged crate with an error is rebuilt snippet by snippet: an error in
+        // one module can hide what the others would report.
+        let fallback: Vec<Job> = groups
+            .iter()
+            .filter(|members| {
+                members
+                    .iter()
+                    .any(|&i| merge_failed(built.units.get(&pending[i].package())))
+            })
+            .flatten()
+            .filter_map(|&i| primary_job(pending[i]))
+            .collect();
+        if !fallback.is_empty() {
+            let alone = builds.run("ws-alone", toolchain, &fallback, true)?;
+            built.units.extend(alone.units);
+            built.versions.extend(alone.versions);
+        }
         builds_per_toolchain.push(ToolchainBuild {
             toolchain: toolchain.clone(),
             rustc: rustc.clone(),
@@ -384,6 +402,95 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         incomplete: false,
     };
     Ok(Outcome { report, sources })
+}
+
+/// The crates of a primary build: snippets that may share a crate are merged
+/// (see `plan.rs`), the others stand alone. Also returns each merged group, as
+/// indices into `pending`.
+fn plan_jobs(pending: &[&Entry], merge: bool) -> (Vec<Job>, Vec<Vec<usize>>) {
+    let keys: Vec<(usize, String)> = if merge {
+        pending
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let (snippet, wrapped, deps) =
+                    (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
+                plan::mergeable(snippet, wrapped).then(|| (i, plan::group_key(snippet, &deps.deps)))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (groups, _) = plan::groups(&keys);
+    let grouped: BTreeSet<usize> = groups.iter().flatten().copied().collect();
+    let mut jobs: Vec<Job> = pending
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !grouped.contains(i))
+        .filter_map(|(_, e)| primary_job(e))
+        .collect();
+    for group in &groups {
+        if let Some(job) = merged_job(group.iter().map(|&i| pending[i])) {
+            jobs.push(job);
+        }
+    }
+    (jobs, groups)
+}
+
+/// One crate holding several snippets as modules.
+fn merged_job<'e>(members: impl Iterator<Item = &'e Entry>) -> Option<Job> {
+    let members: Vec<&Entry> = members.collect();
+    let first = members.first()?;
+    let (snippet, deps) = (first.snippet.as_ref()?, first.deps.as_ref()?);
+    let wrapped: Vec<&WrappedSource> = members.iter().filter_map(|e| e.wrapped.as_ref()).collect();
+    if wrapped.len() != members.len() {
+        return None;
+    }
+    let merged = plan::merge(&wrapped);
+    let mut hasher = Sha256::new();
+    for entry in &members {
+        hasher.update(entry.id.as_bytes());
+        hasher.update(b"\n");
+    }
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let files = CrateFiles {
+        package: format!("snip-merged-{hash}"),
+        edition: snippet.edition,
+        kind: crate::wrap::CrateKind::Lib,
+        tests: snippet.has_tests,
+        source: merged.text.clone(),
+        deps: deps.deps.clone(),
+    };
+    let members = members
+        .iter()
+        .zip(merged.members)
+        .filter_map(|(entry, wrapped)| {
+            Some(Member {
+                key: entry.package(),
+                wrapped,
+                lines: entry.snippet.as_ref()?.lines.clone(),
+                file: entry.file.clone(),
+                fence_line: entry.block.fence_line,
+            })
+        })
+        .collect();
+    Some(Job { files, members })
+}
+
+/// Whether a merged member's result cannot stand: an error, a diagnostic no
+/// member owned, or nothing built.
+fn merge_failed(result: Option<&diagnose::UnitResult>) -> bool {
+    result.is_none_or(|r| {
+        !r.built
+            || r.diagnostics
+                .iter()
+                .any(|d| d.level == "error" || d.in_wrapper)
+    })
 }
 
 /// One toolchain's primary build, and the snippets it did not need to build.
@@ -512,20 +619,21 @@ fn primary_job(entry: &Entry) -> Option<Job> {
         entry.wrapped.as_ref()?,
         entry.deps.as_ref()?,
     );
-    Some(Job {
-        files: CrateFiles {
-            package: entry.package(),
-            edition: snippet.edition,
-            kind: wrapped.kind,
-            tests: snippet.has_tests,
-            source: wrapped.text.clone(),
-            deps: deps.deps.clone(),
-        },
-        wrapped: wrapped.clone(),
-        lines: snippet.lines.clone(),
-        file: entry.file.clone(),
-        fence_line: entry.block.fence_line,
-    })
+    let files = CrateFiles {
+        package: entry.package(),
+        edition: snippet.edition,
+        kind: wrapped.kind,
+        tests: snippet.has_tests,
+        source: wrapped.text.clone(),
+        deps: deps.deps.clone(),
+    };
+    Some(Job::single(
+        files,
+        wrapped.clone(),
+        snippet.lines.clone(),
+        entry.file.clone(),
+        entry.block.fence_line,
+    ))
 }
 
 fn apply_diagnosis(row: &mut SnippetReport, diagnosis: &Diagnosis) {

@@ -80,3 +80,67 @@ fn unchanged_snippets_are_not_rebuilt() {
     assert!(fifth.snippets.iter().all(|s| !s.cached));
     assert_eq!(row(&fifth, "guide.md", 18).status, sketch.status);
 }
+
+/// Merged compilation changes the cost, never a result: the same statuses,
+/// causes and diagnostics as one crate per snippet.
+#[test]
+fn merged_and_standalone_builds_agree() {
+    let specs = [
+        "tests/fixtures/merge/guide.md",
+        "specs/rust-style-guide.md",
+        "specs/data-and-errors.md",
+    ];
+    let run = |merge: &[&str]| {
+        let mut args = vec!["--specs"];
+        args.extend(specs);
+        args.extend(["--toolchain", "stable", "--no-cache", "--format", "json"]);
+        args.extend(merge);
+        snipcheck("merge", &args).report()
+    };
+    let merged = run(&[]);
+    let alone = run(&["--no-merge"]);
+    assert_eq!(merged.snippets.len(), alone.snippets.len());
+    for (a, b) in merged.snippets.iter().zip(&alone.snippets) {
+        assert_eq!(
+            (
+                a.status,
+                a.cause,
+                &a.other_causes,
+                &a.diagnostics,
+                &a.suggestion
+            ),
+            (
+                b.status,
+                b.cause,
+                &b.other_causes,
+                &b.diagnostics,
+                &b.suggestion
+            ),
+            "{}:{}",
+            a.file,
+            a.line
+        );
+    }
+    // The fixture really was merged: the clean std-only examples share crates.
+    let merged_dir = root().join("sandbox/it-merge/ws/snippets");
+    let shared = fs::read_dir(&merged_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("snip-merged-"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(
+        shared, 0,
+        "the last run was --no-merge and removed the merged crates"
+    );
+    let merged_again = run(&[]);
+    let shared = fs::read_dir(&merged_dir)
+        .expect("the workspace exists")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("snip-merged-"))
+        .count();
+    assert!(shared >= 1, "no merged crate was built");
+    assert_eq!(merged_again.totals, merged.totals);
+}
