@@ -56,7 +56,15 @@ pub enum Shape {
     Statements { crate_attr_lines: u32 },
     /// syn can parse it neither as a file nor as statements.
     Unparsable(SyntaxError),
+    /// Over the limits snipcheck checks (size, nesting): not parsed at all, so a
+    /// hostile snippet cannot exhaust the parser's stack.
+    TooLarge { reason: String },
 }
+
+/// Largest snippet parsed and built.
+pub const MAX_SNIPPET_BYTES: usize = 256 * 1024;
+/// Deepest bracket nesting parsed: syn recurses once per level.
+pub const MAX_NESTING: usize = 128;
 
 /// A parse error, placed in the compiled code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +106,9 @@ pub struct Snippet {
     pub declared: PinSet,
     /// Problems with what the snippet declares (a malformed `dep=` token).
     pub problems: Vec<String>,
+    /// What the code reads outside its crate at compile time (`include_str!`,
+    /// `#[path]`, `env!("SECRET")`), one description each.
+    pub outside_access: Vec<String>,
 }
 
 impl Snippet {
@@ -141,7 +152,22 @@ pub fn analyze(block: &Block) -> Snippet {
         Ok(None) => {}
         Err(error) => frontmatter_error = Some(error.to_string()),
     }
-    let (mut shape, has_tests, crate_attrs) = classify(&code);
+    let limit = too_large(&code);
+    let (mut shape, has_tests, crate_attrs) = match &limit {
+        Some(reason) => (
+            Shape::TooLarge {
+                reason: reason.clone(),
+            },
+            false,
+            Vec::new(),
+        ),
+        None => classify(&code),
+    };
+    let outside_access = if limit.is_some() {
+        Vec::new()
+    } else {
+        outside_access(&code)
+    };
     if let Some(message) = frontmatter_error {
         shape = Shape::Unparsable(SyntaxError {
             line: 0,
@@ -160,7 +186,97 @@ pub fn analyze(block: &Block) -> Snippet {
         crate_attrs,
         declared,
         problems,
+        outside_access,
     }
+}
+
+/// Why a snippet is over the limits, if it is.
+fn too_large(code: &str) -> Option<String> {
+    if code.len() > MAX_SNIPPET_BYTES {
+        return Some(format!(
+            "{} bytes, over the {MAX_SNIPPET_BYTES}-byte limit",
+            code.len()
+        ));
+    }
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for c in code.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    (deepest > MAX_NESTING)
+        .then(|| format!("nested {deepest} brackets deep, over the limit of {MAX_NESTING}"))
+}
+
+/// Compile-time reads outside the crate: `include!`-family macros, `#[path]`,
+/// and `env!`/`option_env!` of anything but cargo's own `CARGO_*` variables.
+/// Found in the tokens, so comments and strings that mention them don't count.
+fn outside_access(code: &str) -> Vec<String> {
+    use proc_macro2::{TokenStream, TokenTree};
+    fn walk(stream: TokenStream, found: &mut Vec<String>) {
+        let tokens: Vec<TokenTree> = stream.into_iter().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            match token {
+                TokenTree::Group(group) => {
+                    let after_hash = i > 0
+                        && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '#');
+                    let mut inner = group.stream().into_iter();
+                    let is_path_attr = after_hash
+                        && group.delimiter() == proc_macro2::Delimiter::Bracket
+                        && matches!(inner.next(), Some(TokenTree::Ident(id)) if id == "path")
+                        && matches!(inner.next(), Some(TokenTree::Punct(p)) if p.as_char() == '=');
+                    if is_path_attr {
+                        found.push("`#[path = ...]` loads a module from another file".to_string());
+                    }
+                    walk(group.stream(), found);
+                }
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    let is_macro = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                    let argument = match tokens.get(i + 2) {
+                        Some(TokenTree::Group(g)) => g.stream().to_string(),
+                        _ => String::new(),
+                    };
+                    match name.as_str() {
+                        "include" | "include_str" | "include_bytes" if is_macro => {
+                            found.push(format!(
+                                "`{name}!({argument})` reads a file at compile time"
+                            ));
+                        }
+                        "env" | "option_env" if is_macro => {
+                            let var = argument.trim().trim_matches('"');
+                            if !var.starts_with("CARGO_") {
+                                found.push(format!(
+                                    "`{name}!({argument})` reads the build's environment"
+                                ));
+                            }
+                        }
+                        "path"
+                            if i > 0
+                                && matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=') =>
+                        {
+                            found.push(
+                                "`#[path = ...]` loads a module from another file".to_string(),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    if let Ok(stream) = code.parse::<TokenStream>() {
+        walk(stream, &mut found);
+    }
+    found
 }
 
 /// Whether an untagged block is probably a Rust example: it parses as Rust and
@@ -173,7 +289,7 @@ pub fn looks_like_rust(text: &str) -> bool {
     let has_keyword = text
         .split(|c: char| !c.is_alphanumeric() && c != '_')
         .any(|word| KEYWORDS.contains(&word));
-    has_keyword && !matches!(classify(text).0, Shape::Unparsable(_))
+    has_keyword && too_large(text).is_none() && !matches!(classify(text).0, Shape::Unparsable(_))
 }
 
 /// rustdoc's hidden-line rule for one line: returns the compiled text and what was removed.
@@ -417,6 +533,34 @@ mod tests {
         );
         assert_eq!(s.edition, Edition::E2021);
         assert_eq!(analyze(&block("rust", "")).edition, Edition::E2024);
+    }
+
+    #[test]
+    fn limits_and_outside_access() {
+        let deep = format!(
+            "fn f() {{ let x = {}1{}; }}",
+            "(".repeat(500),
+            ")".repeat(500)
+        );
+        assert!(matches!(
+            analyze(&block("rust", &deep)).shape,
+            Shape::TooLarge { .. }
+        ));
+        let huge = "// x\n".repeat(MAX_SNIPPET_BYTES / 4);
+        assert!(matches!(
+            analyze(&block("rust", &huge)).shape,
+            Shape::TooLarge { .. }
+        ));
+        let reads = |code: &str| analyze(&block("rust", code)).outside_access.len();
+        assert_eq!(reads("const S: &str = include_str!(\"/etc/passwd\");"), 1);
+        assert_eq!(reads("let t = env!(\"GITHUB_TOKEN\");"), 1);
+        assert_eq!(reads("let t = option_env!(\"AWS_SECRET_ACCESS_KEY\");"), 1);
+        assert_eq!(reads("#[path = \"../../x.rs\"]\nmod x;"), 1);
+        assert_eq!(reads("let v = env!(\"CARGO_PKG_VERSION\");"), 0);
+        assert_eq!(
+            reads("// include_str!(\"x\") in a comment\nlet s = \"env!(X)\";"),
+            0
+        );
     }
 
     #[test]

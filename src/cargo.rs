@@ -14,21 +14,45 @@ use cargo_metadata::Message;
 
 use crate::error::{Error, Result};
 
-/// Environment variables a parent cargo (or the user's shell) may set that would
-/// change what the scratch builds do; they are removed from every command.
-const SCRUBBED_ENV: &[&str] = &[
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "CARGO_BUILD_TARGET",
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "RUSTDOCFLAGS",
-    "CARGO_MAKEFLAGS",
-    "MAKEFLAGS",
-    "MFLAGS",
-    "RUSTUP_TOOLCHAIN",
-    "CARGO",
-    "RUSTC",
+/// The environment a cargo or rustc process gets: only what finding the
+/// toolchain, the registry and a network proxy needs. Everything else (CI
+/// secrets, `RUSTFLAGS`, a parent cargo's target dir or jobserver) is dropped,
+/// so build scripts and proc macros of the snippets' dependencies never see it.
+const KEPT_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_DIST_SERVER",
+    "RUSTUP_UPDATE_ROOT",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CARGO_HTTP_CAINFO",
+    "CARGO_HTTP_PROXY",
+    "CARGO_HTTP_TIMEOUT",
+    "CARGO_NET_RETRY",
+    "CARGO_NET_OFFLINE",
+    "CARGO_NET_GIT_FETCH_WITH_CLI",
+    "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
+    "CARGO_BUILD_JOBS",
+    "RUSTC_WRAPPER",
+    "SCCACHE_DIR",
 ];
 
 /// How many trailing stderr lines of a build are kept for error messages.
@@ -41,8 +65,11 @@ fn command(program: &str, toolchain: Option<&str>) -> Command {
 }
 
 fn scrub(cmd: &mut Command, toolchain: Option<&str>) {
-    for var in SCRUBBED_ENV {
-        cmd.env_remove(var);
+    cmd.env_clear();
+    for (name, value) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| KEPT_ENV.contains(&n)) {
+            cmd.env(name, value);
+        }
     }
     cmd.env("CARGO_TERM_COLOR", "never");
     if let Some(toolchain) = toolchain {
@@ -157,6 +184,8 @@ pub struct BuildOutput {
     pub messages: Vec<Message>,
     /// The last lines cargo wrote to stderr (build-script failures land there).
     pub stderr_tail: Vec<String>,
+    /// The build was stopped at its time limit.
+    pub timed_out: bool,
 }
 
 /// Options of one clippy run over the scratch workspace.
@@ -166,6 +195,8 @@ pub struct ClippyRun<'a> {
     pub target_dir: &'a Path,
     pub toolchain: &'a str,
     pub offline: bool,
+    /// Kill the build (its whole process group) after this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Runs one `cargo clippy --workspace --all-targets --keep-going` over the whole
@@ -187,6 +218,9 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // Its own process group, so a time limit stops rustc and build scripts too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let shown = display(&cmd);
     let mut child = cmd.spawn().map_err(|source| Error::Spawn {
         command: shown.clone(),
@@ -194,7 +228,14 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
     })?;
     let stderr = child.stderr.take();
     let stdout = child.stdout.take();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let timed_out = std::sync::atomic::AtomicBool::new(false);
+    let pid = child.id();
     let (messages, stderr_tail) = std::thread::scope(|scope| {
+        if let Some(limit) = run.timeout {
+            let (finished, timed_out) = (&finished, &timed_out);
+            scope.spawn(move || watchdog(pid, limit, finished, timed_out));
+        }
         let stderr_thread = scope.spawn(move || stderr.map(read_tail).unwrap_or_default());
         let mut messages = Vec::new();
         if let Some(stdout) = stdout {
@@ -206,6 +247,7 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
                 messages.push(message);
             }
         }
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
         let tail = stderr_thread.join().unwrap_or_default();
         (messages, tail)
     });
@@ -218,7 +260,38 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         success: status.success(),
         messages,
         stderr_tail: stderr_tail.into(),
+        timed_out: timed_out.load(std::sync::atomic::Ordering::SeqCst),
     })
+}
+
+/// Kills the process group `pid` leads once `limit` has passed, unless the
+/// build finished first.
+fn watchdog(
+    pid: u32,
+    limit: std::time::Duration,
+    finished: &std::sync::atomic::AtomicBool,
+    timed_out: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if finished.load(Ordering::SeqCst) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if finished.load(Ordering::SeqCst) {
+        return;
+    }
+    timed_out.store(true, Ordering::SeqCst);
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(pid) {
+        // The group may already be gone; there is nothing more to do then.
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }
 
 fn read_tail(stream: impl Read) -> VecDeque<String> {
@@ -245,6 +318,33 @@ mod tests {
             display(&cmd),
             "RUSTUP_TOOLCHAIN=nightly cargo clippy --workspace"
         );
+    }
+
+    #[test]
+    fn secrets_never_reach_a_build() {
+        let cmd = command("cargo", Some("stable"));
+        let passed: Vec<String> = cmd
+            .get_envs()
+            .filter(|(_, value)| value.is_some())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in &passed {
+            assert!(
+                KEPT_ENV.contains(&name.as_str())
+                    || name == "CARGO_TERM_COLOR"
+                    || name == "RUSTUP_TOOLCHAIN",
+                "{name}"
+            );
+        }
+        for secret in [
+            "GITHUB_TOKEN",
+            "CARGO_REGISTRY_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+        ] {
+            assert!(!KEPT_ENV.contains(&secret));
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ use crate::fence::Edition;
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {
     Syntax,
+    TooLarge,
+    OutsideAccess,
     UnknownCrate,
     RegistryUnreachable,
     TargetSpecific,
@@ -36,6 +38,7 @@ pub enum Cause {
     /// A compile error that was not (or could not be) diagnosed further.
     Compile,
     DependencyBuild,
+    Timeout,
 }
 
 /// One row of the taxonomy.
@@ -59,6 +62,20 @@ pub const TAXONOMY: &[CauseInfo] = &[
         summary: "the example is not valid Rust syntax",
         proof: "syn can parse it neither as a file nor as statements",
         fix: "fix the syntax, or mark the block `text` if it is not meant to be Rust",
+    },
+    CauseInfo {
+        cause: Cause::TooLarge,
+        name: "too-large",
+        summary: "the example is larger or more deeply nested than snipcheck checks",
+        proof: "its size or nesting depth is over snipcheck's limits (checked before parsing)",
+        fix: "split the example, or mark the block `ignore`",
+    },
+    CauseInfo {
+        cause: Cause::OutsideAccess,
+        name: "outside-access",
+        summary: "the example reads outside its crate at compile time (`include!`, `#[path]`, `env!` of a secret)",
+        proof: "the macro or attribute is in the snippet's tokens",
+        fix: "inline what it includes, or allow it with --allow-outside-access",
     },
     CauseInfo {
         cause: Cause::UnknownCrate,
@@ -150,6 +167,13 @@ pub const TAXONOMY: &[CauseInfo] = &[
         summary: "a dependency of the example failed to build, so the example was not checked",
         proof: "cargo built no artifact for the example and reported no error in it",
         fix: "probably not the example's fault: check the dependency's build output",
+    },
+    CauseInfo {
+        cause: Cause::Timeout,
+        name: "timeout",
+        summary: "the build ran past the time limit and was stopped",
+        proof: "the build was killed (with its whole process group) at --timeout",
+        fix: "raise --timeout, or look for a dependency whose build script hangs",
     },
 ];
 
@@ -446,10 +470,10 @@ pub fn call_arities(code: &str) -> BTreeMap<String, usize> {
     struct Calls(BTreeMap<String, usize>);
     impl<'ast> syn::visit::Visit<'ast> for Calls {
         fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-            if let syn::Expr::Path(path) = &*call.func {
-                if let Some(ident) = path.path.get_ident() {
-                    self.0.entry(ident.to_string()).or_insert(call.args.len());
-                }
+            if let syn::Expr::Path(path) = &*call.func
+                && let Some(ident) = path.path.get_ident()
+            {
+                self.0.entry(ident.to_string()).or_insert(call.args.len());
             }
             syn::visit::visit_expr_call(self, call);
         }
@@ -564,6 +588,8 @@ mod tests {
     fn the_taxonomy_is_complete_and_ordered() {
         let all = [
             Cause::Syntax,
+            Cause::TooLarge,
+            Cause::OutsideAccess,
             Cause::UnknownCrate,
             Cause::RegistryUnreachable,
             Cause::TargetSpecific,
@@ -577,6 +603,7 @@ mod tests {
             Cause::CompileFailMismatch,
             Cause::Compile,
             Cause::DependencyBuild,
+            Cause::Timeout,
         ];
         assert_eq!(all.len(), TAXONOMY.len());
         for (rank, cause) in all.iter().enumerate() {

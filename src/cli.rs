@@ -51,6 +51,14 @@ pub struct Args {
     /// snippets into one crate as modules.
     #[arg(long)]
     pub no_merge: bool,
+    /// Build snippets that read outside their crate at compile time
+    /// (`include_str!`, `#[path]`, `env!` of non-cargo variables).
+    #[arg(long)]
+    pub allow_outside_access: bool,
+    /// Stop any one cargo build after this many seconds; its unfinished
+    /// snippets are reported as `timeout` and the others are kept.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
     /// Print what a cause of the taxonomy means and how it is proven, then exit.
     #[arg(long, value_name = "CAUSE")]
     pub explain: Option<String>,
@@ -282,6 +290,8 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         diagnose_with_nightly: true,
         cache: !args.no_cache,
         merge: !args.no_merge,
+        allow_outside_access: args.allow_outside_access,
+        build_timeout: args.timeout.map(std::time::Duration::from_secs),
         config,
     };
     let targets = match output_targets(&args, terminal) {
@@ -311,7 +321,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         return Ok(exit::USAGE);
     }
 
-    let mut outcome = verify::verify(&options)?;
+    let mut outcome = verify_on_a_large_stack(&options)?;
     let known = if let (true, Some(baseline_path)) = (args.bless, &baseline_path) {
         let blessed = baseline::bless(&outcome.report, previous.as_ref());
         sandbox::write_atomic(baseline_path, baseline::to_toml(&blessed)?.as_bytes())?;
@@ -363,6 +373,23 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         FailOn::Any
     });
     Ok(exit_code(report, fail_on))
+}
+
+/// Stack for the pipeline: parsing is recursive, and although snippets nested
+/// past `analyze::MAX_NESTING` are never parsed, the limit leaves headroom.
+const PIPELINE_STACK: usize = 64 * 1024 * 1024;
+
+fn verify_on_a_large_stack(options: &VerifyOptions) -> anyhow::Result<verify::Outcome> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("snipcheck-pipeline".to_string())
+            .stack_size(PIPELINE_STACK)
+            .spawn_scoped(scope, || verify::verify(options))?;
+        match worker.join() {
+            Ok(outcome) => Ok(outcome?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// Where each requested format goes. Errors are usage errors.

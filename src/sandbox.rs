@@ -31,10 +31,16 @@ pub const PRIMARY_WORKSPACE: &str = "ws";
 /// Folder of the members inside the scratch workspace.
 const MEMBERS_DIR: &str = "snippets";
 
-/// An opened sandbox folder.
+/// The file whose lock says a run is using the sandbox.
+const LOCK: &str = ".lock";
+
+/// An opened sandbox folder, locked for this run: two runs on one sandbox
+/// take turns instead of writing over each other.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
     pub root: PathBuf,
+    /// Held (and the lock with it) for as long as the sandbox is open.
+    _lock: std::sync::Arc<fs::File>,
 }
 
 /// One scratch crate to write.
@@ -61,8 +67,9 @@ pub struct WrittenWorkspace {
 
 impl Sandbox {
     /// Opens (creating if needed) a sandbox folder, refusing one that holds
-    /// files snipcheck did not create.
-    pub fn open(root: &Path) -> Result<Sandbox> {
+    /// files snipcheck did not create, and waits for any other run using it
+    /// (calling `on_wait` once first).
+    pub fn open(root: &Path, on_wait: &dyn Fn(&Path)) -> Result<Sandbox> {
         fs::create_dir_all(root).map_err(|e| Error::io("create the sandbox folder", root, e))?;
         let root =
             fs::canonicalize(root).map_err(|e| Error::io("resolve the sandbox folder", root, e))?;
@@ -85,7 +92,25 @@ impl Sandbox {
                 "This folder is a snipcheck sandbox: snipcheck may delete anything in it.\n",
             )?;
         }
-        Ok(Sandbox { root })
+        let lock_path = root.join(LOCK);
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io("open the lock file", &lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                on_wait(&root);
+                lock.lock().map_err(|e| Error::io("lock", &lock_path, e))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", &lock_path, e)),
+        }
+        Ok(Sandbox {
+            root,
+            _lock: std::sync::Arc::new(lock),
+        })
     }
 
     pub fn workspace_dir(&self) -> PathBuf {
@@ -344,22 +369,47 @@ wasm-bindgen = { version = "0.2.130" }
         fs::create_dir_all(&foreign).expect("create");
         fs::write(foreign.join("notes.txt"), "mine").expect("write");
         assert!(matches!(
-            Sandbox::open(&foreign),
+            Sandbox::open(&foreign, &|_| {}),
             Err(Error::ForeignSandbox { .. })
         ));
 
         let ours = tmp.path().join("ours");
         fs::create_dir_all(&ours).expect("create");
         fs::write(ours.join(".gitignore"), "*").expect("write");
-        let sandbox = Sandbox::open(&ours).expect("a folder with only .gitignore is accepted");
+        let sandbox =
+            Sandbox::open(&ours, &|_| {}).expect("a folder with only .gitignore is accepted");
         assert!(sandbox.root.join(MARKER).exists());
-        Sandbox::open(&ours).expect("reopening is fine");
+        drop(sandbox);
+        Sandbox::open(&ours, &|_| {}).expect("reopening is fine");
+    }
+
+    #[test]
+    fn a_second_run_waits_for_the_first() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let root = tmp.path().join("sb");
+        let first = Sandbox::open(&root, &|_| {}).expect("open");
+        let waited = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                Sandbox::open(&root, &|_| {
+                    waited.store(true, std::sync::atomic::Ordering::SeqCst)
+                })
+                .map(|_| ())
+            });
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(first);
+            second
+                .join()
+                .expect("no panic")
+                .expect("the second run gets the sandbox");
+        });
+        assert!(waited.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[test]
     fn unchanged_files_are_not_rewritten_and_stale_members_go() {
         let tmp = tempfile::tempdir().expect("a temporary folder");
-        let sandbox = Sandbox::open(&tmp.path().join("sb")).expect("open");
+        let sandbox = Sandbox::open(&tmp.path().join("sb"), &|_| {}).expect("open");
         let mut a = krate(CrateKind::Lib, Vec::new());
         a.package = "snip-a".into();
         let mut b = krate(CrateKind::Bin, Vec::new());

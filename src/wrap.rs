@@ -105,9 +105,14 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
     for line in PRELUDE {
         out.generated(line);
     }
-    let code: Vec<&str> = snippet.code.split('\n').collect();
+    // An empty block has no lines at all (not one empty line).
+    let code: Vec<&str> = if snippet.lines.is_empty() {
+        Vec::new()
+    } else {
+        snippet.code.split('\n').collect()
+    };
     let kind = match snippet.shape {
-        Shape::Unparsable(_) => return None,
+        Shape::Unparsable(_) | Shape::TooLarge { .. } => return None,
         Shape::Items { has_main } => {
             out.user(&code, 0);
             if has_main {
@@ -252,5 +257,66 @@ mod tests {
         assert_eq!(wrapped.snippet_line(2), None);
         assert_eq!(wrapped.snippet_line(0), None);
         assert_eq!(wrapped.snippet_line(99), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::analyze::analyze;
+    use crate::extract::extract;
+
+    /// Rust-ish fragments, so that many generated snippets parse.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("fn main() {}".to_string()),
+            Just("let x = 1;".to_string()),
+            Just("#![allow(dead_code)]".to_string()),
+            Just("# fn hidden() {}".to_string()),
+            Just("## not hidden".to_string()),
+            Just("struct A;".to_string()),
+            Just("mod m { pub fn f() {} }".to_string()),
+            Just("x + 1".to_string()),
+            Just("{".to_string()),
+            Just("}".to_string()),
+            "[ -~]{0,20}",
+            "\\PC{0,10}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the block, analysis and wrapping never panic, and every
+        /// line the wrapper maps back holds exactly the snippet's code line.
+        #[test]
+        fn wrapped_lines_map_back(fragments in prop::collection::vec(fragment(), 0..12), indent in 0usize..4) {
+            let pad = " ".repeat(indent);
+            let body: String = fragments.iter().map(|f| format!("{pad}{f}\n")).collect();
+            let doc = format!("- item\n\n{pad}```rust\n{body}{pad}```\n");
+            for block in extract(&doc) {
+                let snippet = analyze(&block);
+                let expected = if snippet.lines.is_empty() { 0 } else { snippet.code.split('\n').count() };
+                prop_assert_eq!(snippet.lines.len(), expected);
+                // An empty block has no lines at all (not one empty line).
+    let code: Vec<&str> = if snippet.lines.is_empty() {
+        Vec::new()
+    } else {
+        snippet.code.split('\n').collect()
+    };
+                if let Some(wrapped) = wrap(&snippet) {
+                    prop_assert_eq!(wrapped.line_map.len(), wrapped.text.lines().count());
+                    for (generated, mapped) in wrapped.text.lines().zip(&wrapped.line_map) {
+                        if let Some(line) = mapped {
+                            prop_assert_eq!(generated, code[*line as usize]);
+                        }
+                    }
+                }
+                for line in &snippet.lines {
+                    prop_assert!(line.origin.offset <= doc.len());
+                    prop_assert!(line.doc_column(1) >= 1);
+                }
+            }
+        }
     }
 }

@@ -71,6 +71,8 @@ pub(super) struct BuildResults {
     pub versions: BTreeMap<String, BTreeMap<String, String>>,
     /// Why nothing was built, when cargo could not even resolve the workspace.
     pub failure: Option<String>,
+    /// The build was stopped at the time limit: what it did not finish timed out.
+    pub timed_out: bool,
 }
 
 /// The run's build machinery: where to write, what to count, where problems go.
@@ -140,6 +142,7 @@ impl Builds<'_> {
             target_dir: &target_dir,
             toolchain,
             offline: self.options.offline,
+            timeout: self.options.build_timeout,
         };
         let output = cargo::clippy(&run, &mut |message| {
             if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
@@ -166,6 +169,16 @@ impl Builds<'_> {
             }
         }
         results.units = diagnose::attribute(&output.messages, &units, &written.dir);
+        results.timed_out = output.timed_out;
+        if output.timed_out {
+            self.problems.push(RunProblem {
+                subject: Some(toolchain.to_string()),
+                message: format!(
+                    "`{}` ran past the time limit and was stopped; what it had not finished is reported as `timeout`",
+                    output.command
+                ),
+            });
+        }
         // Members of a merged crate: versions are the crate's, and messages read
         // as they would for the snippet alone.
         for job in jobs.iter().filter(|j| j.members.len() > 1) {
@@ -191,7 +204,7 @@ impl Builds<'_> {
             .units
             .values()
             .all(|u| u.diagnostics.is_empty() && !u.built);
-        if !output.success && nothing {
+        if !output.success && nothing && !output.timed_out {
             let message = format!(
                 "`{}` built nothing:\n{}",
                 output.command,

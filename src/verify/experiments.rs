@@ -163,10 +163,9 @@ pub(super) fn diagnose(
                 },
                 Some(outcome),
             ) = (&trial.change, &trial.outcome)
+                && crate_name == krate
             {
-                if crate_name == krate {
-                    ladder.push((version.clone(), outcome.passed));
-                }
+                ladder.push((version.clone(), outcome.passed));
             }
         }
         ladder.push((latest.clone(), false));
@@ -216,15 +215,12 @@ pub(super) fn diagnose(
             },
             Some(outcome),
         ) = (&trial.change, &trial.outcome)
+            && !outcome.passed
+            && let Some(entry) = drift
+                .get_mut(&trial.subject)
+                .and_then(|d| d.get_mut(crate_name))
         {
-            if !outcome.passed {
-                if let Some(entry) = drift
-                    .get_mut(&trial.subject)
-                    .and_then(|d| d.get_mut(crate_name))
-                {
-                    entry.1 = Some(version.clone());
-                }
-            }
+            entry.1 = Some(version.clone());
         }
     }
 

@@ -58,6 +58,10 @@ pub struct VerifyOptions {
     pub cache: bool,
     /// Compile compatible snippets as modules of one crate.
     pub merge: bool,
+    /// Build snippets that read outside their crate at compile time.
+    pub allow_outside_access: bool,
+    /// Stop a cargo build that runs longer than this.
+    pub build_timeout: Option<std::time::Duration>,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -132,12 +136,13 @@ impl Registry {
                     "not in cargo's local copy of the registry (--offline)".to_string(),
                 );
             }
-            if let Lookup::Found(info) = &lookup {
-                if !key.contains('@') && info.name != key {
-                    self.lookups
-                        .entry(info.name.clone())
-                        .or_insert_with(|| lookup.clone());
-                }
+            if let Lookup::Found(info) = &lookup
+                && !key.contains('@')
+                && info.name != key
+            {
+                self.lookups
+                    .entry(info.name.clone())
+                    .or_insert_with(|| lookup.clone());
             }
             self.lookups.insert(key, lookup);
         }
@@ -154,7 +159,12 @@ impl Registry {
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let (specs, problems) = discover::discover(&options.specs);
-    let sandbox = Sandbox::open(&options.sandbox)?;
+    let sandbox = Sandbox::open(&options.sandbox, &|root| {
+        eprintln!(
+            "note: waiting for another snipcheck run to finish with the sandbox `{}`",
+            root.display()
+        );
+    })?;
     let mut builds = Builds {
         sandbox: &sandbox,
         options,
@@ -162,7 +172,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         problems,
     };
 
-    let mut entries = extract_all(&specs);
+    let mut entries = extract_all(&specs, options.allow_outside_access);
     let docs = doc_facts(&entries);
     let sources: BTreeMap<String, String> = specs
         .iter()
@@ -349,10 +359,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                         .moved_to(&entry.file, entry.block.fence_line),
                 );
             } else {
-                if row.status == Status::Fail && row.cause == Some(Cause::Compile) {
-                    if let Some(diagnosis) = diagnoses.get(&entry.id) {
-                        apply_diagnosis(&mut row, diagnosis);
-                    }
+                if row.status == Status::Fail
+                    && row.cause == Some(Cause::Compile)
+                    && let Some(diagnosis) = diagnoses.get(&entry.id)
+                {
+                    apply_diagnosis(&mut row, diagnosis);
                 }
                 if let Some(facts) = docs.get(&entry.file) {
                     for dependency in &mut row.dependencies {
@@ -364,13 +375,13 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                     .units
                     .get(&entry.package())
                     .is_some_and(|u| u.built || !u.diagnostics.is_empty());
-                if let (Some(key), true) = (build.keys.get(&entry.id), built) {
-                    if let Err(error) = result_cache.put(key, &outcome_of(&row)) {
-                        builds.problems.push(RunProblem {
-                            subject: None,
-                            message: error.to_string(),
-                        });
-                    }
+                if let (Some(key), true) = (build.keys.get(&entry.id), built)
+                    && let Err(error) = result_cache.put(key, &outcome_of(&row))
+                {
+                    builds.problems.push(RunProblem {
+                        subject: None,
+                        message: error.to_string(),
+                    });
                 }
             }
             rows.push(row);
@@ -654,7 +665,11 @@ fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
     let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
     for entry in entries {
         let facts = docs.entry(entry.file.clone()).or_default();
-        if let Some(snippet) = &entry.snippet {
+        if let Some(snippet) = entry
+            .snippet
+            .as_ref()
+            .filter(|s| !matches!(s.shape, Shape::TooLarge { .. }))
+        {
             for name in cause::defined_names(&snippet.code) {
                 facts.defined.entry(name).or_insert(entry.block.fence_line);
             }
@@ -673,7 +688,9 @@ fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
     docs
 }
 
-fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
+/// Extracts and prepares every block. A snippet that reads outside its crate
+/// is not wrapped (so never built) unless `allow_outside_access`.
+fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry> {
     let mut used_ids = BTreeSet::new();
     let mut entries = Vec::new();
     for spec in specs {
@@ -687,7 +704,10 @@ fn extract_all(specs: &[SpecFile]) -> Vec<Entry> {
             let id = unique_id(&mut used_ids, &stem, &block);
             let rust = block.fence.is_rust && !block.fence.attrs.ignore;
             let snippet = rust.then(|| analyze::analyze(&block));
-            let wrapped = snippet.as_ref().and_then(wrap::wrap);
+            let wrapped = snippet
+                .as_ref()
+                .filter(|s| allow_outside_access || s.outside_access.is_empty())
+                .and_then(wrap::wrap);
             entries.push(Entry {
                 file: file.clone(),
                 block,
@@ -757,11 +777,11 @@ fn row(
         cached: false,
         differential: None,
     };
-    if block.fence.lang.as_deref() == Some("toml") {
-        if let Err(error) = pins::pins_from_toml_block(&block.text) {
-            out.problems
-                .push(format!("this toml block pins nothing: {error}"));
-        }
+    if block.fence.lang.as_deref() == Some("toml")
+        && let Err(error) = pins::pins_from_toml_block(&block.text)
+    {
+        out.problems
+            .push(format!("this toml block pins nothing: {error}"));
     }
     if block.fence.lang.is_none() && !block.fence.is_rust && analyze::looks_like_rust(&block.text) {
         out.problems.push(format!(
@@ -790,6 +810,20 @@ fn row(
     });
     out.shape = entry.wrapped.as_ref().map(|w| w.kind.as_str().to_string());
     out.problems.extend(snippet.problems.iter().cloned());
+    if let Shape::TooLarge { reason } = &snippet.shape {
+        out.cause = Some(Cause::TooLarge);
+        out.skip_reason = Some(format!("not checked: {reason}"));
+        return out;
+    }
+    if entry.wrapped.is_none() && !snippet.outside_access.is_empty() {
+        out.cause = Some(Cause::OutsideAccess);
+        out.skip_reason = Some(format!(
+            "not built: {} (allow with --allow-outside-access)",
+            snippet.outside_access.join("; ")
+        ));
+        out.suggestion = Some(Cause::OutsideAccess.info().fix.to_string());
+        return out;
+    }
     if let Shape::Unparsable(error) = &snippet.shape {
         out.status = Status::Fail;
         out.cause = Some(Cause::Syntax);
@@ -867,6 +901,15 @@ fn row(
     };
     out.toolchain = Some(toolchain.to_string());
     match (units, failure) {
+        (Some(result), _)
+            if results.is_some_and(|r| r.timed_out)
+                && !result.built
+                && !result.diagnostics.iter().any(|d| d.level == "error") =>
+        {
+            out.status = Status::Fail;
+            out.cause = Some(Cause::Timeout);
+            out.diagnostics = result.diagnostics.clone();
+        }
         (Some(result), _) => {
             let (status, cause) = diagnose::verdict(&snippet.expect, result);
             out.status = status;

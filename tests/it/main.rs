@@ -9,5 +9,6 @@ mod baseline;
 mod cache;
 mod cli;
 mod e2e;
+mod hostile;
 mod support;
 mod tidy;

@@ -1,0 +1,126 @@
+//! Hostile input: reads outside the crate are refused, oversized snippets are
+//! not parsed, a build past its time limit is stopped and reported, and none of
+//! it stops the run.
+
+use std::fs;
+
+use snipcheck::report::{Cause, Status};
+
+use crate::support::{root, row, snipcheck};
+
+fn write_doc(name: &str, text: &str) -> String {
+    let dir = root().join(format!("sandbox/it-input-{name}"));
+    fs::create_dir_all(&dir).expect("create");
+    let path = dir.join("doc.md");
+    fs::write(&path, text).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn reads_outside_the_crate_and_huge_snippets_are_not_built() {
+    let deep = format!("let x = {}1{};", "(".repeat(5_000), ")".repeat(5_000));
+    let doc = write_doc(
+        "hostile",
+        &format!(
+            "# Hostile\n\n```rust\nconst KEY: &str = include_str!(\"/etc/passwd\");\n```\n\n```rust\nlet token = env!(\"GITHUB_TOKEN\");\n```\n\n```rust\n{deep}\n```\n\n```rust\npub fn fine() {{}}\n```\n"
+        ),
+    );
+    let run = snipcheck(
+        "hostile",
+        &["--specs", &doc, "--toolchain", "stable", "--format", "json"],
+    );
+    let report = run.report();
+    for line in [3, 7] {
+        let refused = row(&report, "doc.md", line);
+        assert_eq!(
+            (refused.status, refused.cause),
+            (Status::Skip, Some(Cause::OutsideAccess)),
+            "{refused:?}"
+        );
+    }
+    let deep = row(&report, "doc.md", 11);
+    assert_eq!(
+        (deep.status, deep.cause),
+        (Status::Skip, Some(Cause::TooLarge))
+    );
+    assert_eq!(row(&report, "doc.md", 15).status, Status::Pass);
+
+    let allowed = snipcheck(
+        "hostile",
+        &[
+            "--specs",
+            &doc,
+            "--toolchain",
+            "stable",
+            "--allow-outside-access",
+            "--no-diagnose",
+            "--format",
+            "json",
+        ],
+    )
+    .report();
+    // Allowed, the secret is simply not in the build's environment.
+    let token = row(&allowed, "doc.md", 7);
+    assert_eq!(token.status, Status::Fail, "{token:?}");
+    assert!(
+        token
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("GITHUB_TOKEN")),
+        "{token:?}"
+    );
+}
+
+#[test]
+fn a_build_past_its_time_limit_is_stopped_and_the_rest_is_reported() {
+    let doc = write_doc(
+        "timeout",
+        "# Slow\n\n```rust\n#[derive(serde::Serialize)]\npub struct S { pub a: u8 }\n```\n\n```toml\n[dependencies]\nserde = \"1\"\n```\n\n```rust\nlet broken = ;\n```\n",
+    );
+    // A target dir of its own, emptied: compiling serde's derive takes longer than a second.
+    let target = root().join("sandbox/it-timeout-target");
+    let _ = fs::remove_dir_all(&target);
+    let target_arg = target.to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .current_dir(root())
+        .args([
+            "--specs",
+            &doc,
+            "--toolchain",
+            "stable",
+            "--no-cache",
+            "--no-progress",
+            "--timeout",
+            "1",
+            "--format",
+            "json",
+        ])
+        .arg("--sandbox")
+        .arg(root().join("sandbox/it-timeout"))
+        .arg("--target-dir")
+        .arg(&target_arg)
+        .output()
+        .expect("runs");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the limit stopped the build"
+    );
+    let report: snipcheck::report::Report =
+        serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let slow = row(&report, "doc.md", 3);
+    assert_eq!(
+        (slow.status, slow.cause),
+        (Status::Fail, Some(Cause::Timeout)),
+        "{slow:?}"
+    );
+    assert_eq!(row(&report, "doc.md", 13).cause, Some(Cause::Syntax));
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("time limit")),
+        "{:?}",
+        report.problems
+    );
+}
