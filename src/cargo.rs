@@ -55,6 +55,20 @@ const KEPT_ENV: &[&str] = &[
     "SCCACHE_DIR",
 ];
 
+/// Set when the user interrupts the run (Ctrl-C, SIGTERM): running builds are
+/// stopped and no new stage starts.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks every running build to stop. Safe to call from a signal handler thread.
+pub fn interrupt() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether the run was interrupted.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// How many trailing stderr lines of a build are kept for error messages.
 const STDERR_TAIL: usize = 60;
 
@@ -186,6 +200,8 @@ pub struct BuildOutput {
     pub stderr_tail: Vec<String>,
     /// The build was stopped at its time limit.
     pub timed_out: bool,
+    /// The build was stopped because the run was interrupted.
+    pub interrupted: bool,
 }
 
 /// Options of one clippy run over the scratch workspace.
@@ -232,10 +248,8 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
     let timed_out = std::sync::atomic::AtomicBool::new(false);
     let pid = child.id();
     let (messages, stderr_tail) = std::thread::scope(|scope| {
-        if let Some(limit) = run.timeout {
-            let (finished, timed_out) = (&finished, &timed_out);
-            scope.spawn(move || watchdog(pid, limit, finished, timed_out));
-        }
+        let (finished, timed_out, limit) = (&finished, &timed_out, run.timeout);
+        scope.spawn(move || watchdog(pid, limit, finished, timed_out));
         let stderr_thread = scope.spawn(move || stderr.map(read_tail).unwrap_or_default());
         let mut messages = Vec::new();
         if let Some(stdout) = stdout {
@@ -261,29 +275,33 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         messages,
         stderr_tail: stderr_tail.into(),
         timed_out: timed_out.load(std::sync::atomic::Ordering::SeqCst),
+        interrupted: interrupted(),
     })
 }
 
-/// Kills the process group `pid` leads once `limit` has passed, unless the
-/// build finished first.
+/// Kills the process group `pid` leads once `limit` has passed or the run is
+/// interrupted, unless the build finished first.
 fn watchdog(
     pid: u32,
-    limit: std::time::Duration,
+    limit: Option<std::time::Duration>,
     finished: &std::sync::atomic::AtomicBool,
     timed_out: &std::sync::atomic::AtomicBool,
 ) {
     use std::sync::atomic::Ordering;
     let start = std::time::Instant::now();
-    while start.elapsed() < limit {
+    loop {
         if finished.load(Ordering::SeqCst) {
             return;
         }
+        if interrupted() {
+            break;
+        }
+        if limit.is_some_and(|limit| start.elapsed() >= limit) {
+            timed_out.store(true, Ordering::SeqCst);
+            break;
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    if finished.load(Ordering::SeqCst) {
-        return;
-    }
-    timed_out.store(true, Ordering::SeqCst);
     #[cfg(unix)]
     if let Ok(pid) = i32::try_from(pid) {
         // The group may already be gone; there is nothing more to do then.

@@ -209,6 +209,10 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     if let Some(name) = &args.explain {
         return Ok(explain(name));
     }
+    // Ctrl-C or SIGTERM: stop the builds, then report what was checked.
+    if let Err(error) = ctrlc::set_handler(crate::cargo::interrupt) {
+        eprintln!("warning: cannot handle Ctrl-C ({error}); an interrupted run leaves no report");
+    }
     let specs = if args.specs.is_empty() {
         vec![defaults.specs.clone()]
     } else {
@@ -322,6 +326,10 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     }
 
     let mut outcome = verify_on_a_large_stack(&options)?;
+    if outcome.report.incomplete && args.bless {
+        eprintln!("error: the run was interrupted; the baseline was not written");
+        return Ok(exit::INTERRUPTED);
+    }
     let known = if let (true, Some(baseline_path)) = (args.bless, &baseline_path) {
         let blessed = baseline::bless(&outcome.report, previous.as_ref());
         sandbox::write_atomic(baseline_path, baseline::to_toml(&blessed)?.as_bytes())?;
@@ -366,6 +374,12 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         } else {
             eprint!("{}", render(Format::Human, report, &outcome.sources, color));
         }
+    }
+    if report.incomplete {
+        eprintln!(
+            "error: interrupted: the report covers only what was checked before the interruption"
+        );
+        return Ok(exit::INTERRUPTED);
     }
     let fail_on = args.fail_on.unwrap_or(if known.is_some() {
         FailOn::Regressed

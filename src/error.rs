@@ -16,6 +16,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The environment stopped the run: no cargo, an unusable sandbox.
     pub const ENVIRONMENT: i32 = 3;
+    /// Ctrl-C or SIGTERM stopped the run; the reports written are partial.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

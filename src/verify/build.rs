@@ -73,6 +73,8 @@ pub(super) struct BuildResults {
     pub failure: Option<String>,
     /// The build was stopped at the time limit: what it did not finish timed out.
     pub timed_out: bool,
+    /// The build was stopped because the run was interrupted.
+    pub interrupted: bool,
 }
 
 /// The run's build machinery: where to write, what to count, where problems go.
@@ -107,6 +109,10 @@ impl Builds<'_> {
         resolve_versions: bool,
     ) -> Result<BuildResults> {
         let mut results = BuildResults::default();
+        if cargo::interrupted() {
+            results.interrupted = true;
+            return Ok(results);
+        }
         if jobs.is_empty() {
             return Ok(results);
         }
@@ -119,6 +125,10 @@ impl Builds<'_> {
                 Ok(metadata) => {
                     results.versions = resolved_versions(&metadata);
                     units_total = metadata.packages.len();
+                }
+                Err(_) if cargo::interrupted() => {
+                    results.interrupted = true;
+                    return Ok(results);
                 }
                 Err(error) => {
                     let message = format!(
@@ -170,6 +180,7 @@ impl Builds<'_> {
         }
         results.units = diagnose::attribute(&output.messages, &units, &written.dir);
         results.timed_out = output.timed_out;
+        results.interrupted = output.interrupted;
         if output.timed_out {
             self.problems.push(RunProblem {
                 subject: Some(toolchain.to_string()),
@@ -204,7 +215,7 @@ impl Builds<'_> {
             .units
             .values()
             .all(|u| u.diagnostics.is_empty() && !u.built);
-        if !output.success && nothing && !output.timed_out {
+        if !output.success && nothing && !output.timed_out && !output.interrupted {
             let message = format!(
                 "`{}` built nothing:\n{}",
                 output.command,

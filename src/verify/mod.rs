@@ -334,7 +334,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                     .then_some(Subject { entry, result })
             })
             .collect();
-        if options.diagnose && !subjects.is_empty() {
+        if options.diagnose && !subjects.is_empty() && !cargo::interrupted() {
             let toolchains = Toolchains {
                 primary: &primary.toolchain,
                 nightly: nightly.as_deref(),
@@ -370,11 +370,12 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                         dependency.pinned = facts.pins.get(&dependency.name).cloned();
                     }
                 }
-                let built = build
-                    .built
-                    .units
-                    .get(&entry.package())
-                    .is_some_and(|u| u.built || !u.diagnostics.is_empty());
+                let built = !build.built.interrupted
+                    && build
+                        .built
+                        .units
+                        .get(&entry.package())
+                        .is_some_and(|u| u.built || !u.diagnostics.is_empty());
                 if let (Some(key), true) = (build.keys.get(&entry.id), built)
                     && let Err(error) = result_cache.put(key, &outcome_of(&row))
                 {
@@ -410,7 +411,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         problems: builds.problems,
         cargo_invocations: builds.invocations,
         baseline: None,
-        incomplete: false,
+        incomplete: cargo::interrupted(),
     };
     Ok(Outcome { report, sources })
 }
@@ -901,6 +902,13 @@ fn row(
     };
     out.toolchain = Some(toolchain.to_string());
     match (units, failure) {
+        (Some(result), _)
+            if results.is_some_and(|r| r.interrupted)
+                && !result.built
+                && result.diagnostics.is_empty() =>
+        {
+            out.skip_reason = Some("not checked: the run was interrupted".to_string());
+        }
         (Some(result), _)
             if results.is_some_and(|r| r.timed_out)
                 && !result.built

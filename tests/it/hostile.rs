@@ -124,3 +124,81 @@ fn a_build_past_its_time_limit_is_stopped_and_the_rest_is_reported() {
         report.problems
     );
 }
+
+#[test]
+fn an_interrupted_run_stops_cargo_and_writes_a_partial_report() {
+    let doc = write_doc(
+        "interrupt",
+        "# Slow\n\n```rust\n#[derive(serde::Deserialize)]\npub struct S { pub a: u8 }\n```\n\n```rust\nlet broken = ;\n```\n",
+    );
+    let target = root().join("sandbox/it-interrupt-target");
+    let _ = fs::remove_dir_all(&target);
+    let report_path = root().join("sandbox/it-input-interrupt/report.json");
+    let _ = fs::remove_file(&report_path);
+    let format = format!("json={}", report_path.display());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .current_dir(root())
+        .args([
+            "--specs",
+            &doc,
+            "--toolchain",
+            "stable",
+            "--no-cache",
+            "--no-progress",
+            "--format",
+            &format,
+        ])
+        .arg("--sandbox")
+        .arg(root().join("sandbox/it-interrupt"))
+        .arg("--target-dir")
+        .arg(&target)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Let cargo get going on serde's derive, then press Ctrl-C.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal sent");
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().expect("it exits");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped promptly"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: snipcheck::report::Report = serde_json::from_str(
+        &fs::read_to_string(&report_path).expect("the partial report was written"),
+    )
+    .expect("JSON");
+    assert!(report.incomplete);
+    assert_eq!(
+        row(&report, "doc.md", 8).cause,
+        Some(Cause::Syntax),
+        "what needed no build is reported"
+    );
+    assert_eq!(row(&report, "doc.md", 3).status, Status::Skip);
+    // No cargo of that run is left, and the sandbox is usable again.
+    let again = snipcheck(
+        "interrupt-again",
+        &[
+            "--specs",
+            &doc,
+            "--toolchain",
+            "stable",
+            "--no-diagnose",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        row(&again.report(), "doc.md", 3).status,
+        Status::Pass,
+        "{}",
+        again.stderr
+    );
+}
