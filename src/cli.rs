@@ -55,6 +55,14 @@ pub struct Args {
     /// (`include_str!`, `#[path]`, `env!` of non-cargo variables).
     #[arg(long)]
     pub allow_outside_access: bool,
+    /// Apply every machine-applicable rustc and clippy suggestion to the
+    /// Markdown code blocks (never to code snipcheck added, never to hidden
+    /// lines), then verify again and report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the changes as a unified diff instead of writing them.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
     /// Stop any one cargo build after this many seconds; its unfinished
     /// snippets are reported as `timeout` and the others are kept.
     #[arg(long, value_name = "SECONDS")]
@@ -296,7 +304,15 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         merge: !args.no_merge,
         allow_outside_access: args.allow_outside_access,
         build_timeout: args.timeout.map(std::time::Duration::from_secs),
+        fix: args.fix,
         config,
+    };
+    // Fixes need every snippet's suggestions in its own coordinates: no cached
+    // results (they keep no suggestions), no merged crates.
+    let options = VerifyOptions {
+        cache: options.cache && !args.fix,
+        merge: options.merge && !args.fix,
+        ..options
     };
     let targets = match output_targets(&args, terminal) {
         Ok(targets) => targets,
@@ -326,6 +342,17 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     }
 
     let mut outcome = verify_on_a_large_stack(&options)?;
+    if args.fix && !outcome.report.incomplete {
+        let changed = apply_fixes(&outcome.fixes, args.dry_run)?;
+        if changed && !args.dry_run {
+            // Verify again: the report says what remains.
+            let again = VerifyOptions {
+                fix: false,
+                ..options.clone()
+            };
+            outcome = verify_on_a_large_stack(&again)?;
+        }
+    }
     if outcome.report.incomplete && args.bless {
         eprintln!("error: the run was interrupted; the baseline was not written");
         return Ok(exit::INTERRUPTED);
@@ -387,6 +414,44 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         FailOn::Any
     });
     Ok(exit_code(report, fail_on))
+}
+
+/// Writes (or, for a dry run, prints as a diff) each fixed document. A document
+/// that changed on disk since it was read is left alone. Returns whether any
+/// document changed.
+fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool> {
+    let mut changed = false;
+    for fix in fixes.iter().filter(|f| f.fixed != f.original) {
+        if dry_run {
+            print!(
+                "{}",
+                crate::fix::unified_diff(&fix.file, &fix.original, &fix.fixed)
+            );
+            continue;
+        }
+        let on_disk = std::fs::read_to_string(&fix.path).unwrap_or_default();
+        // The byte-order mark discovery dropped is written back as it was.
+        let (bom, now) = match on_disk.strip_prefix('\u{feff}') {
+            Some(rest) => ("\u{feff}", rest),
+            None => ("", on_disk.as_str()),
+        };
+        if now != fix.original {
+            eprintln!(
+                "warning: {} changed since it was read; its fixes were not written",
+                fix.file
+            );
+            continue;
+        }
+        sandbox::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
+        changed = true;
+        for (line, what) in &fix.applied {
+            eprintln!("fixed: {}:{line}: {what}", fix.file);
+        }
+    }
+    if fixes.iter().all(|f| f.fixed == f.original) {
+        eprintln!("note: nothing to fix: no machine-applicable suggestion applies to the examples");
+    }
+    Ok(changed)
 }
 
 /// Stack for the pipeline: parsing is recursive, and although snippets nested

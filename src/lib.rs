@@ -16,6 +16,7 @@ pub mod discover;
 pub mod error;
 pub mod extract;
 pub mod fence;
+pub mod fix;
 pub mod pins;
 pub mod plan;
 pub mod registry;

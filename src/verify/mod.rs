@@ -62,6 +62,8 @@ pub struct VerifyOptions {
     pub allow_outside_access: bool,
     /// Stop a cargo build that runs longer than this.
     pub build_timeout: Option<std::time::Duration>,
+    /// Collect the machine-applicable fixes of the primary build (see `fix.rs`).
+    pub fix: bool,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -69,6 +71,20 @@ pub struct VerifyOptions {
 pub struct Outcome {
     pub report: Report,
     pub sources: BTreeMap<String, String>,
+    /// With `fix`: per document that has machine-applicable suggestions, its fixed text.
+    pub fixes: Vec<FileFix>,
+}
+
+/// A document and its text with the machine-applicable suggestions applied.
+#[derive(Debug, Clone)]
+pub struct FileFix {
+    pub path: PathBuf,
+    /// The path as reports show it.
+    pub file: String,
+    pub original: String,
+    pub fixed: String,
+    /// (document line, what was applied), in document order.
+    pub applied: Vec<(u32, String)>,
 }
 
 /// A fenced block on its way through the pipeline.
@@ -344,6 +360,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         }
     }
 
+    let fixes = match (options.fix, builds_per_toolchain.first()) {
+        (true, Some(primary)) => collect_fixes(&specs, &entries, &primary.built),
+        _ => Vec::new(),
+    };
+
     let mut rows = Vec::new();
     for (n, build) in builds_per_toolchain.iter().enumerate() {
         // Blocks that are not built (other languages, `ignore`, syntax errors,
@@ -413,7 +434,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         baseline: None,
         incomplete: cargo::interrupted(),
     };
-    Ok(Outcome { report, sources })
+    Ok(Outcome {
+        report,
+        sources,
+        fixes,
+    })
 }
 
 /// The crates of a primary build: snippets that may share a crate are merged
@@ -503,6 +528,48 @@ fn merge_failed(result: Option<&diagnose::UnitResult>) -> bool {
                 .iter()
                 .any(|d| d.level == "error" || d.in_wrapper)
     })
+}
+
+/// Every document's text with the machine-applicable suggestions of its
+/// snippets applied, through each snippet's line map.
+fn collect_fixes(specs: &[SpecFile], entries: &[Entry], built: &BuildResults) -> Vec<FileFix> {
+    let mut fixes = Vec::new();
+    for spec in specs {
+        let file = spec.display();
+        let mut edits = Vec::new();
+        for entry in entries.iter().filter(|e| e.file == file) {
+            let (Some(snippet), Some(wrapped), Some(result)) = (
+                &entry.snippet,
+                &entry.wrapped,
+                built.units.get(&entry.package()),
+            ) else {
+                continue;
+            };
+            edits.extend(crate::fix::document_edits(
+                &spec.text,
+                &result.suggestions,
+                wrapped,
+                &snippet.lines,
+            ));
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        let (fixed, applied) = crate::fix::apply(&spec.text, edits);
+        let index = crate::text::LineIndex::new(&spec.text);
+        let applied = applied
+            .into_iter()
+            .map(|e| (index.line(e.start), e.message))
+            .collect();
+        fixes.push(FileFix {
+            path: spec.path.clone(),
+            file,
+            original: spec.text.clone(),
+            fixed,
+            applied,
+        });
+    }
+    fixes
 }
 
 /// One toolchain's primary build, and the snippets it did not need to build.

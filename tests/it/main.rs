@@ -9,6 +9,7 @@ mod baseline;
 mod cache;
 mod cli;
 mod e2e;
+mod fix;
 mod hostile;
 mod support;
 mod tidy;

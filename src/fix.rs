@@ -1,0 +1,214 @@
+//! Repair: rustc's and clippy's machine-applicable suggestions, written back
+//! into the Markdown through the same line map that places diagnostics.
+//!
+//! An edit in the generated source is kept only when both its ends lie in the
+//! snippet's own lines (never in wrapper code) and on lines without a hidden
+//! `# ` marker; it is then moved to document offsets with the snippet's line
+//! origins. Inserted lines get the block's indentation and the document's line
+//! ending, so fences inside list items and CRLF files stay as they were; every
+//! byte outside the edited spans is kept.
+
+use similar::TextDiff;
+
+use crate::analyze::CodeLine;
+use crate::diagnose::Suggestion;
+use crate::text::LineIndex;
+use crate::wrap::WrappedSource;
+
+/// One edit of a document: replace `start..end` (byte offsets) with `text`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DocEdit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    /// The suggestion's message, for the report of what was fixed.
+    pub message: String,
+}
+
+/// The document edits for a snippet's machine-applicable suggestions.
+pub fn document_edits(
+    doc: &str,
+    suggestions: &[Suggestion],
+    wrapped: &WrappedSource,
+    lines: &[CodeLine],
+) -> Vec<DocEdit> {
+    let index = LineIndex::new(doc);
+    let newline = if doc.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut edits = Vec::new();
+    for suggestion in suggestions {
+        if suggestion.applicability.as_deref() != Some("MachineApplicable") {
+            continue;
+        }
+        // A machine-applicable suggestion's spans are the parts of one edit
+        // (rustc lists alternatives only in suggestions it marks as uncertain).
+        let place = |line: u32, column: u32| -> Option<usize> {
+            let code_line = lines.get(wrapped.snippet_line(line)? as usize)?;
+            if code_line.removed.len > 0 {
+                return None;
+            }
+            index.offset(doc, code_line.origin.line, code_line.doc_column(column))
+        };
+        let mut parts = Vec::new();
+        for edit in &suggestion.candidates {
+            let (Some(start), Some(end)) = (
+                place(edit.line_start, edit.column_start),
+                place(edit.line_end, edit.column_end),
+            ) else {
+                parts.clear();
+                break;
+            };
+            if end < start {
+                parts.clear();
+                break;
+            }
+            let indent = lines
+                .get(wrapped.snippet_line(edit.line_start).unwrap_or(0) as usize)
+                .map(|l| {
+                    let line_start = index.line_start(l.origin.line).unwrap_or(l.origin.offset);
+                    doc.get(line_start..l.origin.offset)
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .unwrap_or_default();
+            let text = edit.text.replace('\n', &format!("{newline}{indent}"));
+            parts.push(DocEdit {
+                start,
+                end,
+                text,
+                message: suggestion.message.clone(),
+            });
+        }
+        edits.extend(parts);
+    }
+    edits.sort();
+    edits.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.text == b.text);
+    edits
+}
+
+/// Applies non-overlapping edits (an edit overlapping an earlier one is
+/// dropped) and returns the new text and the edits applied.
+pub fn apply(doc: &str, mut edits: Vec<DocEdit>) -> (String, Vec<DocEdit>) {
+    edits.sort();
+    let mut applied: Vec<DocEdit> = Vec::new();
+    for edit in edits {
+        if applied.last().is_some_and(|last| {
+            edit.start < last.end || (edit.start == last.start && edit.start == edit.end)
+        }) {
+            continue;
+        }
+        if edit.end > doc.len()
+            || !doc.is_char_boundary(edit.start)
+            || !doc.is_char_boundary(edit.end)
+        {
+            continue;
+        }
+        applied.push(edit);
+    }
+    let mut out = String::with_capacity(doc.len());
+    let mut at = 0;
+    for edit in &applied {
+        out.push_str(&doc[at..edit.start]);
+        out.push_str(&edit.text);
+        at = edit.end;
+    }
+    out.push_str(&doc[at..]);
+    (out, applied)
+}
+
+/// A unified diff of a document before and after its fixes.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::analyze;
+    use crate::diagnose::Edit;
+    use crate::extract::extract;
+    use crate::wrap::wrap;
+
+    fn suggestion(line: u32, col: u32, end_col: u32, text: &str) -> Suggestion {
+        Suggestion {
+            message: "remove `return`".into(),
+            code: Some("clippy::needless_return".into()),
+            for_message: "unneeded `return` statement".into(),
+            candidates: vec![Edit {
+                line_start: line,
+                column_start: col,
+                line_end: line,
+                column_end: end_col,
+                text: text.into(),
+            }],
+            applicability: Some("MachineApplicable".into()),
+        }
+    }
+
+    #[track_caller]
+    fn check(doc: &str, generated: (u32, u32, u32), text: &str, expected: &str) {
+        let block = extract(doc).into_iter().next().expect("a block");
+        let snippet = analyze(&block);
+        let wrapped = wrap(&snippet).expect("parses");
+        let edits = document_edits(
+            doc,
+            &[suggestion(generated.0, generated.1, generated.2, text)],
+            &wrapped,
+            &snippet.lines,
+        );
+        let (fixed, _) = apply(doc, edits);
+        assert_eq!(fixed, expected);
+    }
+
+    #[test]
+    fn edits_land_in_the_block_and_nowhere_else() {
+        // Generated line 3 is `    return 1;` (after the prelude and `pub fn f() -> u8 {`).
+        check(
+            "Text.\n\n```rust\npub fn f() -> u8 {\n    return 1;\n}\n```\n",
+            (3, 5, 13),
+            "1",
+            "Text.\n\n```rust\npub fn f() -> u8 {\n    1;\n}\n```\n",
+        );
+        // Inside a list item with CRLF line endings.
+        check(
+            "- item\r\n\r\n  ```rust\r\n  pub fn f() -> u8 {\r\n      return 1;\r\n  }\r\n  ```\r\n",
+            (3, 5, 13),
+            "1",
+            "- item\r\n\r\n  ```rust\r\n  pub fn f() -> u8 {\r\n      1;\r\n  }\r\n  ```\r\n",
+        );
+        // A multi-line insertion keeps the list's indentation and CRLF.
+        check(
+            "- item\r\n\r\n  ```rust\r\n  pub struct A;\r\n  ```\r\n",
+            (2, 1, 1),
+            "#[derive(Default)]\n",
+            "- item\r\n\r\n  ```rust\r\n  #[derive(Default)]\r\n  pub struct A;\r\n  ```\r\n",
+        );
+    }
+
+    #[test]
+    fn wrapper_and_hidden_lines_are_never_edited() {
+        let doc = "```rust\n# fn main() {\nlet x = 1;\n# }\n```\n";
+        // Line 1 is the prelude (wrapper); line 2 is a hidden line.
+        check(doc, (1, 1, 5), "X", doc);
+        check(doc, (2, 1, 3), "X", doc);
+    }
+
+    #[test]
+    fn overlapping_edits_keep_the_first_and_fixing_twice_changes_nothing() {
+        let doc = "abcdef";
+        let edit = |start, end, text: &str| DocEdit {
+            start,
+            end,
+            text: text.into(),
+            message: String::new(),
+        };
+        let (fixed, applied) = apply(doc, vec![edit(1, 3, "X"), edit(2, 4, "Y"), edit(5, 5, "Z")]);
+        assert_eq!(fixed, "aXdeZf");
+        assert_eq!(applied.len(), 2);
+        assert_eq!(apply(&fixed, Vec::new()).0, fixed);
+        assert!(unified_diff("d.md", "a\nb\n", "a\nc\n").contains("-b\n+c"));
+    }
+}
