@@ -10,6 +10,7 @@ mod cache;
 mod cli;
 mod e2e;
 mod fix;
+mod fuzz;
 mod hostile;
 mod support;
 mod tidy;
