@@ -8,6 +8,7 @@
 mod baseline;
 mod cache;
 mod cli;
+mod corpus;
 mod e2e;
 mod fix;
 mod fuzz;
