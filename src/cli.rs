@@ -321,7 +321,13 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
             return Ok(exit::USAGE);
         }
     };
-    let baseline_path = args.baseline.clone().or_else(|| defaults.baseline.clone());
+    // The default baseline describes the default specs only.
+    let default_baseline = if args.specs.is_empty() {
+        defaults.baseline.clone()
+    } else {
+        None
+    };
+    let baseline_path = args.baseline.clone().or(default_baseline);
     if args.bless && baseline_path.is_none() {
         eprintln!("error: --bless needs --baseline FILE");
         return Ok(exit::USAGE);
