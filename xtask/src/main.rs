@@ -2,6 +2,10 @@
 //!
 //! `cargo xtask verify [ARGS]` verifies the bundled `specs/` (or `--specs ...`)
 //! in the repository's `sandbox/`, with the same arguments as `snipcheck`.
+//! `cargo xtask bench [ARGS]` measures snipcheck against the alternatives (see
+//! `bench.rs`); `bench-one` is its measuring child process.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 
@@ -9,12 +13,27 @@ use clap::Parser;
 use snipcheck::cli::{self, Args, Defaults, Terminal};
 use snipcheck::error::exit;
 
-const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)";
+const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)
+       cargo xtask bench [ARGS]    (see `cargo xtask bench --help`)";
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let code = match args.next().as_deref() {
         Some("verify") => verify(args.collect()),
+        Some("bench") => match bench::run(&workspace_root(), args.collect()) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::ENVIRONMENT
+            }
+        },
+        Some("bench-one") => match bench::bench_one(args.collect()) {
+            Ok(()) => exit::OK,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::ENVIRONMENT
+            }
+        },
         Some("help" | "--help" | "-h") | None => {
             eprintln!("{USAGE}");
             if args.next().is_none() {

@@ -1,0 +1,1658 @@
+//! `cargo xtask bench`: how fast snipcheck is, compared with the alternatives.
+//!
+//! snipcheck's reason to exist is that checking thousands of documentation
+//! examples one crate at a time is too slow to run on every change. This task
+//! measures that claim on generated corpora instead of asserting it: the same
+//! Markdown is checked by snipcheck (cold, warm, after one edit, one crate per
+//! snippet), by the naive approach (a crate and a target dir per snippet, `cargo
+//! clippy` each) and by `rustdoc --test`, side by side in one run on one machine.
+//!
+//! How it measures: every approach runs inside a fresh child process (`xtask
+//! bench-one PLAN`), which starts the approach's commands, waits for them and
+//! reads `getrusage(RUSAGE_CHILDREN)`: user + system time of every descendant
+//! that was waited for (cargo waits for its rustc and clippy-driver processes),
+//! and the largest resident set of any single one of them. Because the
+//! measuring process is new for every approach, the "max RSS so far" that
+//! `RUSAGE_CHILDREN` keeps cannot leak from one approach into the next. Wall
+//! time is taken around the commands in the same process.
+//!
+//! Corpora come from the templates in `bench/templates/`, so the measured code is
+//! committed and every snippet is unique (`__N__` becomes the snippet number).
+//! Everything the bench writes goes under `sandbox/bench/` and `--out`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+use snipcheck::error::exit;
+
+/// Rust snippets per generated Markdown document.
+const SNIPPETS_PER_DOC: usize = 50;
+/// A non-Rust block after every this many Rust snippets.
+const OTHER_BLOCK_EVERY: usize = 7;
+/// A new `##` section after every this many Rust snippets.
+const SECTION_EVERY: usize = 10;
+/// Lines of a failed command's stderr shown in the error.
+const STDERR_TAIL: usize = 25;
+/// Environment a parent cargo or the user's shell may set that would change the
+/// measured builds (the same list snipcheck scrubs for its own cargo runs).
+const SCRUBBED_ENV: &[&str] = &[
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_BUILD_TARGET",
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "RUSTUP_TOOLCHAIN",
+    "CARGO",
+    "RUSTC",
+    "RUSTDOC",
+];
+
+/// Measure snipcheck against one-crate-per-snippet builds and rustdoc --test.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask bench")]
+struct BenchArgs {
+    /// Corpus sizes, in Rust snippets.
+    #[arg(long, value_delimiter = ',', default_values_t = [100usize, 1000, 5000])]
+    sizes: Vec<usize>,
+    /// Snippets the naive approach really builds; its time is scaled to each size.
+    #[arg(long, default_value_t = 10)]
+    naive_sample: usize,
+    /// Corpus mixes: `std` (standard library only) and `deps` (serde, tokio, thiserror).
+    #[arg(long, value_delimiter = ',', default_values = ["std", "deps"])]
+    mixes: Vec<String>,
+    /// Where `latest.json` and `latest.svg` go [default: bench/results; with
+    /// --smoke a temporary folder under sandbox/bench].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// A quick run for CI: std mix, 10 snippets, naive sample 2; checks that every
+    /// approach ran and the results were written, and leaves README.md alone.
+    #[arg(long)]
+    smoke: bool,
+}
+
+// ---------------------------------------------------------------------------
+// Templates and corpora (pure)
+// ---------------------------------------------------------------------------
+
+/// How a snippet is compiled: as statements wrapped in `fn main`, as a library,
+/// or as a binary with its own `fn main`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Stmts,
+    Items,
+    Main,
+}
+
+/// What the checkers should say about a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Expect {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// A crate a template needs, with the features snipcheck would infer for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Dep {
+    name: String,
+    features: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Template {
+    kind: Kind,
+    expect: Expect,
+    deps: Vec<Dep>,
+    text: String,
+}
+
+/// One generated Rust snippet.
+#[derive(Debug, Clone)]
+struct Snippet {
+    number: usize,
+    kind: Kind,
+    expect: Expect,
+    deps: Vec<Dep>,
+    text: String,
+}
+
+/// A corpus mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Mix {
+    Std,
+    Deps,
+}
+
+impl Mix {
+    fn parse(name: &str) -> Result<Mix> {
+        match name.trim() {
+            "std" => Ok(Mix::Std),
+            "deps" => Ok(Mix::Deps),
+            other => bail!("unknown mix `{other}` (expected `std` or `deps`)"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Mix::Std => "std",
+            Mix::Deps => "deps",
+        }
+    }
+}
+
+/// Parses a template file: `=== KIND EXPECT [deps=...]` headers, each followed by
+/// the template's text; lines before the first header are comments.
+fn parse_templates(text: &str) -> Result<Vec<Template>> {
+    let mut templates = Vec::new();
+    let mut current: Option<(Kind, Expect, Vec<Dep>, Vec<&str>)> = None;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(header) = line.strip_prefix("=== ") {
+            if let Some((kind, expect, deps, lines)) = current.take() {
+                templates.push(finish_template(kind, expect, deps, &lines));
+            }
+            let (kind, expect, deps) = parse_header(header)
+                .with_context(|| format!("template header on line {}", index + 1))?;
+            current = Some((kind, expect, deps, Vec::new()));
+        } else if let Some((_, _, _, lines)) = current.as_mut() {
+            lines.push(line);
+        }
+    }
+    if let Some((kind, expect, deps, lines)) = current.take() {
+        templates.push(finish_template(kind, expect, deps, &lines));
+    }
+    ensure!(
+        !templates.is_empty(),
+        "no `=== KIND EXPECT` template headers"
+    );
+    Ok(templates)
+}
+
+fn finish_template(kind: Kind, expect: Expect, deps: Vec<Dep>, lines: &[&str]) -> Template {
+    let text = lines.join("\n").trim_end().to_string();
+    Template {
+        kind,
+        expect,
+        deps,
+        text,
+    }
+}
+
+fn parse_header(header: &str) -> Result<(Kind, Expect, Vec<Dep>)> {
+    let mut words = header.split_whitespace();
+    let kind = match words.next() {
+        Some("stmts") => Kind::Stmts,
+        Some("items") => Kind::Items,
+        Some("main") => Kind::Main,
+        other => bail!("kind {other:?} is not stmts, items or main"),
+    };
+    let expect = match words.next() {
+        Some("pass") => Expect::Pass,
+        Some("warn") => Expect::Warn,
+        Some("fail") => Expect::Fail,
+        other => bail!("expectation {other:?} is not pass, warn or fail"),
+    };
+    let mut deps = Vec::new();
+    for word in words {
+        let list = word
+            .strip_prefix("deps=")
+            .ok_or_else(|| anyhow!("unexpected `{word}` (only `deps=...` may follow)"))?;
+        for item in list.split(',').filter(|s| !s.is_empty()) {
+            deps.push(parse_dep(item)?);
+        }
+    }
+    Ok((kind, expect, deps))
+}
+
+/// `tokio[macros+rt-multi-thread]` or `serde_json`.
+fn parse_dep(item: &str) -> Result<Dep> {
+    match item.split_once('[') {
+        Some((name, rest)) => {
+            let features = rest
+                .strip_suffix(']')
+                .ok_or_else(|| anyhow!("`{item}` lacks its closing `]`"))?;
+            Ok(Dep {
+                name: name.to_string(),
+                features: features.split('+').map(str::to_string).collect(),
+            })
+        }
+        None => Ok(Dep {
+            name: item.to_string(),
+            features: Vec::new(),
+        }),
+    }
+}
+
+/// The template snippet `index` of a corpus uses: `std` cycles through the std
+/// templates; `deps` alternates a deps template and a std template.
+fn template_for(mix: Mix, index: usize, std: &[Template], deps: &[Template]) -> Template {
+    match mix {
+        Mix::Std => std[index % std.len()].clone(),
+        Mix::Deps if index % 2 == 0 => deps[(index / 2) % deps.len()].clone(),
+        Mix::Deps => std[(index / 2) % std.len()].clone(),
+    }
+}
+
+/// The `size` snippets of a corpus, numbered from 1.
+fn snippets(mix: Mix, size: usize, std: &[Template], deps: &[Template]) -> Vec<Snippet> {
+    (0..size)
+        .map(|index| {
+            let template = template_for(mix, index, std, deps);
+            let number = index + 1;
+            Snippet {
+                number,
+                kind: template.kind,
+                expect: template.expect,
+                deps: template.deps,
+                text: template.text.replace("__N__", &number.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// How many snippets of each expectation a corpus holds.
+fn expected_counts(snippets: &[Snippet]) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::from([("pass", 0), ("warn", 0), ("fail", 0)]);
+    for snippet in snippets {
+        let key = match snippet.expect {
+            Expect::Pass => "pass",
+            Expect::Warn => "warn",
+            Expect::Fail => "fail",
+        };
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// A Markdown document of the corpus: a title, sections, prose, the Rust
+/// snippets and some non-Rust blocks. `edited` prefixes that snippet (by its
+/// position in the document) with a comment line, the "one edit" of the bench.
+fn render_document(doc_index: usize, snippets: &[Snippet], edited: Option<usize>) -> String {
+    let mut out = format!(
+        "# Generated guide {doc_index:03}\n\nThis document was generated by `cargo xtask bench` \
+         from the templates in `bench/templates/`.\n"
+    );
+    for (position, snippet) in snippets.iter().enumerate() {
+        if position % SECTION_EVERY == 0 {
+            let _ = write!(out, "\n## Section {}\n", position / SECTION_EVERY + 1);
+        }
+        let _ = write!(
+            out,
+            "\nExample {} shows one more way to use the API.\n\n```rust\n",
+            snippet.number
+        );
+        if edited == Some(position) {
+            out.push_str("// This line was added by the bench's one-snippet edit.\n");
+        }
+        out.push_str(&snippet.text);
+        out.push_str("\n```\n");
+        if position % OTHER_BLOCK_EVERY == OTHER_BLOCK_EVERY - 1 {
+            out.push_str(&other_block(snippet.number));
+        }
+    }
+    out
+}
+
+/// A non-Rust block, tagged so that neither snipcheck nor rustdoc compiles it.
+fn other_block(number: usize) -> String {
+    match number % 3 {
+        0 => {
+            format!("\nConfigure it:\n\n```toml\n[settings]\nid = {number}\nverbose = true\n```\n")
+        }
+        1 => format!("\nRun it:\n\n```sh\ncargo run --example demo-{number}\n```\n"),
+        _ => format!("\nIt prints:\n\n```text\nexample {number}: ok\n```\n"),
+    }
+}
+
+/// The source of the naive approach's crate for one snippet: the same wrapping
+/// snipcheck and rustdoc use (statements in `fn main`, `#![allow(unused)]`).
+fn naive_crate_files(snippet: &Snippet) -> (String, &'static str, String) {
+    let mut manifest = format!(
+        "[package]\nname = \"naive-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [workspace]\n\n[profile.dev]\ndebug = 0\n\n[dependencies]\n",
+        snippet.number
+    );
+    for dep in &snippet.deps {
+        let version = match dep.name.as_str() {
+            "thiserror" => "2",
+            _ => "1",
+        };
+        if dep.features.is_empty() {
+            let _ = writeln!(manifest, "{} = \"{version}\"", dep.name);
+        } else {
+            let features: Vec<String> = dep.features.iter().map(|f| format!("\"{f}\"")).collect();
+            let _ = writeln!(
+                manifest,
+                "{} = {{ version = \"{version}\", features = [{}] }}",
+                dep.name,
+                features.join(", ")
+            );
+        }
+    }
+    let (file, source) = match snippet.kind {
+        Kind::Stmts => (
+            "main.rs",
+            format!("#![allow(unused)]\nfn main() {{\n{}\n}}\n", snippet.text),
+        ),
+        Kind::Items => ("lib.rs", format!("#![allow(unused)]\n{}\n", snippet.text)),
+        Kind::Main => ("main.rs", format!("#![allow(unused)]\n{}\n", snippet.text)),
+    };
+    (manifest, file, source)
+}
+
+/// `count` snippet indices spread over the corpus and over the templates (a plain
+/// stride would keep landing on the same few templates).
+fn sample_indices(size: usize, count: usize) -> Vec<usize> {
+    let count = count.min(size);
+    if count == 0 {
+        return Vec::new();
+    }
+    let stride = size / count;
+    let mut picked: Vec<usize> = (0..count).map(|i| (i * stride + i) % size).collect();
+    picked.sort_unstable();
+    picked.dedup();
+    picked
+}
+
+// ---------------------------------------------------------------------------
+// Measuring: the plan a fresh child process runs, and what it reports
+// ---------------------------------------------------------------------------
+
+/// One command of a measured approach.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Step {
+    program: String,
+    args: Vec<String>,
+    cwd: PathBuf,
+    env: Vec<(String, String)>,
+    /// Where the command's stdout and stderr go (the stderr file gives the tail
+    /// shown when a command fails).
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+/// What `xtask bench-one` measured.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct Usage {
+    wall_s: f64,
+    user_s: f64,
+    sys_s: f64,
+    /// The largest resident set of any single descendant process, in KiB.
+    max_rss_kib: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BenchOneOutput {
+    usage: Usage,
+    /// Exit code per step (`None`: killed by a signal).
+    exit_codes: Vec<Option<i32>>,
+}
+
+fn seconds(time: nix::sys::time::TimeVal) -> f64 {
+    time.tv_sec() as f64 + time.tv_usec() as f64 / 1e6
+}
+
+/// `xtask bench-one PLAN.json`: runs the plan's steps one after the other and
+/// prints what they cost (JSON on stdout). Started as a fresh process per
+/// approach, so `RUSAGE_CHILDREN` covers exactly that approach.
+pub fn bench_one(args: Vec<String>) -> Result<()> {
+    let [plan_path] = args.as_slice() else {
+        bail!("usage: xtask bench-one PLAN.json");
+    };
+    let plan_text =
+        fs::read_to_string(plan_path).with_context(|| format!("read the plan `{plan_path}`"))?;
+    let steps: Vec<Step> = serde_json::from_str(&plan_text)
+        .with_context(|| format!("parse the plan `{plan_path}`"))?;
+    use nix::sys::resource::{UsageWho, getrusage};
+    let before = getrusage(UsageWho::RUSAGE_CHILDREN).context("getrusage before the plan")?;
+    let start = Instant::now();
+    let mut exit_codes = Vec::new();
+    for step in &steps {
+        let stdout = fs::File::create(&step.stdout)
+            .with_context(|| format!("create `{}`", step.stdout.display()))?;
+        let stderr = fs::File::create(&step.stderr)
+            .with_context(|| format!("create `{}`", step.stderr.display()))?;
+        let mut command = Command::new(&step.program);
+        command
+            .args(&step.args)
+            .current_dir(&step.cwd)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        for var in SCRUBBED_ENV {
+            command.env_remove(var);
+        }
+        command.envs(step.env.iter().map(|(k, v)| (k, v)));
+        let status = command
+            .status()
+            .with_context(|| format!("start `{}`", display_step(step)))?;
+        exit_codes.push(status.code());
+    }
+    let wall = start.elapsed();
+    let after = getrusage(UsageWho::RUSAGE_CHILDREN).context("getrusage after the plan")?;
+    let usage = Usage {
+        wall_s: wall.as_secs_f64(),
+        user_s: seconds(after.user_time()) - seconds(before.user_time()),
+        sys_s: seconds(after.system_time()) - seconds(before.system_time()),
+        max_rss_kib: u64::try_from(after.max_rss()).unwrap_or(0),
+    };
+    let output = BenchOneOutput { usage, exit_codes };
+    println!("{}", serde_json::to_string(&output)?);
+    Ok(())
+}
+
+fn display_step(step: &Step) -> String {
+    std::iter::once(step.program.as_str())
+        .chain(step.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The last lines of a file, for error messages.
+fn tail(path: &Path, lines: usize) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = fs::File::open(path) {
+        let _ = file.read_to_string(&mut text);
+    }
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Runs `steps` in a fresh `xtask bench-one` process and checks every exit code
+/// is one of `ok_codes` (a failing example is not a failing command).
+fn measure(work: &Path, label: &str, steps: &[Step], ok_codes: &[i32]) -> Result<BenchOneOutput> {
+    let plan = work.join(format!("plan-{}.json", slug(label)));
+    fs::write(&plan, serde_json::to_string_pretty(steps)?)
+        .with_context(|| format!("write `{}`", plan.display()))?;
+    let exe = std::env::current_exe().context("find the xtask binary to re-run")?;
+    let output = Command::new(&exe)
+        .arg("bench-one")
+        .arg(&plan)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("start `{} bench-one`", exe.display()))?;
+    ensure!(
+        output.status.success(),
+        "`xtask bench-one` for {label} failed ({})",
+        output.status
+    );
+    let result: BenchOneOutput = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("read what `xtask bench-one` measured for {label}"))?;
+    for (step, code) in steps.iter().zip(&result.exit_codes) {
+        if !code.is_some_and(|c| ok_codes.contains(&c)) {
+            bail!(
+                "{label}: `{}` exited with {code:?} (expected one of {ok_codes:?}); stderr ends:\n{}",
+                display_step(step),
+                tail(&step.stderr, STDERR_TAIL)
+            );
+        }
+    }
+    Ok(result)
+}
+
+fn slug(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Runs a setup command (not measured), failing with its stderr tail.
+fn run_checked(mut command: Command, what: &str) -> Result<String> {
+    for var in SCRUBBED_ENV {
+        command.env_remove(var);
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("start {what}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        bail!(
+            "{what} failed ({}); stderr ends:\n{}",
+            output.status,
+            lines[lines.len().saturating_sub(STDERR_TAIL)..].join("\n")
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+// ---------------------------------------------------------------------------
+// Results (plain data)
+// ---------------------------------------------------------------------------
+
+/// The approaches, in the order tables and plots show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Approach {
+    SnipcheckCold,
+    SnipcheckWarm,
+    SnipcheckEdit,
+    CratePerSnippet,
+    Naive,
+    Rustdoc,
+}
+
+impl Approach {
+    const ALL: [Approach; 6] = [
+        Approach::SnipcheckCold,
+        Approach::SnipcheckWarm,
+        Approach::SnipcheckEdit,
+        Approach::CratePerSnippet,
+        Approach::Naive,
+        Approach::Rustdoc,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Approach::SnipcheckCold => "snipcheck cold",
+            Approach::SnipcheckWarm => "snipcheck warm",
+            Approach::SnipcheckEdit => "snipcheck, 1 edit",
+            Approach::CratePerSnippet => "crate per snippet",
+            Approach::Naive => "naive (scaled)",
+            Approach::Rustdoc => "rustdoc --test",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Approach::SnipcheckCold => {
+                "snipcheck --toolchain stable --no-diagnose, fresh sandbox and fresh target dir"
+            }
+            Approach::SnipcheckWarm => "the same command again, nothing changed",
+            Approach::SnipcheckEdit => {
+                "the same command again after one snippet of one document was edited"
+            }
+            Approach::CratePerSnippet => {
+                "snipcheck --no-merge --no-cache: one crate per snippet, one shared target dir, cold"
+            }
+            Approach::Naive => {
+                "one cargo crate and its own target dir per snippet, `cargo clippy --all-targets` \
+                 each, sequentially; measured on a sample and scaled linearly (the crates are \
+                 independent, so the cost is linear in their number)"
+            }
+            Approach::Rustdoc => {
+                "`rustdoc --test --edition 2024 DOC.md` per document (std mix only); it also \
+                 runs the examples, and does not run clippy"
+            }
+        }
+    }
+}
+
+/// One measurement: an approach on a corpus.
+#[derive(Debug, Clone, Serialize)]
+struct Row {
+    mix: Mix,
+    size: usize,
+    approach: Approach,
+    wall_s: f64,
+    cpu_s: f64,
+    user_s: f64,
+    sys_s: f64,
+    max_rss_kib: u64,
+    wall_per_snippet_ms: f64,
+    /// For a scaled approach: how many snippets were really built.
+    measured_snippets: usize,
+    scaled: bool,
+}
+
+fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
+    Row {
+        mix,
+        size,
+        approach,
+        wall_s: usage.wall_s,
+        cpu_s: usage.user_s + usage.sys_s,
+        user_s: usage.user_s,
+        sys_s: usage.sys_s,
+        max_rss_kib: usage.max_rss_kib,
+        wall_per_snippet_ms: usage.wall_s * 1000.0 / size.max(1) as f64,
+        measured_snippets: size,
+        scaled: false,
+    }
+}
+
+/// A sample measurement scaled linearly from `measured` snippets to `size`.
+fn scaled_row(mix: Mix, size: usize, approach: Approach, sample: Usage, measured: usize) -> Row {
+    let factor = size as f64 / measured.max(1) as f64;
+    let scaled = Usage {
+        wall_s: sample.wall_s * factor,
+        user_s: sample.user_s * factor,
+        sys_s: sample.sys_s * factor,
+        max_rss_kib: sample.max_rss_kib,
+    };
+    Row {
+        measured_snippets: measured,
+        scaled: true,
+        ..row(mix, size, approach, scaled)
+    }
+}
+
+/// What snipcheck's own report said about a corpus (from its cold run).
+#[derive(Debug, Clone, Serialize)]
+struct CorpusInfo {
+    mix: Mix,
+    size: usize,
+    documents: usize,
+    expected: BTreeMap<&'static str, usize>,
+    snipcheck_totals: serde_json::Value,
+    naive_failed: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+struct Machine {
+    nproc: usize,
+    rustc: String,
+    cargo: String,
+    os: String,
+    cpu: Option<String>,
+    load_average_before: Option<String>,
+    load_average_after: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Measured {
+    commit: String,
+    /// `git status --porcelain` of the files that make the binary, if any.
+    uncommitted_changes: Vec<String>,
+    binary: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Results {
+    schema: u32,
+    command: String,
+    finished_unix: u64,
+    bench_seconds: f64,
+    machine: Machine,
+    snipcheck: Measured,
+    sizes: Vec<usize>,
+    naive_sample: usize,
+    method: BTreeMap<&'static str, String>,
+    approaches: BTreeMap<&'static str, &'static str>,
+    corpora: Vec<CorpusInfo>,
+    measurements: Vec<Row>,
+}
+
+// ---------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------
+
+/// Folders of one run.
+#[derive(Debug)]
+struct Paths {
+    root: PathBuf,
+    /// `sandbox/bench/work`: corpora, sandboxes, target dirs, logs.
+    work: PathBuf,
+    snipcheck: PathBuf,
+}
+
+/// `cargo xtask bench [ARGS]`.
+pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
+    let argv = std::iter::once("cargo xtask bench".to_string()).chain(rest.iter().cloned());
+    let args = match BenchArgs::try_parse_from(argv) {
+        Ok(args) => args,
+        Err(error) => {
+            let _ = error.print();
+            return Ok(if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let started = Instant::now();
+    let (sizes, naive_sample, mixes) = if args.smoke {
+        (vec![10], 2, vec![Mix::Std])
+    } else {
+        let mixes = args
+            .mixes
+            .iter()
+            .map(|m| Mix::parse(m))
+            .collect::<Result<Vec<_>>>()?;
+        let mut sizes = args.sizes.clone();
+        sizes.sort_unstable();
+        sizes.dedup();
+        (sizes, args.naive_sample, mixes)
+    };
+    ensure!(
+        !sizes.is_empty() && sizes.iter().all(|&s| s > 0),
+        "--sizes needs positive numbers"
+    );
+    ensure!(naive_sample > 0, "--naive-sample needs at least 1");
+
+    let bench = root.join("sandbox").join("bench");
+    let work = bench.join("work");
+    fs::create_dir_all(&work).with_context(|| format!("create `{}`", work.display()))?;
+    let smoke_out = if args.smoke && args.out.is_none() {
+        Some(
+            tempfile::Builder::new()
+                .prefix("smoke-results-")
+                .tempdir_in(&bench)
+                .context("create the smoke run's results folder")?,
+        )
+    } else {
+        None
+    };
+    let out = match (&smoke_out, &args.out) {
+        (Some(dir), _) => dir.path().to_path_buf(),
+        (None, Some(out)) => std::path::absolute(out)?,
+        (None, None) => root.join("bench").join("results"),
+    };
+    fs::create_dir_all(&out).with_context(|| format!("create `{}`", out.display()))?;
+
+    let load_before = fs::read_to_string("/proc/loadavg").ok();
+    eprintln!("bench: building snipcheck (release) into sandbox/bench/build ...");
+    let snipcheck = build_snipcheck(root, &bench)?;
+    let paths = Paths {
+        root: root.to_path_buf(),
+        work,
+        snipcheck,
+    };
+    let std_templates = load_templates(root, "std")?;
+    let deps_templates = load_templates(root, "deps")?;
+    let rustdoc_available = tool_version("rustdoc").is_ok();
+    if !rustdoc_available {
+        eprintln!("bench: rustdoc is not installed; its rows are left out");
+    }
+
+    let mut rows = Vec::new();
+    let mut corpora = Vec::new();
+    for &mix in &mixes {
+        if mix == Mix::Deps {
+            prime_registry(&paths, &deps_templates)?;
+        }
+        warm_up(
+            &paths,
+            mix,
+            &snippets(mix, 10, &std_templates, &deps_templates),
+        )?;
+        for &size in &sizes {
+            let all = snippets(mix, size, &std_templates, &deps_templates);
+            let (mut measured, info) = measure_corpus(
+                &paths,
+                mix,
+                size,
+                &all,
+                rustdoc_available && mix == Mix::Std,
+            )?;
+            rows.append(&mut measured);
+            corpora.push(info);
+        }
+        // The naive crates are independent of each other and of the corpus
+        // around them: measure a sample once, scale it to every size.
+        let largest = sizes.iter().copied().max().unwrap_or(1);
+        let all = snippets(mix, largest, &std_templates, &deps_templates);
+        let picked: Vec<Snippet> = sample_indices(largest, naive_sample)
+            .into_iter()
+            .filter_map(|i| all.get(i).cloned())
+            .collect();
+        let (usage, failed) = measure_naive(&paths, mix, &picked)?;
+        for &size in &sizes {
+            rows.push(scaled_row(mix, size, Approach::Naive, usage, picked.len()));
+        }
+        for info in corpora.iter_mut().filter(|c| c.mix == mix) {
+            info.naive_failed = Some(failed);
+        }
+    }
+    rows.sort_by_key(|r| (r.mix, r.approach, r.size));
+
+    let results = Results {
+        schema: 1,
+        command: std::iter::once("cargo xtask bench".to_string())
+            .chain(rest)
+            .collect::<Vec<_>>()
+            .join(" "),
+        finished_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        bench_seconds: started.elapsed().as_secs_f64(),
+        machine: machine_info(load_before, fs::read_to_string("/proc/loadavg").ok()),
+        snipcheck: measured_commit(root),
+        sizes: sizes.clone(),
+        naive_sample,
+        method: method_notes(),
+        approaches: Approach::ALL
+            .iter()
+            .map(|a| (a.label(), a.description()))
+            .collect(),
+        corpora,
+        measurements: rows,
+    };
+
+    println!("{}", render_tables(&results));
+    let json_path = out.join("latest.json");
+    let svg_path = out.join("latest.svg");
+    fs::write(&json_path, serde_json::to_string_pretty(&results)? + "\n")
+        .with_context(|| format!("write `{}`", json_path.display()))?;
+    plot(&svg_path, &results).with_context(|| format!("draw `{}`", svg_path.display()))?;
+    eprintln!(
+        "bench: wrote {} and {}",
+        json_path.display(),
+        svg_path.display()
+    );
+
+    if args.smoke {
+        check_smoke(&results, &json_path, &svg_path, rustdoc_available)?;
+        eprintln!(
+            "bench: smoke run passed in {:.0} s (results in a temporary folder, now removed)",
+            results.bench_seconds
+        );
+    } else if let Ok(relative) = svg_path.strip_prefix(&paths.root) {
+        update_readme(&paths.root, &results, relative)?;
+        eprintln!("bench: updated the `## Speed` section of README.md");
+    } else {
+        eprintln!("bench: --out lies outside the repository; README.md left alone");
+    }
+    eprintln!(
+        "bench: done in {}",
+        human_duration(Duration::from_secs_f64(results.bench_seconds))
+    );
+    Ok(exit::OK)
+}
+
+fn load_templates(root: &Path, mix: &str) -> Result<Vec<Template>> {
+    let path = root
+        .join("bench")
+        .join("templates")
+        .join(format!("{mix}.txt"));
+    let text = fs::read_to_string(&path).with_context(|| format!("read `{}`", path.display()))?;
+    parse_templates(&text).with_context(|| format!("parse `{}`", path.display()))
+}
+
+/// Builds this workspace's `snipcheck` in release mode, in the bench's own target dir.
+fn build_snipcheck(root: &Path, bench: &Path) -> Result<PathBuf> {
+    let target = bench.join("build");
+    let mut command = Command::new("cargo");
+    command
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--bin",
+            "snipcheck",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .stdout(Stdio::null());
+    run_checked(command, "`cargo build --release --bin snipcheck`")?;
+    let binary = target
+        .join("release")
+        .join(format!("snipcheck{}", std::env::consts::EXE_SUFFIX));
+    ensure!(binary.is_file(), "no binary at `{}`", binary.display());
+    Ok(binary)
+}
+
+fn tool_version(tool: &str) -> Result<String> {
+    let mut command = Command::new(tool);
+    command.arg("-V");
+    for var in SCRUBBED_ENV {
+        command.env_remove(var);
+    }
+    command.env("RUSTUP_TOOLCHAIN", "stable");
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("start `{tool} -V`"))?;
+    ensure!(
+        output.status.success(),
+        "`{tool} -V` failed ({})",
+        output.status
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Downloads the deps mix's crates once, unmeasured, so no approach pays for the
+/// first download from crates.io (cargo's download cache is shared by all).
+fn prime_registry(paths: &Paths, deps: &[Template]) -> Result<()> {
+    let dir = paths.work.join("prime");
+    fs::create_dir_all(dir.join("src"))?;
+    let mut all: Vec<Dep> = Vec::new();
+    for dep in deps.iter().flat_map(|t| t.deps.iter()) {
+        match all.iter_mut().find(|d| d.name == dep.name) {
+            Some(known) => {
+                for feature in &dep.features {
+                    if !known.features.contains(feature) {
+                        known.features.push(feature.clone());
+                    }
+                }
+            }
+            None => all.push(dep.clone()),
+        }
+    }
+    let snippet = Snippet {
+        number: 0,
+        kind: Kind::Items,
+        expect: Expect::Pass,
+        deps: all,
+        text: String::new(),
+    };
+    let (manifest, file, source) = naive_crate_files(&snippet);
+    fs::write(dir.join("Cargo.toml"), manifest)?;
+    fs::write(dir.join("src").join(file), source)?;
+    eprintln!("bench: fetching the deps mix's crates (not measured) ...");
+    let mut command = Command::new("cargo");
+    command
+        .args(["fetch", "--quiet"])
+        .current_dir(&dir)
+        .env("RUSTUP_TOOLCHAIN", "stable");
+    run_checked(command, "`cargo fetch` for the deps mix")?;
+    Ok(())
+}
+
+/// The snipcheck command on a corpus. The documents are named one by one: a
+/// folder under `sandbox/` would be skipped by snipcheck's `.gitignore`-aware walk.
+/// One unmeasured snipcheck run on a few snippets of the mix, so the first
+/// measured approach does not also pay for cold OS file caches and cargo's
+/// first look at the registry index.
+fn warm_up(paths: &Paths, mix: Mix, few: &[Snippet]) -> Result<()> {
+    let dir = paths.work.join(format!("{}-warm-up", mix.name()));
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("remove `{}`", dir.display()))?;
+    }
+    fs::create_dir_all(dir.join("docs"))?;
+    fs::create_dir_all(paths.work.join("tmp"))?;
+    let doc = dir.join("docs").join("guide-000.md");
+    fs::write(&doc, render_document(0, few, None))?;
+    eprintln!("bench: [{}] warming up (not measured) ...", mix.name());
+    let step = snipcheck_step(paths, &dir, std::slice::from_ref(&doc), "warm-up", &[]);
+    measure(&dir, &format!("{} warm-up", mix.name()), &[step], &[0, 1])?;
+    let _ = fs::remove_dir_all(dir.join("warm-up-target"));
+    Ok(())
+}
+
+fn snipcheck_step(paths: &Paths, dir: &Path, docs: &[PathBuf], name: &str, extra: &[&str]) -> Step {
+    let mut args: Vec<String> = vec!["--specs".into()];
+    args.extend(docs.iter().map(|d| d.display().to_string()));
+    args.extend([
+        "--sandbox".to_string(),
+        dir.join(format!("{name}-sandbox")).display().to_string(),
+        "--target-dir".to_string(),
+        dir.join(format!("{name}-target")).display().to_string(),
+        "--toolchain".to_string(),
+        "stable".to_string(),
+        "--no-diagnose".to_string(),
+        "--no-progress".to_string(),
+        "--color".to_string(),
+        "never".to_string(),
+        "--format".to_string(),
+        format!("json={}", dir.join(format!("{name}-report.json")).display()),
+    ]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Step {
+        program: paths.snipcheck.display().to_string(),
+        args,
+        cwd: dir.to_path_buf(),
+        env: vec![(
+            "TMPDIR".into(),
+            paths.work.join("tmp").display().to_string(),
+        )],
+        stdout: dir.join(format!("{name}.stdout")),
+        stderr: dir.join(format!("{name}.stderr")),
+    }
+}
+
+/// Writes the corpus and measures every approach but the naive one on it.
+fn measure_corpus(
+    paths: &Paths,
+    mix: Mix,
+    size: usize,
+    all: &[Snippet],
+    with_rustdoc: bool,
+) -> Result<(Vec<Row>, CorpusInfo)> {
+    let dir = paths.work.join(format!("{}-{size}", mix.name()));
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("remove `{}`", dir.display()))?;
+    }
+    let docs_dir = dir.join("docs");
+    fs::create_dir_all(&docs_dir)?;
+    fs::create_dir_all(paths.work.join("tmp"))?;
+    let documents: Vec<&[Snippet]> = all.chunks(SNIPPETS_PER_DOC).collect();
+    let doc_path = |index: usize| docs_dir.join(format!("guide-{index:03}.md"));
+    for (index, doc) in documents.iter().enumerate() {
+        fs::write(doc_path(index), render_document(index, doc, None))?;
+    }
+    let label = |what: &str| format!("{} {size} {what}", mix.name());
+    let mut rows = Vec::new();
+    let mut timed = |approach: Approach, steps: &[Step], ok: &[i32]| -> Result<Usage> {
+        eprint!("bench: [{} {size}] {} ... ", mix.name(), approach.label());
+        let usage = measure(&dir, &label(approach.label()), steps, ok)?.usage;
+        eprintln!("{:.1} s", usage.wall_s);
+        rows.push(row(mix, size, approach, usage));
+        Ok(usage)
+    };
+
+    let doc_paths: Vec<PathBuf> = (0..documents.len()).map(doc_path).collect();
+    let main = snipcheck_step(paths, &dir, &doc_paths, "merged", &[]);
+    timed(
+        Approach::SnipcheckCold,
+        std::slice::from_ref(&main),
+        &[0, 1],
+    )?;
+    let report_path = dir.join("merged-report.json");
+    let report: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(&report_path)
+            .with_context(|| format!("read `{}`", report_path.display()))?,
+    )
+    .with_context(|| format!("parse `{}`", report_path.display()))?;
+    let totals = report
+        .get("totals")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    timed(
+        Approach::SnipcheckWarm,
+        std::slice::from_ref(&main),
+        &[0, 1],
+    )?;
+    let middle = documents.len() / 2;
+    if let Some(doc) = documents.get(middle) {
+        fs::write(
+            doc_path(middle),
+            render_document(middle, doc, Some(doc.len() / 2)),
+        )?;
+    }
+    timed(
+        Approach::SnipcheckEdit,
+        std::slice::from_ref(&main),
+        &[0, 1],
+    )?;
+    let per_crate = snipcheck_step(
+        paths,
+        &dir,
+        &doc_paths,
+        "per-crate",
+        &["--no-merge", "--no-cache"],
+    );
+    timed(Approach::CratePerSnippet, &[per_crate], &[0, 1])?;
+
+    if with_rustdoc {
+        // The edit above is undone so rustdoc reads the same corpus as the cold run.
+        if let Some(doc) = documents.get(middle) {
+            fs::write(doc_path(middle), render_document(middle, doc, None))?;
+        }
+        let steps: Vec<Step> = (0..documents.len())
+            .map(|index| Step {
+                program: "rustdoc".into(),
+                args: vec![
+                    "--test".into(),
+                    "--edition".into(),
+                    "2024".into(),
+                    doc_path(index).display().to_string(),
+                    "--test-args".into(),
+                    "--quiet".into(),
+                ],
+                cwd: dir.clone(),
+                env: vec![
+                    ("RUSTUP_TOOLCHAIN".into(), "stable".into()),
+                    (
+                        "TMPDIR".into(),
+                        paths.work.join("tmp").display().to_string(),
+                    ),
+                ],
+                stdout: dir.join(format!("rustdoc-{index:03}.stdout")),
+                stderr: dir.join(format!("rustdoc-{index:03}.stderr")),
+            })
+            .collect();
+        // 101: some doctest failed, which the corpus does on purpose.
+        timed(Approach::Rustdoc, &steps, &[0, 101])?;
+    }
+    // The target dirs are the bulk of the disk use; the corpus and logs stay.
+    for name in ["merged-target", "per-crate-target"] {
+        let _ = fs::remove_dir_all(dir.join(name));
+    }
+    let info = CorpusInfo {
+        mix,
+        size,
+        documents: documents.len(),
+        expected: expected_counts(all),
+        snipcheck_totals: totals,
+        naive_failed: None,
+    };
+    Ok((rows, info))
+}
+
+/// Builds each sampled snippet as its own crate with its own target dir, `cargo
+/// clippy` one after the other; returns the cost and how many failed.
+fn measure_naive(paths: &Paths, mix: Mix, picked: &[Snippet]) -> Result<(Usage, usize)> {
+    let dir = paths.work.join(format!("{}-naive", mix.name()));
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("remove `{}`", dir.display()))?;
+    }
+    let mut steps = Vec::new();
+    for snippet in picked {
+        let crate_dir = dir.join(format!("naive-{}", snippet.number));
+        fs::create_dir_all(crate_dir.join("src"))?;
+        let (manifest, file, source) = naive_crate_files(snippet);
+        fs::write(crate_dir.join("Cargo.toml"), manifest)?;
+        fs::write(crate_dir.join("src").join(file), source)?;
+        steps.push(Step {
+            program: "cargo".into(),
+            args: vec![
+                "clippy".into(),
+                "--all-targets".into(),
+                "--message-format=short".into(),
+                "--target-dir".into(),
+                crate_dir.join("target").display().to_string(),
+            ],
+            cwd: crate_dir.clone(),
+            env: vec![
+                ("RUSTUP_TOOLCHAIN".into(), "stable".into()),
+                ("CARGO_TERM_COLOR".into(), "never".into()),
+                (
+                    "TMPDIR".into(),
+                    paths.work.join("tmp").display().to_string(),
+                ),
+            ],
+            stdout: crate_dir.join("clippy.stdout"),
+            stderr: crate_dir.join("clippy.stderr"),
+        });
+    }
+    eprint!(
+        "bench: [{}] naive, {} crates ... ",
+        mix.name(),
+        picked.len()
+    );
+    let label = format!("{} naive", mix.name());
+    let measured = measure(&dir, &label, &steps, &[0, 101])?;
+    let usage = measured.usage;
+    eprintln!("{:.1} s", usage.wall_s);
+    // cargo exits with 101 when the crate does not compile.
+    let failed = measured
+        .exit_codes
+        .iter()
+        .filter(|&&code| code == Some(101))
+        .count();
+    for snippet in picked {
+        let _ = fs::remove_dir_all(dir.join(format!("naive-{}", snippet.number)).join("target"));
+    }
+    Ok((usage, failed))
+}
+
+fn machine_info(load_before: Option<String>, load_after: Option<String>) -> Machine {
+    let cpu = fs::read_to_string("/proc/cpuinfo").ok().and_then(|text| {
+        text.lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    });
+    let trim = |s: Option<String>| s.map(|s| s.trim().to_string());
+    Machine {
+        nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        rustc: tool_version("rustc").unwrap_or_else(|e| format!("unknown ({e})")),
+        cargo: tool_version("cargo").unwrap_or_else(|e| format!("unknown ({e})")),
+        os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        cpu,
+        load_average_before: trim(load_before),
+        load_average_after: trim(load_after),
+    }
+}
+
+fn measured_commit(root: &Path) -> Measured {
+    let git = |args: &[&str]| {
+        let mut command = Command::new("git");
+        command.args(args).current_dir(root);
+        run_checked(command, "git")
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|e| format!("unknown ({e})"));
+    let uncommitted_changes = git(&[
+        "status",
+        "--porcelain",
+        "--",
+        "src",
+        "Cargo.toml",
+        "Cargo.lock",
+    ])
+    .map(|s| s.lines().map(str::to_string).collect())
+    .unwrap_or_default();
+    Measured {
+        commit,
+        uncommitted_changes,
+        binary: "cargo build --release --bin snipcheck, this working tree",
+    }
+}
+
+fn method_notes() -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        (
+            "process",
+            "each approach runs in a fresh `xtask bench-one` process that starts its commands, \
+             waits for them and reads getrusage(RUSAGE_CHILDREN)"
+                .to_string(),
+        ),
+        (
+            "cpu_s",
+            "user + system time of every waited-for descendant (cargo, rustc, clippy-driver, \
+             rustdoc, the doctest binaries)"
+                .to_string(),
+        ),
+        (
+            "max_rss_kib",
+            "ru_maxrss of RUSAGE_CHILDREN: the largest resident set of any single descendant \
+             process, not the sum of processes running at once"
+                .to_string(),
+        ),
+        (
+            "wall_s",
+            "elapsed time around the approach's commands, in the measuring process".to_string(),
+        ),
+        (
+            "naive",
+            "a sample of the corpus (spread over the templates) is built for real and scaled \
+             linearly to each size; the crates are independent, so that is sound"
+                .to_string(),
+        ),
+        (
+            "registry",
+            "crates.io downloads are fetched once before measuring (cargo's download cache is \
+             shared by all approaches); snipcheck's cold run includes its own registry lookups"
+                .to_string(),
+        ),
+        (
+            "warm_up",
+            "before each mix, one unmeasured snipcheck run on 10 snippets in a folder of its \
+             own warms the OS file cache and cargo's registry index"
+                .to_string(),
+        ),
+        (
+            "load",
+            "the machine was not reserved for the bench; the load average before and after is \
+             recorded"
+                .to_string(),
+        ),
+    ])
+}
+
+// ---------------------------------------------------------------------------
+// Presentation (pure)
+// ---------------------------------------------------------------------------
+
+fn find(rows: &[Row], mix: Mix, size: usize, approach: Approach) -> Option<&Row> {
+    rows.iter()
+        .find(|r| r.mix == mix && r.size == size && r.approach == approach)
+}
+
+fn human_duration(duration: Duration) -> String {
+    let s = duration.as_secs_f64();
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else if s < 100.0 {
+        format!("{s:.1} s")
+    } else if s < 3600.0 {
+        format!("{:.0} min {:02.0} s", (s / 60.0).floor(), s % 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+fn secs(s: f64) -> String {
+    human_duration(Duration::from_secs_f64(s.max(0.0)))
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0} MiB", kib as f64 / 1024.0)
+}
+
+/// `this` relative to snipcheck cold: `12.3x slower` or `4.0x faster`.
+fn versus_cold(cold: f64, this: f64) -> String {
+    if cold <= 0.0 || this <= 0.0 {
+        "-".to_string()
+    } else if this >= cold {
+        format!("cold is {:.1}x faster", this / cold)
+    } else {
+        format!("{:.1}x faster than cold", cold / this)
+    }
+}
+
+fn mixes_of(results: &Results) -> Vec<Mix> {
+    let mut mixes: Vec<Mix> = results.measurements.iter().map(|r| r.mix).collect();
+    mixes.sort();
+    mixes.dedup();
+    mixes
+}
+
+/// The tables printed at the end of a run.
+fn render_tables(results: &Results) -> String {
+    let rows = &results.measurements;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nsnipcheck {} on {} cores, {}",
+        short_commit(&results.snipcheck.commit),
+        results.machine.nproc,
+        results.machine.rustc
+    );
+    for mix in mixes_of(results) {
+        let _ = writeln!(out, "\n== mix `{}` ==", mix.name());
+        let _ = writeln!(
+            out,
+            "{:<20} {:>7} {:>12} {:>12} {:>9} {:>12}  vs snipcheck cold",
+            "approach", "snippets", "wall", "CPU", "peak RSS", "wall/snippet"
+        );
+        for approach in Approach::ALL {
+            for &size in &results.sizes {
+                let Some(r) = find(rows, mix, size, approach) else {
+                    continue;
+                };
+                let cold = find(rows, mix, size, Approach::SnipcheckCold).map_or(0.0, |c| c.wall_s);
+                let versus = if approach == Approach::SnipcheckCold {
+                    String::new()
+                } else {
+                    versus_cold(cold, r.wall_s)
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<20} {:>7} {:>12} {:>12} {:>9} {:>10.1} ms  {versus}",
+                    approach.label(),
+                    r.size,
+                    secs(r.wall_s),
+                    secs(r.cpu_s),
+                    mib(r.max_rss_kib),
+                    r.wall_per_snippet_ms
+                );
+            }
+        }
+        if let (Some(&small), Some(&large)) =
+            (results.sizes.iter().min(), results.sizes.iter().max())
+            && small != large
+        {
+            let _ = writeln!(
+                out,
+                "growth, wall({large}) / wall({small}) for {:.0}x the snippets:",
+                large as f64 / small as f64
+            );
+            for approach in Approach::ALL {
+                if let (Some(a), Some(b)) = (
+                    find(rows, mix, small, approach),
+                    find(rows, mix, large, approach),
+                ) && a.wall_s > 0.0
+                {
+                    let _ = writeln!(
+                        out,
+                        "  {:<20} {:.1}x",
+                        approach.label(),
+                        b.wall_s / a.wall_s
+                    );
+                }
+            }
+        }
+        for info in results.corpora.iter().filter(|c| c.mix == mix) {
+            let _ = writeln!(
+                out,
+                "corpus check ({} snippets): templates expect {:?}; snipcheck said {}",
+                info.size, info.expected, info.snipcheck_totals
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nnaive: measured on {} snippets per mix and scaled linearly (independent crates).",
+        results.naive_sample
+    );
+    if rows.iter().any(|r| r.approach == Approach::Rustdoc) {
+        let _ = writeln!(
+            out,
+            "rustdoc --test also links and runs every example, and runs no clippy."
+        );
+    }
+    let _ = writeln!(
+        out,
+        "peak RSS: the largest single process (ru_maxrss of RUSAGE_CHILDREN), not a sum."
+    );
+    out
+}
+
+fn short_commit(commit: &str) -> &str {
+    commit.get(..10).unwrap_or(commit)
+}
+
+/// The README section, rewritten by every full run.
+fn readme_section(results: &Results, svg: &Path) -> String {
+    let rows = &results.measurements;
+    let mut out = String::from("## Speed\n\n");
+    out.push_str(
+        "`cargo xtask bench` generates Markdown corpora from the snippet templates in \
+         `bench/templates/` (about 60 templates: statements, items, programs with `fn main`, \
+         some with clippy warnings, a few failing on purpose; a `std` mix and a `deps` mix \
+         using serde, serde_json, tokio and thiserror) and checks the same documents with \
+         snipcheck and with the alternatives, side by side, on one machine:\n\n",
+    );
+    out.push_str(
+        "```sh\ncargo xtask bench                        # sizes 100, 1000 and 5000\n\
+         cargo xtask bench --sizes 100,1000       # a shorter run\n\
+         cargo xtask bench --smoke                # does every approach run? (CI, under a minute)\n```\n\n",
+    );
+    let _ = writeln!(
+        out,
+        "![wall time against snippet count]({})\n",
+        svg.display()
+    );
+    let _ = writeln!(
+        out,
+        "Latest run: `{}` on snipcheck `{}`, {} cores, {}; the whole bench took {}. Wall time per \
+         approach, and how snipcheck's cold run compares with it:\n",
+        results.command,
+        short_commit(&results.snipcheck.commit),
+        results.machine.nproc,
+        results.machine.rustc,
+        secs(results.bench_seconds)
+    );
+    out.push_str("| mix | snippets |");
+    for approach in Approach::ALL {
+        let _ = write!(out, " {} |", approach.label());
+    }
+    out.push_str("\n|---|---:|");
+    for _ in Approach::ALL {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for mix in mixes_of(results) {
+        for &size in &results.sizes {
+            let cold = find(rows, mix, size, Approach::SnipcheckCold).map_or(0.0, |c| c.wall_s);
+            let _ = write!(out, "| {} | {size} |", mix.name());
+            for approach in Approach::ALL {
+                match find(rows, mix, size, approach) {
+                    Some(r) if approach == Approach::SnipcheckCold => {
+                        let _ = write!(out, " {} |", secs(r.wall_s));
+                    }
+                    Some(r) => {
+                        let _ = write!(
+                            out,
+                            " {} ({}) |",
+                            secs(r.wall_s),
+                            versus_cold(cold, r.wall_s)
+                        );
+                    }
+                    None => out.push_str(" - |"),
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(
+        "\nEach approach runs in a fresh child process that reads `getrusage(RUSAGE_CHILDREN)` \
+         after its commands, so CPU time (user + system of every compiler process) and peak \
+         memory (the largest single process) belong to that approach alone; both are in \
+         `bench/results/latest.json` with the machine's details. *crate per snippet* is \
+         `snipcheck --no-merge --no-cache` (one crate per snippet, one shared target dir). \
+         *naive* is one cargo crate and target dir per snippet, `cargo clippy` each: a sample \
+         is built for real and scaled linearly, which is sound because the crates are \
+         independent. *rustdoc --test* (std mix only) also links and runs every example, and \
+         runs no clippy. The machine was not reserved for the run.\n",
+    );
+    out
+}
+
+/// Replaces (or adds, before `## Layout`) the `## Speed` section of README.md.
+fn update_readme(root: &Path, results: &Results, svg: &Path) -> Result<()> {
+    let path = root.join("README.md");
+    let text = fs::read_to_string(&path).with_context(|| format!("read `{}`", path.display()))?;
+    let updated = replace_section(&text, &readme_section(results, svg));
+    fs::write(&path, updated).with_context(|| format!("write `{}`", path.display()))
+}
+
+/// `text` with its `## Speed` section replaced by `section` (or inserted before
+/// `## Layout`, or appended).
+fn replace_section(text: &str, section: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let start = lines.iter().position(|l| l.trim_end() == "## Speed");
+    let (before, after): (String, String) = match start {
+        Some(start) => {
+            let end = lines[start + 1..]
+                .iter()
+                .position(|l| l.starts_with("## "))
+                .map_or(lines.len(), |i| start + 1 + i);
+            (lines[..start].concat(), lines[end..].concat())
+        }
+        None => match lines.iter().position(|l| l.trim_end() == "## Layout") {
+            Some(at) => (lines[..at].concat(), lines[at..].concat()),
+            None => (text.to_string(), String::new()),
+        },
+    };
+    let mut out = before;
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(section);
+    if !after.is_empty() {
+        out.push('\n');
+        out.push_str(&after);
+    }
+    out
+}
+
+/// `--smoke`: every approach produced a row, and both result files exist.
+fn check_smoke(results: &Results, json: &Path, svg: &Path, rustdoc: bool) -> Result<()> {
+    for approach in Approach::ALL {
+        if approach == Approach::Rustdoc && !rustdoc {
+            continue;
+        }
+        let r = results
+            .measurements
+            .iter()
+            .find(|r| r.approach == approach)
+            .ok_or_else(|| anyhow!("smoke: no measurement for {}", approach.label()))?;
+        ensure!(r.wall_s > 0.0, "smoke: {} took no time", approach.label());
+    }
+    for file in [json, svg] {
+        let size = fs::metadata(file)
+            .with_context(|| format!("smoke: `{}` was not written", file.display()))?
+            .len();
+        ensure!(size > 0, "smoke: `{}` is empty", file.display());
+    }
+    Ok(())
+}
+
+/// Time against snippet count, log-log, one panel per mix, one line per approach.
+fn plot(path: &Path, results: &Results) -> Result<()> {
+    use plotters::prelude::*;
+    let mixes = mixes_of(results);
+    let rows = &results.measurements;
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let xs: Vec<f64> = results.sizes.iter().map(|&s| s as f64).collect();
+    let ys: Vec<f64> = rows
+        .iter()
+        .map(|r| r.wall_s)
+        .filter(|&v| positive(v))
+        .collect();
+    let (xmin, xmax) = bounds(&xs);
+    let (ymin, ymax) = bounds(&ys);
+    let width = 560 * mixes.len().max(1) as u32;
+    let root = SVGBackend::new(path, (width, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let panels = root.split_evenly((1, mixes.len().max(1)));
+    let colors = [
+        RGBColor(31, 119, 180),
+        RGBColor(148, 103, 189),
+        RGBColor(44, 160, 44),
+        RGBColor(255, 127, 14),
+        RGBColor(214, 39, 40),
+        RGBColor(140, 86, 75),
+    ];
+    for (panel, mix) in panels.iter().zip(&mixes) {
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!("mix `{}`: wall time per run", mix.name()),
+                ("sans-serif", 20),
+            )
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(
+                (xmin * 0.8..xmax * 1.25).log_scale(),
+                (ymin * 0.5..ymax * 2.0).log_scale(),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("Rust snippets in the corpus (log)")
+            .y_desc("wall time, seconds (log)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| {
+                if *y < 1.0 {
+                    format!("{y:.2}")
+                } else {
+                    format!("{y:.0}")
+                }
+            })
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        for (approach, color) in Approach::ALL.iter().zip(colors) {
+            let points: Vec<(f64, f64)> = results
+                .sizes
+                .iter()
+                .filter_map(|&size| find(rows, *mix, size, *approach))
+                .filter(|r| positive(r.wall_s))
+                .map(|r| (r.size as f64, r.wall_s))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let style = color.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points.clone(), style))
+                .map_err(|e| anyhow!("{e}"))?
+                .label(approach.label())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// The smallest and largest of positive values, with a fallback for no data.
+fn bounds(values: &[f64]) -> (f64, f64) {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if min.is_finite() && max.is_finite() {
+        (min, max)
+    } else {
+        (1.0, 10.0)
+    }
+}
