@@ -326,7 +326,7 @@ fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
 /// The shape, whether there are tests, and the names of the crate-level attributes.
 fn classify(code: &str) -> (Shape, bool, Vec<String>) {
     let file_error = match syn::parse_file(code) {
-        Ok(file) => {
+        Ok(file) if !has_statement_macro(&file) => {
             let has_main = file
                 .items
                 .iter()
@@ -338,6 +338,10 @@ fn classify(code: &str) -> (Shape, bool, Vec<String>) {
                 attribute_names(&file.attrs),
             );
         }
+        Ok(_) => syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "statement macros at the top level",
+        ),
         Err(error) => error,
     };
     let parse_statements = |input: syn::parse::ParseStream| {
@@ -379,6 +383,39 @@ fn attribute_names(attrs: &[syn::Attribute]) -> Vec<String> {
         .iter()
         .filter_map(|a| a.path().get_ident().map(|i| i.to_string()))
         .collect()
+}
+
+/// Macros that are statements, never items: `println!(..);` at the top level
+/// parses as an item, but the snippet is statements to wrap in `fn main`.
+fn has_statement_macro(file: &syn::File) -> bool {
+    const STATEMENT_MACROS: &[&str] = &[
+        "println",
+        "print",
+        "eprintln",
+        "eprint",
+        "dbg",
+        "assert",
+        "assert_eq",
+        "assert_ne",
+        "debug_assert",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "panic",
+        "todo",
+        "unimplemented",
+        "unreachable",
+        "write",
+        "writeln",
+        "format",
+    ];
+    file.items.iter().any(|item| match item {
+        syn::Item::Macro(m) if m.ident.is_none() => m
+            .mac
+            .path
+            .get_ident()
+            .is_some_and(|ident| STATEMENT_MACROS.contains(&ident.to_string().as_str())),
+        _ => false,
+    })
 }
 
 /// syn's message, except for the lexer's, which says nothing useful on its own.
@@ -489,6 +526,13 @@ mod tests {
             },
         );
         check_shape("#![no_std]\nfn f() {}", Shape::Items { has_main: false });
+        // A top-level `println!` is a statement, even after items.
+        check_shape(
+            "fn greet() -> &'static str { \"hi\" }\nprintln!(\"{}\", greet());",
+            Shape::Statements {
+                crate_attr_lines: 0,
+            },
+        );
     }
 
     #[test]

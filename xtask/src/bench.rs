@@ -736,6 +736,12 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
     );
     ensure!(naive_sample > 0, "--naive-sample needs at least 1");
 
+    // Claim the repository's sandbox first (its marker), so that writing the
+    // bench's folder into it never makes `cargo xtask verify` refuse it later.
+    drop(
+        snipcheck::sandbox::Sandbox::open(&root.join("sandbox"), &|_| {})
+            .context("open the repository's sandbox")?,
+    );
     let bench = root.join("sandbox").join("bench");
     let work = bench.join("work");
     fs::create_dir_all(&work).with_context(|| format!("create `{}`", work.display()))?;
