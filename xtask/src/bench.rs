@@ -242,7 +242,7 @@ fn parse_dep(item: &str) -> Result<Dep> {
 fn template_for(mix: Mix, index: usize, std: &[Template], deps: &[Template]) -> Template {
     match mix {
         Mix::Std => std[index % std.len()].clone(),
-        Mix::Deps if index % 2 == 0 => deps[(index / 2) % deps.len()].clone(),
+        Mix::Deps if index.is_multiple_of(2) => deps[(index / 2) % deps.len()].clone(),
         Mix::Deps => std[(index / 2) % std.len()].clone(),
     }
 }
