@@ -247,6 +247,43 @@ fn render_snippet(
         None => inline(describe_cause(snippet)),
     };
     let _ = writeln!(out, "**Cause:** {cause}\n");
+    if !snippet.other_causes.is_empty() {
+        let others: Vec<String> = snippet
+            .other_causes
+            .iter()
+            .map(|c| code(c.as_str()))
+            .collect();
+        let _ = writeln!(out, "**Also:** {}\n", others.join(", "));
+    }
+    if let Some(suggestion) = &snippet.suggestion {
+        let _ = writeln!(out, "**Suggestion:** {}\n", inline(suggestion));
+    }
+    if let Some(change) = snippet.baseline {
+        let _ = writeln!(out, "**Against the baseline:** {}\n", code(change.as_str()));
+    }
+    if let Some(differential) = &snippet.differential {
+        let _ = writeln!(out, "**Stable against nightly:** {}\n", code(differential));
+    }
+    if !snippet.evidence.is_empty() {
+        out.push_str("**Tried:**\n\n");
+        for evidence in &snippet.evidence {
+            let outcome = if evidence.passed {
+                "builds".to_owned()
+            } else {
+                match evidence.remaining.first() {
+                    Some(first) => format!("still fails: {}", inline(first)),
+                    None => "still fails".to_owned(),
+                }
+            };
+            let _ = writeln!(
+                out,
+                "- {} on {}: {outcome}",
+                inline(&evidence.variant),
+                code(&evidence.toolchain)
+            );
+        }
+        out.push('\n');
+    }
 
     if let Some(document) = documents.get(&snippet.file) {
         render_quote(&document, snippet, out);
@@ -376,8 +413,8 @@ fn render_dependencies(snippet: &SnippetReport, out: &mut String) {
     if snippet.dependencies.is_empty() {
         return;
     }
-    out.push_str("| crate | requirement | resolved | features |\n");
-    out.push_str("|---|---|---|---|\n");
+    out.push_str("| crate | requirement | resolved | features | pinned | latest | last passing | first failing |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
     for dependency in &snippet.dependencies {
         let mut name = code(&dependency.name);
         if dependency.package != dependency.name {
@@ -398,14 +435,23 @@ fn render_dependencies(snippet: &SnippetReport, out: &mut String) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&name),
             cell(&code(&dependency.requirement)),
             cell(&resolved),
             cell(&features),
+            cell(&optional(dependency.pinned.as_deref())),
+            cell(&optional(dependency.latest.as_deref())),
+            cell(&optional(dependency.last_passing.as_deref())),
+            cell(&optional(dependency.first_failing.as_deref())),
         );
     }
     out.push('\n');
+}
+
+/// A version in code style, or a dash.
+fn optional(value: Option<&str>) -> String {
+    value.map_or_else(|| "—".to_owned(), code)
 }
 
 /// One line: the toolchain (with its `rustc -V`), edition, shape and what

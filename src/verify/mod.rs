@@ -929,7 +929,7 @@ fn row(
             features: d.features.iter().cloned().collect(),
             dev: d.dev,
             pinned: None,
-            latest: None,
+            latest: registry.version(&d.package),
             last_passing: None,
             first_failing: None,
         })
