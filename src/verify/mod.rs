@@ -372,6 +372,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         for entry in entries.iter().filter(|e| n == 0 || e.buildable()) {
             let mut row = row(entry, Some(&build.toolchain), Some(&build.built), &registry);
             row.rustc = Some(build.rustc.clone());
+            if let Some(facts) = docs.get(&entry.file) {
+                for dependency in &mut row.dependencies {
+                    dependency.pinned = facts.pins.get(&dependency.name).cloned();
+                }
+            }
             if let Some(outcome) = build.cached.get(&entry.id) {
                 overlay(
                     &mut row,
@@ -385,11 +390,6 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                     && let Some(diagnosis) = diagnoses.get(&entry.id)
                 {
                     apply_diagnosis(&mut row, diagnosis);
-                }
-                if let Some(facts) = docs.get(&entry.file) {
-                    for dependency in &mut row.dependencies {
-                        dependency.pinned = facts.pins.get(&dependency.name).cloned();
-                    }
                 }
                 let built = !build.built.interrupted
                     && build
@@ -668,7 +668,15 @@ fn overlay(row: &mut SnippetReport, outcome: CachedOutcome) {
     row.other_causes = outcome.other_causes;
     row.evidence = outcome.evidence;
     row.suggestion = outcome.suggestion;
-    row.dependencies = outcome.dependencies;
+    // What the build resolved comes from the cache; what the registry and the
+    // document say now (latest release, pins) from this run.
+    let fresh = std::mem::replace(&mut row.dependencies, outcome.dependencies);
+    for dependency in &mut row.dependencies {
+        if let Some(now) = fresh.iter().find(|d| d.package == dependency.package) {
+            dependency.latest.clone_from(&now.latest);
+            dependency.pinned.clone_from(&now.pinned);
+        }
+    }
     row.diagnostics = outcome.diagnostics;
     row.skip_reason = None;
     row.cached = true;
