@@ -762,6 +762,25 @@ pub struct DepSpec {
     pub dev: bool,
 }
 
+impl std::fmt::Display for DepSpec {
+    /// `name=package@requirement[features]`, with ` dev` for dev-dependencies.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let features: Vec<&str> = self.features.iter().map(String::as_str).collect();
+        write!(
+            f,
+            "{}={}@{}[{}]",
+            self.name,
+            self.package,
+            self.requirement,
+            features.join(",")
+        )?;
+        if self.dev {
+            f.write_str(" dev")?;
+        }
+        Ok(())
+    }
+}
+
 /// The dependencies of one snippet, and the crates that could not become one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepSet {
@@ -1253,16 +1272,7 @@ mod tests {
     fn render_deps(set: &DepSet) -> String {
         set.deps
             .iter()
-            .map(|dep| {
-                format!(
-                    "{}={}@{}[{}]{}",
-                    dep.name,
-                    dep.package,
-                    dep.requirement,
-                    dep.features.iter().cloned().collect::<Vec<_>>().join(","),
-                    if dep.dev { " dev" } else { "" }
-                )
-            })
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; ")
     }

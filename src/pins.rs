@@ -1607,16 +1607,7 @@ package = "my-crate"
 
     fn render_deps(deps: &[DepSpec]) -> String {
         deps.iter()
-            .map(|dep| {
-                format!(
-                    "{}={}@{}[{}]{}",
-                    dep.name,
-                    dep.package,
-                    dep.requirement,
-                    dep.features.iter().cloned().collect::<Vec<_>>().join(","),
-                    if dep.dev { " dev" } else { "" }
-                )
-            })
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; ")
     }

@@ -311,22 +311,46 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             .collect();
         let (jobs, groups) = plan_jobs(&pending, options.merge);
         let mut built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
-        // A merged crate with an error is rebuilt snippet by snippet: an error in
-        // one module can hide what the others would report.
-        let fallback: Vec<Job> = groups
-            .iter()
+        // A merged crate with an error cannot stand: rustc stops before the
+        // lints (and borrow checking) of the other modules. Its members with
+        // errors are rebuilt alone; the others are merged again, and checked
+        // again, for at most `MERGE_ROUNDS` rounds, after which all stand alone.
+        let mut failed: Vec<Vec<usize>> = groups
+            .into_iter()
             .filter(|members| {
                 members
                     .iter()
                     .any(|&i| merge_failed(built.units.get(&pending[i].package())))
             })
-            .flatten()
-            .filter_map(|&i| primary_job(pending[i]))
             .collect();
-        if !fallback.is_empty() {
-            let alone = builds.run("ws-alone", toolchain, &fallback, true)?;
-            built.units.extend(alone.units);
-            built.versions.extend(alone.versions);
+        let mut round = 0;
+        while !failed.is_empty() && !cargo::interrupted() {
+            round += 1;
+            let mut jobs = Vec::new();
+            let mut regrouped = Vec::new();
+            for members in failed {
+                let (broken, clean): (Vec<usize>, Vec<usize>) = members
+                    .into_iter()
+                    .partition(|&i| merge_failed(built.units.get(&pending[i].package())));
+                jobs.extend(broken.iter().filter_map(|&i| primary_job(pending[i])));
+                if clean.len() > 1 && round < MERGE_ROUNDS {
+                    jobs.extend(merged_job(clean.iter().map(|&i| pending[i])));
+                    regrouped.push(clean);
+                } else {
+                    jobs.extend(clean.iter().filter_map(|&i| primary_job(pending[i])));
+                }
+            }
+            let again = builds.run(&format!("ws-alone-{round}"), toolchain, &jobs, true)?;
+            built.units.extend(again.units);
+            built.versions.extend(again.versions);
+            failed = regrouped
+                .into_iter()
+                .filter(|members| {
+                    members
+                        .iter()
+                        .any(|&i| merge_failed(built.units.get(&pending[i].package())))
+                })
+                .collect();
         }
         builds_per_toolchain.push(ToolchainBuild {
             toolchain: toolchain.clone(),
@@ -518,6 +542,9 @@ fn merged_job<'e>(members: impl Iterator<Item = &'e Entry>) -> Option<Job> {
         .collect();
     Some(Job { files, members })
 }
+
+/// Rounds of re-merging the clean members of a merged crate that failed.
+const MERGE_ROUNDS: usize = 3;
 
 /// Whether a merged member's result cannot stand: an error, a diagnostic no
 /// member owned, or nothing built.
