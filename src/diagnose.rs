@@ -317,6 +317,12 @@ fn suggestions(diag: &RustcDiagnostic, src_path: &Path, workspace_dir: &Path) ->
 fn notes(diag: &RustcDiagnostic) -> Vec<String> {
     let mut out = Vec::new();
     for child in &diag.children {
+        // rustc says a lint is "on by default" only at its first occurrence in a
+        // crate, which depends on what else the crate holds: dropped, so a
+        // snippet's notes are the same alone or merged with others.
+        if child.message.ends_with("on by default") {
+            continue;
+        }
         let mut line = format!("{}: {}", level_name(&child.level), child.message);
         let suggestions: Vec<String> = child
             .spans

@@ -329,9 +329,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             let mut jobs = Vec::new();
             let mut regrouped = Vec::new();
             for members in failed {
+                // A failed crate reports no artifact for anyone: what tells the
+                // members apart is whose lines the errors are on.
                 let (broken, clean): (Vec<usize>, Vec<usize>) = members
                     .into_iter()
-                    .partition(|&i| merge_failed(built.units.get(&pending[i].package())));
+                    .partition(|&i| has_errors(built.units.get(&pending[i].package())));
                 jobs.extend(broken.iter().filter_map(|&i| primary_job(pending[i])));
                 if clean.len() > 1 && round < MERGE_ROUNDS {
                     jobs.extend(merged_job(clean.iter().map(|&i| pending[i])));
@@ -541,6 +543,15 @@ fn merged_job<'e>(members: impl Iterator<Item = &'e Entry>) -> Option<Job> {
         })
         .collect();
     Some(Job { files, members })
+}
+
+/// Whether a member has errors of its own (or ones no member owned).
+fn has_errors(result: Option<&diagnose::UnitResult>) -> bool {
+    result.is_none_or(|r| {
+        r.diagnostics
+            .iter()
+            .any(|d| d.level == "error" || d.in_wrapper)
+    })
 }
 
 /// Rounds of re-merging the clean members of a merged crate that failed.
