@@ -52,10 +52,7 @@ pub fn render_github(report: &Report) -> String {
         .iter()
         .filter(|toolchain| !toolchain.installed)
     {
-        let message = format!(
-            "toolchain `{}` is not installed; the examples that need it were not built",
-            toolchain.name
-        );
+        let message = toolchain.missing_message();
         lines.push(format!(
             "::warning title=snipcheck::{}",
             escape_data(&message)

@@ -92,10 +92,7 @@ pub fn render_human(
         .iter()
         .filter(|toolchain| !toolchain.installed)
     {
-        let message = format!(
-            "toolchain `{}` is not installed; the examples that need it were not built",
-            toolchain.name
-        );
+        let message = toolchain.missing_message();
         out.push_title(&mut text, Severity::Note, message);
     }
 

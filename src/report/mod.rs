@@ -96,6 +96,16 @@ pub enum Status {
     Skip,
 }
 
+impl ToolchainInfo {
+    /// What every view says of a toolchain that is not installed.
+    pub fn missing_message(&self) -> String {
+        format!(
+            "toolchain `{}` is not installed; the examples that need it were not built",
+            self.name
+        )
+    }
+}
+
 impl Status {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -295,12 +295,7 @@ fn tool_notifications(report: &Report) -> Vec<Notification> {
         .toolchains
         .iter()
         .filter(|toolchain| !toolchain.installed)
-        .map(|toolchain| {
-            format!(
-                "toolchain `{}` is not installed; the examples that need it were not built",
-                toolchain.name
-            )
-        });
+        .map(|toolchain| toolchain.missing_message());
     problems
         .chain(toolchains)
         .map(|text| Notification {

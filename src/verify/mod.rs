@@ -874,22 +874,8 @@ fn row(
         lang: block.fence.lang.clone(),
         rust: block.fence.is_rust,
         status: Status::Skip,
-        skip_reason: None,
-        cause: None,
-        other_causes: Vec::new(),
-        evidence: Vec::new(),
-        suggestion: None,
-        expect: None,
-        toolchain: None,
-        rustc: None,
-        edition: None,
-        shape: None,
-        dependencies: Vec::new(),
-        diagnostics: Vec::new(),
         problems: block.problems.iter().map(describe_problem).collect(),
-        baseline: None,
-        cached: false,
-        differential: None,
+        ..SnippetReport::default()
     };
     if block.fence.lang.as_deref() == Some("toml")
         && let Err(error) = pins::pins_from_toml_block(&block.text)
@@ -1170,17 +1156,7 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
             let file = spec.display();
             let mut summary = FileSummary {
                 file: file.clone(),
-                blocks: 0,
-                rust_blocks: 0,
-                languages: BTreeMap::new(),
-                pass: 0,
-                warn: 0,
-                fail: 0,
-                skip: 0,
-                verified: 0,
-                expected_to_fail: 0,
-                skipped: BTreeMap::new(),
-                unlabelled_rust: Vec::new(),
+                ..FileSummary::default()
             };
             let mut counted = BTreeSet::new();
             for row in rows.iter().filter(|r| r.file == file) {
