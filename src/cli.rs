@@ -83,9 +83,18 @@ pub struct Args {
     /// `snipcheck.baseline.toml` when it exists).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Write the results of this run as the new baseline (keeping its notes).
+    /// Write the results of this run as the new baseline (keeping its notes),
+    /// and the versions it resolved as the lockfile.
     #[arg(long)]
     pub bless: bool,
+    /// The lockfile of the scratch crates: runs build with the versions it
+    /// records (`cargo xtask verify` uses the repository's `snipcheck.lock`).
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Option<PathBuf>,
+    /// Build with the newest release of every crate, not the lockfile's
+    /// versions, and report which versions moved since the lockfile.
+    #[arg(long)]
+    pub latest: bool,
     /// What makes the exit code 1: `regressed` (passed in the baseline, fails now;
     /// the default with a baseline), `new` (also new failing examples), `any`
     /// failure (the default without one), or `never`.
@@ -163,6 +172,8 @@ pub struct Defaults {
     pub config: PathBuf,
     /// Compared with when it exists and `--baseline` is not given; `--bless` writes it.
     pub baseline: Option<PathBuf>,
+    /// The lockfile when `--lockfile` is not given; `--bless` writes it.
+    pub lockfile: Option<PathBuf>,
 }
 
 impl Default for Defaults {
@@ -172,6 +183,7 @@ impl Default for Defaults {
             sandbox: PathBuf::from("sandbox"),
             config: PathBuf::from("snipcheck.toml"),
             baseline: None,
+            lockfile: None,
         }
     }
 }
@@ -306,6 +318,9 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         build_timeout: args.timeout.map(std::time::Duration::from_secs),
         fix: args.fix,
         config,
+        lockfile: None,
+        latest: args.latest,
+        write_lockfile: false,
     };
     // Fixes need every snippet's suggestions in its own coordinates: no cached
     // results (they keep no suggestions), no merged crates.
@@ -328,10 +343,32 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         None
     };
     let baseline_path = args.baseline.clone().or(default_baseline);
-    if args.bless && baseline_path.is_none() {
-        eprintln!("error: --bless needs --baseline FILE");
+    // The default lockfile, like the default baseline, belongs to the default specs.
+    let lockfile_path = args.lockfile.clone().or(if args.specs.is_empty() {
+        defaults.lockfile.clone()
+    } else {
+        None
+    });
+    if args.bless && baseline_path.is_none() && lockfile_path.is_none() {
+        eprintln!("error: --bless needs --baseline FILE or --lockfile FILE");
         return Ok(exit::USAGE);
     }
+    if let Some(path) = &args.lockfile
+        && !path.is_file()
+        && !args.bless
+        && !args.latest
+    {
+        eprintln!(
+            "error: no lockfile at `{}` (write one with --bless)",
+            path.display()
+        );
+        return Ok(exit::USAGE);
+    }
+    let options = VerifyOptions {
+        lockfile: lockfile_path.clone(),
+        write_lockfile: args.bless && lockfile_path.is_some(),
+        ..options
+    };
     let previous = match baseline_path.as_deref().map(baseline::load).transpose() {
         Ok(previous) => previous.flatten(),
         Err(error) => {
@@ -362,6 +399,10 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     if outcome.report.incomplete && args.bless {
         eprintln!("error: the run was interrupted; the baseline was not written");
         return Ok(exit::INTERRUPTED);
+    }
+    if let (Some(path), Some(text)) = (&lockfile_path, &outcome.lockfile) {
+        sandbox::write_if_changed(path, text)?;
+        eprintln!("note: wrote the lockfile `{}`", path.display());
     }
     let known = if let (true, Some(baseline_path)) = (args.bless, &baseline_path) {
         let blessed = baseline::bless(&outcome.report, previous.as_ref());

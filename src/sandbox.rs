@@ -270,6 +270,17 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     let mut file = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    // The temporary file is private (0600); the file it replaces keeps its
+    // permissions, and a new file gets the usual ones.
+    let permissions = match fs::metadata(path) {
+        Ok(metadata) => Some(metadata.permissions()),
+        Err(_) => new_file_permissions(),
+    };
+    if let Some(permissions) = permissions {
+        file.as_file()
+            .set_permissions(permissions)
+            .map_err(|e| Error::io("set the permissions of", path, e))?;
+    }
     file.write_all(content)
         .map_err(|e| Error::io("write", path, e))?;
     file.persist(path)
@@ -277,7 +288,18 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn remove_file_if_exists(path: &Path) -> Result<()> {
+#[cfg(unix)]
+fn new_file_permissions() -> Option<fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn new_file_permissions() -> Option<fs::Permissions> {
+    None
+}
+
+pub fn remove_file_if_exists(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", path, e)),
         _ => Ok(()),
@@ -430,5 +452,22 @@ wasm-bindgen = { version = "0.2.130" }
         assert_eq!(before, after, "an unchanged source keeps its mtime");
         assert_eq!(written.sources.len(), 1);
         assert!(!written.dir.join("snippets/snip-b").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_keep_the_permissions_of_the_file_they_replace() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fresh = dir.path().join("new.md");
+        write_atomic(&fresh, b"a").expect("write");
+        let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&fresh), 0o644);
+        let script = dir.path().join("doc.md");
+        fs::write(&script, "old").expect("write");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+        write_atomic(&script, b"new").expect("write");
+        assert_eq!(mode(&script), 0o755);
+        assert_eq!(fs::read_to_string(&script).expect("read"), "new");
     }
 }

@@ -97,6 +97,11 @@ pub fn render_human(
     }
 
     render_baseline(&out, report, &mut text);
+    if let Some(lockfile) = &report.lockfile {
+        for sentence in lockfile.sentences() {
+            out.push_title(&mut text, Severity::Note, sentence);
+        }
+    }
     render_differential(&out, report, &mut text);
     render_table(&out, report, &mut text);
     render_totals(&out, report, &mut text);

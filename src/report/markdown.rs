@@ -36,6 +36,7 @@ pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> S
     render_chart(report, &mut out);
     render_file_table(report, &mut out);
     render_problems(report, &mut out);
+    render_lockfile(report, &mut out);
 
     let documents = Documents::new(sources);
     for (status, title) in [(Status::Fail, "Failures"), (Status::Warn, "Warnings")] {
@@ -165,6 +166,40 @@ fn render_file_table(report: &Report, out: &mut String) {
 }
 
 /// The run's problems and missing toolchains, and the problems of blocks.
+/// Which versions the examples were built with, and what moved since the lockfile.
+fn render_lockfile(report: &Report, out: &mut String) {
+    let Some(lockfile) = &report.lockfile else {
+        return;
+    };
+    out.push_str("## Dependency versions\n\n");
+    for sentence in lockfile.sentences() {
+        let _ = writeln!(out, "- {}", inline(&sentence));
+    }
+    out.push('\n');
+    if lockfile.moved.is_empty() {
+        return;
+    }
+    out.push_str("| crate | lockfile | now |\n|---|---|---|\n");
+    for moved in &lockfile.moved {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            code(&moved.package),
+            moved
+                .locked
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "—".to_string()),
+            moved
+                .now
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "—".to_string()),
+        );
+    }
+    out.push('\n');
+}
+
 fn render_problems(report: &Report, out: &mut String) {
     let mut items: Vec<String> = report
         .problems

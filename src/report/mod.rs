@@ -36,6 +36,25 @@ pub struct Report {
     /// The run stopped before every block was checked (interrupted); the rows are partial.
     #[serde(default)]
     pub incomplete: bool,
+    /// Which versions the run built with, against the committed lockfile, when one was given.
+    #[serde(default)]
+    pub lockfile: Option<LockfileSummary>,
+}
+
+/// The run's dependency versions against the committed lockfile.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LockfileSummary {
+    pub path: String,
+    /// `locked` (the lockfile's versions) or `latest` (the newest releases).
+    pub mode: crate::lockfile::LockMode,
+    /// The lockfile existed (a first `--bless` writes it).
+    pub found: bool,
+    /// Packages whose versions differ between the lockfile and this run's resolution.
+    #[serde(default)]
+    pub moved: Vec<crate::lockfile::VersionMove>,
+    /// Crates the examples use that the lockfile does not record (their newest release was used).
+    #[serde(default)]
+    pub not_locked: Vec<String>,
 }
 
 /// What changed since the baseline.
@@ -94,6 +113,65 @@ pub enum Status {
     Fail,
     #[default]
     Skip,
+}
+
+impl LockfileSummary {
+    /// What every view says about the run's versions, one sentence each.
+    pub fn sentences(&self) -> Vec<String> {
+        let path = &self.path;
+        let mut out = Vec::new();
+        match (self.mode, self.found) {
+            (crate::lockfile::LockMode::Latest, _) if self.moved.is_empty() => {
+                out.push(format!(
+                    "built with the newest releases: they are the versions {path} records"
+                ));
+            }
+            (crate::lockfile::LockMode::Latest, found) => {
+                let moves: Vec<String> = self
+                    .moved
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} {} -> {}",
+                            m.package,
+                            m.locked.as_deref().unwrap_or("(not locked)"),
+                            m.now.as_deref().unwrap_or("(no longer used)")
+                        )
+                    })
+                    .collect();
+                let since = if found {
+                    format!("since {path}")
+                } else {
+                    format!("({path} does not exist yet)")
+                };
+                out.push(format!(
+                    "built with the newest releases; {} {} moved {since}: {}",
+                    self.moved.len(),
+                    if self.moved.len() == 1 {
+                        "crate"
+                    } else {
+                        "crates"
+                    },
+                    moves.join(", ")
+                ));
+            }
+            (crate::lockfile::LockMode::Locked, true) => {
+                out.push(format!("built with the versions {path} records"));
+            }
+            (crate::lockfile::LockMode::Locked, false) => {
+                out.push(format!(
+                    "no lockfile at {path} yet: built with the newest releases (--bless writes it)"
+                ));
+            }
+        }
+        if !self.not_locked.is_empty() {
+            out.push(format!(
+                "{path} does not record {}: built with the newest release (--bless records it)",
+                self.not_locked.join(", ")
+            ));
+        }
+        out
+    }
 }
 
 impl ToolchainInfo {

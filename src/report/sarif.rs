@@ -376,6 +376,7 @@ fn cause_of_rule(id: &str) -> Option<Cause> {
         Cause::Syntax,
         Cause::UnknownCrate,
         Cause::RegistryUnreachable,
+        Cause::UnresolvableDependency,
         Cause::Lint,
         Cause::CompileFailMismatch,
         Cause::Compile,

@@ -71,6 +71,9 @@ pub(super) struct BuildResults {
     pub versions: BTreeMap<String, BTreeMap<String, String>>,
     /// Why nothing was built, when cargo could not even resolve the workspace.
     pub failure: Option<String>,
+    /// Packages left out because cargo cannot meet their dependency
+    /// requirements (no such version, only yanked ones): package -> cargo's reason.
+    pub unresolvable: BTreeMap<String, String>,
     /// The build was stopped at the time limit: what it did not finish timed out.
     pub timed_out: bool,
     /// The build was stopped because the run was interrupted.
@@ -84,6 +87,29 @@ pub(super) struct Builds<'a> {
     pub options: &'a VerifyOptions,
     pub invocations: BTreeMap<String, u32>,
     pub problems: Vec<RunProblem>,
+    /// The `Cargo.lock` every scratch workspace starts from.
+    pub lock_seed: LockSeed,
+}
+
+/// What a scratch workspace's `Cargo.lock` is before cargo resolves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum LockSeed {
+    /// Whatever the last run left in the sandbox (no lockfile given).
+    Keep,
+    /// This text (the committed lockfile, or a fresh resolution of the run).
+    Seed(String),
+    /// None: resolve every crate to its newest release.
+    Fresh,
+}
+
+/// A workspace resolved by `cargo metadata`, or why it could not be.
+#[derive(Debug)]
+pub(super) struct Resolution {
+    pub metadata: Option<cargo_metadata::Metadata>,
+    /// Crates left out because their requirements cannot be met: package -> reason.
+    pub unresolvable: BTreeMap<String, String>,
+    /// Why the workspace could not be resolved at all.
+    pub failure: Option<String>,
 }
 
 impl Builds<'_> {
@@ -117,28 +143,49 @@ impl Builds<'_> {
             return Ok(results);
         }
         let crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
-        let written = self.sandbox.write_workspace(workspace, &crates)?;
+        let mut written = self.sandbox.write_workspace(workspace, &crates)?;
+        self.seed_lock(&written.dir)?;
         let mut units_total = jobs.len();
         if resolve_versions {
-            self.count("metadata", 1);
-            match cargo::metadata(&written.manifest_path, toolchain, self.options.offline) {
-                Ok(metadata) => {
+            let mut resolution = self.resolve(workspace, toolchain, crates)?;
+            if cargo::interrupted() {
+                results.interrupted = true;
+                return Ok(results);
+            }
+            // Reported per snippet: a merged crate's reason is each member's.
+            for job in jobs {
+                if let Some(reason) = resolution.unresolvable.get(&job.files.package) {
+                    for member in &job.members {
+                        results
+                            .unresolvable
+                            .insert(member.key.clone(), reason.clone());
+                    }
+                }
+            }
+            match (resolution.metadata.take(), resolution.failure.take()) {
+                (Some(metadata), _) => {
                     results.versions = resolved_versions(&metadata);
                     units_total = metadata.packages.len();
                 }
-                Err(_) if cargo::interrupted() => {
-                    results.interrupted = true;
-                    return Ok(results);
-                }
-                Err(error) => {
-                    let message = format!(
-                        "cargo could not resolve the scratch workspace's dependencies: {error}"
-                    );
+                // Every crate was left out: each says why in its own row.
+                (None, None) => return Ok(results),
+                (None, Some(message)) => {
                     self.problems.push(RunProblem {
                         subject: Some(toolchain.to_string()),
                         message: message.clone(),
                     });
                     results.failure = Some(message);
+                    return Ok(results);
+                }
+            }
+            if !resolution.unresolvable.is_empty() {
+                let kept: Vec<CrateFiles> = jobs
+                    .iter()
+                    .filter(|j| !resolution.unresolvable.contains_key(&j.files.package))
+                    .map(|j| j.files.clone())
+                    .collect();
+                written = self.sandbox.write_workspace(workspace, &kept)?;
+                if kept.is_empty() {
                     return Ok(results);
                 }
             }
@@ -228,6 +275,115 @@ impl Builds<'_> {
             results.failure = Some(message);
         }
         Ok(results)
+    }
+}
+
+impl Builds<'_> {
+    /// Puts the run's starting `Cargo.lock` into the workspace folder `dir`.
+    pub fn seed_lock(&self, dir: &std::path::Path) -> Result<()> {
+        let path = dir.join("Cargo.lock");
+        match &self.lock_seed {
+            LockSeed::Keep => Ok(()),
+            LockSeed::Seed(text) => sandbox::write_if_changed(&path, text),
+            LockSeed::Fresh => sandbox::remove_file_if_exists(&path),
+        }
+    }
+
+    /// Resolves the (written, seeded) workspace `workspace` of `crates` with
+    /// `cargo metadata`. A crate whose requirements cannot be met (cargo names
+    /// it: "required by package `NAME v...`") is left out and the rest resolved
+    /// again, so one bad pin costs its own snippets, not the run.
+    pub fn resolve(
+        &mut self,
+        workspace: &str,
+        toolchain: &str,
+        mut crates: Vec<CrateFiles>,
+    ) -> Result<Resolution> {
+        let mut resolution = Resolution {
+            metadata: None,
+            unresolvable: BTreeMap::new(),
+            failure: None,
+        };
+        loop {
+            let written = self.sandbox.write_workspace(workspace, &crates)?;
+            self.seed_lock(&written.dir)?;
+            self.count("metadata", 1);
+            let error =
+                match cargo::metadata(&written.manifest_path, toolchain, self.options.offline) {
+                    Ok(metadata) => {
+                        resolution.metadata = Some(metadata);
+                        return Ok(resolution);
+                    }
+                    Err(_) if cargo::interrupted() => return Ok(resolution),
+                    Err(error) => error,
+                };
+            let text = match &error {
+                crate::error::Error::CommandFailed { stderr, .. } => stderr.clone(),
+                other => other.to_string(),
+            };
+            let culprits: Vec<String> = required_by(&text)
+                .into_iter()
+                .filter(|name| crates.iter().any(|c| &c.package == name))
+                .collect();
+            if culprits.is_empty() {
+                resolution.failure = Some(format!(
+                    "cargo could not resolve the scratch workspace's dependencies: {error}"
+                ));
+                return Ok(resolution);
+            }
+            let reason = unresolvable_reason(&text);
+            crates.retain(|c| !culprits.contains(&c.package));
+            for culprit in culprits {
+                resolution.unresolvable.insert(culprit, reason.clone());
+            }
+            if crates.is_empty() {
+                self.sandbox.write_workspace(workspace, &crates)?;
+                return Ok(resolution);
+            }
+        }
+    }
+}
+
+/// The packages cargo's resolution error blames: every "package `NAME v...`".
+fn required_by(error: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = error;
+    while let Some(at) = rest.find("package `") {
+        rest = &rest[at + "package `".len()..];
+        if let Some((name, _)) = rest.split_once(" v")
+            && !name.contains('`')
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// cargo's resolution error in one line: which requirement, and why it fails
+/// (`failed to select a version for the requirement `time = "=0.0.1"`: version
+/// 0.0.1 is yanked`).
+fn unresolvable_reason(error: &str) -> String {
+    let lines: Vec<&str> = error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take_while(|l| !l.starts_with("location searched") && !l.starts_with("required by"))
+        .collect();
+    let mut reason = lines
+        .iter()
+        .map(|l| l.trim_start_matches("error: "))
+        .collect::<Vec<_>>()
+        .join(": ");
+    // Long lists of candidate versions help no one in a one-line reason.
+    if let Some(cut) = reason.find(", ...") {
+        reason.truncate(cut);
+        reason.push_str(", ...");
+    }
+    if reason.is_empty() {
+        "cargo cannot resolve its dependencies".to_string()
+    } else {
+        reason
     }
 }
 

@@ -21,17 +21,18 @@ use crate::diagnose;
 use crate::discover::{self, SpecFile};
 use crate::error::Result;
 use crate::extract::{self, Block, BlockProblem};
+use crate::lockfile::{self, LockMode, Lockfile};
 use crate::pins::{self, Config, PinSet};
 use crate::plan;
 use crate::registry::{self, Lookup, RegistryCache};
 use crate::report::{
-    Cause, Dependency, Diagnostic, FileSummary, Report, RunProblem, SCHEMA_VERSION, SnippetReport,
-    Status, ToolchainInfo, Totals,
+    Cause, Dependency, Diagnostic, FileSummary, LockfileSummary, Report, RunProblem,
+    SCHEMA_VERSION, SnippetReport, Status, ToolchainInfo, Totals,
 };
 use crate::sandbox::{self, CrateFiles, Sandbox};
 use crate::wrap::{self, WrappedSource};
 
-use build::{BuildResults, Builds, Job, Member};
+use build::{BuildResults, Builds, Job, LockSeed, Member};
 use experiments::{Diagnosis, DocFacts, Subject, Toolchains};
 
 /// Everything a run needs to know, validated by the CLI.
@@ -64,6 +65,12 @@ pub struct VerifyOptions {
     pub build_timeout: Option<std::time::Duration>,
     /// Collect the machine-applicable fixes of the primary build (see `fix.rs`).
     pub fix: bool,
+    /// The committed lockfile of the scratch crates (see `lockfile.rs`).
+    pub lockfile: Option<PathBuf>,
+    /// Resolve the newest releases instead of the lockfile's versions.
+    pub latest: bool,
+    /// Resolve every snippet's dependencies and return the lockfile to write.
+    pub write_lockfile: bool,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -73,6 +80,8 @@ pub struct Outcome {
     pub sources: BTreeMap<String, String>,
     /// With `fix`: per document that has machine-applicable suggestions, its fixed text.
     pub fixes: Vec<FileFix>,
+    /// With `write_lockfile`: the lockfile of this run's resolution.
+    pub lockfile: Option<String>,
 }
 
 /// A document and its text with the machine-applicable suggestions applied.
@@ -186,7 +195,9 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         options,
         invocations: BTreeMap::new(),
         problems,
+        lock_seed: LockSeed::Keep,
     };
+    let committed = read_lockfile(options, &mut builds.problems);
 
     let mut entries = extract_all(&specs, options.allow_outside_access);
     let docs = doc_facts(&entries);
@@ -253,6 +264,9 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     for ((entry, uses), pins) in entries.iter_mut().zip(&uses).zip(&overrides) {
         if let Some(uses) = uses {
             let mut set = deps::resolve(uses, &known, &registry.lookups);
+            if let (Some((_, lock)), false) = (&committed, options.latest) {
+                lock.steer(&mut set.deps);
+            }
             pins::apply_pins(&mut set.deps, uses, pins);
             entry.deps = Some(set);
         }
@@ -281,7 +295,14 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         .filter_map(|t| Some((t.name.clone(), t.rustc.clone()?)))
         .collect();
     let nightly = nightly_for_diagnosis(&mut builds, options, &installed);
-    let diagnosis_setup = format!("diagnose={};nightly={:?}", options.diagnose, nightly);
+    let (lock_summary, lockfile_text) =
+        settle_lock(&mut builds, &entries, committed.as_ref(), &installed);
+    let diagnosis_setup = format!(
+        "diagnose={};nightly={:?};lock={}",
+        options.diagnose,
+        nightly,
+        lock_fingerprint(&builds.lock_seed)
+    );
 
     // One build of every snippet per installed toolchain, but for the snippets
     // whose results the cache holds.
@@ -459,12 +480,151 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         cargo_invocations: builds.invocations,
         baseline: None,
         incomplete: cargo::interrupted(),
+        lockfile: lock_summary,
     };
     Ok(Outcome {
         report,
         sources,
         fixes,
+        lockfile: lockfile_text,
     })
+}
+
+/// The committed lockfile, read and parsed; a broken one is a run problem and ignored.
+fn read_lockfile(
+    options: &VerifyOptions,
+    problems: &mut Vec<RunProblem>,
+) -> Option<(String, Lockfile)> {
+    let path = options.lockfile.as_ref()?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            problems.push(RunProblem {
+                subject: Some(path.display().to_string()),
+                message: format!("cannot read the lockfile: {error}; resolving without it"),
+            });
+            return None;
+        }
+    };
+    match Lockfile::parse(&text) {
+        Ok(lock) => Some((text, lock)),
+        Err(error) => {
+            problems.push(RunProblem {
+                subject: Some(path.display().to_string()),
+                message: format!("{error}; resolving without it"),
+            });
+            None
+        }
+    }
+}
+
+/// Decides the `Cargo.lock` every workspace of the run starts from and, when
+/// the run resolves afresh (`--latest`) or writes the lockfile, resolves every
+/// snippet's dependencies once in a workspace of their own (one member per
+/// distinct dependency set). Returns the report's summary and the lockfile to write.
+fn settle_lock(
+    builds: &mut Builds<'_>,
+    entries: &[Entry],
+    committed: Option<&(String, Lockfile)>,
+    installed: &[(String, String)],
+) -> (Option<LockfileSummary>, Option<String>) {
+    let options = builds.options;
+    builds.lock_seed = match (committed, options.latest) {
+        (_, true) => LockSeed::Fresh,
+        (Some((text, _)), false) => LockSeed::Seed(text.clone()),
+        (None, false) => LockSeed::Keep,
+    };
+    let mut summary = options.lockfile.as_ref().map(|path| LockfileSummary {
+        path: path.display().to_string(),
+        mode: if options.latest {
+            LockMode::Latest
+        } else {
+            LockMode::Locked
+        },
+        found: committed.is_some(),
+        moved: Vec::new(),
+        not_locked: Vec::new(),
+    });
+    let buildable = || entries.iter().filter(|e| e.buildable());
+    if let (Some(summary), Some((_, lock)), false) = (&mut summary, committed, options.latest) {
+        summary.not_locked = lock
+            .missing(
+                buildable()
+                    .filter_map(|e| e.deps.as_ref())
+                    .flat_map(|d| &d.deps),
+            )
+            .into_iter()
+            .collect();
+    }
+    let Some((toolchain, _)) = installed.first() else {
+        return (summary, None);
+    };
+    if !(options.latest || options.write_lockfile) || cargo::interrupted() {
+        return (summary, None);
+    }
+    let mut sets: BTreeMap<String, Vec<deps::DepSpec>> = BTreeMap::new();
+    for deps in buildable().filter_map(|e| e.deps.as_ref()) {
+        let mut hasher = Sha256::new();
+        for dep in &deps.deps {
+            hasher.update(format!("{dep}\n").as_bytes());
+        }
+        let hash: String = hasher.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        sets.entry(format!("deps-{hash}"))
+            .or_insert_with(|| deps.deps.clone());
+    }
+    let crates: Vec<CrateFiles> = sets
+        .into_iter()
+        .map(|(package, deps)| CrateFiles {
+            package,
+            edition: crate::fence::Edition::LATEST,
+            kind: wrap::CrateKind::Lib,
+            tests: false,
+            source: String::new(),
+            deps,
+        })
+        .collect();
+    let resolved = builds
+        .resolve(RESOLVE_WORKSPACE, toolchain, crates)
+        .ok()
+        .filter(|r| r.metadata.is_some())
+        .and_then(|_| {
+            let path = builds
+                .sandbox
+                .root
+                .join(RESOLVE_WORKSPACE)
+                .join("Cargo.lock");
+            std::fs::read_to_string(path).ok()
+        })
+        .and_then(|text| lockfile::registry_only(&text).ok());
+    let Some(text) = resolved else {
+        builds.problems.push(RunProblem {
+            subject: options.lockfile.as_ref().map(|p| p.display().to_string()),
+            message: "cargo could not resolve the examples' dependencies together; the lockfile was not updated".to_string(),
+        });
+        return (summary, None);
+    };
+    if options.latest {
+        builds.lock_seed = LockSeed::Seed(text.clone());
+    }
+    if let (Some(summary), Some((_, lock)), Ok(now)) =
+        (&mut summary, committed, Lockfile::parse(&text))
+    {
+        summary.moved = lock.moves_to(&now);
+    }
+    (summary, options.write_lockfile.then_some(text))
+}
+
+/// What the cache key says of the run's lock: results depend on the versions it holds.
+fn lock_fingerprint(seed: &LockSeed) -> String {
+    match seed {
+        LockSeed::Keep => "sandbox".to_string(),
+        LockSeed::Fresh => "fresh".to_string(),
+        LockSeed::Seed(text) => Key::of(&[text]).as_str().to_string(),
+    }
 }
 
 /// The crates of a primary build: snippets that may share a crate are merged
@@ -556,6 +716,10 @@ fn has_errors(result: Option<&diagnose::UnitResult>) -> bool {
 
 /// Rounds of re-merging the clean members of a merged crate that failed.
 const MERGE_ROUNDS: usize = 3;
+
+/// The workspace where every snippet's dependencies are resolved together
+/// (`--latest`, or writing the lockfile).
+const RESOLVE_WORKSPACE: &str = "resolve";
 
 /// Whether a merged member's result cannot stand: an error, a diagnostic no
 /// member owned, or nothing built.
@@ -1000,6 +1164,16 @@ fn row(
         return out;
     };
     out.toolchain = Some(toolchain.to_string());
+    if let Some(reason) = results.and_then(|r| r.unresolvable.get(&package)) {
+        out.status = Status::Fail;
+        out.cause = Some(Cause::UnresolvableDependency);
+        out.diagnostics.push(fence_diagnostic(
+            entry,
+            format!("cannot resolve the example's dependencies: {reason}"),
+        ));
+        out.suggestion = Some(Cause::UnresolvableDependency.info().fix.to_string());
+        return out;
+    }
     match (units, failure) {
         (Some(result), _)
             if results.is_some_and(|r| r.interrupted)

@@ -13,5 +13,6 @@ mod e2e;
 mod fix;
 mod fuzz;
 mod hostile;
+mod resolution;
 mod support;
 mod tidy;

@@ -69,6 +69,7 @@ fn verify(rest: Vec<String>) -> i32 {
         sandbox: root.join("sandbox"),
         config: root.join("snipcheck.toml"),
         baseline: Some(relative_to_cwd(root.join("snipcheck.baseline.toml"))),
+        lockfile: Some(relative_to_cwd(root.join("snipcheck.lock"))),
     };
     match cli::run(args, &defaults, Terminal::detect()) {
         Ok(code) => code,
