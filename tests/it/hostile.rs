@@ -202,3 +202,100 @@ fn an_interrupted_run_stops_cargo_and_writes_a_partial_report() {
         again.stderr
     );
 }
+
+/// A small document whose check takes a few seconds: a passing example, one
+/// with a type error (diagnosed), one with a clippy warning.
+const TAKES_A_WHILE: &str = "# Doc\n\n```rust\npub fn one() -> u8 { 1 }\n```\n\n```rust\nlet x: u8 = \"two\";\n```\n\n```rust\npub fn three(v: &Vec<u8>) -> usize { v.len() }\n```\n";
+
+/// Starts snipcheck on `doc` with the given sandbox and target dir, its JSON report on stdout.
+fn spawn(doc: &str, sandbox: &str, target: &str, extra: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .current_dir(root())
+        .args(["--specs", doc, "--toolchain", "stable", "--no-progress"])
+        .args(["--format", "json"])
+        .arg("--sandbox")
+        .arg(root().join("sandbox").join(sandbox))
+        .arg("--target-dir")
+        .arg(root().join("sandbox").join(target))
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("snipcheck starts")
+}
+
+/// What a report says per block: (line, status, cause).
+fn verdicts(stdout: &[u8]) -> Vec<(u32, Status, Option<Cause>)> {
+    let report: snipcheck::report::Report =
+        serde_json::from_slice(stdout).expect("a JSON report on stdout");
+    report
+        .snippets
+        .iter()
+        .map(|s| (s.line, s.status, s.cause))
+        .collect()
+}
+
+#[test]
+fn killed_at_any_point_the_next_run_on_the_same_sandbox_is_right() {
+    let doc = write_doc("killed", TAKES_A_WHILE);
+    // The truth: a run of its own, nothing reused.
+    let reference = spawn(&doc, "it-killed-reference", "it-target", &["--no-cache"])
+        .wait_with_output()
+        .expect("runs");
+    let expected = verdicts(&reference.stdout);
+    assert_eq!(
+        expected.iter().map(|v| v.1).collect::<Vec<_>>(),
+        [Status::Pass, Status::Fail, Status::Warn]
+    );
+    let _ = fs::remove_dir_all(root().join("sandbox/it-killed"));
+    let _ = fs::remove_dir_all(root().join("sandbox/it-killed-target"));
+    // SIGKILL gives snipcheck no chance to clean up: whatever it was writing
+    // (scratch crates, cache entries, cargo's target dir) is cut off.
+    for delay in [50, 150, 300, 500, 800, 1200, 2000] {
+        // Each killed run has everything to do again but compiling dependencies.
+        let _ = fs::remove_dir_all(root().join("sandbox/it-killed/cache"));
+        let child = spawn(&doc, "it-killed", "it-killed-target", &[]);
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = child.wait_with_output();
+        let after = spawn(&doc, "it-killed", "it-killed-target", &[])
+            .wait_with_output()
+            .expect("runs");
+        assert_eq!(
+            verdicts(&after.stdout),
+            expected,
+            "after a kill at {delay} ms:\n{}",
+            String::from_utf8_lossy(&after.stderr)
+        );
+    }
+}
+
+#[test]
+fn two_runs_on_one_sandbox_take_turns_and_both_report_right() {
+    let doc = write_doc("concurrent", TAKES_A_WHILE);
+    let _ = fs::remove_dir_all(root().join("sandbox/it-concurrent"));
+    let first = spawn(&doc, "it-concurrent", "it-target", &["--no-cache"]);
+    let second = spawn(&doc, "it-concurrent", "it-target", &["--no-cache"]);
+    let (first, second) = (
+        first.wait_with_output().expect("runs"),
+        second.wait_with_output().expect("runs"),
+    );
+    assert_eq!(first.status.code(), Some(1));
+    assert_eq!(second.status.code(), Some(1));
+    assert_eq!(verdicts(&first.stdout), verdicts(&second.stdout));
+    assert_eq!(
+        verdicts(&first.stdout)
+            .iter()
+            .map(|v| v.1)
+            .collect::<Vec<_>>(),
+        [Status::Pass, Status::Fail, Status::Warn]
+    );
+    let waited = [&first, &second]
+        .iter()
+        .filter(|o| {
+            String::from_utf8_lossy(&o.stderr).contains("waiting for another snipcheck run")
+        })
+        .count();
+    assert_eq!(waited, 1, "one run waits for the other, and says so");
+}
