@@ -1143,6 +1143,7 @@ fn row(
                 snippet,
                 name,
                 format!("crate `{name}` is not published on crates.io"),
+                "not found in the registry",
             ));
         }
         for name in &deps.unreachable {
@@ -1155,6 +1156,7 @@ fn row(
                 snippet,
                 name,
                 format!("could not look up crate `{name}`: {reason}"),
+                "the registry could not be asked",
             ));
         }
         return out;
@@ -1269,7 +1271,13 @@ fn syntax_diagnostic(entry: &Entry, snippet: &Snippet, error: &analyze::SyntaxEr
 }
 
 /// A diagnostic about a crate name, placed at its first mention in the snippet.
-fn crate_diagnostic(entry: &Entry, snippet: &Snippet, name: &str, message: String) -> Diagnostic {
+fn crate_diagnostic(
+    entry: &Entry,
+    snippet: &Snippet,
+    name: &str,
+    message: String,
+    label: &str,
+) -> Diagnostic {
     let mention = snippet.code.split('\n').enumerate().find_map(|(i, text)| {
         let at = find_word(text, name)?;
         Some((i, text[..at].chars().count()))
@@ -1286,7 +1294,7 @@ fn crate_diagnostic(entry: &Entry, snippet: &Snippet, name: &str, message: Strin
                 column,
                 end_line: line.origin.line,
                 end_column: column + crate::text::to_u32(name.chars().count()),
-                label: Some("not found in the registry".into()),
+                label: Some(label.to_string()),
                 in_wrapper: false,
                 notes: Vec::new(),
             }

@@ -5,7 +5,7 @@ use std::fs;
 
 use snipcheck::report::{Cause, Status};
 
-use crate::support::{row, snipcheck};
+use crate::support::{root, row, snipcheck, snipcheck_with_env};
 
 #[test]
 fn every_bad_input_gets_its_message_or_status() {
@@ -106,4 +106,78 @@ fn every_bad_input_gets_its_message_or_status() {
     );
     assert_eq!(reversed.diagnostics[0].line, 9);
     assert_eq!(row(&report, "empty-block.md", 1).status, Status::Pass);
+}
+
+#[test]
+fn without_network_each_example_that_needs_the_registry_says_so() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let doc = tmp.path().join("doc.md");
+    fs::write(
+        &doc,
+        "# No network\n\n```rust\nfn main() {\n    let mut b = itoa::Buffer::new();\n    println!(\"{}\", b.format(1));\n}\n```\n\n```rust\npub fn std_only() -> u8 {\n    1\n}\n```\n",
+    )
+    .expect("write");
+    let doc_arg = doc.to_string_lossy().into_owned();
+    let args = [
+        "--specs",
+        doc_arg.as_str(),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+        "--format",
+        "json",
+    ];
+    // A fresh sandbox: no registry answers cached from earlier runs.
+    let _ = fs::remove_dir_all(root().join("sandbox/it-no-network"));
+    // A proxy nobody listens on: every registry request fails at once.
+    let run = snipcheck_with_env(
+        "no-network",
+        &args,
+        &[
+            ("CARGO_HTTP_PROXY", "http://127.0.0.1:9"),
+            ("CARGO_NET_RETRY", "0"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.report();
+    let needs_itoa = row(&report, "doc.md", 3);
+    assert_eq!(
+        (needs_itoa.status, needs_itoa.cause),
+        (Status::Fail, Some(Cause::RegistryUnreachable)),
+        "{needs_itoa:?}"
+    );
+    let diagnostic = &needs_itoa.diagnostics[0];
+    assert!(
+        diagnostic
+            .message
+            .contains("could not look up crate `itoa`"),
+        "{diagnostic:?}"
+    );
+    assert_eq!((diagnostic.line, diagnostic.column), (5, 17));
+    assert_eq!(row(&report, "doc.md", 10).status, Status::Pass);
+
+    // --offline, with a crate cargo never downloaded: the same status, and why.
+    let _ = fs::remove_dir_all(root().join("sandbox/it-offline"));
+    let offline = tmp.path().join("offline.md");
+    fs::write(
+        &offline,
+        "```rust\nuse snipcheck_never_published_qz::Thing;\n```\n",
+    )
+    .expect("write");
+    let offline_arg = offline.to_string_lossy().into_owned();
+    let run = snipcheck(
+        "offline",
+        &[
+            "--specs",
+            offline_arg.as_str(),
+            "--offline",
+            "--toolchain",
+            "stable",
+            "--format",
+            "json",
+        ],
+    );
+    let row = row(&run.report(), "offline.md", 1).clone();
+    assert_eq!(row.cause, Some(Cause::RegistryUnreachable), "{row:?}");
+    assert!(row.diagnostics[0].message.contains("--offline"), "{row:?}");
 }

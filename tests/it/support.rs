@@ -42,6 +42,11 @@ impl Run {
 /// Runs `snipcheck` in the repository root with a sandbox of its own (named
 /// after the test) and the suite's shared target dir, plus `args`.
 pub fn snipcheck(sandbox: &str, args: &[&str]) -> Run {
+    snipcheck_with_env(sandbox, args, &[])
+}
+
+/// [`snipcheck`] with extra environment variables.
+pub fn snipcheck_with_env(sandbox: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let sandbox = root().join("sandbox").join(format!("it-{sandbox}"));
     let target = root().join("sandbox/it-target");
     let output = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
@@ -53,6 +58,7 @@ pub fn snipcheck(sandbox: &str, args: &[&str]) -> Run {
         .arg("--no-progress")
         .args(args)
         .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
         .output()
         .expect("the snipcheck binary starts");
     Run {
