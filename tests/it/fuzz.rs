@@ -2,14 +2,15 @@
 //! plan) on hostile Markdown: no panic, every line map inside the document, and
 //! every wrapped line mapped back to the snippet line it holds.
 //!
+//! The invariants live in `tests/fuzz/invariants.rs`, which the cargo-fuzz
+//! target there checks too (coverage-guided, on nightly).
+//!
 //! CI runs a small budget. A long campaign runs with
 //! `SNIPCHECK_FUZZ_SECONDS=600 cargo test --release --test it fuzz -- --nocapture`,
 //! which prints how many documents it tried.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-
-use snipcheck::{analyze, deps, extract, plan, text::LineIndex, wrap};
 
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -56,36 +57,11 @@ fn document() -> impl Strategy<Value = String> {
     })
 }
 
+#[path = "../fuzz/invariants.rs"]
+mod invariants;
+
 fn check(doc: &str) -> Result<(), TestCaseError> {
-    let index = LineIndex::new(doc);
-    for block in extract::extract(doc) {
-        prop_assert!((block.fence_line as usize) <= index.line_count());
-        for origin in &block.lines {
-            prop_assert!(origin.offset <= doc.len());
-            prop_assert_eq!(
-                index.line_col(doc, origin.offset),
-                (origin.line, origin.column)
-            );
-        }
-        if !block.fence.is_rust {
-            continue;
-        }
-        let snippet = analyze::analyze(&block);
-        let Some(wrapped) = wrap::wrap(&snippet) else {
-            continue;
-        };
-        let code: Vec<&str> = snippet.code.split('\n').collect();
-        for (generated, mapped) in wrapped.text.lines().zip(&wrapped.line_map) {
-            if let Some(line) = mapped {
-                prop_assert_eq!(generated, code[*line as usize]);
-            }
-        }
-        if let Ok(uses) = deps::scan(&wrapped.text) {
-            prop_assert!(uses.iter().all(|u| !u.name.is_empty()));
-        }
-        let _ = plan::mergeable(&snippet, &wrapped);
-    }
-    Ok(())
+    invariants::check(doc).map_err(TestCaseError::fail)
 }
 
 #[test]
