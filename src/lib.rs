@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod fence;
 pub mod fix;
+pub mod partition;
 pub mod pins;
 pub mod plan;
 pub mod registry;

@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod sarif;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,10 @@ pub struct Report {
     /// The run stopped before every block was checked (interrupted); the rows are partial.
     #[serde(default)]
     pub incomplete: bool,
+    /// The shard this report covers (`--partition hash:K/N`); absent for a whole run
+    /// and for merged shard reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::partition::Partition>,
 }
 
 /// What changed since the baseline.

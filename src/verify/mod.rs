@@ -64,6 +64,8 @@ pub struct VerifyOptions {
     pub build_timeout: Option<std::time::Duration>,
     /// Collect the machine-applicable fixes of the primary build (see `fix.rs`).
     pub fix: bool,
+    /// Check only the blocks of this shard (see `partition.rs`).
+    pub partition: Option<crate::partition::Partition>,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -189,7 +191,12 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     };
 
     let mut entries = extract_all(&specs, options.allow_outside_access);
+    // What a document defines and pins is read from all of its blocks, this
+    // shard's or not; ids are given before the shard keeps its own.
     let docs = doc_facts(&entries);
+    if let Some(partition) = options.partition {
+        entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
+    }
     let sources: BTreeMap<String, String> = specs
         .iter()
         .map(|s| (s.display(), s.text.clone()))
@@ -459,6 +466,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         cargo_invocations: builds.invocations,
         baseline: None,
         incomplete: cargo::interrupted(),
+        partition: options.partition,
     };
     Ok(Outcome {
         report,
