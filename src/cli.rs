@@ -389,7 +389,14 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
             sources,
             fixes: Vec::new(),
         },
-        None => verify_on_a_large_stack(&options)?,
+        None => {
+            if let Some(partition) = args.partition {
+                eprintln!(
+                    "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
+                );
+            }
+            verify_on_a_large_stack(&options)?
+        }
     };
     if args.fix && !outcome.report.incomplete {
         let changed = apply_fixes(&outcome.fixes, args.dry_run)?;
