@@ -91,6 +91,12 @@ impl fmt::Display for Partition {
 }
 
 impl Partition {
+    /// Whether the shard is one of the count (1 ≤ shard ≤ count), as parsing
+    /// guarantees; a partition read from a report file is checked with this.
+    pub fn is_valid(&self) -> bool {
+        (1..=self.count).contains(&self.shard)
+    }
+
     /// The shard (1-based) of the block with this identity: `file` as reports
     /// show it, `heading` the heading path joined with ` > `, and `hash` the
     /// block's hash as the baseline writes it (`1a2b3c4d`, or `1a2b3c4d-2` for
@@ -106,8 +112,10 @@ impl Partition {
         let digest = hasher.finalize();
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
-        let slot = u64::from_be_bytes(first) % u64::from(self.count);
-        // `slot < count`, so it fits; `count` is at least 1 by construction.
+        // `count` is at least 1 when parsed; a hand-made `Partition` of 0 shards
+        // is read as 1 rather than dividing by zero.
+        let slot = u64::from_be_bytes(first) % u64::from(self.count.max(1));
+        // `slot < count`, so it fits.
         u32::try_from(slot).unwrap_or(0) + 1
     }
 

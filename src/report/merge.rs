@@ -51,6 +51,12 @@ pub enum MergeError {
         "`{name}` is not a shard report: it was made without --partition, so it covers every block already"
     )]
     NotAShard { name: String },
+    #[error("`{name}` says it is shard {shard} of {count}, which no --partition makes")]
+    BadPartition {
+        name: String,
+        shard: u32,
+        count: u32,
+    },
     #[error(
         "`{name}` was made by snipcheck {found}, `{first}` by {expected}: shards must run the same snipcheck"
     )]
@@ -130,6 +136,13 @@ pub fn parse(name: &str, text: &str) -> Result<ShardReport, MergeError> {
             name: name.to_string(),
         });
     };
+    if !partition.is_valid() {
+        return Err(MergeError::BadPartition {
+            name: name.to_string(),
+            shard: partition.shard,
+            count: partition.count,
+        });
+    }
     Ok(ShardReport {
         name: name.to_string(),
         report,
@@ -629,6 +642,14 @@ mod tests {
             .expect_err("another schema")
             .to_string();
         assert!(message.contains("has report schema 2"), "{message}");
+        let zero = Report {
+            partition: Some(partition(0, 0)),
+            ..whole.clone()
+        };
+        let message = parse("zero.json", &crate::report::json::render_json(&zero))
+            .expect_err("no such shard")
+            .to_string();
+        assert!(message.contains("shard 0 of 0"), "{message}");
         assert!(matches!(
             parse("junit.xml", "<testsuites/>"),
             Err(MergeError::Unreadable { .. })
