@@ -5,12 +5,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use snipcheck::report::{Report, Status};
+use snipcheck::report::{Cause, Report, Status};
 
 use crate::support::{Run, root, snipcheck, snipcheck_with};
 
 /// Every run of the sharding test shares one sandbox, so the registry is asked
-/// once; `--no-cache` makes every shard really build its snippets.
+/// once; `--no-cache` makes every shard really build (and diagnose) its snippets.
 const SHARDS_SANDBOX: &str = "shards";
 
 /// What differs legitimately between a whole run and its merged shards: the
@@ -43,7 +43,6 @@ fn merged_shards_report_what_the_whole_run_reports() {
         "specs",
         "--toolchain",
         "stable",
-        "--no-diagnose",
         "--no-cache",
         "--baseline",
         baseline_arg.as_str(),
@@ -56,7 +55,17 @@ fn merged_shards_report_what_the_whole_run_reports() {
     assert_eq!(whole.code, 0, "nothing regressed\n{}", whole.stderr);
     let whole = whole.report();
     assert!(whole.partition.is_none());
-    assert!(whole.snippets.iter().any(|s| s.status == Status::Fail));
+    // Failures diagnosed by variant builds, which every shard makes for its own.
+    for cause in [
+        Cause::EditionDrift,
+        Cause::Placeholder,
+        Cause::DependencyDrift,
+    ] {
+        assert!(
+            whole.snippets.iter().any(|s| s.cause == Some(cause)),
+            "{cause:?}"
+        );
+    }
     let whole_blocks: Vec<(String, u32)> = whole
         .snippets
         .iter()
