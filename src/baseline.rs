@@ -98,7 +98,7 @@ fn tracked(row: &SnippetReport) -> bool {
 }
 
 /// The hash part of a row's id (`guide-1a2b3c4d-2` -> `1a2b3c4d-2`).
-fn hash_of(id: &str) -> String {
+pub(crate) fn hash_of(id: &str) -> String {
     let parts: Vec<&str> = id.rsplitn(3, '-').collect();
     match parts.as_slice() {
         [n, hash, _] if n.len() < 8 && n.chars().all(|c| c.is_ascii_digit()) && hash.len() == 8 => {

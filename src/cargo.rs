@@ -51,9 +51,36 @@ const KEPT_ENV: &[&str] = &[
     "CARGO_NET_GIT_FETCH_WITH_CLI",
     "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
     "CARGO_BUILD_JOBS",
+    // A compilation cache shared between runs and machines (sccache): the
+    // wrapper, however it is named, and its settings (see `KEPT_PREFIXES`).
     "RUSTC_WRAPPER",
-    "SCCACHE_DIR",
+    "CARGO_BUILD_RUSTC_WRAPPER",
 ];
+
+/// Families of variables kept whole: sccache's settings (`SCCACHE_DIR`,
+/// `SCCACHE_BUCKET`, `SCCACHE_REGION`, `SCCACHE_ENDPOINT`, ...), but for those
+/// that carry credentials (see `SECRET_MARKERS`).
+const KEPT_PREFIXES: &[&str] = &["SCCACHE_"];
+
+/// Parts of a kept family's names that mark a credential: such variables stay
+/// with the sccache server, started before snipcheck with the full environment
+/// (`sccache --start-server`), and never reach a build script.
+const SECRET_MARKERS: &[&str] = &[
+    "PASSWORD",
+    "TOKEN",
+    "SECRET",
+    "CREDENTIAL",
+    "CONNECTION_STRING",
+    "REDIS",
+    "ACCESS_KEY",
+];
+
+/// Whether a variable of the parent's environment reaches cargo and rustc.
+fn kept(name: &str) -> bool {
+    KEPT_ENV.contains(&name)
+        || (KEPT_PREFIXES.iter().any(|p| name.starts_with(p))
+            && !SECRET_MARKERS.iter().any(|m| name.contains(m)))
+}
 
 /// Set when the user interrupts the run (Ctrl-C, SIGTERM): running builds are
 /// stopped and no new stage starts.
@@ -81,7 +108,7 @@ fn command(program: &str, toolchain: Option<&str>) -> Command {
 fn scrub(cmd: &mut Command, toolchain: Option<&str>) {
     cmd.env_clear();
     for (name, value) in std::env::vars_os() {
-        if name.to_str().is_some_and(|n| KEPT_ENV.contains(&n)) {
+        if name.to_str().is_some_and(kept) {
             cmd.env(name, value);
         }
     }
@@ -348,9 +375,7 @@ mod tests {
             .collect();
         for name in &passed {
             assert!(
-                KEPT_ENV.contains(&name.as_str())
-                    || name == "CARGO_TERM_COLOR"
-                    || name == "RUSTUP_TOOLCHAIN",
+                kept(name) || name == "CARGO_TERM_COLOR" || name == "RUSTUP_TOOLCHAIN",
                 "{name}"
             );
         }
@@ -360,8 +385,33 @@ mod tests {
             "AWS_SECRET_ACCESS_KEY",
             "RUSTFLAGS",
             "CARGO_TARGET_DIR",
+            "SCCACHE_REDIS",
+            "SCCACHE_REDIS_PASSWORD",
+            "SCCACHE_AZURE_CONNECTION_STRING",
+            "SCCACHE_WEBDAV_TOKEN",
+            "SCCACHE_WEBDAV_PASSWORD",
+            "SCCACHE_S3_ACCESS_KEY_ID",
+            "SCCACHE_GCS_CREDENTIALS_URL",
         ] {
-            assert!(!KEPT_ENV.contains(&secret));
+            assert!(!kept(secret), "{secret}");
+        }
+    }
+
+    #[test]
+    fn a_compilation_cache_reaches_the_builds() {
+        for name in [
+            "RUSTC_WRAPPER",
+            "CARGO_BUILD_RUSTC_WRAPPER",
+            "SCCACHE_DIR",
+            "SCCACHE_BUCKET",
+            "SCCACHE_REGION",
+            "SCCACHE_ENDPOINT",
+            "SCCACHE_S3_KEY_PREFIX",
+            "SCCACHE_CACHE_SIZE",
+            "SCCACHE_SERVER_PORT",
+            "SCCACHE_GHA_ENABLED",
+        ] {
+            assert!(kept(name), "{name}");
         }
     }
 

@@ -16,7 +16,8 @@ use crate::pins;
 use std::collections::BTreeMap;
 
 use crate::baseline;
-use crate::report::{Report, Status, github, human, json, junit, markdown, sarif};
+use crate::partition::Partition;
+use crate::report::{Report, Status, github, human, json, junit, markdown, merge, sarif};
 use crate::sandbox;
 use crate::verify::{self, VerifyOptions};
 
@@ -116,6 +117,21 @@ pub struct Args {
     /// Extra known-crate rules (TOML, same shape as the built-in table).
     #[arg(long, value_name = "FILE")]
     pub known_crates: Option<PathBuf>,
+    /// Check only shard K of N (1-based): a block's shard follows from its
+    /// document, heading path and content, never its line. Merge the shards'
+    /// JSON reports with --merge-reports.
+    #[arg(long, value_name = "hash:K/N", value_parser = parse_partition, conflicts_with_all = ["fix", "bless"])]
+    pub partition: Option<Partition>,
+    /// Merge the JSON reports of every shard of a partitioned run instead of
+    /// checking documents, and report the whole run in every --format (the
+    /// baseline the shards used, or --baseline, is compared again).
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["specs", "partition", "fix", "toolchain"])]
+    pub merge_reports: Vec<PathBuf>,
+}
+
+fn parse_partition(text: &str) -> Result<Partition, String> {
+    text.parse()
+        .map_err(|e: crate::partition::PartitionError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -286,7 +302,10 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .collect();
-    let toolchains = if default_matrix {
+    let merging = !args.merge_reports.is_empty();
+    let toolchains = if merging {
+        Vec::new()
+    } else if default_matrix {
         default_toolchains()
     } else if toolchains.is_empty() {
         eprintln!("error: --toolchain needs at least one toolchain name");
@@ -321,6 +340,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         lockfile: None,
         latest: args.latest,
         write_lockfile: false,
+        partition: args.partition,
     };
     // Fixes need every snippet's suggestions in its own coordinates: no cached
     // results (they keep no suggestions), no merged crates.
@@ -336,11 +356,23 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
             return Ok(exit::USAGE);
         }
     };
-    // The default baseline describes the default specs only.
-    let default_baseline = if args.specs.is_empty() {
-        defaults.baseline.clone()
+    let merged = if merging {
+        match merge_shard_reports(&args.merge_reports) {
+            Ok(merged) => Some(merged),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(exit::USAGE);
+            }
+        }
     } else {
         None
+    };
+    // The default baseline describes the default specs only; merged shards,
+    // the baseline they were compared with.
+    let default_baseline = match &merged {
+        Some((merged, _)) => merged.baseline.as_ref().map(PathBuf::from),
+        None if args.specs.is_empty() => defaults.baseline.clone(),
+        None => None,
     };
     let baseline_path = args.baseline.clone().or(default_baseline);
     // The default lockfile, like the default baseline, belongs to the default specs.
@@ -370,7 +402,11 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         ..options
     };
     let previous = match baseline_path.as_deref().map(baseline::load).transpose() {
-        Ok(previous) => previous.flatten(),
+        // A shard compares only the entries of its own blocks.
+        Ok(previous) => previous.flatten().map(|known| match args.partition {
+            Some(partition) => partition.baseline_part(known),
+            None => known,
+        }),
         Err(error) => {
             eprintln!("error: {error:#}");
             return Ok(exit::USAGE);
@@ -384,7 +420,22 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         return Ok(exit::USAGE);
     }
 
-    let mut outcome = verify_on_a_large_stack(&options)?;
+    let mut outcome = match merged {
+        Some((merged, sources)) => verify::Outcome {
+            report: merged.report,
+            sources,
+            fixes: Vec::new(),
+            lockfile: None,
+        },
+        None => {
+            if let Some(partition) = args.partition {
+                eprintln!(
+                    "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
+                );
+            }
+            verify_on_a_large_stack(&options)?
+        }
+    };
     if args.fix && !outcome.report.incomplete {
         let changed = apply_fixes(&outcome.fixes, args.dry_run)?;
         if changed && !args.dry_run {
@@ -499,6 +550,56 @@ fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool>
         eprintln!("note: nothing to fix: no machine-applicable suggestion applies to the examples");
     }
     Ok(changed)
+}
+
+/// Reads and merges the shard reports, and reads the documents they speak of
+/// (for the excerpts the human and Markdown views quote). Errors are usage errors.
+fn merge_shard_reports(
+    paths: &[PathBuf],
+) -> Result<(merge::Merged, BTreeMap<String, String>), String> {
+    let mut shards = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read the shard report `{name}`: {error}"))?;
+        shards.push(merge::parse(&name, &text).map_err(|error| error_chain(&error))?);
+    }
+    let merged = merge::merge(shards).map_err(|error| error_chain(&error))?;
+    let shards: Vec<String> = merged.shards.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "note: merged {} shard reports ({})",
+        shards.len(),
+        shards.join(", ")
+    );
+    let documents: Vec<PathBuf> = merged
+        .report
+        .files
+        .iter()
+        .map(|f| PathBuf::from(&f.file))
+        .collect();
+    let (specs, unreadable) = crate::discover::discover(&documents);
+    if !unreadable.is_empty() {
+        eprintln!(
+            "note: {} of the documents cannot be read here; the reports quote no lines of them",
+            unreadable.len()
+        );
+    }
+    let sources = specs
+        .iter()
+        .map(|s| (s.display(), s.text.clone()))
+        .collect();
+    Ok((merged, sources))
+}
+
+/// An error and its sources, as one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
 /// Stack for the pipeline: parsing is recursive, and although snippets nested
@@ -707,6 +808,31 @@ mod tests {
             }]
         );
         assert!(Args::try_parse_from(["snipcheck", "--format", "yaml"]).is_err());
+    }
+
+    #[test]
+    fn partition_and_merge_arguments() {
+        let parse = |argv: &[&str]| {
+            Args::try_parse_from(std::iter::once("snipcheck").chain(argv.iter().copied()))
+        };
+        let args = parse(&["--partition", "hash:2/3"]).expect("valid");
+        assert_eq!(
+            args.partition.map(|p| p.to_string()).as_deref(),
+            Some("hash:2/3")
+        );
+        let error = parse(&["--partition", "hash:4/3"]).expect_err("out of range");
+        assert_eq!(error.exit_code(), exit::USAGE);
+        assert!(error.to_string().contains("between 1 and 3"), "{error}");
+        assert!(parse(&["--partition", "hash:1/2", "--fix"]).is_err());
+        assert!(parse(&["--partition", "hash:1/2", "--bless"]).is_err());
+        let args =
+            parse(&["--merge-reports", "a.json", "b.json", "--format", "json"]).expect("valid");
+        assert_eq!(
+            args.merge_reports,
+            [PathBuf::from("a.json"), PathBuf::from("b.json")]
+        );
+        assert!(parse(&["--merge-reports", "a.json", "--specs", "docs"]).is_err());
+        assert!(parse(&["--merge-reports", "a.json", "--partition", "hash:1/2"]).is_err());
     }
 
     #[test]

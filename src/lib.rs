@@ -18,6 +18,7 @@ pub mod extract;
 pub mod fence;
 pub mod fix;
 pub mod lockfile;
+pub mod partition;
 pub mod pins;
 pub mod plan;
 pub mod registry;

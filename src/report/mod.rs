@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod sarif;
 
 use std::collections::BTreeMap;
@@ -39,6 +40,10 @@ pub struct Report {
     /// Which versions the run built with, against the committed lockfile, when one was given.
     #[serde(default)]
     pub lockfile: Option<LockfileSummary>,
+    /// The shard this report covers (`--partition hash:K/N`); absent for a whole run
+    /// and for merged shard reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::partition::Partition>,
 }
 
 /// The run's dependency versions against the committed lockfile.

@@ -71,6 +71,8 @@ pub struct VerifyOptions {
     pub latest: bool,
     /// Resolve every snippet's dependencies and return the lockfile to write.
     pub write_lockfile: bool,
+    /// Check only the blocks of this shard (see `partition.rs`).
+    pub partition: Option<crate::partition::Partition>,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -200,7 +202,12 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let committed = read_lockfile(options, &mut builds.problems);
 
     let mut entries = extract_all(&specs, options.allow_outside_access);
+    // What a document defines and pins is read from all of its blocks, this
+    // shard's or not; ids are given before the shard keeps its own.
     let docs = doc_facts(&entries);
+    if let Some(partition) = options.partition {
+        entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
+    }
     let sources: BTreeMap<String, String> = specs
         .iter()
         .map(|s| (s.display(), s.text.clone()))
@@ -481,6 +488,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         baseline: None,
         incomplete: cargo::interrupted(),
         lockfile: lock_summary,
+        partition: options.partition,
     };
     Ok(Outcome {
         report,

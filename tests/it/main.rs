@@ -14,5 +14,6 @@ mod fix;
 mod fuzz;
 mod hostile;
 mod resolution;
+mod shards;
 mod support;
 mod tidy;

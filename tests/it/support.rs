@@ -42,19 +42,24 @@ impl Run {
 /// Runs `snipcheck` in the repository root with a sandbox of its own (named
 /// after the test) and the suite's shared target dir, plus `args`.
 pub fn snipcheck(sandbox: &str, args: &[&str]) -> Run {
-    snipcheck_with_env(sandbox, args, &[])
+    snipcheck_with(sandbox, &root().join("sandbox/it-target"), &[], args)
 }
 
 /// [`snipcheck`] with extra environment variables.
 pub fn snipcheck_with_env(sandbox: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, Path::new(*v))).collect();
+    snipcheck_with(sandbox, &root().join("sandbox/it-target"), &env, args)
+}
+
+/// [`snipcheck`] with another target dir and extra environment variables.
+pub fn snipcheck_with(sandbox: &str, target: &Path, env: &[(&str, &Path)], args: &[&str]) -> Run {
     let sandbox = root().join("sandbox").join(format!("it-{sandbox}"));
-    let target = root().join("sandbox/it-target");
     let output = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
         .current_dir(root())
         .arg("--sandbox")
         .arg(&sandbox)
         .arg("--target-dir")
-        .arg(&target)
+        .arg(target)
         .arg("--no-progress")
         .args(args)
         .env_remove("NO_COLOR")
