@@ -17,6 +17,8 @@ pub mod error;
 pub mod extract;
 pub mod fence;
 pub mod fix;
+pub mod fmt;
+pub mod pin_fix;
 pub mod pins;
 pub mod plan;
 pub mod registry;
