@@ -462,6 +462,9 @@ fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool>
                 "{}",
                 crate::fix::unified_diff(&fix.file, &fix.original, &fix.fixed)
             );
+            for (line, what) in &fix.applied {
+                eprintln!("would fix: {}:{line}: {what}", fix.file);
+            }
             continue;
         }
         let on_disk = std::fs::read_to_string(&fix.path).unwrap_or_default();

@@ -11,7 +11,7 @@
 use similar::TextDiff;
 
 use crate::analyze::CodeLine;
-use crate::diagnose::Suggestion;
+use crate::diagnose::{Edit, Suggestion};
 use crate::extract::LineOrigin;
 use crate::text::LineIndex;
 use crate::wrap::WrappedSource;
@@ -50,7 +50,12 @@ pub fn document_edits(
             index.offset(doc, code_line.origin.line, code_line.doc_column(column))
         };
         let mut parts = Vec::new();
-        for edit in &suggestion.candidates {
+        for edit in suggestion
+            .candidates
+            .iter()
+            .map(|e| above_attributes(wrapped, e))
+        {
+            let edit = &edit;
             let (Some(start), Some(end)) = (
                 place(edit.line_start, edit.column_start),
                 place(edit.line_end, edit.column_end),
@@ -84,6 +89,39 @@ pub fn document_edits(
     edits.sort();
     edits.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.text == b.text);
     edits
+}
+
+/// An insertion of whole lines at the start of an item goes above the item's
+/// outer attributes and doc comments: clippy places `impl Default for X` right
+/// before `impl X`, which would put `#[wasm_bindgen]` (or any attribute of
+/// `impl X`) on the new item instead.
+fn above_attributes(wrapped: &WrappedSource, edit: &Edit) -> Edit {
+    let whole_lines = edit.line_start == edit.line_end
+        && edit.column_start == 1
+        && edit.column_end == 1
+        && edit.text.ends_with('\n');
+    if !whole_lines {
+        return edit.clone();
+    }
+    let generated: Vec<&str> = wrapped.text.lines().collect();
+    let mut line = edit.line_start;
+    while line > 1 {
+        let above = line - 1;
+        let text = generated
+            .get(above as usize - 1)
+            .map_or("", |t| t.trim_start());
+        let attribute = (text.starts_with("#[") && text.trim_end().ends_with(']'))
+            || (text.starts_with("///") && !text.starts_with("////"));
+        if !attribute || wrapped.snippet_line(above).is_none() {
+            break;
+        }
+        line = above;
+    }
+    Edit {
+        line_start: line,
+        line_end: line,
+        ..edit.clone()
+    }
 }
 
 /// The snippet line before which added `use` lines go: after the leading
@@ -235,7 +273,6 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
 mod tests {
     use super::*;
     use crate::analyze::analyze;
-    use crate::diagnose::Edit;
     use crate::extract::extract;
     use crate::wrap::wrap;
 
@@ -292,6 +329,17 @@ mod tests {
             (2, 1, 1),
             "#[derive(Default)]\n",
             "- item\r\n\r\n  ```rust\r\n  #[derive(Default)]\r\n  pub struct A;\r\n  ```\r\n",
+        );
+    }
+
+    #[test]
+    fn inserted_items_go_above_the_attributes_of_the_next_one() {
+        // Generated line 4 is `impl W {`, after `#[marker]`.
+        check(
+            "```rust\npub struct W;\n#[marker]\nimpl W {}\n```\n",
+            (4, 1, 1),
+            "impl Default for W {}\n\n",
+            "```rust\npub struct W;\nimpl Default for W {}\n\n#[marker]\nimpl W {}\n```\n",
         );
     }
 

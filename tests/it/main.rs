@@ -13,5 +13,6 @@ mod e2e;
 mod fix;
 mod fuzz;
 mod hostile;
+mod repair;
 mod support;
 mod tidy;
