@@ -77,11 +77,15 @@ pub fn document_edits(
                 })
                 .unwrap_or_default();
             let text = edit.text.replace('\n', &format!("{newline}{indent}"));
+            let message = match &suggestion.code {
+                Some(code) => format!("{} [{code}]", suggestion.message),
+                None => suggestion.message.clone(),
+            };
             parts.push(DocEdit {
                 start,
                 end,
                 text,
-                message: suggestion.message.clone(),
+                message,
             });
         }
         edits.extend(parts);

@@ -190,15 +190,26 @@ pub(super) fn collect(
             .map(|e| (index.line(e.start), e.message))
             .collect();
         if repair.fmt_write {
-            let formatting: Vec<DocEdit> = format_document(&fixed, &mut rustfmt)
-                .into_iter()
-                .filter_map(|f| f.edit)
+            // Repairs never add or remove blocks: the n-th block of the repaired
+            // text is the n-th of the document, so its fence line there is the
+            // line to report.
+            let fence_lines: BTreeMap<usize, u32> = mine
+                .iter()
+                .map(|e| (e.block.index, e.block.fence_line))
                 .collect();
+            let mut formatting = Vec::new();
+            for check in format_document(&fixed, &mut rustfmt) {
+                if let Some(edit) = check.edit {
+                    let line = fence_lines
+                        .get(&check.block_index)
+                        .copied()
+                        .unwrap_or(check.fence_line);
+                    applied.push((line, edit.message.clone()));
+                    formatting.push(edit);
+                }
+            }
             if !formatting.is_empty() {
-                let (formatted, done) = fix::apply(&fixed, formatting);
-                let index = LineIndex::new(&fixed);
-                applied.extend(done.into_iter().map(|e| (index.line(e.start), e.message)));
-                fixed = formatted;
+                fixed = fix::apply(&fixed, formatting).0;
             }
         }
         applied.sort();
@@ -321,6 +332,8 @@ fn edition_migrations(
 /// rustfmt's verdict on one block.
 #[derive(Debug, Clone)]
 pub(super) struct FmtCheck {
+    /// The block's place among the document's blocks.
+    pub block_index: usize,
     /// Fence line of the block.
     pub fence_line: u32,
     /// Document line of the first visible code line (the fence line when none).
@@ -356,6 +369,7 @@ fn format_document(doc: &str, rustfmt: &mut Rustfmt) -> Vec<FmtCheck> {
             }
         };
         out.push(FmtCheck {
+            block_index: block.index,
             fence_line: block.fence_line,
             line,
             result,
