@@ -511,3 +511,89 @@ fn first_error(stderr: &str) -> String {
         .trim()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(result: FmtResult) -> BTreeMap<(String, u32), FmtCheck> {
+        BTreeMap::from([(
+            ("doc.md".to_string(), 3),
+            FmtCheck {
+                block_index: 0,
+                fence_line: 3,
+                line: 4,
+                result,
+                edit: None,
+            },
+        )])
+    }
+
+    fn row(status: Status) -> SnippetReport {
+        SnippetReport {
+            file: "doc.md".into(),
+            line: 3,
+            status,
+            ..SnippetReport::default()
+        }
+    }
+
+    #[test]
+    fn unformatted_examples_warn_with_the_diff_and_others_get_a_note() {
+        let changed = check(FmtResult::Changed {
+            formatted: "fn f() {}\n".into(),
+            diff: "-fn f(){}\n+fn f() {}\n".into(),
+        });
+        let mut rows = vec![row(Status::Pass), row(Status::Fail)];
+        mark_formatting(&mut rows, &changed);
+        assert_eq!(
+            (rows[0].status, rows[1].status),
+            (Status::Warn, Status::Fail)
+        );
+        assert_eq!(rows[0].diagnostics[0].line, 4);
+        assert!(rows[0].diagnostics[0].notes[0].contains("+fn f() {}"));
+
+        let mut rows = vec![row(Status::Pass)];
+        mark_formatting(
+            &mut rows,
+            &check(FmtResult::NotFormattable(
+                NotFormattable::InterleavedHiddenLines,
+            )),
+        );
+        assert_eq!(rows[0].status, Status::Pass);
+        assert_eq!(rows[0].diagnostics[0].level, "note");
+
+        let mut rows = vec![row(Status::Pass)];
+        mark_formatting(&mut rows, &check(FmtResult::Formatted));
+        assert!(rows[0].diagnostics.is_empty());
+    }
+
+    #[test]
+    fn examples_that_disagree_on_a_release_leave_the_pins_alone() {
+        let doc = "```toml\n[dependencies]\naxum = \"0.8\"\n```\n";
+        let blocks = extract::extract(doc);
+        let toml: Vec<&Block> = blocks.iter().collect();
+        let proven = |line, last: &str, first: &str| {
+            (
+                line,
+                ProvenRelease {
+                    package: "axum".into(),
+                    name: "axum".into(),
+                    last_passing: last.into(),
+                    first_failing: Some(first.into()),
+                },
+            )
+        };
+        let (edits, notes) = pin_repair(
+            doc,
+            &toml,
+            "axum",
+            &[proven(10, "0.6.20", "0.7.0"), proven(20, "0.7.9", "0.8.0")],
+        );
+        assert!(edits.is_empty());
+        assert!(notes[0].1.contains("different releases"), "{notes:?}");
+        let (edits, notes) = pin_repair(doc, &toml, "axum", &[proven(10, "0.6.20", "0.7.0")]);
+        assert_eq!((edits.len(), notes.len()), (1, 0));
+        assert_eq!(edits[0].text, "0.6");
+    }
+}
