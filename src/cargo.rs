@@ -1,4 +1,4 @@
-//! The only module that starts cargo or rustc, and the only one that knows their flags.
+//! The only module that starts cargo, rustc or rustfmt, and the only one that knows their flags.
 //!
 //! Every command gets the same scrubbed environment (the toolchain chosen with
 //! `RUSTUP_TOOLCHAIN`, no inherited target dir or flags), and every error keeps
@@ -203,6 +203,53 @@ pub fn metadata(
     cargo_metadata::MetadataCommand::parse(stdout.as_ref()).map_err(|source| Error::CommandFailed {
         command: shown,
         stderr: format!("unreadable output: {source}"),
+    })
+}
+
+/// What rustfmt made of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RustfmtOutput {
+    /// The input parsed and `stdout` holds it formatted.
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `rustfmt --edition EDITION --emit stdout` of the toolchain, on `input`
+/// (given on stdin), run in `cwd` (where rustfmt looks for its configuration).
+/// Nothing is written to disk.
+pub fn rustfmt(toolchain: &str, edition: &str, input: &str, cwd: &Path) -> Result<RustfmtOutput> {
+    use std::io::Write;
+    let mut cmd = command("rustfmt", Some(toolchain));
+    cmd.args(["--edition", edition, "--emit", "stdout"])
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let shown = display(&cmd);
+    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
+        command: shown.clone(),
+        source,
+    })?;
+    let stdin = child.stdin.take();
+    // Written on a thread of its own, so a large input cannot fill both pipes.
+    let out = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            if let Some(mut stdin) = stdin {
+                // A rustfmt that exits early closes the pipe; its status says why.
+                let _ = stdin.write_all(input.as_bytes());
+            }
+        });
+        child.wait_with_output()
+    })
+    .map_err(|source| Error::Spawn {
+        command: shown,
+        source,
+    })?;
+    Ok(RustfmtOutput {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
 }
 

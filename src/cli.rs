@@ -24,6 +24,7 @@ use crate::verify::{self, VerifyOptions};
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
 #[derive(Debug, Parser)]
 #[command(name = "snipcheck", version)]
+#[command(group(clap::ArgGroup::new("repairs").multiple(true).args(["fix", "fix_imports", "fix_edition", "fix_pins"])))]
 pub struct Args {
     /// Markdown files or folders (searched recursively for *.md and *.markdown,
     /// honouring .gitignore). A file named explicitly is read as Markdown whatever
@@ -61,8 +62,24 @@ pub struct Args {
     /// lines), then verify again and report what remains.
     #[arg(long)]
     pub fix: bool,
-    /// With --fix: print the changes as a unified diff instead of writing them.
-    #[arg(long, requires = "fix")]
+    /// Add the `use` lines rustc suggests when it has exactly one candidate and
+    /// the diagnosis's variant with them builds (missing-import).
+    #[arg(long)]
+    pub fix_imports: bool,
+    /// Apply rustc's edition-2024 migrations (`unsafe extern`, ...) to examples
+    /// whose cause is edition-drift.
+    #[arg(long)]
+    pub fix_edition: bool,
+    /// Rewrite the document's ```toml pins to the releases dependency-drift
+    /// examples are proven to build with; list the examples that need nightly.
+    #[arg(long)]
+    pub fix_pins: bool,
+    /// Report examples rustfmt would change as `warn`, with the diff; with
+    /// --fix, format them in place (only the visible code).
+    #[arg(long)]
+    pub fmt: bool,
+    /// With --fix or --fix-*: print the changes as a unified diff instead of writing them.
+    #[arg(long, requires = "repairs")]
     pub dry_run: bool,
     /// Stop any one cargo build after this many seconds; its unfinished
     /// snippets are reported as `timeout` and the others are kept.
@@ -120,12 +137,12 @@ pub struct Args {
     /// Check only shard K of N (1-based): a block's shard follows from its
     /// document, heading path and content, never its line. Merge the shards'
     /// JSON reports with --merge-reports.
-    #[arg(long, value_name = "hash:K/N", value_parser = parse_partition, conflicts_with_all = ["fix", "bless"])]
+    #[arg(long, value_name = "hash:K/N", value_parser = parse_partition, conflicts_with_all = ["repairs", "bless"])]
     pub partition: Option<Partition>,
     /// Merge the JSON reports of every shard of a partitioned run instead of
     /// checking documents, and report the whole run in every --format (the
     /// baseline the shards used, or --baseline, is compared again).
-    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["specs", "partition", "fix", "toolchain"])]
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["specs", "partition", "repairs", "fmt", "toolchain", "latest", "lockfile"])]
     pub merge_reports: Vec<PathBuf>,
 }
 
@@ -336,17 +353,25 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         allow_outside_access: args.allow_outside_access,
         build_timeout: args.timeout.map(std::time::Duration::from_secs),
         fix: args.fix,
+        repair: verify::Repair {
+            imports: args.fix_imports,
+            edition: args.fix_edition,
+            pins: args.fix_pins,
+            fmt: args.fmt,
+            fmt_write: args.fmt && args.fix,
+        },
         config,
         lockfile: None,
         latest: args.latest,
         write_lockfile: false,
         partition: args.partition,
     };
+    let repairs = args.fix || options.repair.edits_documents();
     // Fixes need every snippet's suggestions in its own coordinates: no cached
-    // results (they keep no suggestions), no merged crates.
+    // results (they keep no suggestions or diagnosis), no merged crates.
     let options = VerifyOptions {
-        cache: options.cache && !args.fix,
-        merge: options.merge && !args.fix,
+        cache: options.cache && !repairs,
+        merge: options.merge && !repairs,
         ..options
     };
     let targets = match output_targets(&args, terminal) {
@@ -436,12 +461,16 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
             verify_on_a_large_stack(&options)?
         }
     };
-    if args.fix && !outcome.report.incomplete {
+    if repairs && !outcome.report.incomplete {
         let changed = apply_fixes(&outcome.fixes, args.dry_run)?;
         if changed && !args.dry_run {
             // Verify again: the report says what remains.
             let again = VerifyOptions {
                 fix: false,
+                repair: verify::Repair {
+                    fmt: args.fmt,
+                    ..verify::Repair::default()
+                },
                 ..options.clone()
             };
             outcome = verify_on_a_large_stack(&again)?;
@@ -525,6 +554,9 @@ fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool>
                 "{}",
                 crate::fix::unified_diff(&fix.file, &fix.original, &fix.fixed)
             );
+            for (line, what) in &fix.applied {
+                eprintln!("would fix: {}:{line}: {what}", fix.file);
+            }
             continue;
         }
         let on_disk = std::fs::read_to_string(&fix.path).unwrap_or_default();
@@ -546,8 +578,13 @@ fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool>
             eprintln!("fixed: {}:{line}: {what}", fix.file);
         }
     }
+    for fix in fixes {
+        for (line, what) in &fix.notes {
+            eprintln!("note: {}:{line}: {what}", fix.file);
+        }
+    }
     if fixes.iter().all(|f| f.fixed == f.original) {
-        eprintln!("note: nothing to fix: no machine-applicable suggestion applies to the examples");
+        eprintln!("note: nothing to fix: no requested repair applies to the examples");
     }
     Ok(changed)
 }

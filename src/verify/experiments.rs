@@ -51,6 +51,8 @@ pub(super) struct Diagnosis {
     pub suggestion: String,
     /// Package -> (last passing version, first failing version).
     pub drift: BTreeMap<String, (String, Option<String>)>,
+    /// The `use` lines whose variant built (rustc's single candidates), for `--fix-imports`.
+    pub proven_imports: Vec<String>,
 }
 
 /// The toolchains experiments may use.
@@ -642,12 +644,18 @@ fn classify(
             .collect(),
         placeholders: placeholder_notes,
     };
+    let proven_imports = if imports_passed {
+        imports.into_values().map(|(_, text)| text).collect()
+    } else {
+        Vec::new()
+    };
     Diagnosis {
         cause,
         other_causes,
         evidence,
         suggestion: cause::suggestion(cause, &detail),
         drift,
+        proven_imports,
     }
 }
 

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 
 mod build;
 mod experiments;
+mod repair;
+
+pub use repair::Repair;
 
 use sha2::{Digest, Sha256};
 
@@ -73,6 +76,8 @@ pub struct VerifyOptions {
     pub write_lockfile: bool,
     /// Check only the blocks of this shard (see `partition.rs`).
     pub partition: Option<crate::partition::Partition>,
+    /// The repairs besides those fixes (see `repair.rs`).
+    pub repair: Repair,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -96,6 +101,8 @@ pub struct FileFix {
     pub fixed: String,
     /// (document line, what was applied), in document order.
     pub applied: Vec<(u32, String)>,
+    /// (document line, what was found but deliberately not changed).
+    pub notes: Vec<(u32, String)>,
 }
 
 /// A fenced block on its way through the pipeline.
@@ -414,9 +421,23 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         }
     }
 
-    let fixes = match (options.fix, builds_per_toolchain.first()) {
-        (true, Some(primary)) => collect_fixes(&specs, &entries, &primary.built),
+    let fixes = match builds_per_toolchain.first() {
+        Some(primary) if options.fix || options.repair.edits_documents() => repair::collect(
+            &mut builds,
+            &specs,
+            &entries,
+            (&primary.toolchain, &primary.built),
+            &diagnoses,
+            options.fix,
+            options.repair,
+        )?,
         _ => Vec::new(),
+    };
+    let formatting = match installed.first() {
+        Some((toolchain, _)) if options.repair.fmt => {
+            repair::check_formatting(&mut builds, &specs, toolchain)
+        }
+        _ => BTreeMap::new(),
     };
 
     let mut rows = Vec::new();
@@ -474,6 +495,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
     differential(&mut rows);
+    repair::mark_formatting(&mut rows, &formatting);
     let files = summarize(&specs, &rows);
     let totals = totals(&files, &rows);
     let report = Report {
@@ -738,48 +760,6 @@ fn merge_failed(result: Option<&diagnose::UnitResult>) -> bool {
                 .iter()
                 .any(|d| d.level == "error" || d.in_wrapper)
     })
-}
-
-/// Every document's text with the machine-applicable suggestions of its
-/// snippets applied, through each snippet's line map.
-fn collect_fixes(specs: &[SpecFile], entries: &[Entry], built: &BuildResults) -> Vec<FileFix> {
-    let mut fixes = Vec::new();
-    for spec in specs {
-        let file = spec.display();
-        let mut edits = Vec::new();
-        for entry in entries.iter().filter(|e| e.file == file) {
-            let (Some(snippet), Some(wrapped), Some(result)) = (
-                &entry.snippet,
-                &entry.wrapped,
-                built.units.get(&entry.package()),
-            ) else {
-                continue;
-            };
-            edits.extend(crate::fix::document_edits(
-                &spec.text,
-                &result.suggestions,
-                wrapped,
-                &snippet.lines,
-            ));
-        }
-        if edits.is_empty() {
-            continue;
-        }
-        let (fixed, applied) = crate::fix::apply(&spec.text, edits);
-        let index = crate::text::LineIndex::new(&spec.text);
-        let applied = applied
-            .into_iter()
-            .map(|e| (index.line(e.start), e.message))
-            .collect();
-        fixes.push(FileFix {
-            path: spec.path.clone(),
-            file,
-            original: spec.text.clone(),
-            fixed,
-            applied,
-        });
-    }
-    fixes
 }
 
 /// One toolchain's primary build, and the snippets it did not need to build.

@@ -13,6 +13,7 @@ mod e2e;
 mod fix;
 mod fuzz;
 mod hostile;
+mod repair;
 mod resolution;
 mod shards;
 mod support;

@@ -1,0 +1,599 @@
+//! The repairs of a run: which edits each document gets, from which evidence.
+//!
+//! `--fix` takes rustc's and clippy's machine-applicable suggestions from the
+//! primary build. The other repairs act only on what the diagnosis proved:
+//! `--fix-imports` adds the imports whose variant built, `--fix-edition` takes
+//! rustc's edition-2024 migration suggestions from one extra build of the
+//! edition-drift snippets (edition 2021 with `rust_2024_compatibility` warned),
+//! `--fix-pins` rewrites the document's toml pins to the release the
+//! bisection found, and `--fmt` reports (and with `--fix` applies) what
+//! rustfmt would change. All edits go through the line map (see `fix.rs`); the
+//! formatting pass runs last, on the text the other repairs produced.
+
+use std::collections::BTreeMap;
+
+use crate::analyze::{self, Snippet};
+use crate::cargo;
+use crate::cause::Cause;
+use crate::discover::SpecFile;
+use crate::error::Result;
+use crate::extract::{self, Block};
+use crate::fence::Edition;
+use crate::fix::{self, DocEdit};
+use crate::fmt::{self, FmtInput, FmtResult, NotFormattable};
+use crate::pin_fix::{self, PinOutcome, ProvenRelease};
+use crate::report::{Diagnostic, RunProblem, SnippetReport, Status};
+use crate::text::LineIndex;
+use crate::wrap::WrappedSource;
+
+use super::build::{BuildResults, Builds};
+use super::experiments::Diagnosis;
+use super::{Entry, FileFix};
+
+/// The lint group whose suggestions migrate code to edition 2024.
+const EDITION_LINTS: &str = "#![warn(rust_2024_compatibility)]";
+
+/// What to repair besides rustc's machine-applicable suggestions (`--fix`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Repair {
+    /// Add the imports the missing-import variant proved (`--fix-imports`).
+    pub imports: bool,
+    /// Apply rustc's edition-2024 migrations to edition-drift snippets (`--fix-edition`).
+    pub edition: bool,
+    /// Rewrite toml pins to the releases drift bisection proved (`--fix-pins`).
+    pub pins: bool,
+    /// Report what rustfmt would change as `warn` (`--fmt`).
+    pub fmt: bool,
+    /// Write rustfmt's changes too (`--fmt` with `--fix`).
+    pub fmt_write: bool,
+}
+
+impl Repair {
+    /// Whether any repair edits documents.
+    pub fn edits_documents(&self) -> bool {
+        self.imports || self.edition || self.pins || self.fmt_write
+    }
+}
+
+/// Every document's text with the requested repairs applied.
+pub(super) fn collect(
+    builds: &mut Builds<'_>,
+    specs: &[SpecFile],
+    entries: &[Entry],
+    primary: (&str, &BuildResults),
+    diagnoses: &BTreeMap<String, Diagnosis>,
+    suggestions: bool,
+    repair: Repair,
+) -> Result<Vec<FileFix>> {
+    let (toolchain, built) = primary;
+    let migrations = if repair.edition {
+        edition_migrations(builds, entries, diagnoses, toolchain)?
+    } else {
+        BTreeMap::new()
+    };
+    let mut rustfmt = Rustfmt::new(toolchain, builds.sandbox.root.clone());
+    let mut fixes = Vec::new();
+    for spec in specs {
+        let file = spec.display();
+        let doc = spec.text.as_str();
+        let mine: Vec<&Entry> = entries.iter().filter(|e| e.file == file).collect();
+        let mut edits = Vec::new();
+        let mut notes = Vec::new();
+        let mut releases: BTreeMap<String, Vec<(u32, ProvenRelease)>> = BTreeMap::new();
+        for entry in &mine {
+            let (Some(snippet), Some(wrapped)) = (&entry.snippet, &entry.wrapped) else {
+                continue;
+            };
+            if suggestions && let Some(result) = built.units.get(&entry.package()) {
+                edits.extend(fix::document_edits(
+                    doc,
+                    &result.suggestions,
+                    wrapped,
+                    &snippet.lines,
+                ));
+            }
+            if let Some((variant, result)) = migrations.get(&entry.id) {
+                let migrations: Vec<_> = result
+                    .suggestions
+                    .iter()
+                    .filter(|s| {
+                        !s.code
+                            .as_deref()
+                            .unwrap_or_default()
+                            .starts_with("clippy::")
+                    })
+                    .cloned()
+                    .collect();
+                let found = fix::document_edits(doc, &migrations, variant, &snippet.lines);
+                if found.is_empty() {
+                    notes.push((
+                        entry.block.fence_line,
+                        "edition drift: rustc suggests no machine-applicable migration; not changed"
+                            .to_string(),
+                    ));
+                }
+                edits.extend(found.into_iter().map(|mut e| {
+                    e.message = format!("edition 2024: {}", e.message);
+                    e
+                }));
+            }
+            let Some(diagnosis) = diagnoses.get(&entry.id) else {
+                continue;
+            };
+            if repair.imports && !diagnosis.proven_imports.is_empty() {
+                let message = format!(
+                    "added {} (the variant with it builds)",
+                    diagnosis
+                        .proven_imports
+                        .iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                edits.extend(fix::import_edit(
+                    doc,
+                    &snippet.code,
+                    &snippet.lines,
+                    &diagnosis.proven_imports,
+                    &message,
+                ));
+            }
+            if repair.pins && diagnosis.cause == Cause::DependencyDrift {
+                for (package, (last, first)) in &diagnosis.drift {
+                    let name = entry
+                        .deps
+                        .as_ref()
+                        .and_then(|d| d.deps.iter().find(|d| &d.package == package))
+                        .map_or_else(|| package.clone(), |d| d.name.clone());
+                    releases.entry(package.clone()).or_default().push((
+                        entry.block.fence_line,
+                        ProvenRelease {
+                            package: package.clone(),
+                            name,
+                            last_passing: last.clone(),
+                            first_failing: first.clone(),
+                        },
+                    ));
+                }
+            }
+            if repair.pins && diagnosis.cause == Cause::NightlyFeature {
+                let on_nightly = diagnosis
+                    .evidence
+                    .iter()
+                    .find(|e| e.tests == Cause::NightlyFeature && e.passed);
+                if let Some(evidence) = on_nightly {
+                    notes.push((
+                        entry.block.fence_line,
+                        format!(
+                            "needs nightly: builds on {} with {}; not changed (listed only)",
+                            evidence.toolchain, evidence.variant
+                        ),
+                    ));
+                }
+            }
+        }
+        let toml_blocks: Vec<&Block> = mine
+            .iter()
+            .filter(|e| e.block.fence.lang.as_deref() == Some("toml"))
+            .map(|e| &e.block)
+            .collect();
+        for (package, proven) in releases {
+            let (edits_for, note) = pin_repair(doc, &toml_blocks, &package, &proven);
+            edits.extend(edits_for);
+            notes.extend(note);
+        }
+
+        let (mut fixed, applied) = fix::apply(doc, edits);
+        let index = LineIndex::new(doc);
+        let mut applied: Vec<(u32, String)> = applied
+            .into_iter()
+            .map(|e| (index.line(e.start), e.message))
+            .collect();
+        if repair.fmt_write {
+            // Repairs never add or remove blocks: the n-th block of the repaired
+            // text is the n-th of the document, so its fence line there is the
+            // line to report.
+            let fence_lines: BTreeMap<usize, u32> = mine
+                .iter()
+                .map(|e| (e.block.index, e.block.fence_line))
+                .collect();
+            let mut formatting = Vec::new();
+            for check in format_document(&fixed, &mut rustfmt) {
+                if let Some(edit) = check.edit {
+                    let line = fence_lines
+                        .get(&check.block_index)
+                        .copied()
+                        .unwrap_or(check.fence_line);
+                    applied.push((line, edit.message.clone()));
+                    formatting.push(edit);
+                }
+            }
+            if !formatting.is_empty() {
+                fixed = fix::apply(&fixed, formatting).0;
+            }
+        }
+        applied.sort();
+        notes.sort();
+        if fixed != spec.text || !notes.is_empty() {
+            fixes.push(FileFix {
+                path: spec.path.clone(),
+                file,
+                original: spec.text.clone(),
+                fixed,
+                applied,
+                notes,
+            });
+        }
+    }
+    rustfmt.report(builds);
+    Ok(fixes)
+}
+
+/// The pin edits for one package of one document, or a note saying why none.
+fn pin_repair(
+    doc: &str,
+    toml_blocks: &[&Block],
+    package: &str,
+    proven: &[(u32, ProvenRelease)],
+) -> (Vec<DocEdit>, Vec<(u32, String)>) {
+    let Some((line, first)) = proven.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let wanted = pin_fix::requirement_for(&first.last_passing, first.first_failing.as_deref());
+    let disagree = proven.iter().any(|(_, p)| {
+        pin_fix::requirement_for(&p.last_passing, p.first_failing.as_deref()) != wanted
+    });
+    if disagree {
+        let all = proven
+            .iter()
+            .map(|(line, p)| format!("line {line}: {}", p.last_passing))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return (
+            Vec::new(),
+            vec![(
+                *line,
+                format!(
+                    "{package}: the examples build with different releases ({all}); pins not changed"
+                ),
+            )],
+        );
+    }
+    match pin_fix::pin_edits(doc, toml_blocks, first) {
+        PinOutcome::Edits(edits) => (edits, Vec::new()),
+        PinOutcome::AlreadyPinned(requirement) => (
+            Vec::new(),
+            vec![(
+                *line,
+                format!(
+                    "{package} is already pinned to \"{requirement}\", which admits {} (examples are still built with the newest release)",
+                    first.last_passing
+                ),
+            )],
+        ),
+        PinOutcome::NoPinBlock => (
+            Vec::new(),
+            vec![(
+                *line,
+                format!(
+                    "{package} builds with {}, but the document has no ```toml [dependencies] block to pin it in; not changed",
+                    first.last_passing
+                ),
+            )],
+        ),
+    }
+}
+
+/// One build of every edition-drift snippet on edition 2021 with the edition
+/// lints warned: entry id -> (the variant's source, what rustc said).
+fn edition_migrations(
+    builds: &mut Builds<'_>,
+    entries: &[Entry],
+    diagnoses: &BTreeMap<String, Diagnosis>,
+    toolchain: &str,
+) -> Result<BTreeMap<String, (WrappedSource, crate::diagnose::UnitResult)>> {
+    let mut jobs = Vec::new();
+    let mut variants = BTreeMap::new();
+    for entry in entries {
+        let drifted = diagnoses
+            .get(&entry.id)
+            .is_some_and(|d| d.cause == Cause::EditionDrift);
+        let (true, Some(mut job), Some(wrapped)) =
+            (drifted, super::primary_job(entry), entry.wrapped.as_ref())
+        else {
+            continue;
+        };
+        let variant =
+            wrapped.with_inserted(&[(wrapped.after_prelude(), EDITION_LINTS.to_string())]);
+        let package = format!("{}-edition", entry.package());
+        job.files.package = package.clone();
+        job.files.edition = Edition::E2021;
+        job.files.source = variant.text.clone();
+        for member in &mut job.members {
+            member.key = package.clone();
+            member.wrapped = variant.clone();
+        }
+        variants.insert(entry.id.clone(), (package, variant));
+        jobs.push(job);
+    }
+    if jobs.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut built = builds.run("repair-edition", toolchain, &jobs, false)?;
+    Ok(variants
+        .into_iter()
+        .filter_map(|(id, (package, variant))| {
+            let result = built.units.remove(&package)?;
+            Some((id, (variant, result)))
+        })
+        .collect())
+}
+
+/// rustfmt's verdict on one block.
+#[derive(Debug, Clone)]
+pub(super) struct FmtCheck {
+    /// The block's place among the document's blocks.
+    pub block_index: usize,
+    /// Fence line of the block.
+    pub fence_line: u32,
+    /// Document line of the first visible code line (the fence line when none).
+    pub line: u32,
+    pub result: FmtResult,
+    /// The edit that formats the block, when it changes.
+    pub edit: Option<DocEdit>,
+}
+
+/// rustfmt over every Rust block of a document.
+fn format_document(doc: &str, rustfmt: &mut Rustfmt) -> Vec<FmtCheck> {
+    let mut out = Vec::new();
+    for block in extract::extract(doc) {
+        if !block.fence.is_rust || block.fence.attrs.ignore {
+            continue;
+        }
+        let snippet = analyze::analyze(&block);
+        let (result, edit, line) = match fmt::input(&snippet) {
+            Err(why) => (FmtResult::NotFormattable(why), None, block.fence_line),
+            Ok(input) => {
+                let result = rustfmt.format(&snippet, &input);
+                let edit = match &result {
+                    FmtResult::Changed { formatted, .. } => {
+                        fmt::doc_edit(doc, &snippet.lines, &input, formatted)
+                    }
+                    _ => None,
+                };
+                let line = snippet
+                    .lines
+                    .get(input.first)
+                    .map_or(block.fence_line, |l| l.origin.line);
+                (result, edit, line)
+            }
+        };
+        out.push(FmtCheck {
+            block_index: block.index,
+            fence_line: block.fence_line,
+            line,
+            result,
+            edit,
+        });
+    }
+    out
+}
+
+/// rustfmt's verdict on every Rust block: (file, fence line) -> check.
+pub(super) fn check_formatting(
+    builds: &mut Builds<'_>,
+    specs: &[SpecFile],
+    toolchain: &str,
+) -> BTreeMap<(String, u32), FmtCheck> {
+    let mut rustfmt = Rustfmt::new(toolchain, builds.sandbox.root.clone());
+    let mut out = BTreeMap::new();
+    for spec in specs {
+        for check in format_document(&spec.text, &mut rustfmt) {
+            out.insert((spec.display(), check.fence_line), check);
+        }
+    }
+    rustfmt.report(builds);
+    out
+}
+
+/// Marks the rows of blocks rustfmt would change: `warn` (a passing example
+/// stays otherwise as it was), with the diff; blocks that cannot be formatted
+/// get a note saying why.
+pub(super) fn mark_formatting(
+    rows: &mut [SnippetReport],
+    checks: &BTreeMap<(String, u32), FmtCheck>,
+) {
+    for row in rows.iter_mut() {
+        let Some(check) = checks.get(&(row.file.clone(), row.line)) else {
+            continue;
+        };
+        let (level, message, notes) = match &check.result {
+            FmtResult::Formatted => continue,
+            // A syntax error is reported as one already.
+            FmtResult::NotFormattable(NotFormattable::Unparsable) => continue,
+            FmtResult::Changed { diff, .. } => (
+                "warning",
+                "rustfmt would reformat this example (`--fmt --fix` formats it)".to_string(),
+                vec![diff.trim_end().to_string()],
+            ),
+            FmtResult::NotFormattable(why) => ("note", format!("not formatted: {why}"), Vec::new()),
+        };
+        if level == "warning" && row.status == Status::Pass {
+            row.status = Status::Warn;
+        }
+        row.diagnostics.push(Diagnostic {
+            level: level.to_string(),
+            code: Some("rustfmt".to_string()),
+            message,
+            file: row.file.clone(),
+            line: check.line,
+            column: 1,
+            end_line: check.line,
+            end_column: 1,
+            label: None,
+            in_wrapper: false,
+            notes,
+        });
+    }
+}
+
+/// rustfmt runs, one per distinct input, and the problems they had.
+struct Rustfmt {
+    toolchain: String,
+    cwd: std::path::PathBuf,
+    memo: BTreeMap<(Edition, String), std::result::Result<String, String>>,
+    invocations: u32,
+    problem: Option<String>,
+}
+
+impl Rustfmt {
+    fn new(toolchain: &str, cwd: std::path::PathBuf) -> Rustfmt {
+        Rustfmt {
+            toolchain: toolchain.to_string(),
+            cwd,
+            memo: BTreeMap::new(),
+            invocations: 0,
+            problem: None,
+        }
+    }
+
+    fn format(&mut self, snippet: &Snippet, input: &FmtInput) -> FmtResult {
+        let key = (snippet.edition, input.text.clone());
+        if !self.memo.contains_key(&key) {
+            self.invocations += 1;
+            let answer = match cargo::rustfmt(
+                &self.toolchain,
+                snippet.edition.as_str(),
+                &input.text,
+                &self.cwd,
+            ) {
+                Ok(out) if out.success => Ok(out.stdout),
+                Ok(out) if out.stderr.contains("is not installed") => {
+                    let message = first_error(&out.stderr);
+                    self.problem.get_or_insert_with(|| message.clone());
+                    Err(message)
+                }
+                Ok(out) => Err(first_error(&out.stderr)),
+                Err(error) => {
+                    let message = error.to_string();
+                    self.problem.get_or_insert_with(|| message.clone());
+                    Err(message)
+                }
+            };
+            self.memo.insert(key.clone(), answer);
+        }
+        match self.memo.get(&key) {
+            Some(Ok(stdout)) => fmt::result(input, stdout),
+            Some(Err(why)) => FmtResult::NotFormattable(NotFormattable::Rustfmt(why.clone())),
+            None => FmtResult::NotFormattable(NotFormattable::Unmappable),
+        }
+    }
+
+    fn report(self, builds: &mut Builds<'_>) {
+        if self.invocations > 0 {
+            builds.count("rustfmt", self.invocations);
+        }
+        if let Some(message) = self.problem {
+            builds.problems.push(RunProblem {
+                subject: Some("rustfmt".to_string()),
+                message: format!("rustfmt could not be run, so no example was formatted: {message} (install it with `rustup component add rustfmt`)"),
+            });
+        }
+    }
+}
+
+/// The first `error` line rustfmt printed.
+fn first_error(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_else(|| stderr.lines().next().unwrap_or("no output"))
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(result: FmtResult) -> BTreeMap<(String, u32), FmtCheck> {
+        BTreeMap::from([(
+            ("doc.md".to_string(), 3),
+            FmtCheck {
+                block_index: 0,
+                fence_line: 3,
+                line: 4,
+                result,
+                edit: None,
+            },
+        )])
+    }
+
+    fn row(status: Status) -> SnippetReport {
+        SnippetReport {
+            file: "doc.md".into(),
+            line: 3,
+            status,
+            ..SnippetReport::default()
+        }
+    }
+
+    #[test]
+    fn unformatted_examples_warn_with_the_diff_and_others_get_a_note() {
+        let changed = check(FmtResult::Changed {
+            formatted: "fn f() {}\n".into(),
+            diff: "-fn f(){}\n+fn f() {}\n".into(),
+        });
+        let mut rows = vec![row(Status::Pass), row(Status::Fail)];
+        mark_formatting(&mut rows, &changed);
+        assert_eq!(
+            (rows[0].status, rows[1].status),
+            (Status::Warn, Status::Fail)
+        );
+        assert_eq!(rows[0].diagnostics[0].line, 4);
+        assert!(rows[0].diagnostics[0].notes[0].contains("+fn f() {}"));
+
+        let mut rows = vec![row(Status::Pass)];
+        mark_formatting(
+            &mut rows,
+            &check(FmtResult::NotFormattable(
+                NotFormattable::InterleavedHiddenLines,
+            )),
+        );
+        assert_eq!(rows[0].status, Status::Pass);
+        assert_eq!(rows[0].diagnostics[0].level, "note");
+
+        let mut rows = vec![row(Status::Pass)];
+        mark_formatting(&mut rows, &check(FmtResult::Formatted));
+        assert!(rows[0].diagnostics.is_empty());
+    }
+
+    #[test]
+    fn examples_that_disagree_on_a_release_leave_the_pins_alone() {
+        let doc = "```toml\n[dependencies]\naxum = \"0.8\"\n```\n";
+        let blocks = extract::extract(doc);
+        let toml: Vec<&Block> = blocks.iter().collect();
+        let proven = |line, last: &str, first: &str| {
+            (
+                line,
+                ProvenRelease {
+                    package: "axum".into(),
+                    name: "axum".into(),
+                    last_passing: last.into(),
+                    first_failing: Some(first.into()),
+                },
+            )
+        };
+        let (edits, notes) = pin_repair(
+            doc,
+            &toml,
+            "axum",
+            &[proven(10, "0.6.20", "0.7.0"), proven(20, "0.7.9", "0.8.0")],
+        );
+        assert!(edits.is_empty());
+        assert!(notes[0].1.contains("different releases"), "{notes:?}");
+        let (edits, notes) = pin_repair(doc, &toml, "axum", &[proven(10, "0.6.20", "0.7.0")]);
+        assert_eq!((edits.len(), notes.len()), (1, 0));
+        assert_eq!(edits[0].text, "0.6");
+    }
+}
