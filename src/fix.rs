@@ -265,7 +265,10 @@ pub fn apply(doc: &str, mut edits: Vec<DocEdit>) -> (String, Vec<DocEdit>) {
 }
 
 /// A unified diff of a document before and after its fixes.
+/// Paths get git's `a/` and `b/` prefixes (an absolute path keeps one slash),
+/// so `git apply` and `patch -p1` take the diff.
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    let path = path.strip_prefix('/').unwrap_or(path);
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(2)

@@ -97,6 +97,13 @@ pub fn render_human(
     }
 
     render_baseline(&out, report, &mut text);
+    if let Some(partition) = &report.partition {
+        out.push_title(
+            &mut text,
+            Severity::Note,
+            format!("this report covers shard {partition} of the blocks; --merge-reports joins the shards"),
+        );
+    }
     if let Some(lockfile) = &report.lockfile {
         for sentence in lockfile.sentences() {
             out.push_title(&mut text, Severity::Note, sentence);

@@ -33,6 +33,13 @@ pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> S
     let mut out = String::new();
     out.push_str("# snipcheck report\n\n");
     render_totals(report, &mut out);
+    if let Some(partition) = &report.partition {
+        let _ = writeln!(
+            out,
+            "> This report covers shard {} of the blocks; `--merge-reports` joins the shards.\n",
+            code(&partition.to_string())
+        );
+    }
     render_chart(report, &mut out);
     render_file_table(report, &mut out);
     render_problems(report, &mut out);
