@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::plan;
 use crate::report::RunProblem;
 use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::trace;
 use crate::wrap::WrappedSource;
 
 use super::VerifyOptions;
@@ -75,6 +76,10 @@ pub(super) struct BuildResults {
     pub timed_out: bool,
     /// The build was stopped because the run was interrupted.
     pub interrupted: bool,
+    /// Members of merged crates whose messages named the merged modules
+    /// (`__snipcheck_m3::Foo`) before they were normalized: what they say may
+    /// depend on their neighbours.
+    pub named_modules: std::collections::BTreeSet<String>,
 }
 
 /// The run's build machinery: where to write, what to count, where problems go.
@@ -108,6 +113,22 @@ impl Builds<'_> {
         jobs: &[Job],
         resolve_versions: bool,
     ) -> Result<BuildResults> {
+        self.run_keeping(workspace, toolchain, jobs, &[], resolve_versions)
+    }
+
+    /// [`Builds::run`], with `kept` crates in the workspace too: built (cargo
+    /// finds them fresh when nothing changed) but not reported on. Building a
+    /// subset of the primary workspace's snippets beside all of its crates keeps
+    /// cargo's feature unification, so dependencies are neither rebuilt with
+    /// other features nor resolved differently than in the primary build.
+    pub fn run_keeping(
+        &mut self,
+        workspace: &str,
+        toolchain: &str,
+        jobs: &[Job],
+        kept: &[CrateFiles],
+        resolve_versions: bool,
+    ) -> Result<BuildResults> {
         let mut results = BuildResults::default();
         if cargo::interrupted() {
             results.interrupted = true;
@@ -116,11 +137,15 @@ impl Builds<'_> {
         if jobs.is_empty() {
             return Ok(results);
         }
-        let crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
+        let mut crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
+        crates.extend(kept.iter().cloned());
+        let span = trace::span(format!("{workspace}: write")).items(crates.len());
         let written = self.sandbox.write_workspace(workspace, &crates)?;
-        let mut units_total = jobs.len();
+        span.done();
+        let mut units_total = crates.len();
         if resolve_versions {
             self.count("metadata", 1);
+            let _span = trace::span(format!("{workspace}: metadata"));
             match cargo::metadata(&written.manifest_path, toolchain, self.options.offline) {
                 Ok(metadata) => {
                     results.versions = resolved_versions(&metadata);
@@ -154,6 +179,7 @@ impl Builds<'_> {
             offline: self.options.offline,
             timeout: self.options.build_timeout,
         };
+        let span = trace::span(format!("{workspace}: clippy")).items(jobs.len());
         let output = cargo::clippy(&run, &mut |message| {
             if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
                 progress.inc(1);
@@ -161,6 +187,8 @@ impl Builds<'_> {
             }
         })?;
         progress.finish_and_clear();
+        span.done();
+        let _span = trace::span(format!("{workspace}: attribute"));
 
         let mut units: BTreeMap<String, UnitMap<'_>> = BTreeMap::new();
         for job in jobs {
@@ -201,12 +229,27 @@ impl Builds<'_> {
                         .insert(member.key.clone(), versions.clone());
                 }
                 if let Some(unit) = results.units.get_mut(&member.key) {
+                    let mut named = unit.suggestions.iter().any(|s| {
+                        s.candidates
+                            .iter()
+                            .any(|c| c.text.contains(plan::MODULE_PREFIX))
+                    });
+                    let mut normalize = |text: &mut String| {
+                        let normalized = plan::normalize_message(text);
+                        named |= normalized != *text;
+                        *text = normalized;
+                    };
                     for diagnostic in &mut unit.diagnostics {
-                        diagnostic.message = plan::normalize_message(&diagnostic.message);
-                        diagnostic.label = diagnostic.label.as_deref().map(plan::normalize_message);
-                        for note in &mut diagnostic.notes {
-                            *note = plan::normalize_message(note);
+                        normalize(&mut diagnostic.message);
+                        if let Some(label) = &mut diagnostic.label {
+                            normalize(label);
                         }
+                        for note in &mut diagnostic.notes {
+                            normalize(note);
+                        }
+                    }
+                    if named {
+                        results.named_modules.insert(member.key.clone());
                     }
                 }
             }

@@ -29,6 +29,7 @@ use crate::report::{
     Status, ToolchainInfo, Totals,
 };
 use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::trace;
 use crate::wrap::{self, WrappedSource};
 
 use build::{BuildResults, Builds, Job, Member};
@@ -188,6 +189,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         problems,
     };
 
+    let prepare = trace::span("extract, analyze, wrap, scan").items(specs.len());
     let mut entries = extract_all(&specs, options.allow_outside_access);
     let docs = doc_facts(&entries);
     let sources: BTreeMap<String, String> = specs
@@ -243,13 +245,17 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         .flatten()
         .flat_map(|u| deps::registry_names(u, &known))
         .collect();
+    prepare.done();
     let mut registry = Registry {
         cache: RegistryCache::load(sandbox.registry_cache_path()),
         probe: sandbox.probe_dir()?,
         offline: options.offline,
         lookups: BTreeMap::new(),
     };
+    let span = trace::span("registry").items(names.len());
     registry.lookup(&mut builds, names);
+    span.done();
+    let span = trace::span("resolve dependencies");
     for ((entry, uses), pins) in entries.iter_mut().zip(&uses).zip(&overrides) {
         if let Some(uses) = uses {
             let mut set = deps::resolve(uses, &known, &registry.lookups);
@@ -258,7 +264,9 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         }
     }
 
+    span.done();
     // The toolchains: which are installed, and which nightly the diagnosis may use.
+    let span = trace::span("toolchain versions");
     let mut toolchains = Vec::new();
     for toolchain in &options.toolchains {
         let rustc = toolchain_version(&mut builds, toolchain);
@@ -281,6 +289,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         .filter_map(|t| Some((t.name.clone(), t.rustc.clone()?)))
         .collect();
     let nightly = nightly_for_diagnosis(&mut builds, options, &installed);
+    span.done();
     let diagnosis_setup = format!("diagnose={};nightly={:?}", options.diagnose, nightly);
 
     // One build of every snippet per installed toolchain, but for the snippets
@@ -288,6 +297,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let result_cache = ResultCache::new(sandbox.root.join("cache"));
     let mut builds_per_toolchain: Vec<ToolchainBuild> = Vec::new();
     for (toolchain, rustc) in &installed {
+        let span = trace::span("cache lookup");
         let keys: BTreeMap<String, Key> = entries
             .iter()
             .filter(|e| e.buildable())
@@ -309,12 +319,22 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             .iter()
             .filter(|e| e.buildable() && !cached.contains_key(&e.id))
             .collect();
+        span.done();
+        let span = trace::span("plan").items(pending.len());
         let (jobs, groups) = plan_jobs(&pending, options.merge);
+        span.done();
         let mut built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
         // A merged crate with an error cannot stand: rustc stops before the
         // lints (and borrow checking) of the other modules. Its members with
-        // errors are rebuilt alone; the others are merged again, and checked
-        // again, for at most `MERGE_ROUNDS` rounds, after which all stand alone.
+        // errors of their own keep their result when nothing in it depends on
+        // their neighbours (alone they get no lints either), or are rebuilt
+        // alone; the others are merged again, and checked again, for at most
+        // `MERGE_ROUNDS` rounds, after which all stand alone. Every round is
+        // built in the primary workspace beside an empty crate per dependency
+        // set of the primary build, so cargo unifies features as it did there
+        // and rebuilds no dependency.
+        let kept = dependency_crates(&jobs);
+        let mut merged_sources = merged_sources(&jobs);
         let mut failed: Vec<Vec<usize>> = groups
             .into_iter()
             .filter(|members| {
@@ -326,15 +346,27 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         let mut round = 0;
         while !failed.is_empty() && !cargo::interrupted() {
             round += 1;
+            let span = trace::span(format!("merge round {round}"));
             let mut jobs = Vec::new();
             let mut regrouped = Vec::new();
+            let mut kept_results = 0;
             for members in failed {
                 // A failed crate reports no artifact for anyone: what tells the
                 // members apart is whose lines the errors are on.
                 let (broken, clean): (Vec<usize>, Vec<usize>) = members
-                    .into_iter()
-                    .partition(|&i| has_errors(built.units.get(&pending[i].package())));
-                jobs.extend(broken.iter().filter_map(|&i| primary_job(pending[i])));
+                    .iter()
+                    .partition(|&&i| has_errors(built.units.get(&pending[i].package())));
+                for &i in &broken {
+                    let entry = pending[i];
+                    let neighbours = members.iter().filter(|&&j| j != i).map(|&j| pending[j]);
+                    match merged_result_standing(&built, &merged_sources, entry, neighbours) {
+                        Some(result) => {
+                            built.units.insert(entry.package(), result);
+                            kept_results += 1;
+                        }
+                        None => jobs.extend(primary_job(entry)),
+                    }
+                }
                 if clean.len() > 1 && round < MERGE_ROUNDS {
                     jobs.extend(merged_job(clean.iter().map(|&i| pending[i])));
                     regrouped.push(clean);
@@ -342,9 +374,17 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                     jobs.extend(clean.iter().filter_map(|&i| primary_job(pending[i])));
                 }
             }
-            let again = builds.run(&format!("ws-alone-{round}"), toolchain, &jobs, true)?;
+            if kept_results > 0 {
+                builds.count("merged-errors-kept", crate::text::to_u32(kept_results));
+            }
+            let again =
+                builds.run_keeping(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, &kept, false)?;
+            merged_sources.extend(self::merged_sources(&jobs));
             built.units.extend(again.units);
-            built.versions.extend(again.versions);
+            built.named_modules.extend(again.named_modules);
+            built.timed_out |= again.timed_out;
+            built.interrupted |= again.interrupted;
+            span.done();
             failed = regrouped
                 .into_iter()
                 .filter(|members| {
@@ -381,6 +421,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                 primary: &primary.toolchain,
                 nightly: nightly.as_deref(),
             };
+            let _span = trace::span("diagnosis").items(subjects.len());
             diagnoses =
                 experiments::diagnose(&mut builds, &mut registry, toolchains, &subjects, &docs)?;
         }
@@ -391,6 +432,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         _ => Vec::new(),
     };
 
+    let rows_span = trace::span("report rows, cache writes");
     let mut rows = Vec::new();
     for (n, build) in builds_per_toolchain.iter().enumerate() {
         // Blocks that are not built (other languages, `ignore`, syntax errors,
@@ -445,6 +487,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     if builds_per_toolchain.is_empty() {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
+    rows_span.done();
     differential(&mut rows);
     let files = summarize(&specs, &rows);
     let totals = totals(&files, &rows);
@@ -556,6 +599,105 @@ fn has_errors(result: Option<&diagnose::UnitResult>) -> bool {
 
 /// Rounds of re-merging the clean members of a merged crate that failed.
 const MERGE_ROUNDS: usize = 3;
+
+/// One empty crate per distinct dependency set of `jobs` (none for crates
+/// without dependencies): beside them, a build of any subset of the jobs' code
+/// sees the same features as a build of all of it.
+fn dependency_crates(jobs: &[Job]) -> Vec<CrateFiles> {
+    let mut sets: BTreeMap<String, CrateFiles> = BTreeMap::new();
+    for files in jobs.iter().map(|j| &j.files).filter(|f| !f.deps.is_empty()) {
+        let key = format!("{:?}|tests={}", files.deps, files.tests);
+        sets.entry(key).or_insert_with_key(|key| {
+            let digest = Sha256::digest(key.as_bytes());
+            let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            CrateFiles {
+                package: format!("snip-deps-{hash}"),
+                edition: files.edition,
+                kind: crate::wrap::CrateKind::Lib,
+                tests: files.tests,
+                source: String::new(),
+                deps: files.deps.clone(),
+            }
+        });
+    }
+    sets.into_values().collect()
+}
+
+/// Each merged member's source as the merged crate holds it, by member key.
+fn merged_sources(jobs: &[Job]) -> BTreeMap<String, WrappedSource> {
+    jobs.iter()
+        .filter(|j| j.members.len() > 1)
+        .flat_map(|j| &j.members)
+        .map(|m| (m.key.clone(), m.wrapped.clone()))
+        .collect()
+}
+
+/// The result a member with errors got in a merged crate, if it is the result
+/// it would get alone: rustc reports every module's errors before it stops (and
+/// then gives no module its lints), so what can differ is only what the
+/// neighbours put into the messages. The result is refused when a message
+/// named the merged modules, names an item a neighbour defines, counts or lists
+/// implementations (`and 12 others`), or lies in wrapper code, and when a
+/// suggested edit touches a line the member does not own. Suggestions are moved
+/// to the coordinates of the member's own crate, where diagnosis applies them.
+fn merged_result_standing<'e>(
+    built: &BuildResults,
+    merged_sources: &BTreeMap<String, WrappedSource>,
+    entry: &Entry,
+    neighbours: impl Iterator<Item = &'e Entry>,
+) -> Option<diagnose::UnitResult> {
+    let key = entry.package();
+    let result = built.units.get(&key)?;
+    let merged = merged_sources.get(&key)?;
+    let alone = entry.wrapped.as_ref()?;
+    if built.named_modules.contains(&key)
+        || result.built
+        || result.diagnostics.iter().any(|d| d.in_wrapper)
+    {
+        return None;
+    }
+    let names: BTreeSet<String> = neighbours
+        .filter_map(|n| n.snippet.as_ref())
+        .flat_map(|s| cause::defined_names(&s.code))
+        .collect();
+    let texts = result.diagnostics.iter().flat_map(|d| {
+        std::iter::once(d.message.as_str())
+            .chain(d.label.as_deref())
+            .chain(d.notes.iter().map(String::as_str))
+    });
+    for text in texts {
+        if lists_implementations(text)
+            || text
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| names.contains(word))
+        {
+            return None;
+        }
+    }
+    let mut own_line = BTreeMap::new();
+    for (generated, line) in alone.line_map.iter().enumerate() {
+        if let Some(line) = line {
+            own_line
+                .entry(*line)
+                .or_insert(crate::text::to_u32(generated + 1));
+        }
+    }
+    let relocate = |line: u32| own_line.get(&merged.snippet_line(line)?).copied();
+    let mut moved = result.clone();
+    for suggestion in &mut moved.suggestions {
+        for edit in &mut suggestion.candidates {
+            edit.line_start = relocate(edit.line_start)?;
+            edit.line_end = relocate(edit.line_end)?;
+        }
+    }
+    Some(moved)
+}
+
+/// Whether a message counts or lists the implementations of a trait, which
+/// depend on everything else in the crate.
+fn lists_implementations(text: &str) -> bool {
+    text.contains("implement") && (text.contains("following") || text.contains(" others"))
+}
 
 /// Whether a merged member's result cannot stand: an error, a diagnostic no
 /// member owned, or nothing built.
