@@ -104,7 +104,9 @@ pub fn groups(keys: &[(usize, String)]) -> (Vec<Vec<usize>>, Vec<usize>) {
 pub struct Merged {
     pub text: String,
     /// Per member, in order: the member's source as seen in the merged file (its
-    /// `line_map` covers every line of `text`; lines of other members are `None`).
+    /// `line_map` covers every line of `text`; lines of other members are
+    /// `None`). Its `text` is left empty, not a copy of `text` per member: with
+    /// thousands of snippets the copies would be most of snipcheck's memory.
     pub members: Vec<WrappedSource>,
 }
 
@@ -139,7 +141,7 @@ pub fn merge(members: &[&WrappedSource]) -> Merged {
         .iter()
         .enumerate()
         .map(|(n, member)| WrappedSource {
-            text: text.clone(),
+            text: String::new(),
             line_map: owners
                 .iter()
                 .map(|owner| match owner {

@@ -334,7 +334,8 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         // set of the primary build, so cargo unifies features as it did there
         // and rebuilds no dependency.
         let kept = dependency_crates(&jobs);
-        let mut merged_sources = merged_sources(&jobs);
+        let mut last_jobs = jobs;
+        let mut defined: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
         let mut failed: Vec<Vec<usize>> = groups
             .into_iter()
             .filter(|members| {
@@ -358,8 +359,25 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                     .partition(|&&i| has_errors(built.units.get(&pending[i].package())));
                 for &i in &broken {
                     let entry = pending[i];
-                    let neighbours = members.iter().filter(|&&j| j != i).map(|&j| pending[j]);
-                    match merged_result_standing(&built, &merged_sources, entry, neighbours) {
+                    let mut names = BTreeSet::new();
+                    for &j in members.iter().filter(|&&j| j != i) {
+                        let theirs = defined.entry(j).or_insert_with(|| {
+                            pending[j]
+                                .snippet
+                                .as_ref()
+                                .map(|s| cause::defined_names(&s.code))
+                                .unwrap_or_default()
+                        });
+                        names.extend(theirs.iter().cloned());
+                    }
+                    let key = entry.package();
+                    let merged = last_jobs
+                        .iter()
+                        .filter(|j| j.members.len() > 1)
+                        .flat_map(|j| &j.members)
+                        .find(|m| m.key == key)
+                        .map(|m| m.wrapped.line_map.as_slice());
+                    match merged.and_then(|m| merged_result_standing(&built, m, entry, &names)) {
                         Some(result) => {
                             built.units.insert(entry.package(), result);
                             kept_results += 1;
@@ -379,7 +397,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             }
             let again =
                 builds.run_keeping(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, &kept, false)?;
-            merged_sources.extend(self::merged_sources(&jobs));
+            last_jobs = jobs;
             built.units.extend(again.units);
             built.named_modules.extend(again.named_modules);
             built.timed_out |= again.timed_out;
@@ -623,15 +641,6 @@ fn dependency_crates(jobs: &[Job]) -> Vec<CrateFiles> {
     sets.into_values().collect()
 }
 
-/// Each merged member's source as the merged crate holds it, by member key.
-fn merged_sources(jobs: &[Job]) -> BTreeMap<String, WrappedSource> {
-    jobs.iter()
-        .filter(|j| j.members.len() > 1)
-        .flat_map(|j| &j.members)
-        .map(|m| (m.key.clone(), m.wrapped.clone()))
-        .collect()
-}
-
 /// The result a member with errors got in a merged crate, if it is the result
 /// it would get alone: rustc reports every module's errors before it stops (and
 /// then gives no module its lints), so what can differ is only what the
@@ -640,15 +649,14 @@ fn merged_sources(jobs: &[Job]) -> BTreeMap<String, WrappedSource> {
 /// implementations (`and 12 others`), or lies in wrapper code, and when a
 /// suggested edit touches a line the member does not own. Suggestions are moved
 /// to the coordinates of the member's own crate, where diagnosis applies them.
-fn merged_result_standing<'e>(
+fn merged_result_standing(
     built: &BuildResults,
-    merged_sources: &BTreeMap<String, WrappedSource>,
+    merged: &[Option<u32>],
     entry: &Entry,
-    neighbours: impl Iterator<Item = &'e Entry>,
+    names: &BTreeSet<String>,
 ) -> Option<diagnose::UnitResult> {
     let key = entry.package();
     let result = built.units.get(&key)?;
-    let merged = merged_sources.get(&key)?;
     let alone = entry.wrapped.as_ref()?;
     if built.named_modules.contains(&key)
         || result.built
@@ -656,10 +664,6 @@ fn merged_result_standing<'e>(
     {
         return None;
     }
-    let names: BTreeSet<String> = neighbours
-        .filter_map(|n| n.snippet.as_ref())
-        .flat_map(|s| cause::defined_names(&s.code))
-        .collect();
     let texts = result.diagnostics.iter().flat_map(|d| {
         std::iter::once(d.message.as_str())
             .chain(d.label.as_deref())
@@ -682,7 +686,11 @@ fn merged_result_standing<'e>(
                 .or_insert(crate::text::to_u32(generated + 1));
         }
     }
-    let relocate = |line: u32| own_line.get(&merged.snippet_line(line)?).copied();
+    let merged_line = |line: u32| {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        merged.get(index).copied().flatten()
+    };
+    let relocate = |line: u32| own_line.get(&merged_line(line)?).copied();
     let mut moved = result.clone();
     for suggestion in &mut moved.suggestions {
         for edit in &mut suggestion.candidates {
