@@ -27,5 +27,6 @@ pub mod registry;
 pub mod report;
 pub mod sandbox;
 pub mod text;
+pub mod trace;
 pub mod verify;
 pub mod wrap;

@@ -5,6 +5,7 @@ use snipcheck::cli::{self, Args, Defaults, Terminal};
 use snipcheck::error::exit;
 
 fn main() {
+    snipcheck::trace::start();
     let args = Args::parse();
     let code = match cli::run(args, &Defaults::default(), Terminal::detect()) {
         Ok(code) => code,
@@ -13,5 +14,6 @@ fn main() {
             exit::ENVIRONMENT
         }
     };
+    snipcheck::trace::write_if_requested();
     std::process::exit(code);
 }

@@ -5,9 +5,11 @@
 //! attributes, `crate::` paths, `#[no_mangle]`, `#[macro_export]`, `extern
 //! crate`), are compiled as modules of one crate: one rustc process for many
 //! snippets. Each module keeps a line map of its own into the merged file, so
-//! every diagnostic still lands on its snippet's Markdown line. A merged crate
-//! that has any error is rebuilt snippet by snippet (an error in one module can
-//! hide another module's lints), so merging changes the cost, never a result.
+//! every diagnostic still lands on its snippet's Markdown line. An error in one
+//! module hides every module's lints, so the members of a failed merged crate
+//! are sorted out by the pipeline (`verify/mod.rs`: the clean ones merged again,
+//! the failing ones kept or rebuilt alone): merging changes the cost, never a
+//! result.
 
 use std::collections::BTreeMap;
 
@@ -104,7 +106,9 @@ pub fn groups(keys: &[(usize, String)]) -> (Vec<Vec<usize>>, Vec<usize>) {
 pub struct Merged {
     pub text: String,
     /// Per member, in order: the member's source as seen in the merged file (its
-    /// `line_map` covers every line of `text`; lines of other members are `None`).
+    /// `line_map` covers every line of `text`; lines of other members are
+    /// `None`). Its `text` is left empty, not a copy of `text` per member: with
+    /// thousands of snippets the copies would be most of snipcheck's memory.
     pub members: Vec<WrappedSource>,
 }
 
@@ -139,7 +143,7 @@ pub fn merge(members: &[&WrappedSource]) -> Merged {
         .iter()
         .enumerate()
         .map(|(n, member)| WrappedSource {
-            text: text.clone(),
+            text: String::new(),
             line_map: owners
                 .iter()
                 .map(|owner| match owner {

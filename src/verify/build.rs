@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::plan;
 use crate::report::RunProblem;
 use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::trace;
 use crate::wrap::WrappedSource;
 
 use super::VerifyOptions;
@@ -78,6 +79,10 @@ pub(super) struct BuildResults {
     pub timed_out: bool,
     /// The build was stopped because the run was interrupted.
     pub interrupted: bool,
+    /// Members of merged crates whose messages named the merged modules
+    /// (`__snipcheck_m3::Foo`) before they were normalized: what they say may
+    /// depend on their neighbours.
+    pub named_modules: std::collections::BTreeSet<String>,
 }
 
 /// The run's build machinery: where to write, what to count, where problems go.
@@ -134,6 +139,22 @@ impl Builds<'_> {
         jobs: &[Job],
         resolve_versions: bool,
     ) -> Result<BuildResults> {
+        self.run_keeping(workspace, toolchain, jobs, &[], resolve_versions)
+    }
+
+    /// [`Builds::run`], with `kept` crates in the workspace too: built (cargo
+    /// finds them fresh when nothing changed) but not reported on. Building a
+    /// subset of the primary workspace's snippets beside all of its crates keeps
+    /// cargo's feature unification, so dependencies are neither rebuilt with
+    /// other features nor resolved differently than in the primary build.
+    pub fn run_keeping(
+        &mut self,
+        workspace: &str,
+        toolchain: &str,
+        jobs: &[Job],
+        kept: &[CrateFiles],
+        resolve_versions: bool,
+    ) -> Result<BuildResults> {
         let mut results = BuildResults::default();
         if cargo::interrupted() {
             results.interrupted = true;
@@ -142,12 +163,16 @@ impl Builds<'_> {
         if jobs.is_empty() {
             return Ok(results);
         }
-        let crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
+        let mut crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
+        crates.extend(kept.iter().cloned());
+        let span = trace::span(format!("{workspace}: write")).items(crates.len());
         let mut written = self.sandbox.write_workspace(workspace, &crates)?;
+        span.done();
         self.seed_lock(&written.dir)?;
-        let mut units_total = jobs.len();
+        let mut units_total = crates.len();
         if resolve_versions {
-            let mut resolution = self.resolve(workspace, toolchain, crates)?;
+            let _span = trace::span(format!("{workspace}: metadata"));
+            let mut resolution = self.resolve(workspace, toolchain, crates.clone())?;
             if cargo::interrupted() {
                 results.interrupted = true;
                 return Ok(results);
@@ -179,13 +204,16 @@ impl Builds<'_> {
                 }
             }
             if !resolution.unresolvable.is_empty() {
-                let kept: Vec<CrateFiles> = jobs
+                let remaining: Vec<CrateFiles> = crates
                     .iter()
-                    .filter(|j| !resolution.unresolvable.contains_key(&j.files.package))
-                    .map(|j| j.files.clone())
+                    .filter(|c| !resolution.unresolvable.contains_key(&c.package))
+                    .cloned()
                     .collect();
-                written = self.sandbox.write_workspace(workspace, &kept)?;
-                if kept.is_empty() {
+                written = self.sandbox.write_workspace(workspace, &remaining)?;
+                if jobs
+                    .iter()
+                    .all(|j| resolution.unresolvable.contains_key(&j.files.package))
+                {
                     return Ok(results);
                 }
             }
@@ -201,6 +229,7 @@ impl Builds<'_> {
             offline: self.options.offline,
             timeout: self.options.build_timeout,
         };
+        let span = trace::span(format!("{workspace}: clippy")).items(jobs.len());
         let output = cargo::clippy(&run, &mut |message| {
             if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
                 progress.inc(1);
@@ -208,6 +237,8 @@ impl Builds<'_> {
             }
         })?;
         progress.finish_and_clear();
+        span.done();
+        let _span = trace::span(format!("{workspace}: attribute"));
 
         let mut units: BTreeMap<String, UnitMap<'_>> = BTreeMap::new();
         for job in jobs {
@@ -248,12 +279,27 @@ impl Builds<'_> {
                         .insert(member.key.clone(), versions.clone());
                 }
                 if let Some(unit) = results.units.get_mut(&member.key) {
+                    let mut named = unit.suggestions.iter().any(|s| {
+                        s.candidates
+                            .iter()
+                            .any(|c| c.text.contains(plan::MODULE_PREFIX))
+                    });
+                    let mut normalize = |text: &mut String| {
+                        let normalized = plan::normalize_message(text);
+                        named |= normalized != *text;
+                        *text = normalized;
+                    };
                     for diagnostic in &mut unit.diagnostics {
-                        diagnostic.message = plan::normalize_message(&diagnostic.message);
-                        diagnostic.label = diagnostic.label.as_deref().map(plan::normalize_message);
-                        for note in &mut diagnostic.notes {
-                            *note = plan::normalize_message(note);
+                        normalize(&mut diagnostic.message);
+                        if let Some(label) = &mut diagnostic.label {
+                            normalize(label);
                         }
+                        for note in &mut diagnostic.notes {
+                            normalize(note);
+                        }
+                    }
+                    if named {
+                        results.named_modules.insert(member.key.clone());
                     }
                 }
             }

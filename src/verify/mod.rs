@@ -33,6 +33,7 @@ use crate::report::{
     SCHEMA_VERSION, SnippetReport, Status, ToolchainInfo, Totals,
 };
 use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::trace;
 use crate::wrap::{self, WrappedSource};
 
 use build::{BuildResults, Builds, Job, LockSeed, Member};
@@ -208,6 +209,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     };
     let committed = read_lockfile(options, &mut builds.problems);
 
+    let prepare = trace::span("extract, analyze, wrap, scan").items(specs.len());
     let mut entries = extract_all(&specs, options.allow_outside_access);
     // What a document defines and pins is read from all of its blocks, this
     // shard's or not; ids are given before the shard keeps its own.
@@ -268,13 +270,17 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         .flatten()
         .flat_map(|u| deps::registry_names(u, &known))
         .collect();
+    prepare.done();
     let mut registry = Registry {
         cache: RegistryCache::load(sandbox.registry_cache_path()),
         probe: sandbox.probe_dir()?,
         offline: options.offline,
         lookups: BTreeMap::new(),
     };
+    let span = trace::span("registry").items(names.len());
     registry.lookup(&mut builds, names);
+    span.done();
+    let span = trace::span("resolve dependencies");
     for ((entry, uses), pins) in entries.iter_mut().zip(&uses).zip(&overrides) {
         if let Some(uses) = uses {
             let mut set = deps::resolve(uses, &known, &registry.lookups);
@@ -286,7 +292,9 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         }
     }
 
+    span.done();
     // The toolchains: which are installed, and which nightly the diagnosis may use.
+    let span = trace::span("toolchain versions");
     let mut toolchains = Vec::new();
     for toolchain in &options.toolchains {
         let rustc = toolchain_version(&mut builds, toolchain);
@@ -309,8 +317,11 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         .filter_map(|t| Some((t.name.clone(), t.rustc.clone()?)))
         .collect();
     let nightly = nightly_for_diagnosis(&mut builds, options, &installed);
+    span.done();
+    let span = trace::span("lock");
     let (lock_summary, lockfile_text) =
         settle_lock(&mut builds, &entries, committed.as_ref(), &installed);
+    span.done();
     let diagnosis_setup = format!(
         "diagnose={};nightly={:?};lock={}",
         options.diagnose,
@@ -323,6 +334,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let result_cache = ResultCache::new(sandbox.root.join("cache"));
     let mut builds_per_toolchain: Vec<ToolchainBuild> = Vec::new();
     for (toolchain, rustc) in &installed {
+        let span = trace::span("cache lookup");
         let keys: BTreeMap<String, Key> = entries
             .iter()
             .filter(|e| e.buildable())
@@ -344,12 +356,23 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             .iter()
             .filter(|e| e.buildable() && !cached.contains_key(&e.id))
             .collect();
+        span.done();
+        let span = trace::span("plan").items(pending.len());
         let (jobs, groups) = plan_jobs(&pending, options.merge);
+        span.done();
         let mut built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
         // A merged crate with an error cannot stand: rustc stops before the
         // lints (and borrow checking) of the other modules. Its members with
-        // errors are rebuilt alone; the others are merged again, and checked
-        // again, for at most `MERGE_ROUNDS` rounds, after which all stand alone.
+        // errors of their own keep their result when nothing in it depends on
+        // their neighbours (alone they get no lints either), or are rebuilt
+        // alone; the others are merged again, and checked again, for at most
+        // `MERGE_ROUNDS` rounds, after which all stand alone. Every round is
+        // built in the primary workspace beside an empty crate per dependency
+        // set of the primary build, so cargo unifies features as it did there
+        // and rebuilds no dependency.
+        let kept = dependency_crates(&jobs);
+        let mut last_jobs = jobs;
+        let mut defined: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
         let mut failed: Vec<Vec<usize>> = groups
             .into_iter()
             .filter(|members| {
@@ -361,15 +384,44 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         let mut round = 0;
         while !failed.is_empty() && !cargo::interrupted() {
             round += 1;
+            let span = trace::span(format!("merge round {round}"));
             let mut jobs = Vec::new();
             let mut regrouped = Vec::new();
+            let mut kept_results = 0;
             for members in failed {
                 // A failed crate reports no artifact for anyone: what tells the
                 // members apart is whose lines the errors are on.
                 let (broken, clean): (Vec<usize>, Vec<usize>) = members
-                    .into_iter()
-                    .partition(|&i| has_errors(built.units.get(&pending[i].package())));
-                jobs.extend(broken.iter().filter_map(|&i| primary_job(pending[i])));
+                    .iter()
+                    .partition(|&&i| has_errors(built.units.get(&pending[i].package())));
+                for &i in &broken {
+                    let entry = pending[i];
+                    let mut names = BTreeSet::new();
+                    for &j in members.iter().filter(|&&j| j != i) {
+                        let theirs = defined.entry(j).or_insert_with(|| {
+                            pending[j]
+                                .snippet
+                                .as_ref()
+                                .map(|s| cause::defined_names(&s.code))
+                                .unwrap_or_default()
+                        });
+                        names.extend(theirs.iter().cloned());
+                    }
+                    let key = entry.package();
+                    let merged = last_jobs
+                        .iter()
+                        .filter(|j| j.members.len() > 1)
+                        .flat_map(|j| &j.members)
+                        .find(|m| m.key == key)
+                        .map(|m| m.wrapped.line_map.as_slice());
+                    match merged.and_then(|m| merged_result_standing(&built, m, entry, &names)) {
+                        Some(result) => {
+                            built.units.insert(entry.package(), result);
+                            kept_results += 1;
+                        }
+                        None => jobs.extend(primary_job(entry)),
+                    }
+                }
                 if clean.len() > 1 && round < MERGE_ROUNDS {
                     jobs.extend(merged_job(clean.iter().map(|&i| pending[i])));
                     regrouped.push(clean);
@@ -377,9 +429,17 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                     jobs.extend(clean.iter().filter_map(|&i| primary_job(pending[i])));
                 }
             }
-            let again = builds.run(&format!("ws-alone-{round}"), toolchain, &jobs, true)?;
+            if kept_results > 0 {
+                builds.count("merged-errors-kept", crate::text::to_u32(kept_results));
+            }
+            let again =
+                builds.run_keeping(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, &kept, false)?;
+            last_jobs = jobs;
             built.units.extend(again.units);
-            built.versions.extend(again.versions);
+            built.named_modules.extend(again.named_modules);
+            built.timed_out |= again.timed_out;
+            built.interrupted |= again.interrupted;
+            span.done();
             failed = regrouped
                 .into_iter()
                 .filter(|members| {
@@ -416,6 +476,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                 primary: &primary.toolchain,
                 nightly: nightly.as_deref(),
             };
+            let _span = trace::span("diagnosis").items(subjects.len());
             diagnoses =
                 experiments::diagnose(&mut builds, &mut registry, toolchains, &subjects, &docs)?;
         }
@@ -440,6 +501,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         _ => BTreeMap::new(),
     };
 
+    let rows_span = trace::span("report rows, cache writes");
     let mut rows = Vec::new();
     for (n, build) in builds_per_toolchain.iter().enumerate() {
         // Blocks that are not built (other languages, `ignore`, syntax errors,
@@ -494,6 +556,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     if builds_per_toolchain.is_empty() {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
+    rows_span.done();
     differential(&mut rows);
     repair::mark_formatting(&mut rows, &formatting);
     let files = summarize(&specs, &rows);
@@ -750,6 +813,95 @@ const MERGE_ROUNDS: usize = 3;
 /// The workspace where every snippet's dependencies are resolved together
 /// (`--latest`, or writing the lockfile).
 const RESOLVE_WORKSPACE: &str = "resolve";
+
+/// One empty crate per distinct dependency set of `jobs` (none for crates
+/// without dependencies): beside them, a build of any subset of the jobs' code
+/// sees the same features as a build of all of it.
+fn dependency_crates(jobs: &[Job]) -> Vec<CrateFiles> {
+    let mut sets: BTreeMap<String, CrateFiles> = BTreeMap::new();
+    for files in jobs.iter().map(|j| &j.files).filter(|f| !f.deps.is_empty()) {
+        let key = format!("{:?}|tests={}", files.deps, files.tests);
+        sets.entry(key).or_insert_with_key(|key| {
+            let digest = Sha256::digest(key.as_bytes());
+            let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            CrateFiles {
+                package: format!("snip-deps-{hash}"),
+                edition: files.edition,
+                kind: crate::wrap::CrateKind::Lib,
+                tests: files.tests,
+                source: String::new(),
+                deps: files.deps.clone(),
+            }
+        });
+    }
+    sets.into_values().collect()
+}
+
+/// The result a member with errors got in a merged crate, if it is the result
+/// it would get alone: rustc reports every module's errors before it stops (and
+/// then gives no module its lints), so what can differ is only what the
+/// neighbours put into the messages. The result is refused when a message
+/// named the merged modules, names an item a neighbour defines, counts or lists
+/// implementations (`and 12 others`), or lies in wrapper code, and when a
+/// suggested edit touches a line the member does not own. Suggestions are moved
+/// to the coordinates of the member's own crate, where diagnosis applies them.
+fn merged_result_standing(
+    built: &BuildResults,
+    merged: &[Option<u32>],
+    entry: &Entry,
+    names: &BTreeSet<String>,
+) -> Option<diagnose::UnitResult> {
+    let key = entry.package();
+    let result = built.units.get(&key)?;
+    let alone = entry.wrapped.as_ref()?;
+    if built.named_modules.contains(&key)
+        || result.built
+        || result.diagnostics.iter().any(|d| d.in_wrapper)
+    {
+        return None;
+    }
+    let texts = result.diagnostics.iter().flat_map(|d| {
+        std::iter::once(d.message.as_str())
+            .chain(d.label.as_deref())
+            .chain(d.notes.iter().map(String::as_str))
+    });
+    for text in texts {
+        if lists_implementations(text)
+            || text
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| names.contains(word))
+        {
+            return None;
+        }
+    }
+    let mut own_line = BTreeMap::new();
+    for (generated, line) in alone.line_map.iter().enumerate() {
+        if let Some(line) = line {
+            own_line
+                .entry(*line)
+                .or_insert(crate::text::to_u32(generated + 1));
+        }
+    }
+    let merged_line = |line: u32| {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        merged.get(index).copied().flatten()
+    };
+    let relocate = |line: u32| own_line.get(&merged_line(line)?).copied();
+    let mut moved = result.clone();
+    for suggestion in &mut moved.suggestions {
+        for edit in &mut suggestion.candidates {
+            edit.line_start = relocate(edit.line_start)?;
+            edit.line_end = relocate(edit.line_end)?;
+        }
+    }
+    Some(moved)
+}
+
+/// Whether a message counts or lists the implementations of a trait, which
+/// depend on everything else in the crate.
+fn lists_implementations(text: &str) -> bool {
+    text.contains("implement") && (text.contains("following") || text.contains(" others"))
+}
 
 /// Whether a merged member's result cannot stand: an error, a diagnostic no
 /// member owned, or nothing built.

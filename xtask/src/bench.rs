@@ -69,6 +69,11 @@ struct BenchArgs {
     /// Snippets the naive approach really builds; its time is scaled to each size.
     #[arg(long, default_value_t = 10)]
     naive_sample: usize,
+    /// Largest size at which crate-per-snippet and rustdoc --test are measured
+    /// for real; larger sizes get their time scaled linearly from the largest
+    /// measured size (snipcheck itself is always measured).
+    #[arg(long, default_value_t = 1000)]
+    alternatives_up_to: usize,
     /// Corpus mixes: `std` (standard library only) and `deps` (serde, tokio, thiserror).
     #[arg(long, value_delimiter = ',', default_values = ["std", "deps"])]
     mixes: Vec<String>,
@@ -609,6 +614,15 @@ struct Row {
     /// For a scaled approach: how many snippets were really built.
     measured_snippets: usize,
     scaled: bool,
+    /// snipcheck's own process (from its `SNIPCHECK_TRACE` file): peak resident
+    /// set and CPU time without its cargo and rustc children.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snipcheck_self_max_rss_kib: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snipcheck_self_cpu_s: Option<f64>,
+    /// Where snipcheck's wall time went, phase by phase (its trace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<serde_json::Value>,
 }
 
 fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
@@ -624,6 +638,9 @@ fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
         wall_per_snippet_ms: usage.wall_s * 1000.0 / size.max(1) as f64,
         measured_snippets: size,
         scaled: false,
+        snipcheck_self_max_rss_kib: None,
+        snipcheck_self_cpu_s: None,
+        profile: None,
     }
 }
 
@@ -763,7 +780,7 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
     fs::create_dir_all(&out).with_context(|| format!("create `{}`", out.display()))?;
 
     let load_before = fs::read_to_string("/proc/loadavg").ok();
-    eprintln!("bench: building snipcheck (release) into sandbox/bench/build ...");
+    eprintln!("bench: building snipcheck (release) ...");
     let snipcheck = build_snipcheck(root, &bench)?;
     let paths = Paths {
         root: root.to_path_buf(),
@@ -795,10 +812,30 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
                 mix,
                 size,
                 &all,
+                size <= args.alternatives_up_to,
                 rustdoc_available && mix == Mix::Std,
             )?;
             rows.append(&mut measured);
             corpora.push(info);
+        }
+        // Beyond --alternatives-up-to, the alternatives are scaled linearly from
+        // the largest size they were measured at (their cost per snippet is flat).
+        for approach in [Approach::CratePerSnippet, Approach::Rustdoc] {
+            let measured: Option<Row> = rows
+                .iter()
+                .filter(|r| r.mix == mix && r.approach == approach && !r.scaled)
+                .max_by_key(|r| r.size)
+                .cloned();
+            let Some(base) = measured else { continue };
+            for &size in sizes.iter().filter(|&&s| s > base.size) {
+                let usage = Usage {
+                    wall_s: base.wall_s,
+                    user_s: base.user_s,
+                    sys_s: base.sys_s,
+                    max_rss_kib: base.max_rss_kib,
+                };
+                rows.push(scaled_row(mix, size, approach, usage, base.size));
+            }
         }
         // The naive crates are independent of each other and of the corpus
         // around them: measure a sample once, scale it to every size.
@@ -881,9 +918,13 @@ fn load_templates(root: &Path, mix: &str) -> Result<Vec<Template>> {
     parse_templates(&text).with_context(|| format!("parse `{}`", path.display()))
 }
 
-/// Builds this workspace's `snipcheck` in release mode, in the bench's own target dir.
+/// Builds this workspace's `snipcheck` in release mode, in the bench's own target
+/// dir (or the caller's `CARGO_TARGET_DIR`, which saves a second release build).
 fn build_snipcheck(root: &Path, bench: &Path) -> Result<PathBuf> {
-    let target = bench.join("build");
+    let target = match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => std::path::absolute(PathBuf::from(dir))?,
+        None => bench.join("build"),
+    };
     let mut command = Command::new("cargo");
     command
         .args([
@@ -1006,13 +1047,31 @@ fn snipcheck_step(paths: &Paths, dir: &Path, docs: &[PathBuf], name: &str, extra
         program: paths.snipcheck.display().to_string(),
         args,
         cwd: dir.to_path_buf(),
-        env: vec![(
-            "TMPDIR".into(),
-            paths.work.join("tmp").display().to_string(),
-        )],
+        env: vec![
+            (
+                "TMPDIR".into(),
+                paths.work.join("tmp").display().to_string(),
+            ),
+            (
+                snipcheck::trace::ENV.into(),
+                dir.join(format!("{name}-trace.json")).display().to_string(),
+            ),
+        ],
         stdout: dir.join(format!("{name}.stdout")),
         stderr: dir.join(format!("{name}.stderr")),
     }
+}
+
+/// The trace file a snipcheck step writes, if it is one.
+fn trace_path(step: &Step) -> Option<&Path> {
+    step.env
+        .iter()
+        .find(|(k, _)| k == snipcheck::trace::ENV)
+        .map(|(_, v)| Path::new(v.as_str()))
+}
+
+fn read_trace(path: &Path) -> Option<serde_json::Value> {
+    serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
 /// Writes the corpus and measures every approach but the naive one on it.
@@ -1021,6 +1080,7 @@ fn measure_corpus(
     mix: Mix,
     size: usize,
     all: &[Snippet],
+    with_alternatives: bool,
     with_rustdoc: bool,
 ) -> Result<(Vec<Row>, CorpusInfo)> {
     let dir = paths.work.join(format!("{}-{size}", mix.name()));
@@ -1039,9 +1099,19 @@ fn measure_corpus(
     let mut rows = Vec::new();
     let mut timed = |approach: Approach, steps: &[Step], ok: &[i32]| -> Result<Usage> {
         eprint!("bench: [{} {size}] {} ... ", mix.name(), approach.label());
+        for trace in steps.iter().filter_map(trace_path) {
+            let _ = fs::remove_file(trace);
+        }
         let usage = measure(&dir, &label(approach.label()), steps, ok)?.usage;
         eprintln!("{:.1} s", usage.wall_s);
-        rows.push(row(mix, size, approach, usage));
+        let mut measured = row(mix, size, approach, usage);
+        if let Some(trace) = steps.iter().find_map(trace_path).and_then(read_trace) {
+            measured.snipcheck_self_max_rss_kib =
+                trace.get("self_max_rss_kib").and_then(|v| v.as_u64());
+            measured.snipcheck_self_cpu_s = trace.get("self_cpu_seconds").and_then(|v| v.as_f64());
+            measured.profile = Some(trace);
+        }
+        rows.push(measured);
         Ok(usage)
     };
 
@@ -1086,9 +1156,11 @@ fn measure_corpus(
         "per-crate",
         &["--no-merge", "--no-cache"],
     );
-    timed(Approach::CratePerSnippet, &[per_crate], &[0, 1])?;
+    if with_alternatives {
+        timed(Approach::CratePerSnippet, &[per_crate], &[0, 1])?;
+    }
 
-    if with_rustdoc {
+    if with_alternatives && with_rustdoc {
         // The edit above is undone so rustdoc reads the same corpus as the cold run.
         if let Some(doc) = documents.get(middle) {
             fs::write(doc_path(middle), render_document(middle, doc, None))?;
@@ -1255,6 +1327,13 @@ fn method_notes() -> BTreeMap<&'static str, String> {
                 .to_string(),
         ),
         (
+            "snipcheck_self_max_rss_kib",
+            "the snipcheck process alone: getrusage(RUSAGE_SELF) at its end, from the file \
+             SNIPCHECK_TRACE names (its cargo and rustc children excluded); snipcheck_self_cpu_s \
+             likewise; profile is that file (wall time per phase)"
+                .to_string(),
+        ),
+        (
             "wall_s",
             "elapsed time around the approach's commands, in the measuring process".to_string(),
         ),
@@ -1348,8 +1427,8 @@ fn render_tables(results: &Results) -> String {
         let _ = writeln!(out, "\n== mix `{}` ==", mix.name());
         let _ = writeln!(
             out,
-            "{:<20} {:>7} {:>12} {:>12} {:>9} {:>12}  vs snipcheck cold",
-            "approach", "snippets", "wall", "CPU", "peak RSS", "wall/snippet"
+            "{:<20} {:>7} {:>12} {:>12} {:>9} {:>9} {:>12}  vs snipcheck cold",
+            "approach", "snippets", "wall", "CPU", "peak RSS", "own RSS", "wall/snippet"
         );
         for approach in Approach::ALL {
             for &size in &results.sizes {
@@ -1364,12 +1443,13 @@ fn render_tables(results: &Results) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "{:<20} {:>7} {:>12} {:>12} {:>9} {:>10.1} ms  {versus}",
+                    "{:<20} {:>7} {:>12} {:>12} {:>9} {:>9} {:>10.1} ms  {versus}",
                     approach.label(),
                     r.size,
-                    secs(r.wall_s),
+                    format!("{}{}", if r.scaled { "~" } else { "" }, secs(r.wall_s)),
                     secs(r.cpu_s),
                     mib(r.max_rss_kib),
+                    r.snipcheck_self_max_rss_kib.map_or("-".to_string(), mib),
                     r.wall_per_snippet_ms
                 );
             }
@@ -1419,7 +1499,8 @@ fn render_tables(results: &Results) -> String {
     }
     let _ = writeln!(
         out,
-        "peak RSS: the largest single process (ru_maxrss of RUSAGE_CHILDREN), not a sum."
+        "peak RSS: the largest single process (ru_maxrss of RUSAGE_CHILDREN), not a sum; \
+         own RSS: the snipcheck process alone (RUSAGE_SELF). `~`: scaled linearly."
     );
     out
 }
@@ -1478,9 +1559,14 @@ fn readme_section(results: &Results, svg: &Path) -> String {
                         let _ = write!(out, " {} |", secs(r.wall_s));
                     }
                     Some(r) => {
+                        let scaled = if r.scaled && approach != Approach::Naive {
+                            "~"
+                        } else {
+                            ""
+                        };
                         let _ = write!(
                             out,
-                            " {} ({}) |",
+                            " {scaled}{} ({}) |",
                             secs(r.wall_s),
                             versus_cold(cold, r.wall_s)
                         );
@@ -1491,17 +1577,92 @@ fn readme_section(results: &Results, svg: &Path) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&growth_and_profile(results));
     out.push_str(
-        "\nEach approach runs in a fresh child process that reads `getrusage(RUSAGE_CHILDREN)` \
-         after its commands, so CPU time (user + system of every compiler process) and peak \
-         memory (the largest single process) belong to that approach alone; both are in \
-         `bench/results/latest.json` with the machine's details. *crate per snippet* is \
-         `snipcheck --no-merge --no-cache` (one crate per snippet, one shared target dir). \
-         *naive* is one cargo crate and target dir per snippet, `cargo clippy` each: a sample \
-         is built for real and scaled linearly, which is sound because the crates are \
-         independent. *rustdoc --test* (std mix only) also links and runs every example, and \
-         runs no clippy. The machine was not reserved for the run.\n",
+        "\nWhat each number includes. Every snipcheck run is `snipcheck --toolchain stable \
+         --no-diagnose` (the same command for cold, warm and one edit): it checks with clippy \
+         and reports, and runs no diagnosis variant builds, which no alternative does either. \
+         *cold* starts with an empty sandbox and target dir, so it includes compiling the \
+         dependencies, registry lookups (`cargo info`), `cargo metadata`, the primary merged \
+         build and its re-merge rounds. *crate per snippet* is `snipcheck --no-merge --no-cache` \
+         (the same work, one crate per snippet, one shared target dir, cold). *naive* is one \
+         cargo crate and target dir per snippet, `cargo clippy --all-targets` each: a sample is \
+         built for real and scaled linearly, which is sound because the crates are independent. \
+         *rustdoc --test* (std mix only) also links and runs every example, and runs no clippy. \
+         A `~` marks a time scaled linearly from the largest size the approach was measured at \
+         (`--alternatives-up-to`, default 1000 snippets). Each approach runs in a fresh child \
+         process that reads `getrusage(RUSAGE_CHILDREN)` after its commands, so its CPU time \
+         (user + system of every process) and peak memory (the largest single process, \
+         compilers included) belong to that approach alone; both are in \
+         `bench/results/latest.json` with the machine's details and each snipcheck run's \
+         phase profile. The machine was not reserved for the run.\n",
     );
+    out
+}
+
+/// The README's growth table (time per snippet, snipcheck's own memory) and,
+/// per mix at the largest size, where snipcheck's cold wall time went.
+fn growth_and_profile(results: &Results) -> String {
+    let rows = &results.measurements;
+    let mut out = String::from(
+        "\nGrowth and memory of the cold run. *own peak RSS* and *own CPU* are the snipcheck \
+         process alone (`getrusage(RUSAGE_SELF)` at its end, written to its `SNIPCHECK_TRACE` \
+         file); *CPU, all processes* adds every cargo, rustc and clippy-driver it started:\n\n\
+         | mix | snippets | cold wall per snippet | CPU, all processes | own CPU | own peak RSS |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for mix in mixes_of(results) {
+        for &size in &results.sizes {
+            let Some(r) = find(rows, mix, size, Approach::SnipcheckCold) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {size} | {:.1} ms | {} | {} | {} |",
+                mix.name(),
+                r.wall_per_snippet_ms,
+                secs(r.cpu_s),
+                r.snipcheck_self_cpu_s.map_or("-".to_string(), secs),
+                r.snipcheck_self_max_rss_kib.map_or("-".to_string(), mib),
+            );
+        }
+    }
+    for mix in mixes_of(results) {
+        let Some(&size) = results.sizes.iter().max() else {
+            continue;
+        };
+        let Some(phases) = find(rows, mix, size, Approach::SnipcheckCold)
+            .and_then(|r| r.profile.as_ref())
+            .and_then(|p| p.get("phases"))
+            .and_then(|p| p.as_array())
+        else {
+            continue;
+        };
+        let parts: Vec<String> = phases
+            .iter()
+            .filter_map(|p| {
+                let name = p.get("name")?.as_str()?;
+                let seconds = p.get("seconds")?.as_f64()?;
+                // Rounds are listed by their builds; their own line would count them twice.
+                (seconds >= 0.05 && !name.starts_with("merge round")).then(|| {
+                    match p.get("items").and_then(|i| i.as_u64()) {
+                        Some(items) if name.ends_with("clippy") => {
+                            format!("{name} {} ({items} crates)", secs(seconds))
+                        }
+                        _ => format!("{name} {}", secs(seconds)),
+                    }
+                })
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nWhere the cold run's wall time went, mix `{}`, {size} snippets (`ws: clippy` is \
+             one cargo build: the first is the primary build, the next one each re-merge \
+             round): {}.",
+            mix.name(),
+            parts.join("; ")
+        );
+    }
     out
 }
 
