@@ -386,6 +386,7 @@ fn merge_lockfiles<'r>(
             ..summary.clone()
         });
         into.found &= summary.found;
+        into.unusable |= summary.unusable;
         for moved in &summary.moved {
             if !into.moved.contains(moved) {
                 into.moved.push(moved.clone());

@@ -60,6 +60,10 @@ pub struct LockfileSummary {
     /// Crates the examples use that the lockfile does not record (their newest release was used).
     #[serde(default)]
     pub not_locked: Vec<String>,
+    /// cargo could not use the lockfile's versions (they contradict each other
+    /// or the examples), so the run resolved afresh.
+    #[serde(default)]
+    pub unusable: bool,
 }
 
 /// What changed since the baseline.
@@ -159,6 +163,9 @@ impl LockfileSummary {
                     },
                     moves.join(", ")
                 ));
+            }
+            (crate::lockfile::LockMode::Locked, true) if self.unusable => {
+                out.push(format!("cargo could not use the versions {path} records: built with a fresh resolution (--bless rewrites it)"));
             }
             (crate::lockfile::LockMode::Locked, true) => {
                 out.push(format!("built with the versions {path} records"));

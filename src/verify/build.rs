@@ -353,40 +353,72 @@ impl Builds<'_> {
         loop {
             let written = self.sandbox.write_workspace(workspace, &crates)?;
             self.seed_lock(&written.dir)?;
-            self.count("metadata", 1);
-            let error =
-                match cargo::metadata(&written.manifest_path, toolchain, self.options.offline) {
+            let mut error = match self.metadata(&written, toolchain) {
+                Ok(metadata) => {
+                    resolution.metadata = Some(metadata);
+                    return Ok(resolution);
+                }
+                Err(_) if cargo::interrupted() => return Ok(resolution),
+                Err(error) => error,
+            };
+            // Is the lockfile at fault (versions that contradict each other or
+            // the examples), or a requirement? Resolving without it tells.
+            if let LockSeed::Seed(_) = self.lock_seed {
+                sandbox::remove_file_if_exists(&written.dir.join("Cargo.lock"))?;
+                match self.metadata(&written, toolchain) {
                     Ok(metadata) => {
+                        self.problems.push(RunProblem {
+                            subject: None,
+                            message: format!(
+                                "cargo cannot use the lockfile's versions for these examples ({}); they were resolved afresh (--bless rewrites the lockfile)",
+                                unresolvable_reason(&error_text(&error))
+                            ),
+                        });
+                        self.lock_seed = LockSeed::Keep;
                         resolution.metadata = Some(metadata);
                         return Ok(resolution);
                     }
                     Err(_) if cargo::interrupted() => return Ok(resolution),
-                    Err(error) => error,
-                };
-            let text = match &error {
-                crate::error::Error::CommandFailed { stderr, .. } => stderr.clone(),
-                other => other.to_string(),
-            };
-            let culprits: Vec<String> = required_by(&text)
+                    Err(fresh) => error = fresh,
+                }
+            }
+            let text = error_text(&error);
+            // The first crate of ours that cargo names is the one whose
+            // requirement failed; the others may only be in the chain.
+            let Some(culprit) = required_by(&text)
                 .into_iter()
-                .filter(|name| crates.iter().any(|c| &c.package == name))
-                .collect();
-            if culprits.is_empty() {
+                .find(|name| crates.iter().any(|c| &c.package == name))
+            else {
                 resolution.failure = Some(format!(
                     "cargo could not resolve the scratch workspace's dependencies: {error}"
                 ));
                 return Ok(resolution);
-            }
-            let reason = unresolvable_reason(&text);
-            crates.retain(|c| !culprits.contains(&c.package));
-            for culprit in culprits {
-                resolution.unresolvable.insert(culprit, reason.clone());
-            }
+            };
+            crates.retain(|c| c.package != culprit);
+            resolution
+                .unresolvable
+                .insert(culprit, unresolvable_reason(&text));
             if crates.is_empty() {
                 self.sandbox.write_workspace(workspace, &crates)?;
                 return Ok(resolution);
             }
         }
+    }
+
+    fn metadata(
+        &mut self,
+        written: &sandbox::WrittenWorkspace,
+        toolchain: &str,
+    ) -> Result<cargo_metadata::Metadata> {
+        self.count("metadata", 1);
+        cargo::metadata(&written.manifest_path, toolchain, self.options.offline)
+    }
+}
+
+fn error_text(error: &crate::error::Error) -> String {
+    match error {
+        crate::error::Error::CommandFailed { stderr, .. } => stderr.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -414,7 +446,11 @@ fn unresolvable_reason(error: &str) -> String {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .take_while(|l| !l.starts_with("location searched") && !l.starts_with("required by"))
+        .take_while(|l| {
+            !l.starts_with("location searched")
+                && !l.starts_with("required by")
+                && !l.starts_with("...")
+        })
         .collect();
     let mut reason = lines
         .iter()

@@ -557,6 +557,12 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
     rows_span.done();
+    let mut lock_summary = lock_summary;
+    if let Some(summary) = &mut lock_summary {
+        // A build found the lockfile unusable and resolved without it.
+        summary.unusable =
+            summary.found && summary.mode == LockMode::Locked && builds.lock_seed == LockSeed::Keep;
+    }
     differential(&mut rows);
     repair::mark_formatting(&mut rows, &formatting);
     let files = summarize(&specs, &rows);
@@ -638,6 +644,7 @@ fn settle_lock(
         found: committed.is_some(),
         moved: Vec::new(),
         not_locked: Vec::new(),
+        unusable: false,
     });
     let buildable = || entries.iter().filter(|e| e.buildable());
     if let (Some(summary), Some((_, lock)), false) = (&mut summary, committed, options.latest) {
