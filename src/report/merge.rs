@@ -13,8 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::{
-    FileSummary, LockfileSummary, Report, SCHEMA_VERSION, SnippetReport, Status, ToolchainInfo,
-    Totals,
+    FileSummary, LockfileSummary, Report, SCHEMA_VERSION, SnippetReport, ToolchainInfo, Totals,
 };
 use crate::partition::Partition;
 
@@ -351,7 +350,7 @@ pub fn merge(mut shards: Vec<ShardReport>) -> Result<Merged, MergeError> {
             .unwrap_or(order.len());
         (pass, file, row.line)
     });
-    let totals = totals(&files, &snippets);
+    let totals = Totals::count(&files, &snippets);
     let report = Report {
         schema: SCHEMA_VERSION,
         snipcheck_version: template.snipcheck_version.clone(),
@@ -425,32 +424,11 @@ fn add_counts(into: &mut BTreeMap<String, u32>, from: &BTreeMap<String, u32>) {
     }
 }
 
-/// The totals line, counted as a run counts it: blocks from the files, statuses from the rows.
-fn totals(files: &[FileSummary], rows: &[SnippetReport]) -> Totals {
-    let mut totals = Totals {
-        files: crate::text::to_u32(files.len()),
-        ..Totals::default()
-    };
-    for file in files {
-        totals.blocks += file.blocks;
-        totals.rust_blocks += file.rust_blocks;
-    }
-    for row in rows {
-        match row.status {
-            Status::Pass => totals.pass += 1,
-            Status::Warn => totals.warn += 1,
-            Status::Fail => totals.fail += 1,
-            Status::Skip => totals.skip += 1,
-        }
-    }
-    totals
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::partition::Scheme;
-    use crate::report::{BaselineSummary, RunProblem};
+    use crate::report::{BaselineSummary, RunProblem, Status};
 
     fn partition(shard: u32, count: u32) -> Partition {
         Partition {
@@ -513,7 +491,7 @@ mod tests {
                     installed: true,
                 })
                 .collect(),
-            totals: totals(&files, &rows),
+            totals: Totals::count(&files, &rows),
             files,
             snippets: rows,
             problems: vec![RunProblem {
@@ -559,7 +537,7 @@ mod tests {
                     })
                     .collect();
                 let shard = Report {
-                    totals: totals(&files, &rows),
+                    totals: Totals::count(&files, &rows),
                     files,
                     snippets: rows,
                     cargo_invocations: BTreeMap::from([("build".to_string(), 2)]),

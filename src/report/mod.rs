@@ -124,6 +124,29 @@ pub enum Status {
     Skip,
 }
 
+impl Totals {
+    /// The totals line of a run: blocks from the file summaries, statuses from the rows.
+    pub fn count(files: &[FileSummary], rows: &[SnippetReport]) -> Totals {
+        let mut totals = Totals {
+            files: crate::text::to_u32(files.len()),
+            ..Totals::default()
+        };
+        for file in files {
+            totals.blocks += file.blocks;
+            totals.rust_blocks += file.rust_blocks;
+        }
+        for row in rows {
+            match row.status {
+                Status::Pass => totals.pass += 1,
+                Status::Warn => totals.warn += 1,
+                Status::Fail => totals.fail += 1,
+                Status::Skip => totals.skip += 1,
+            }
+        }
+        totals
+    }
+}
+
 impl LockfileSummary {
     /// What every view says about the run's versions, one sentence each.
     pub fn sentences(&self) -> Vec<String> {

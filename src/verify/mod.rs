@@ -566,7 +566,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     differential(&mut rows);
     repair::mark_formatting(&mut rows, &formatting);
     let files = summarize(&specs, &rows);
-    let totals = totals(&files, &rows);
+    let totals = Totals::count(&files, &rows);
     let report = Report {
         schema: SCHEMA_VERSION,
         snipcheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -1524,24 +1524,4 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
             summary
         })
         .collect()
-}
-
-fn totals(files: &[FileSummary], rows: &[SnippetReport]) -> Totals {
-    let mut totals = Totals {
-        files: crate::text::to_u32(files.len()),
-        ..Totals::default()
-    };
-    for file in files {
-        totals.blocks += file.blocks;
-        totals.rust_blocks += file.rust_blocks;
-    }
-    for row in rows {
-        match row.status {
-            Status::Pass => totals.pass += 1,
-            Status::Warn => totals.warn += 1,
-            Status::Fail => totals.fail += 1,
-            Status::Skip => totals.skip += 1,
-        }
-    }
-    totals
 }
