@@ -460,26 +460,7 @@ mod tests {
             row("a.md", 20, Some("nightly"), Status::Pass),
             row("b.md", 1, Some("nightly"), Status::Warn),
         ];
-        let summary = |file: &str| {
-            let mut summary = FileSummary {
-                file: file.to_string(),
-                ..FileSummary::default()
-            };
-            for r in rows.iter().filter(|r| r.file == file) {
-                match r.status {
-                    Status::Pass => summary.pass += 1,
-                    Status::Warn => summary.warn += 1,
-                    Status::Fail => summary.fail += 1,
-                    Status::Skip => summary.skip += 1,
-                }
-                if r.toolchain.as_deref() != Some("nightly") {
-                    summary.blocks += 1;
-                    *summary.languages.entry("rust".to_string()).or_default() += 1;
-                }
-            }
-            summary
-        };
-        let files = vec![summary("a.md"), summary("b.md")];
+        let files = vec![summary_of("a.md", &rows), summary_of("b.md", &rows)];
         Report {
             schema: SCHEMA_VERSION,
             snipcheck_version: "0.1.0".to_string(),
@@ -503,6 +484,28 @@ mod tests {
         }
     }
 
+    /// The summary of `file` as a run counts it from `rows` (every block is Rust;
+    /// the nightly rows add statuses, not blocks).
+    fn summary_of(file: &str, rows: &[SnippetReport]) -> FileSummary {
+        let mut summary = FileSummary {
+            file: file.to_string(),
+            ..FileSummary::default()
+        };
+        for r in rows.iter().filter(|r| r.file == file) {
+            match r.status {
+                Status::Pass => summary.pass += 1,
+                Status::Warn => summary.warn += 1,
+                Status::Fail => summary.fail += 1,
+                Status::Skip => summary.skip += 1,
+            }
+            if r.toolchain.as_deref() != Some("nightly") {
+                summary.blocks += 1;
+                *summary.languages.entry("rust".to_string()).or_default() += 1;
+            }
+        }
+        summary
+    }
+
     /// The whole run cut into shards by a fixed assignment of (file, line).
     fn cut(report: &Report, owner: &dyn Fn(&str, u32) -> u32, count: u32) -> Vec<ShardReport> {
         (1..=count)
@@ -516,25 +519,7 @@ mod tests {
                 let files: Vec<FileSummary> = report
                     .files
                     .iter()
-                    .map(|f| {
-                        let mut summary = FileSummary {
-                            file: f.file.clone(),
-                            ..FileSummary::default()
-                        };
-                        for r in rows.iter().filter(|r| r.file == f.file) {
-                            match r.status {
-                                Status::Pass => summary.pass += 1,
-                                Status::Warn => summary.warn += 1,
-                                Status::Fail => summary.fail += 1,
-                                Status::Skip => summary.skip += 1,
-                            }
-                            if r.toolchain.as_deref() != Some("nightly") {
-                                summary.blocks += 1;
-                                *summary.languages.entry("rust".to_string()).or_default() += 1;
-                            }
-                        }
-                        summary
-                    })
+                    .map(|f| summary_of(&f.file, &rows))
                     .collect();
                 let shard = Report {
                     totals: Totals::count(&files, &rows),

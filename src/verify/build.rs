@@ -110,6 +110,8 @@ pub(super) enum LockSeed {
 /// A workspace resolved by `cargo metadata`, or why it could not be.
 #[derive(Debug)]
 pub(super) struct Resolution {
+    /// The workspace as last written: without the crates left out.
+    pub written: sandbox::WrittenWorkspace,
     pub metadata: Option<cargo_metadata::Metadata>,
     /// Crates left out because their requirements cannot be met: package -> reason.
     pub unresolvable: BTreeMap<String, String>,
@@ -165,14 +167,11 @@ impl Builds<'_> {
         }
         let mut crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
         crates.extend(kept.iter().cloned());
-        let span = trace::span(format!("{workspace}: write")).items(crates.len());
-        let mut written = self.sandbox.write_workspace(workspace, &crates)?;
-        span.done();
-        self.seed_lock(&written.dir)?;
         let mut units_total = crates.len();
-        if resolve_versions {
-            let _span = trace::span(format!("{workspace}: metadata"));
-            let mut resolution = self.resolve(workspace, toolchain, crates.clone())?;
+        let written = if resolve_versions {
+            // `resolve` writes the workspace, without the crates it leaves out.
+            let _span = trace::span(format!("{workspace}: write, metadata")).items(crates.len());
+            let mut resolution = self.resolve(workspace, toolchain, crates)?;
             if cargo::interrupted() {
                 results.interrupted = true;
                 return Ok(results);
@@ -203,21 +202,19 @@ impl Builds<'_> {
                     return Ok(results);
                 }
             }
-            if !resolution.unresolvable.is_empty() {
-                let remaining: Vec<CrateFiles> = crates
-                    .iter()
-                    .filter(|c| !resolution.unresolvable.contains_key(&c.package))
-                    .cloned()
-                    .collect();
-                written = self.sandbox.write_workspace(workspace, &remaining)?;
-                if jobs
-                    .iter()
-                    .all(|j| resolution.unresolvable.contains_key(&j.files.package))
-                {
-                    return Ok(results);
-                }
+            if jobs
+                .iter()
+                .all(|j| resolution.unresolvable.contains_key(&j.files.package))
+            {
+                return Ok(results);
             }
-        }
+            resolution.written
+        } else {
+            let _span = trace::span(format!("{workspace}: write")).items(crates.len());
+            let written = self.sandbox.write_workspace(workspace, &crates)?;
+            self.seed_lock(&written.dir)?;
+            written
+        };
 
         let progress = progress_bar(self.options.progress, units_total, toolchain, workspace);
         self.count("build", 1);
@@ -345,20 +342,23 @@ impl Builds<'_> {
         toolchain: &str,
         mut crates: Vec<CrateFiles>,
     ) -> Result<Resolution> {
-        let mut resolution = Resolution {
-            metadata: None,
-            unresolvable: BTreeMap::new(),
-            failure: None,
-        };
+        let mut unresolvable = BTreeMap::new();
         loop {
             let written = self.sandbox.write_workspace(workspace, &crates)?;
             self.seed_lock(&written.dir)?;
+            let outcome = |written, metadata, unresolvable, failure| {
+                Ok(Resolution {
+                    written,
+                    metadata,
+                    unresolvable,
+                    failure,
+                })
+            };
             let mut error = match self.metadata(&written, toolchain) {
-                Ok(metadata) => {
-                    resolution.metadata = Some(metadata);
-                    return Ok(resolution);
+                Ok(metadata) => return outcome(written, Some(metadata), unresolvable, None),
+                Err(_) if cargo::interrupted() => {
+                    return outcome(written, None, unresolvable, None);
                 }
-                Err(_) if cargo::interrupted() => return Ok(resolution),
                 Err(error) => error,
             };
             // Is the lockfile at fault (versions that contradict each other or
@@ -375,10 +375,11 @@ impl Builds<'_> {
                             ),
                         });
                         self.lock_seed = LockSeed::Keep;
-                        resolution.metadata = Some(metadata);
-                        return Ok(resolution);
+                        return outcome(written, Some(metadata), unresolvable, None);
                     }
-                    Err(_) if cargo::interrupted() => return Ok(resolution),
+                    Err(_) if cargo::interrupted() => {
+                        return outcome(written, None, unresolvable, None);
+                    }
                     Err(fresh) => error = fresh,
                 }
             }
@@ -389,18 +390,16 @@ impl Builds<'_> {
                 .into_iter()
                 .find(|name| crates.iter().any(|c| &c.package == name))
             else {
-                resolution.failure = Some(format!(
+                let failure = format!(
                     "cargo could not resolve the scratch workspace's dependencies: {error}"
-                ));
-                return Ok(resolution);
+                );
+                return outcome(written, None, unresolvable, Some(failure));
             };
             crates.retain(|c| c.package != culprit);
-            resolution
-                .unresolvable
-                .insert(culprit, unresolvable_reason(&text));
+            unresolvable.insert(culprit, unresolvable_reason(&text));
             if crates.is_empty() {
-                self.sandbox.write_workspace(workspace, &crates)?;
-                return Ok(resolution);
+                let written = self.sandbox.write_workspace(workspace, &crates)?;
+                return outcome(written, None, unresolvable, None);
             }
         }
     }

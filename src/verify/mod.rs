@@ -370,17 +370,13 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         // built in the primary workspace beside an empty crate per dependency
         // set of the primary build, so cargo unifies features as it did there
         // and rebuilds no dependency.
-        let kept = dependency_crates(&jobs);
+        let kept = dependency_crates(
+            jobs.iter()
+                .map(|j| (j.files.deps.as_slice(), j.files.tests)),
+        );
         let mut last_jobs = jobs;
         let mut defined: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-        let mut failed: Vec<Vec<usize>> = groups
-            .into_iter()
-            .filter(|members| {
-                members
-                    .iter()
-                    .any(|&i| merge_failed(built.units.get(&pending[i].package())))
-            })
-            .collect();
+        let mut failed = failed_groups(groups, &pending, &built);
         let mut round = 0;
         while !failed.is_empty() && !cargo::interrupted() {
             round += 1;
@@ -440,14 +436,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             built.timed_out |= again.timed_out;
             built.interrupted |= again.interrupted;
             span.done();
-            failed = regrouped
-                .into_iter()
-                .filter(|members| {
-                    members
-                        .iter()
-                        .any(|&i| merge_failed(built.units.get(&pending[i].package())))
-                })
-                .collect();
+            failed = failed_groups(regrouped, &pending, &built);
         }
         builds_per_toolchain.push(ToolchainBuild {
             toolchain: toolchain.clone(),
@@ -663,43 +652,22 @@ fn settle_lock(
     if !(options.latest || options.write_lockfile) || cargo::interrupted() {
         return (summary, None);
     }
-    let mut sets: BTreeMap<String, Vec<deps::DepSpec>> = BTreeMap::new();
-    for deps in buildable().filter_map(|e| e.deps.as_ref()) {
-        let mut hasher = Sha256::new();
-        for dep in &deps.deps {
-            hasher.update(format!("{dep}\n").as_bytes());
-        }
-        let hash: String = hasher.finalize()[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        sets.entry(format!("deps-{hash}"))
-            .or_insert_with(|| deps.deps.clone());
-    }
-    let crates: Vec<CrateFiles> = sets
-        .into_iter()
-        .map(|(package, deps)| CrateFiles {
-            package,
-            edition: crate::fence::Edition::LATEST,
-            kind: wrap::CrateKind::Lib,
-            tests: false,
-            source: String::new(),
-            deps,
-        })
-        .collect();
-    let resolved = builds
-        .resolve(RESOLVE_WORKSPACE, toolchain, crates)
-        .ok()
-        .filter(|r| r.metadata.is_some())
-        .and_then(|_| {
-            let path = builds
-                .sandbox
-                .root
-                .join(RESOLVE_WORKSPACE)
-                .join("Cargo.lock");
-            std::fs::read_to_string(path).ok()
-        })
-        .and_then(|text| lockfile::registry_only(&text).ok());
+    let crates = dependency_crates(
+        buildable()
+            .filter_map(|e| e.deps.as_ref())
+            .map(|d| (d.deps.as_slice(), false)),
+    );
+    let resolved = if crates.is_empty() {
+        // Nothing to resolve: a lockfile of no packages.
+        lockfile::registry_only("version = 4\n").ok()
+    } else {
+        builds
+            .resolve(RESOLVE_WORKSPACE, toolchain, crates)
+            .ok()
+            .filter(|r| r.metadata.is_some())
+            .and_then(|r| std::fs::read_to_string(r.written.dir.join("Cargo.lock")).ok())
+            .and_then(|text| lockfile::registry_only(&text).ok())
+    };
     let Some(text) = resolved else {
         builds.problems.push(RunProblem {
             subject: options.lockfile.as_ref().map(|p| p.display().to_string()),
@@ -821,27 +789,47 @@ const MERGE_ROUNDS: usize = 3;
 /// (`--latest`, or writing the lockfile).
 const RESOLVE_WORKSPACE: &str = "resolve";
 
-/// One empty crate per distinct dependency set of `jobs` (none for crates
-/// without dependencies): beside them, a build of any subset of the jobs' code
-/// sees the same features as a build of all of it.
-fn dependency_crates(jobs: &[Job]) -> Vec<CrateFiles> {
-    let mut sets: BTreeMap<String, CrateFiles> = BTreeMap::new();
-    for files in jobs.iter().map(|j| &j.files).filter(|f| !f.deps.is_empty()) {
-        let key = format!("{:?}|tests={}", files.deps, files.tests);
-        sets.entry(key).or_insert_with_key(|key| {
+/// The merged groups whose crate failed, as indices into `pending`.
+fn failed_groups(
+    groups: Vec<Vec<usize>>,
+    pending: &[&Entry],
+    built: &BuildResults,
+) -> Vec<Vec<usize>> {
+    groups
+        .into_iter()
+        .filter(|members| {
+            members
+                .iter()
+                .any(|&i| merge_failed(built.units.get(&pending[i].package())))
+        })
+        .collect()
+}
+
+/// One empty crate per distinct dependency set (and whether its tests are
+/// checked; none for crates without dependencies). Beside them, a build of any
+/// subset of the snippets sees the same features as a build of all of them;
+/// alone, they resolve every snippet's dependencies at once.
+fn dependency_crates<'d>(
+    sets: impl IntoIterator<Item = (&'d [deps::DepSpec], bool)>,
+) -> Vec<CrateFiles> {
+    let mut crates: BTreeMap<String, CrateFiles> = BTreeMap::new();
+    for (deps, tests) in sets.into_iter().filter(|(deps, _)| !deps.is_empty()) {
+        let key = format!("{deps:?}|tests={tests}");
+        crates.entry(key).or_insert_with_key(|key| {
             let digest = Sha256::digest(key.as_bytes());
             let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
             CrateFiles {
                 package: format!("snip-deps-{hash}"),
-                edition: files.edition,
+                // An empty crate: its edition changes nothing.
+                edition: crate::fence::Edition::LATEST,
                 kind: crate::wrap::CrateKind::Lib,
-                tests: files.tests,
+                tests,
                 source: String::new(),
-                deps: files.deps.clone(),
+                deps: deps.to_vec(),
             }
         });
     }
-    sets.into_values().collect()
+    crates.into_values().collect()
 }
 
 /// The result a member with errors got in a merged crate, if it is the result

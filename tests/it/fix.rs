@@ -5,23 +5,7 @@ use std::fs;
 
 use snipcheck::report::Status;
 
-use crate::support::{root, row, snipcheck};
-
-/// The parts of a document outside its fenced code blocks.
-fn outside_blocks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut inside = false;
-    for line in text.split('\n') {
-        let fence = line.trim_start().starts_with("```");
-        if fence {
-            inside = !inside;
-        }
-        if !inside || fence {
-            out.push(line.to_string());
-        }
-    }
-    out
-}
+use crate::support::{outside_blocks, root, row, snipcheck};
 
 #[test]
 fn fixes_are_written_into_the_blocks_and_only_there() {

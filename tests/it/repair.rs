@@ -7,23 +7,7 @@ use std::fs;
 
 use snipcheck::report::{Cause, Report, Status};
 
-use crate::support::{Run, root, row, snipcheck};
-
-/// The lines of a document outside its fenced code blocks (fences included).
-fn outside_blocks(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut inside = false;
-    for line in text.split('\n') {
-        let fence = line.trim_start().starts_with("```");
-        if fence {
-            inside = !inside;
-        }
-        if !inside || fence {
-            out.push(line.to_string());
-        }
-    }
-    out
-}
+use crate::support::{Run, outside_blocks, root, row, snipcheck};
 
 /// What one repair did to a fixture.
 struct RoundTrip {

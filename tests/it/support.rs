@@ -81,3 +81,19 @@ pub fn row<'r>(report: &'r Report, file: &str, line: u32) -> &'r SnippetReport {
         .find(|s| s.file.ends_with(file) && s.line == line)
         .unwrap_or_else(|| panic!("no block at {file}:{line}"))
 }
+
+/// The lines of a document outside its fenced code blocks (fences included).
+pub fn outside_blocks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.split('\n') {
+        let fence = line.trim_start().starts_with("```");
+        if fence {
+            inside = !inside;
+        }
+        if !inside || fence {
+            out.push(line.to_string());
+        }
+    }
+    out
+}
