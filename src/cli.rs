@@ -639,15 +639,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// Stack for the pipeline: parsing is recursive, and although snippets nested
-/// past `analyze::MAX_NESTING` are never parsed, the limit leaves headroom.
-const PIPELINE_STACK: usize = 64 * 1024 * 1024;
-
 fn verify_on_a_large_stack(options: &VerifyOptions) -> anyhow::Result<verify::Outcome> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("snipcheck-pipeline".to_string())
-            .stack_size(PIPELINE_STACK)
+            .stack_size(verify::PIPELINE_STACK)
             .spawn_scoped(scope, || verify::verify(options))?;
         match worker.join() {
             Ok(outcome) => Ok(outcome?),

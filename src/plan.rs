@@ -20,8 +20,13 @@ use crate::wrap::{PRELUDE, WrappedSource};
 /// The prefix of the module each merged snippet lives in.
 pub const MODULE_PREFIX: &str = "__snipcheck_m";
 
-/// Most snippets in one merged crate: bounds the cost of a fallback rebuild.
-pub const MAX_MEMBERS: usize = 64;
+/// Most snippets in one merged crate: bounds one rustc's memory and how much
+/// one failing member's crate holds up.
+pub const MAX_MEMBERS: usize = 256;
+
+/// Fewest snippets a crate gets when a set is split to keep every core busy:
+/// below this a rustc process costs more than the snippets in it.
+pub const MIN_MEMBERS: usize = 16;
 
 /// Text that makes a snippet's meaning depend on being its own crate.
 const CRATE_BOUND: &[&str] = &[
@@ -29,7 +34,6 @@ const CRATE_BOUND: &[&str] = &[
     "$crate",
     "no_mangle",
     "export_name",
-    "macro_export",
     "macro_use",
     "extern crate",
     "global_allocator",
@@ -47,26 +51,53 @@ pub fn mergeable(snippet: &Snippet, wrapped: &WrappedSource) -> bool {
             .any(|needle| wrapped.text.contains(needle))
         && !uses_super_at_top(&wrapped.text)
         && !has_outline_module(&wrapped.text)
+        && exported_macros(&wrapped.text).is_some()
+}
+
+/// The names of the `#[macro_export]` macros a snippet defines, if all are
+/// top-level items. Exported macros live at the crate root whatever module
+/// defines them, so merged snippets may share a crate only if these names
+/// differ (`$crate` paths are crate-bound already); `None` when one is out of
+/// sight (inside a function or a module).
+pub fn exported_macros(text: &str) -> Option<Vec<String>> {
+    let mentions = text.matches("macro_export").count();
+    if mentions == 0 {
+        return Some(Vec::new());
+    }
+    let file = syn::parse_file(text).ok()?;
+    let names: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Macro(m) if m.attrs.iter().any(|a| a.path().is_ident("macro_export")) => {
+                m.ident.as_ref().map(|ident| ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    (names.len() == mentions).then_some(names)
 }
 
 /// `use super::...` at the top level means the crate root's parent: an error
 /// alone, but something else inside a merged crate.
 fn uses_super_at_top(text: &str) -> bool {
-    syn::parse_file(text).is_ok_and(|file| {
-        file.items.iter().any(|item| match item {
-            syn::Item::Use(u) => matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "super"),
-            _ => false,
+    text.contains("super")
+        && syn::parse_file(text).is_ok_and(|file| {
+            file.items.iter().any(|item| match item {
+                syn::Item::Use(u) => matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "super"),
+                _ => false,
+            })
         })
-    })
 }
 
 /// `mod name;` names a file, relative to the crate root.
 fn has_outline_module(text: &str) -> bool {
-    syn::parse_file(text).is_ok_and(|file| {
-        file.items
-            .iter()
-            .any(|item| matches!(item, syn::Item::Mod(m) if m.content.is_none()))
-    })
+    text.contains("mod")
+        && syn::parse_file(text).is_ok_and(|file| {
+            file.items
+                .iter()
+                .any(|item| matches!(item, syn::Item::Mod(m) if m.content.is_none()))
+        })
 }
 
 /// What must be equal for snippets to share a crate.
@@ -79,17 +110,47 @@ pub fn group_key(snippet: &Snippet, deps: &[DepSpec]) -> String {
     )
 }
 
-/// Groups candidate indices by key, in order, at most [`MAX_MEMBERS`] each;
-/// a group of one is no group.
-pub fn groups(keys: &[(usize, String)]) -> (Vec<Vec<usize>>, Vec<usize>) {
-    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (index, key) in keys {
-        by_key.entry(key.as_str()).or_default().push(*index);
+/// A snippet that may share a crate, as the planner sees it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub index: usize,
+    /// [`group_key`]: what must be equal to share a crate.
+    pub key: String,
+    /// [`exported_macros`]: names the snippet puts at the crate root.
+    pub exported_macros: Vec<String>,
+}
+
+/// Groups candidates by key, in order, into crates of [`crate_size`] members
+/// at most; a group of one is no group. A candidate that exports a macro name
+/// another candidate exports too stands alone.
+pub fn groups(candidates: &[Candidate], parallelism: usize) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let mut exporters: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in candidates.iter().flat_map(|c| &c.exported_macros) {
+        *exporters.entry(name).or_default() += 1;
     }
-    let mut merged = Vec::new();
     let mut alone = Vec::new();
+    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for candidate in candidates {
+        if candidate
+            .exported_macros
+            .iter()
+            .any(|n| exporters[n.as_str()] > 1)
+        {
+            alone.push(candidate.index);
+        } else {
+            by_key
+                .entry(&candidate.key)
+                .or_default()
+                .push(candidate.index);
+        }
+    }
+    let size = crate_size(by_key.values().map(Vec::len).sum(), parallelism);
+    let mut merged = Vec::new();
     for members in by_key.into_values() {
-        for chunk in members.chunks(MAX_MEMBERS) {
+        // As many crates as `size` needs, filled evenly.
+        let crates = members.len().div_ceil(size);
+        let per_crate = members.len().div_ceil(crates.max(1)).max(1);
+        for chunk in members.chunks(per_crate) {
             if chunk.len() > 1 {
                 merged.push(chunk.to_vec());
             } else {
@@ -101,14 +162,24 @@ pub fn groups(keys: &[(usize, String)]) -> (Vec<Vec<usize>>, Vec<usize>) {
     (merged, alone)
 }
 
+/// Members per merged crate for `total` mergeable snippets: few large crates,
+/// since every rustc process costs as much as a dozen small snippets, but at
+/// least two per core, so that cargo keeps every core busy.
+pub fn crate_size(total: usize, parallelism: usize) -> usize {
+    total
+        .div_ceil(2 * parallelism.max(1))
+        .clamp(MIN_MEMBERS, MAX_MEMBERS)
+}
+
 /// One merged crate: its source and, per member, a line map into it.
 #[derive(Debug, Clone)]
 pub struct Merged {
     pub text: String,
     /// Per member, in order: the member's source as seen in the merged file (its
-    /// `line_map` covers every line of `text`; lines of other members are
-    /// `None`). Its `text` is left empty, not a copy of `text` per member: with
-    /// thousands of snippets the copies would be most of snipcheck's memory.
+    /// `line_map` covers only its own module's lines, from `lines_before` on;
+    /// every other line of `text` maps to nothing). Its `text` is left empty,
+    /// not a copy of `text` per member: with thousands of snippets the copies
+    /// would be most of snipcheck's memory.
     pub members: Vec<WrappedSource>,
 }
 
@@ -120,41 +191,38 @@ pub fn module_name(n: usize) -> String {
 /// Builds the merged source: the prelude once, then each member's code (without
 /// its own prelude) inside `pub mod __snipcheck_m<n> { ... }`.
 pub fn merge(members: &[&WrappedSource]) -> Merged {
-    let mut lines: Vec<String> = PRELUDE.iter().map(|l| l.to_string()).collect();
-    let mut owners: Vec<Option<(usize, Option<u32>)>> = vec![None; lines.len()];
+    let mut text: String = PRELUDE.iter().map(|l| format!("{l}\n")).collect();
+    let mut lines = PRELUDE.len();
+    let mut mapped = Vec::with_capacity(members.len());
     for (n, member) in members.iter().enumerate() {
-        lines.push(format!("pub mod {} {{", module_name(n)));
-        owners.push(None);
-        for (text, map) in member
+        text.push_str(&format!("pub mod {} {{\n", module_name(n)));
+        lines += 1;
+        let lines_before = crate::text::to_u32(lines);
+        let mut line_map = Vec::new();
+        for (line, map) in member
             .text
             .lines()
             .zip(&member.line_map)
             .skip(PRELUDE.len())
         {
-            lines.push(text.to_string());
-            owners.push(Some((n, *map)));
+            text.push_str(line);
+            text.push('\n');
+            line_map.push(*map);
         }
-        lines.push("}".to_string());
-        owners.push(None);
-    }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    let members = members
-        .iter()
-        .enumerate()
-        .map(|(n, member)| WrappedSource {
+        lines += line_map.len();
+        text.push_str("}\n");
+        lines += 1;
+        mapped.push(WrappedSource {
             text: String::new(),
-            line_map: owners
-                .iter()
-                .map(|owner| match owner {
-                    Some((m, map)) if *m == n => *map,
-                    _ => None,
-                })
-                .collect(),
+            line_map,
+            lines_before,
             kind: member.kind,
-        })
-        .collect();
-    Merged { text, members }
+        });
+    }
+    Merged {
+        text,
+        members: mapped,
+    }
 }
 
 /// Removes the merged module from paths in a message (`__snipcheck_m3::Foo` ->
@@ -208,7 +276,13 @@ mod tests {
         assert!(!ok("#![feature(portable_simd)]\nfn f() {}"));
         assert!(!ok("use crate::models::User;"));
         assert!(!ok("#[unsafe(no_mangle)]\npub extern \"C\" fn f() {}"));
-        assert!(!ok("#[macro_export]\nmacro_rules! m { () => {} }"));
+        assert!(ok("#[macro_export]\nmacro_rules! m { () => {} }"));
+        assert!(!ok(
+            "#[macro_export]\nmacro_rules! m { () => { $crate::f() } }\npub fn f() {}"
+        ));
+        assert!(!ok(
+            "fn g() {\n#[macro_export]\nmacro_rules! m { () => {} }\n}"
+        ));
         assert!(!ok("use super::thing;"));
         assert!(!ok("mod other;"));
         let (s, w) = prepared("fn f() {}");
@@ -217,18 +291,58 @@ mod tests {
         assert!(!mergeable(&failing, &w));
     }
 
+    fn candidate(index: usize, key: &str, exported: &[&str]) -> Candidate {
+        Candidate {
+            index,
+            key: key.into(),
+            exported_macros: exported.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
     #[test]
     fn groups_by_key() {
-        let keys = vec![
-            (0, "a".into()),
-            (1, "b".into()),
-            (2, "a".into()),
-            (3, "c".into()),
-            (4, "a".into()),
+        let keys = [
+            candidate(0, "a", &[]),
+            candidate(1, "b", &[]),
+            candidate(2, "a", &[]),
+            candidate(3, "c", &[]),
+            candidate(4, "a", &[]),
         ];
-        let (merged, alone) = groups(&keys);
+        let (merged, alone) = groups(&keys, 2);
         assert_eq!(merged, [vec![0, 2, 4]]);
         assert_eq!(alone, [1, 3]);
+    }
+
+    #[test]
+    fn an_exported_macro_name_shared_by_two_stands_alone() {
+        let keys = [
+            candidate(0, "a", &["square"]),
+            candidate(1, "a", &["square"]),
+            candidate(2, "a", &["cube"]),
+            candidate(3, "a", &[]),
+        ];
+        let (merged, alone) = groups(&keys, 2);
+        assert_eq!(merged, [vec![2, 3]]);
+        assert_eq!(alone, [0, 1]);
+    }
+
+    #[test]
+    fn crates_are_large_but_keep_every_core_busy() {
+        assert_eq!(crate_size(10, 2), MIN_MEMBERS);
+        assert_eq!(crate_size(1000, 2), 250);
+        assert_eq!(crate_size(1000, 8), 63);
+        assert_eq!(crate_size(5000, 2), MAX_MEMBERS);
+        let keys: Vec<Candidate> = (0..1000).map(|i| candidate(i, "a", &[])).collect();
+        let (merged, alone) = groups(&keys, 2);
+        assert!(alone.is_empty());
+        assert_eq!(
+            merged.iter().map(Vec::len).collect::<Vec<_>>(),
+            [250, 250, 250, 250]
+        );
+        // Split evenly, not 256 + 256 + 256 + 232.
+        let keys: Vec<Candidate> = (0..1001).map(|i| candidate(i, "a", &[])).collect();
+        let sizes: Vec<usize> = groups(&keys, 2).0.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [251, 251, 251, 248]);
     }
 
     #[test]

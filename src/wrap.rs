@@ -44,17 +44,24 @@ impl CrateKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WrappedSource {
     pub text: String,
-    /// For each 0-based line of `text`, the 0-based line of the snippet's code it
-    /// holds, or `None` for a line snipcheck generated.
+    /// For each 0-based line of `text` from `lines_before` on, the 0-based line
+    /// of the snippet's code it holds, or `None` for a line snipcheck generated.
+    /// Lines past its end are generated too.
     pub line_map: Vec<Option<u32>>,
+    /// Generated lines ahead of `line_map[0]`: 0 for a snippet's own crate; a
+    /// member of a merged crate maps only its own stretch of the merged file,
+    /// so thousands of members don't each hold a map of the whole file.
+    pub lines_before: u32,
     pub kind: CrateKind,
 }
 
 impl WrappedSource {
     /// The snippet line behind a 1-based line of the generated text (`None`: wrapper code).
     pub fn snippet_line(&self, generated_line: u32) -> Option<u32> {
-        let idx = (generated_line as usize).checked_sub(1)?;
-        self.line_map.get(idx).copied().flatten()
+        let idx = generated_line
+            .checked_sub(1)?
+            .checked_sub(self.lines_before)?;
+        self.line_map.get(idx as usize).copied().flatten()
     }
 }
 
@@ -66,7 +73,8 @@ impl WrappedSource {
         let mut sorted: Vec<&(u32, String)> = lines.iter().collect();
         sorted.sort_by_key(|(before, _)| std::cmp::Reverse(*before));
         let mut text_lines: Vec<String> = self.text.lines().map(str::to_string).collect();
-        let mut line_map = self.line_map.clone();
+        let mut line_map = vec![None; self.lines_before as usize];
+        line_map.extend_from_slice(&self.line_map);
         for (before, text) in sorted {
             let at = (*before as usize).saturating_sub(1).min(text_lines.len());
             for (offset, line) in text.lines().enumerate() {
@@ -79,6 +87,7 @@ impl WrappedSource {
         WrappedSource {
             text,
             line_map,
+            lines_before: 0,
             kind: self.kind,
         }
     }
@@ -90,7 +99,7 @@ impl WrappedSource {
 
     /// One past the last line: where appended items go.
     pub fn end(&self) -> u32 {
-        to_u32(self.line_map.len() + 1)
+        to_u32(self.line_map.len() + 1).saturating_add(self.lines_before)
     }
 }
 
@@ -133,6 +142,7 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
     Some(WrappedSource {
         text: out.text,
         line_map: out.line_map,
+        lines_before: 0,
         kind,
     })
 }

@@ -168,7 +168,8 @@ impl Builds<'_> {
         let mut crates: Vec<CrateFiles> = jobs.iter().map(|j| j.files.clone()).collect();
         crates.extend(kept.iter().cloned());
         let mut units_total = crates.len();
-        let written = if resolve_versions {
+        // Without dependencies there is nothing to resolve, and no version to show.
+        let written = if resolve_versions && crates.iter().any(|c| !c.deps.is_empty()) {
             // `resolve` writes the workspace, without the crates it leaves out.
             let _span = trace::span(format!("{workspace}: write, metadata")).items(crates.len());
             let mut resolution = self.resolve(workspace, toolchain, crates)?;

@@ -247,24 +247,21 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             pins
         })
         .collect();
-    let uses: Vec<Option<Vec<deps::CrateUse>>> = entries
-        .iter()
-        .map(|e| {
-            let mut uses = e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok())?;
-            // A declared crate is a dependency even when the code never names it.
-            for (name, pin) in &e.snippet.as_ref()?.declared.deps {
-                if !uses.iter().any(|u| &u.name == name) {
-                    uses.push(deps::CrateUse {
-                        name: name.clone(),
-                        paths: BTreeSet::new(),
-                        only_in_tests: pin.dev,
-                        in_serde_derive: false,
-                    });
-                }
+    let uses: Vec<Option<Vec<deps::CrateUse>>> = parallel_map(&entries, |e| {
+        let mut uses = e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok())?;
+        // A declared crate is a dependency even when the code never names it.
+        for (name, pin) in &e.snippet.as_ref()?.declared.deps {
+            if !uses.iter().any(|u| &u.name == name) {
+                uses.push(deps::CrateUse {
+                    name: name.clone(),
+                    paths: BTreeSet::new(),
+                    only_in_tests: pin.dev,
+                    in_serde_derive: false,
+                });
             }
-            Some(deps::with_companions(uses, &known))
-        })
-        .collect();
+        }
+        Some(deps::with_companions(uses, &known))
+    });
     let names: BTreeSet<String> = uses
         .iter()
         .flatten()
@@ -382,7 +379,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             round += 1;
             let span = trace::span(format!("merge round {round}"));
             let mut jobs = Vec::new();
-            let mut regrouped = Vec::new();
+            let mut clean_members = Vec::new();
             let mut kept_results = 0;
             for members in failed {
                 // A failed crate reports no artifact for anyone: what tells the
@@ -409,7 +406,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                         .filter(|j| j.members.len() > 1)
                         .flat_map(|j| &j.members)
                         .find(|m| m.key == key)
-                        .map(|m| m.wrapped.line_map.as_slice());
+                        .map(|m| &m.wrapped);
                     match merged.and_then(|m| merged_result_standing(&built, m, entry, &names)) {
                         Some(result) => {
                             built.units.insert(entry.package(), result);
@@ -418,13 +415,25 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                         None => jobs.extend(primary_job(entry)),
                     }
                 }
-                if clean.len() > 1 && round < MERGE_ROUNDS {
-                    jobs.extend(merged_job(clean.iter().map(|&i| pending[i])));
-                    regrouped.push(clean);
-                } else {
-                    jobs.extend(clean.iter().filter_map(|&i| primary_job(pending[i])));
-                }
+                clean_members.extend(clean);
             }
+            // The clean members of every failed crate, pooled and merged again
+            // (into crates as large as the first ones), or alone after the
+            // last round.
+            clean_members.sort_unstable();
+            let regrouped = if round < MERGE_ROUNDS {
+                merge_groups(&pending, &clean_members)
+            } else {
+                Vec::new()
+            };
+            let grouped: BTreeSet<usize> = regrouped.iter().flatten().copied().collect();
+            jobs.extend(
+                clean_members
+                    .iter()
+                    .filter(|i| !grouped.contains(i))
+                    .filter_map(|&i| primary_job(pending[i])),
+            );
+            jobs.extend(merged_jobs(&pending, &regrouped));
             if kept_results > 0 {
                 builds.count("merged-errors-kept", crate::text::to_u32(kept_results));
             }
@@ -699,20 +708,12 @@ fn lock_fingerprint(seed: &LockSeed) -> String {
 /// (see `plan.rs`), the others stand alone. Also returns each merged group, as
 /// indices into `pending`.
 fn plan_jobs(pending: &[&Entry], merge: bool) -> (Vec<Job>, Vec<Vec<usize>>) {
-    let keys: Vec<(usize, String)> = if merge {
-        pending
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                let (snippet, wrapped, deps) =
-                    (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
-                plan::mergeable(snippet, wrapped).then(|| (i, plan::group_key(snippet, &deps.deps)))
-            })
-            .collect()
+    let all: Vec<usize> = (0..pending.len()).collect();
+    let groups = if merge {
+        merge_groups(pending, &all)
     } else {
         Vec::new()
     };
-    let (groups, _) = plan::groups(&keys);
     let grouped: BTreeSet<usize> = groups.iter().flatten().copied().collect();
     let mut jobs: Vec<Job> = pending
         .iter()
@@ -720,12 +721,38 @@ fn plan_jobs(pending: &[&Entry], merge: bool) -> (Vec<Job>, Vec<Vec<usize>>) {
         .filter(|(i, _)| !grouped.contains(i))
         .filter_map(|(_, e)| primary_job(e))
         .collect();
-    for group in &groups {
-        if let Some(job) = merged_job(group.iter().map(|&i| pending[i])) {
-            jobs.push(job);
-        }
-    }
+    jobs.extend(merged_jobs(pending, &groups));
     (jobs, groups)
+}
+
+/// Which of `among` (indices into `pending`) share a crate, and with whom.
+fn merge_groups(pending: &[&Entry], among: &[usize]) -> Vec<Vec<usize>> {
+    let candidates: Vec<plan::Candidate> = among
+        .iter()
+        .filter_map(|&index| {
+            let e = pending[index];
+            let (snippet, wrapped, deps) =
+                (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
+            if !plan::mergeable(snippet, wrapped) {
+                return None;
+            }
+            Some(plan::Candidate {
+                index,
+                key: plan::group_key(snippet, &deps.deps),
+                exported_macros: plan::exported_macros(&wrapped.text)?,
+            })
+        })
+        .collect();
+    let parallelism = std::thread::available_parallelism().map_or(1, usize::from);
+    plan::groups(&candidates, parallelism).0
+}
+
+/// The merged crates of `groups` (indices into `pending`).
+fn merged_jobs(pending: &[&Entry], groups: &[Vec<usize>]) -> Vec<Job> {
+    groups
+        .iter()
+        .filter_map(|group| merged_job(group.iter().map(|&i| pending[i])))
+        .collect()
 }
 
 /// One crate holding several snippets as modules.
@@ -842,7 +869,7 @@ fn dependency_crates<'d>(
 /// to the coordinates of the member's own crate, where diagnosis applies them.
 fn merged_result_standing(
     built: &BuildResults,
-    merged: &[Option<u32>],
+    merged: &WrappedSource,
     entry: &Entry,
     names: &BTreeSet<String>,
 ) -> Option<diagnose::UnitResult> {
@@ -877,11 +904,7 @@ fn merged_result_standing(
                 .or_insert(crate::text::to_u32(generated + 1));
         }
     }
-    let merged_line = |line: u32| {
-        let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        merged.get(index).copied().flatten()
-    };
-    let relocate = |line: u32| own_line.get(&merged_line(line)?).copied();
+    let relocate = |line: u32| own_line.get(&merged.snippet_line(line)?).copied();
     let mut moved = result.clone();
     for suggestion in &mut moved.suggestions {
         for edit in &mut suggestion.candidates {
@@ -1105,7 +1128,7 @@ fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
 /// is not wrapped (so never built) unless `allow_outside_access`.
 fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry> {
     let mut used_ids = BTreeSet::new();
-    let mut entries = Vec::new();
+    let mut blocks = Vec::new();
     for spec in specs {
         let file = spec.display();
         let stem = spec
@@ -1115,23 +1138,71 @@ fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry> {
             .unwrap_or_default();
         for block in extract::extract(&spec.text) {
             let id = unique_id(&mut used_ids, &stem, &block);
-            let rust = block.fence.is_rust && !block.fence.attrs.ignore;
-            let snippet = rust.then(|| analyze::analyze(&block));
-            let wrapped = snippet
-                .as_ref()
-                .filter(|s| allow_outside_access || s.outside_access.is_empty())
-                .and_then(wrap::wrap);
-            entries.push(Entry {
-                file: file.clone(),
-                block,
-                id,
-                snippet,
-                wrapped,
-                deps: None,
-            });
+            blocks.push((file.clone(), block, id));
         }
     }
-    entries
+    // Parsing is most of this stage's time, and every block is parsed alone.
+    parallel_map(&blocks, |(file, block, id)| {
+        let rust = block.fence.is_rust && !block.fence.attrs.ignore;
+        let snippet = rust.then(|| analyze::analyze(block));
+        let wrapped = snippet
+            .as_ref()
+            .filter(|s| allow_outside_access || s.outside_access.is_empty())
+            .and_then(wrap::wrap);
+        Entry {
+            file: file.clone(),
+            block: block.clone(),
+            id: id.clone(),
+            snippet,
+            wrapped,
+            deps: None,
+        }
+    })
+}
+
+/// Stack for the pipeline's threads: parsing is recursive, and although
+/// snippets nested past `analyze::MAX_NESTING` are never parsed, the limit
+/// leaves headroom.
+pub const PIPELINE_STACK: usize = 64 * 1024 * 1024;
+
+/// `items` mapped by `f` on every core, in order. For independent items
+/// (parsing one block) that are small and many. The calling thread works too,
+/// so a thread that cannot be started only makes it slower.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(at) else { break };
+            done.push((at, f(item)));
+        }
+        done
+    };
+    let mut results = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(PIPELINE_STACK)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut results = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => results.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    });
+    results.sort_unstable_by_key(|(at, _)| *at);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A stable id: the document's stem and a hash of the block, so it survives
