@@ -360,6 +360,13 @@ mod tests {
         assert_eq!(merged.members[1].snippet_line(9), Some(0));
         assert_eq!(merged.members[0].snippet_line(9), None);
         assert!(syn::parse_file(&merged.text).is_ok());
+        // Each member maps its own stretch only, and a variant of it (lines
+        // inserted) still maps back.
+        assert_eq!(merged.members[1].line_map, [Some(0)]);
+        assert_eq!(merged.members[1].end(), 10);
+        let variant = merged.members[1].with_inserted(&[(9, "// above".into())]);
+        assert_eq!(variant.snippet_line(9), None);
+        assert_eq!(variant.snippet_line(10), Some(0));
     }
 
     #[test]

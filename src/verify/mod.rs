@@ -1584,3 +1584,17 @@ fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parallel_map;
+
+    #[test]
+    fn parallel_map_keeps_the_order() {
+        let items: Vec<u32> = (0..1000).collect();
+        let doubled = parallel_map(&items, |n| n * 2);
+        assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+        assert_eq!(parallel_map(&items[..3], |n| n + 1), [1, 2, 3]);
+        assert!(parallel_map(&[] as &[u32], |n| *n).is_empty());
+    }
+}
