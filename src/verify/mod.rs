@@ -209,8 +209,10 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     };
     let committed = read_lockfile(options, &mut builds.problems);
 
-    let prepare = trace::span("extract, analyze, wrap, scan").items(specs.len());
+    let prepare = trace::span("extract, analyze, wrap").items(specs.len());
     let mut entries = extract_all(&specs, options.allow_outside_access);
+    prepare.done();
+    let prepare = trace::span("document facts, scan");
     // What a document defines and pins is read from all of its blocks, this
     // shard's or not; ids are given before the shard keeps its own.
     let docs = doc_facts(&entries);
@@ -499,8 +501,9 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
         _ => BTreeMap::new(),
     };
 
-    let rows_span = trace::span("report rows, cache writes");
+    let rows_span = trace::span("report rows");
     let mut rows = Vec::new();
+    let mut to_cache = Vec::new();
     for (n, build) in builds_per_toolchain.iter().enumerate() {
         // Blocks that are not built (other languages, `ignore`, syntax errors,
         // unknown crates) say the same on every toolchain: one row, the first.
@@ -532,18 +535,32 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                         .units
                         .get(&entry.package())
                         .is_some_and(|u| u.built || !u.diagnostics.is_empty());
-                if let (Some(key), true) = (build.keys.get(&entry.id), built)
-                    && let Err(error) = result_cache.put(key, &outcome_of(&row))
-                {
-                    builds.problems.push(RunProblem {
-                        subject: None,
-                        message: error.to_string(),
-                    });
+                if let (Some(key), true) = (build.keys.get(&entry.id), built) {
+                    to_cache.push((key, outcome_of(&row)));
                 }
             }
             rows.push(row);
         }
     }
+    rows_span.done();
+    let cache_span = trace::span("cache writes").items(to_cache.len());
+    // Thousands of small files: their system calls are most of the time.
+    let failed_writes = parallel_map(&to_cache, |(key, outcome)| {
+        result_cache.put(key, outcome).err()
+    });
+    let mut failed_writes = failed_writes.into_iter().flatten();
+    if let Some(first) = failed_writes.next() {
+        let more = failed_writes.count();
+        let message = match more {
+            0 => first.to_string(),
+            _ => format!("{first} (and {more} more results could not be cached)"),
+        };
+        builds.problems.push(RunProblem {
+            subject: None,
+            message,
+        });
+    }
+    cache_span.done();
     let cached_rows: u32 = builds_per_toolchain
         .iter()
         .map(|b| crate::text::to_u32(b.cached.len()))
@@ -554,7 +571,6 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     if builds_per_toolchain.is_empty() {
         rows.extend(entries.iter().map(|e| row(e, None, None, &registry)));
     }
-    rows_span.done();
     let mut lock_summary = lock_summary;
     if let Some(summary) = &mut lock_summary {
         // A build found the lockfile unusable and resolved without it.
@@ -1098,17 +1114,20 @@ fn apply_diagnosis(row: &mut SnippetReport, diagnosis: &Diagnosis) {
 
 /// What each document's Rust blocks define, and the versions its toml blocks pin.
 fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
-    let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
-    for entry in entries {
-        let facts = docs.entry(entry.file.clone()).or_default();
-        if let Some(snippet) = entry
+    // Finding what a snippet defines parses it: on every core.
+    let defined = parallel_map(entries, |entry| {
+        entry
             .snippet
             .as_ref()
             .filter(|s| !matches!(s.shape, Shape::TooLarge { .. }))
-        {
-            for name in cause::defined_names(&snippet.code) {
-                facts.defined.entry(name).or_insert(entry.block.fence_line);
-            }
+            .map(|snippet| cause::defined_names(&snippet.code))
+            .unwrap_or_default()
+    });
+    let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
+    for (entry, names) in entries.iter().zip(defined) {
+        let facts = docs.entry(entry.file.clone()).or_default();
+        for name in names {
+            facts.defined.entry(name).or_insert(entry.block.fence_line);
         }
         if entry.block.fence.lang.as_deref() == Some("toml") {
             // A block that is not TOML is reported on its row (see `row`).
