@@ -9,6 +9,7 @@
 //! its locations shifted. Entries are written atomically; an entry that cannot
 //! be read, or whose recorded key differs, is ignored and rebuilt, never trusted.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -146,6 +147,105 @@ impl ResultCache {
     }
 }
 
+/// Which snippets failed to compile when last built, on any toolchain: a hint
+/// for the planner, never a result. Its keys leave the toolchain out, so they
+/// outlive a new nightly or a rustc update, which change every result key: a
+/// nightly job is cold for the new toolchain every day, yet its failures are
+/// mostly yesterday's. The planner gives these snippets merged crates of their
+/// own, so the crates of the others build clean in one pass, lints included,
+/// and builds alone at once those whose merged result could not stand.
+/// Grouping never changes a result, so a stale or corrupt hint costs time only.
+#[derive(Debug)]
+pub struct FailureHints {
+    path: PathBuf,
+    failing: BTreeSet<String>,
+    /// Of `failing`, those that had to be rebuilt alone.
+    alone: BTreeSet<String>,
+}
+
+/// Most hints kept: bounds the file when snippets come and go for years.
+const MAX_HINTS: usize = 100_000;
+
+const HINTS_FORMAT: &str = "snipcheck-failure-hints/1";
+
+#[derive(Deserialize)]
+struct StoredHints {
+    format: String,
+    failing: BTreeSet<String>,
+    alone: BTreeSet<String>,
+}
+
+#[derive(Serialize)]
+struct StoringHints<'h> {
+    format: &'h str,
+    failing: &'h BTreeSet<String>,
+    alone: &'h BTreeSet<String>,
+}
+
+impl FailureHints {
+    /// The hints at `path`; none when it is missing, unreadable or foreign.
+    pub fn load(path: impl Into<PathBuf>) -> FailureHints {
+        let path = path.into();
+        let (failing, alone) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<StoredHints>(&text).ok())
+            .filter(|stored| stored.format == HINTS_FORMAT)
+            .map(|stored| (stored.failing, stored.alone))
+            .unwrap_or_default();
+        FailureHints {
+            path,
+            failing,
+            alone,
+        }
+    }
+
+    /// The hint key of a build input: the generated source and what the crate
+    /// is built with, but not the toolchain.
+    pub fn key(group_key: &str, source: &str) -> String {
+        Key::of(&["failure-hint", group_key, source]).0
+    }
+
+    pub fn failed_before(&self, key: &str) -> bool {
+        self.failing.contains(key)
+    }
+
+    /// Whether the snippet failed and its merged result could not stand.
+    pub fn built_alone_before(&self, key: &str) -> bool {
+        self.alone.contains(key)
+    }
+
+    /// Records this run: of the snippets it `built`, which `failed`, and which
+    /// of those it rebuilt `alone`. Hints of snippets it did not build
+    /// (another shard's) are kept.
+    pub fn record(
+        &mut self,
+        built: &BTreeSet<String>,
+        failed: &BTreeSet<String>,
+        alone: &BTreeSet<String>,
+    ) -> Result<()> {
+        self.failing.retain(|key| !built.contains(key));
+        self.alone.retain(|key| !built.contains(key));
+        self.failing.extend(failed.iter().cloned());
+        self.alone
+            .extend(alone.iter().filter(|key| failed.contains(*key)).cloned());
+        while self.failing.len() > MAX_HINTS {
+            if let Some(key) = self.failing.pop_first() {
+                self.alone.remove(&key);
+            }
+        }
+        let text = serde_json::to_string(&StoringHints {
+            format: HINTS_FORMAT,
+            failing: &self.failing,
+            alone: &self.alone,
+        })
+        .map_err(|e| crate::error::Error::Serialize {
+            what: "the failure hints",
+            source: Box::new(e),
+        })?;
+        write_atomic(&self.path, text.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +319,42 @@ mod tests {
             "docs/a.md:15:5: error[E0425]: cannot find value `x`"
         );
         assert_eq!(outcome().moved_to("docs/a.md", 10), outcome());
+    }
+
+    #[test]
+    fn failure_hints_round_trip_keep_other_shards_and_ignore_corruption() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hints.json");
+        let set = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
+        let mut hints = FailureHints::load(&path);
+        assert!(!hints.failed_before("a"));
+        hints
+            .record(&set(&["a", "b", "c"]), &set(&["a", "b"]), &set(&["b", "c"]))
+            .expect("record");
+        let mut hints = FailureHints::load(&path);
+        assert!(hints.failed_before("a") && hints.failed_before("b"));
+        assert!(!hints.failed_before("c"));
+        assert!(hints.built_alone_before("b"));
+        // `c` never failed: it is no hint to build alone.
+        assert!(!hints.built_alone_before("c"));
+        // Another shard built only `b`, and it passed: `a` is kept.
+        hints
+            .record(&set(&["b"]), &set(&[]), &set(&[]))
+            .expect("record");
+        let hints = FailureHints::load(&path);
+        assert!(hints.failed_before("a"));
+        assert!(!hints.failed_before("b") && !hints.built_alone_before("b"));
+        std::fs::write(&path, "{ corrupt").expect("write");
+        assert!(!FailureHints::load(&path).failed_before("a"));
+        // The key leaves the toolchain out but not the source or the crate setup.
+        assert_eq!(FailureHints::key("k", "src"), FailureHints::key("k", "src"));
+        assert_ne!(
+            FailureHints::key("k", "src"),
+            FailureHints::key("k2", "src")
+        );
+        assert_ne!(
+            FailureHints::key("k", "src"),
+            FailureHints::key("k", "src2")
+        );
     }
 }

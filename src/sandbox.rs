@@ -121,6 +121,10 @@ impl Sandbox {
         self.root.join("registry.json")
     }
 
+    pub fn failure_hints_path(&self) -> PathBuf {
+        self.root.join("failure-hints.json")
+    }
+
     /// The default target dir of a toolchain: one per toolchain, shared by all snippets.
     pub fn target_dir(&self, toolchain: &str) -> PathBuf {
         self.root.join("target").join(sanitize(toolchain))

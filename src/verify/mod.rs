@@ -16,7 +16,7 @@ pub use repair::Repair;
 use sha2::{Digest, Sha256};
 
 use crate::analyze::{self, Expect, Shape, Snippet};
-use crate::cache::{Key, LINT_CONFIGURATION, Outcome as CachedOutcome, ResultCache};
+use crate::cache::{FailureHints, Key, LINT_CONFIGURATION, Outcome as CachedOutcome, ResultCache};
 use crate::cargo;
 use crate::cause;
 use crate::deps::{self, DepSet, KnownCrates};
@@ -331,6 +331,8 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     // One build of every snippet per installed toolchain, but for the snippets
     // whose results the cache holds.
     let result_cache = ResultCache::new(sandbox.root.join("cache"));
+    let mut hints = FailureHints::load(sandbox.failure_hints_path());
+    let mut rebuilt_alone = BTreeSet::new();
     let mut builds_per_toolchain: Vec<ToolchainBuild> = Vec::new();
     for (toolchain, rustc) in &installed {
         let span = trace::span("cache lookup");
@@ -357,7 +359,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             .collect();
         span.done();
         let span = trace::span("plan").items(pending.len());
-        let (jobs, groups) = plan_jobs(&pending, options.merge);
+        let (jobs, groups) = plan_jobs(&pending, options.merge, &hints);
         span.done();
         let mut built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
         // A merged crate with an error cannot stand: rustc stops before the
@@ -414,7 +416,10 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
                             built.units.insert(entry.package(), result);
                             kept_results += 1;
                         }
-                        None => jobs.extend(primary_job(entry)),
+                        None => {
+                            rebuilt_alone.extend(hint_key(entry));
+                            jobs.extend(primary_job(entry));
+                        }
                     }
                 }
                 clean_members.extend(clean);
@@ -424,7 +429,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             // last round.
             clean_members.sort_unstable();
             let regrouped = if round < MERGE_ROUNDS {
-                merge_groups(&pending, &clean_members)
+                merge_groups(&pending, &clean_members, &hints)
             } else {
                 Vec::new()
             };
@@ -456,6 +461,31 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             cached,
             keys,
         });
+    }
+
+    // What failed to compile, for the next run's planner (see `FailureHints`).
+    if !cargo::interrupted() && builds_per_toolchain.iter().all(|b| !b.built.interrupted) {
+        let mut built = BTreeSet::new();
+        let mut failed = BTreeSet::new();
+        for build in &builds_per_toolchain {
+            for entry in entries.iter().filter(|e| e.buildable()) {
+                let (Some(key), Some(result)) =
+                    (hint_key(entry), build.built.units.get(&entry.package()))
+                else {
+                    continue;
+                };
+                if has_errors(Some(result)) {
+                    failed.insert(key.clone());
+                }
+                built.insert(key);
+            }
+        }
+        if let Err(error) = hints.record(&built, &failed, &rebuilt_alone) {
+            builds.problems.push(RunProblem {
+                subject: None,
+                message: error.to_string(),
+            });
+        }
     }
 
     // Root causes, proven by variant builds, for what fails on the primary toolchain.
@@ -723,10 +753,10 @@ fn lock_fingerprint(seed: &LockSeed) -> String {
 /// The crates of a primary build: snippets that may share a crate are merged
 /// (see `plan.rs`), the others stand alone. Also returns each merged group, as
 /// indices into `pending`.
-fn plan_jobs(pending: &[&Entry], merge: bool) -> (Vec<Job>, Vec<Vec<usize>>) {
+fn plan_jobs(pending: &[&Entry], merge: bool, hints: &FailureHints) -> (Vec<Job>, Vec<Vec<usize>>) {
     let all: Vec<usize> = (0..pending.len()).collect();
     let groups = if merge {
-        merge_groups(pending, &all)
+        merge_groups(pending, &all, hints)
     } else {
         Vec::new()
     };
@@ -742,19 +772,27 @@ fn plan_jobs(pending: &[&Entry], merge: bool) -> (Vec<Job>, Vec<Vec<usize>>) {
 }
 
 /// Which of `among` (indices into `pending`) share a crate, and with whom.
-fn merge_groups(pending: &[&Entry], among: &[usize]) -> Vec<Vec<usize>> {
+/// Snippets that failed when last built share crates only with each other.
+fn merge_groups(pending: &[&Entry], among: &[usize], hints: &FailureHints) -> Vec<Vec<usize>> {
     let candidates: Vec<plan::Candidate> = among
         .iter()
         .filter_map(|&index| {
             let e = pending[index];
             let (snippet, wrapped, deps) =
                 (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
-            if !plan::mergeable(snippet, wrapped) {
+            let hint = hint_key(e);
+            if !plan::mergeable(snippet, wrapped)
+                || hint.as_ref().is_some_and(|h| hints.built_alone_before(h))
+            {
                 return None;
+            }
+            let mut key = plan::group_key(snippet, &deps.deps);
+            if hint.is_some_and(|h| hints.failed_before(&h)) {
+                key.push_str("|failed before");
             }
             Some(plan::Candidate {
                 index,
-                key: plan::group_key(snippet, &deps.deps),
+                key,
                 exported_macros: plan::exported_macros(&wrapped.text)?,
             })
         })
@@ -769,6 +807,19 @@ fn merged_jobs(pending: &[&Entry], groups: &[Vec<usize>]) -> Vec<Job> {
         .iter()
         .filter_map(|group| merged_job(group.iter().map(|&i| pending[i])))
         .collect()
+}
+
+/// The key of a snippet's failure hint: what it is built from, but the toolchain.
+fn hint_key(entry: &Entry) -> Option<String> {
+    let (snippet, wrapped, deps) = (
+        entry.snippet.as_ref()?,
+        entry.wrapped.as_ref()?,
+        entry.deps.as_ref()?,
+    );
+    Some(FailureHints::key(
+        &plan::group_key(snippet, &deps.deps),
+        &wrapped.text,
+    ))
 }
 
 /// One crate holding several snippets as modules.

@@ -4,6 +4,8 @@
 
 use std::fs;
 
+use snipcheck::report::Status;
+
 use crate::support::{root, row, snipcheck};
 
 #[test]
@@ -135,6 +137,10 @@ fn merged_and_standalone_builds_agree() {
         shared, 0,
         "the last run was --no-merge and removed the merged crates"
     );
+    // Without the failure hints the --no-merge run left, so that this run
+    // merges as the first did (`last_runs_failures_get_crates_of_their_own`
+    // checks a run with them).
+    fs::remove_file(root().join("sandbox/it-merge/failure-hints.json")).expect("hints");
     let merged_again = run(&[]);
     let shared = fs::read_dir(&merged_dir)
         .expect("the workspace exists")
@@ -143,4 +149,51 @@ fn merged_and_standalone_builds_agree() {
         .count();
     assert!(shared >= 1, "no merged crate was built");
     assert_eq!(merged_again.totals, merged.totals);
+}
+
+/// Snippets that failed when last built get merged crates of their own, so
+/// the others build clean in one pass: one cargo build instead of a primary
+/// build and a re-merge round, with the same results. The hints survive
+/// `--no-cache` (they are no results); a corrupt hints file is ignored.
+#[test]
+fn last_runs_failures_get_crates_of_their_own() {
+    let args = [
+        "--specs",
+        "tests/fixtures/merge/guide.md",
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+        "--no-cache",
+        "--format",
+        "json",
+    ];
+    let hints = root().join("sandbox/it-hints/failure-hints.json");
+    let _ = fs::remove_file(&hints);
+    let builds = |report: &snipcheck::report::Report| {
+        report.cargo_invocations.get("build").copied().unwrap_or(0)
+    };
+    let verdicts = |report: &snipcheck::report::Report| {
+        report
+            .snippets
+            .iter()
+            .map(|s| (s.line, s.status, s.diagnostics.clone()))
+            .collect::<Vec<_>>()
+    };
+
+    let first = snipcheck("hints", &args).report();
+    assert!(
+        first.snippets.iter().any(|s| s.status == Status::Fail),
+        "the fixture has failing examples"
+    );
+    assert!(builds(&first) >= 2, "{:?}", first.cargo_invocations);
+    assert!(hints.exists(), "the run recorded its failures");
+
+    let second = snipcheck("hints", &args).report();
+    assert_eq!(builds(&second), 1, "{:?}", second.cargo_invocations);
+    assert_eq!(verdicts(&second), verdicts(&first));
+
+    fs::write(&hints, "{ corrupt").expect("write");
+    let third = snipcheck("hints", &args).report();
+    assert!(builds(&third) >= 2, "{:?}", third.cargo_invocations);
+    assert_eq!(verdicts(&third), verdicts(&first));
 }
