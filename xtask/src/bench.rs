@@ -548,16 +548,18 @@ enum Approach {
     SnipcheckCold,
     SnipcheckWarm,
     SnipcheckEdit,
+    SnipcheckNewToolchain,
     CratePerSnippet,
     Naive,
     Rustdoc,
 }
 
 impl Approach {
-    const ALL: [Approach; 6] = [
+    const ALL: [Approach; 7] = [
         Approach::SnipcheckCold,
         Approach::SnipcheckWarm,
         Approach::SnipcheckEdit,
+        Approach::SnipcheckNewToolchain,
         Approach::CratePerSnippet,
         Approach::Naive,
         Approach::Rustdoc,
@@ -568,6 +570,7 @@ impl Approach {
             Approach::SnipcheckCold => "snipcheck cold",
             Approach::SnipcheckWarm => "snipcheck warm",
             Approach::SnipcheckEdit => "snipcheck, 1 edit",
+            Approach::SnipcheckNewToolchain => "snipcheck, new toolchain",
             Approach::CratePerSnippet => "crate per snippet",
             Approach::Naive => "naive (scaled)",
             Approach::Rustdoc => "rustdoc --test",
@@ -582,6 +585,11 @@ impl Approach {
             Approach::SnipcheckWarm => "the same command again, nothing changed",
             Approach::SnipcheckEdit => {
                 "the same command again after one snippet of one document was edited"
+            }
+            Approach::SnipcheckNewToolchain => {
+                "the same command again with the result cache and the target dir deleted, as a \
+                 new nightly or rustc makes every cached result stale, but the failure hints of \
+                 the earlier runs kept: what a nightly job pays each day"
             }
             Approach::CratePerSnippet => {
                 "snipcheck --no-merge --no-cache: one crate per snippet, one shared target dir, cold"
@@ -1149,6 +1157,18 @@ fn measure_corpus(
         std::slice::from_ref(&main),
         &[0, 1],
     )?;
+    // A new toolchain: every cached result is stale and nothing is compiled
+    // for it yet; what the earlier runs learned of failures is kept.
+    for stale in [dir.join("merged-target"), dir.join("merged-sandbox").join("cache")] {
+        if stale.exists() {
+            fs::remove_dir_all(&stale).with_context(|| format!("remove `{}`", stale.display()))?;
+        }
+    }
+    timed(
+        Approach::SnipcheckNewToolchain,
+        std::slice::from_ref(&main),
+        &[0, 1],
+    )?;
     let per_crate = snipcheck_step(
         paths,
         &dir,
@@ -1584,7 +1604,10 @@ fn readme_section(results: &Results, svg: &Path) -> String {
          and reports, and runs no diagnosis variant builds, which no alternative does either. \
          *cold* starts with an empty sandbox and target dir, so it includes compiling the \
          dependencies, registry lookups (`cargo info`), `cargo metadata`, the primary merged \
-         build and its re-merge rounds. *crate per snippet* is `snipcheck --no-merge --no-cache` \
+         build and its re-merge rounds. *new toolchain* is the same command once more after \
+         the result cache and the target dir are deleted, as a new nightly or rustc makes every \
+         cached result stale, with the failure hints of the earlier runs kept: what a nightly \
+         job pays each day. *crate per snippet* is `snipcheck --no-merge --no-cache` \
          (the same work, one crate per snippet, one shared target dir, cold). *naive* is one \
          cargo crate and target dir per snippet, `cargo clippy --all-targets` each: a sample is \
          built for real and scaled linearly, which is sound because the crates are independent. \
