@@ -1159,7 +1159,10 @@ fn measure_corpus(
     )?;
     // A new toolchain: every cached result is stale and nothing is compiled
     // for it yet; what the earlier runs learned of failures is kept.
-    for stale in [dir.join("merged-target"), dir.join("merged-sandbox").join("cache")] {
+    for stale in [
+        dir.join("merged-target"),
+        dir.join("merged-sandbox").join("cache"),
+    ] {
         if stale.exists() {
             fs::remove_dir_all(&stale).with_context(|| format!("remove `{}`", stale.display()))?;
         }
