@@ -67,7 +67,7 @@ struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_values_t = [100usize, 1000, 5000])]
     sizes: Vec<usize>,
     /// Snippets the naive approach really builds; its time is scaled to each size.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 100)]
     naive_sample: usize,
     /// Largest size at which crate-per-snippet and rustdoc --test are measured
     /// for real; larger sizes get their time scaled linearly from the largest
