@@ -359,7 +359,8 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             .collect();
         span.done();
         let span = trace::span("plan").items(pending.len());
-        let (jobs, groups) = plan_jobs(&pending, options.merge, &hints);
+        let all: Vec<usize> = (0..pending.len()).collect();
+        let (jobs, groups) = plan_jobs(&pending, &all, options.merge, &hints);
         span.done();
         let mut built = builds.run(sandbox::PRIMARY_WORKSPACE, toolchain, &jobs, true)?;
         // A merged crate with an error cannot stand: rustc stops before the
@@ -428,19 +429,9 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
             // (into crates as large as the first ones), or alone after the
             // last round.
             clean_members.sort_unstable();
-            let regrouped = if round < MERGE_ROUNDS {
-                merge_groups(&pending, &clean_members, &hints)
-            } else {
-                Vec::new()
-            };
-            let grouped: BTreeSet<usize> = regrouped.iter().flatten().copied().collect();
-            jobs.extend(
-                clean_members
-                    .iter()
-                    .filter(|i| !grouped.contains(i))
-                    .filter_map(|&i| primary_job(pending[i])),
-            );
-            jobs.extend(merged_jobs(&pending, &regrouped));
+            let (merged_again, regrouped) =
+                plan_jobs(&pending, &clean_members, round < MERGE_ROUNDS, &hints);
+            jobs.extend(merged_again);
             if kept_results > 0 {
                 builds.count("merged-errors-kept", crate::text::to_u32(kept_results));
             }
@@ -753,21 +744,28 @@ fn lock_fingerprint(seed: &LockSeed) -> String {
 /// The crates of a primary build: snippets that may share a crate are merged
 /// (see `plan.rs`), the others stand alone. Also returns each merged group, as
 /// indices into `pending`.
-fn plan_jobs(pending: &[&Entry], merge: bool, hints: &FailureHints) -> (Vec<Job>, Vec<Vec<usize>>) {
-    let all: Vec<usize> = (0..pending.len()).collect();
+fn plan_jobs(
+    pending: &[&Entry],
+    among: &[usize],
+    merge: bool,
+    hints: &FailureHints,
+) -> (Vec<Job>, Vec<Vec<usize>>) {
     let groups = if merge {
-        merge_groups(pending, &all, hints)
+        merge_groups(pending, among, hints)
     } else {
         Vec::new()
     };
     let grouped: BTreeSet<usize> = groups.iter().flatten().copied().collect();
-    let mut jobs: Vec<Job> = pending
+    let mut jobs: Vec<Job> = among
         .iter()
-        .enumerate()
-        .filter(|(i, _)| !grouped.contains(i))
-        .filter_map(|(_, e)| primary_job(e))
+        .filter(|i| !grouped.contains(i))
+        .filter_map(|&i| primary_job(pending[i]))
         .collect();
-    jobs.extend(merged_jobs(pending, &groups));
+    jobs.extend(
+        groups
+            .iter()
+            .filter_map(|group| merged_job(group.iter().map(|&i| pending[i]))),
+    );
     (jobs, groups)
 }
 
@@ -799,14 +797,6 @@ fn merge_groups(pending: &[&Entry], among: &[usize], hints: &FailureHints) -> Ve
         .collect();
     let parallelism = std::thread::available_parallelism().map_or(1, usize::from);
     plan::groups(&candidates, parallelism).0
-}
-
-/// The merged crates of `groups` (indices into `pending`).
-fn merged_jobs(pending: &[&Entry], groups: &[Vec<usize>]) -> Vec<Job> {
-    groups
-        .iter()
-        .filter_map(|group| merged_job(group.iter().map(|&i| pending[i])))
-        .collect()
 }
 
 /// The key of a snippet's failure hint: what it is built from, but the toolchain.
@@ -1212,22 +1202,27 @@ fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry> {
         }
     }
     // Parsing is most of this stage's time, and every block is parsed alone.
-    parallel_map(&blocks, |(file, block, id)| {
+    let prepared = parallel_map(&blocks, |(_, block, _)| {
         let rust = block.fence.is_rust && !block.fence.attrs.ignore;
         let snippet = rust.then(|| analyze::analyze(block));
         let wrapped = snippet
             .as_ref()
             .filter(|s| allow_outside_access || s.outside_access.is_empty())
             .and_then(wrap::wrap);
-        Entry {
-            file: file.clone(),
-            block: block.clone(),
-            id: id.clone(),
+        (snippet, wrapped)
+    });
+    blocks
+        .into_iter()
+        .zip(prepared)
+        .map(|((file, block, id), (snippet, wrapped))| Entry {
+            file,
+            block,
+            id,
             snippet,
             wrapped,
             deps: None,
-        }
-    })
+        })
+        .collect()
 }
 
 /// Stack for the pipeline's threads: parsing is recursive, and although
