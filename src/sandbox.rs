@@ -80,17 +80,31 @@ impl Sandbox {
             for entry in entries {
                 let entry = entry.map_err(|e| Error::io("read the sandbox folder", &root, e))?;
                 let name = entry.file_name();
-                if !ALLOWED_FOREIGN.iter().any(|allowed| name == *allowed) {
+                // Besides the allowed files, what another run opening this
+                // fresh folder at the same moment creates: the marker, then the lock.
+                let ours = name == MARKER || name == LOCK;
+                if !ours && !ALLOWED_FOREIGN.iter().any(|allowed| name == *allowed) {
                     return Err(Error::ForeignSandbox {
                         path: root,
                         marker: MARKER,
                     });
                 }
             }
-            write_if_changed(
-                &marker,
-                "This folder is a snipcheck sandbox: snipcheck may delete anything in it.\n",
-            )?;
+            // Written in place, not through a temporary file, so that a run
+            // opening the folder at the same moment sees nothing but the marker.
+            let created = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&marker);
+            match created {
+                Ok(mut file) => file
+                    .write_all(
+                        b"This folder is a snipcheck sandbox: snipcheck may delete anything in it.\n",
+                    )
+                    .map_err(|e| Error::io("write", &marker, e))?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io("write", &marker, e)),
+            }
         }
         let lock_path = root.join(LOCK);
         let lock = fs::OpenOptions::new()
@@ -412,6 +426,24 @@ wasm-bindgen = { version = "0.2.130" }
         assert!(sandbox.root.join(MARKER).exists());
         drop(sandbox);
         Sandbox::open(&ours, &|_| {}).expect("reopening is fine");
+    }
+
+    #[test]
+    fn runs_opening_a_fresh_folder_at_once_all_get_it() {
+        for attempt in 0..20 {
+            let tmp = tempfile::tempdir().expect("a temporary folder");
+            let root = tmp.path().join("sb");
+            std::thread::scope(|scope| {
+                let runs: Vec<_> = (0..4)
+                    .map(|_| scope.spawn(|| Sandbox::open(&root, &|_| {}).map(drop)))
+                    .collect();
+                for run in runs {
+                    run.join()
+                        .expect("no panic")
+                        .unwrap_or_else(|e| panic!("attempt {attempt}: {e}"));
+                }
+            });
+        }
     }
 
     #[test]
