@@ -330,6 +330,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     } else {
         toolchains
     };
+    let progress = show_progress(terminal, args.no_progress);
     let options = VerifyOptions {
         specs,
         sandbox: args
@@ -345,7 +346,6 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         toolchains,
         offline: args.offline,
         known_crates,
-        progress: show_progress(terminal, args.no_progress),
         diagnose: !args.no_diagnose,
         diagnose_with_nightly: true,
         cache: !args.no_cache,
@@ -458,7 +458,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
                     "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
                 );
             }
-            verify_on_a_large_stack(&options)?
+            verify_on_a_large_stack(&options, progress)?
         }
     };
     if repairs && !outcome.report.incomplete {
@@ -473,7 +473,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
                 },
                 ..options.clone()
             };
-            outcome = verify_on_a_large_stack(&again)?;
+            outcome = verify_on_a_large_stack(&again, progress)?;
         }
     }
     if outcome.report.incomplete && args.bless {
@@ -639,17 +639,82 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-fn verify_on_a_large_stack(options: &VerifyOptions) -> anyhow::Result<verify::Outcome> {
+fn verify_on_a_large_stack(
+    options: &VerifyOptions,
+    progress: bool,
+) -> anyhow::Result<verify::Outcome> {
+    let display = ProgressDisplay::new(progress);
+    let observer = |event| display.show(event);
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("snipcheck-pipeline".to_string())
             .stack_size(verify::PIPELINE_STACK)
-            .spawn_scoped(scope, || verify::verify(options))?;
+            .spawn_scoped(scope, || verify::verify(options, &observer))?;
         match worker.join() {
             Ok(outcome) => Ok(outcome?),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+/// The progress bar on stderr, drawn from the pipeline's events.
+#[derive(Debug)]
+struct ProgressDisplay {
+    enabled: bool,
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl ProgressDisplay {
+    fn new(enabled: bool) -> ProgressDisplay {
+        ProgressDisplay {
+            enabled,
+            bar: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn show(&self, event: crate::progress::Event) {
+        use crate::progress::{Event, Purpose};
+        if !self.enabled {
+            return;
+        }
+        let Ok(mut bar) = self.bar.lock() else {
+            return;
+        };
+        match event {
+            Event::BuildStarted {
+                toolchain,
+                purpose,
+                units,
+            } => {
+                let what = match purpose {
+                    Purpose::Checking => "checking",
+                    Purpose::Diagnosing => "diagnosing",
+                };
+                let new = indicatif::ProgressBar::new(units as u64);
+                let template = format!(
+                    "{{spinner}} {what} on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}"
+                );
+                if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+                    new.set_style(style.progress_chars("=> "));
+                }
+                new.enable_steady_tick(std::time::Duration::from_millis(120));
+                if let Some(old) = bar.replace(new) {
+                    old.finish_and_clear();
+                }
+            }
+            Event::UnitBuilt { name } => {
+                if let Some(bar) = bar.as_ref() {
+                    bar.inc(1);
+                    bar.set_message(name);
+                }
+            }
+            Event::BuildFinished => {
+                if let Some(old) = bar.take() {
+                    old.finish_and_clear();
+                }
+            }
+        }
+    }
 }
 
 /// Where each requested format goes. Errors are usage errors.

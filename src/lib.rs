@@ -23,6 +23,7 @@ pub mod partition;
 pub mod pin_fix;
 pub mod pins;
 pub mod plan;
+pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod sandbox;

@@ -7,13 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use crate::analyze::CodeLine;
 use crate::cargo;
 use crate::diagnose::{self, UnitMap, UnitResult};
 use crate::error::Result;
 use crate::plan;
+use crate::progress::{Event, Observer, Purpose};
 use crate::report::RunProblem;
 use crate::sandbox::{self, CrateFiles, Sandbox};
 use crate::trace;
@@ -86,10 +85,10 @@ pub(super) struct BuildResults {
 }
 
 /// The run's build machinery: where to write, what to count, where problems go.
-#[derive(Debug)]
 pub(super) struct Builds<'a> {
     pub sandbox: &'a Sandbox,
     pub options: &'a VerifyOptions,
+    pub observer: Observer<'a>,
     pub invocations: BTreeMap<String, u32>,
     pub problems: Vec<RunProblem>,
     /// The `Cargo.lock` every scratch workspace starts from.
@@ -117,6 +116,15 @@ pub(super) struct Resolution {
     pub unresolvable: BTreeMap<String, String>,
     /// Why the workspace could not be resolved at all.
     pub failure: Option<String>,
+}
+
+impl std::fmt::Debug for Builds<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builds")
+            .field("sandbox", &self.sandbox)
+            .field("invocations", &self.invocations)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Builds<'_> {
@@ -217,7 +225,15 @@ impl Builds<'_> {
             written
         };
 
-        let progress = progress_bar(self.options.progress, units_total, toolchain, workspace);
+        (self.observer)(Event::BuildStarted {
+            toolchain: toolchain.to_string(),
+            purpose: if workspace == sandbox::PRIMARY_WORKSPACE {
+                Purpose::Checking
+            } else {
+                Purpose::Diagnosing
+            },
+            units: units_total,
+        });
         self.count("build", 1);
         let target_dir = self.target_dir(toolchain);
         let run = cargo::ClippyRun {
@@ -230,11 +246,12 @@ impl Builds<'_> {
         let span = trace::span(format!("{workspace}: clippy")).items(jobs.len());
         let output = cargo::clippy(&run, &mut |message| {
             if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
-                progress.inc(1);
-                progress.set_message(artifact.target.name.clone());
+                (self.observer)(Event::UnitBuilt {
+                    name: artifact.target.name.clone(),
+                });
             }
         })?;
-        progress.finish_and_clear();
+        (self.observer)(Event::BuildFinished);
         span.done();
         let _span = trace::span(format!("{workspace}: attribute"));
 
@@ -493,23 +510,4 @@ fn resolved_versions(
         out.insert(package.name.to_string(), versions);
     }
     out
-}
-
-fn progress_bar(show: bool, units: usize, toolchain: &str, workspace: &str) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(units as u64);
-    let what = if workspace == sandbox::PRIMARY_WORKSPACE {
-        "checking"
-    } else {
-        "diagnosing"
-    };
-    let template =
-        format!("{{spinner}} {what} on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
 }

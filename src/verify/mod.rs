@@ -51,8 +51,6 @@ pub struct VerifyOptions {
     pub offline: bool,
     /// Extra known-crate rules (TOML texts, applied in order), from configuration.
     pub known_crates: Vec<String>,
-    /// Draw a progress bar on stderr (decided by the caller from TTY and CI).
-    pub progress: bool,
     /// Run variant builds to find the root cause of each failure.
     pub diagnose: bool,
     /// Use nightly for nightly-feature experiments even when it is not in `toolchains`.
@@ -192,7 +190,7 @@ impl Registry {
 
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
-pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
+pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) -> Result<Outcome> {
     let (specs, problems) = discover::discover(&options.specs);
     let sandbox = Sandbox::open(&options.sandbox, &|root| {
         eprintln!(
@@ -203,6 +201,7 @@ pub fn verify(options: &VerifyOptions) -> Result<Outcome> {
     let mut builds = Builds {
         sandbox: &sandbox,
         options,
+        observer,
         invocations: BTreeMap::new(),
         problems,
         lock_seed: LockSeed::Keep,
