@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use crate::baseline;
 use crate::partition::Partition;
+use crate::pipeline::{self as verify, VerifyOptions};
 use crate::report::{Report, Status, github, human, json, junit, markdown, merge, sarif};
 use crate::sandbox;
-use crate::verify::{self, VerifyOptions};
 
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
 #[derive(Debug, Parser)]
@@ -347,7 +347,6 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         offline: args.offline,
         known_crates,
         diagnose: !args.no_diagnose,
-        diagnose_with_nightly: true,
         cache: !args.no_cache,
         merge: !args.no_merge,
         allow_outside_access: args.allow_outside_access,
@@ -649,7 +648,7 @@ fn verify_on_a_large_stack(
         let worker = std::thread::Builder::new()
             .name("snipcheck-pipeline".to_string())
             .stack_size(verify::PIPELINE_STACK)
-            .spawn_scoped(scope, || verify::verify(options, &observer))?;
+            .spawn_scoped(scope, || verify::run(options, &observer))?;
         match worker.join() {
             Ok(outcome) => Ok(outcome?),
             Err(panic) => std::panic::resume_unwind(panic),

@@ -396,7 +396,7 @@ mod tests {
     use super::*;
     use crate::analyze::{Snippet, analyze};
     use crate::extract::extract;
-    use crate::verify::unique_id;
+    use crate::prepare::unique_id;
     use crate::wrap::wrap;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cargo-messages");

@@ -244,7 +244,7 @@ mod tests {
         crate::extract::extract(text)
             .iter()
             .map(|block| {
-                let id = crate::verify::unique_id(&mut used, "guide", block);
+                let id = crate::prepare::unique_id(&mut used, "guide", block);
                 let heading = block.headings.join(" > ");
                 let hash = crate::baseline::hash_of(&id);
                 (

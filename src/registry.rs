@@ -35,6 +35,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::executor::{Executor, Log};
+
 /// How long a definite registry answer is reused before asking again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -392,6 +394,81 @@ pub fn lookup_all(
     Lookups {
         lookups,
         invocations,
+    }
+}
+
+/// The registry lookups of a run: the cache, where `cargo info` runs, and
+/// every answer so far.
+#[derive(Debug)]
+pub struct Registry {
+    cache: RegistryCache,
+    probe: PathBuf,
+    offline: bool,
+    /// Lookup key (`axum`, `axum@0.6`) -> answer; found crates are also keyed by
+    /// their canonical package name.
+    pub lookups: BTreeMap<String, Lookup>,
+}
+
+impl Registry {
+    pub fn new(cache: RegistryCache, probe: PathBuf, offline: bool) -> Registry {
+        Registry {
+            cache,
+            probe,
+            offline,
+            lookups: BTreeMap::new(),
+        }
+    }
+
+    /// Looks up every key not answered yet (cache first, then `cargo info`
+    /// through the executor); returns what it counted and met.
+    pub fn lookup(&mut self, executor: &Executor<'_>, keys: BTreeSet<String>) -> Log {
+        let mut log = Log::default();
+        let missing: BTreeSet<String> = keys
+            .into_iter()
+            .filter(|k| !self.lookups.contains_key(k))
+            .collect();
+        if missing.is_empty() {
+            return log;
+        }
+        let probe = self.probe.clone();
+        let run = |name: &str| executor.registry_info(name, &probe);
+        let answers = lookup_all(&mut self.cache, &missing, &run);
+        log.count("registry", crate::text::to_u32(answers.invocations));
+        for (key, mut lookup) in answers.lookups {
+            if self.offline && lookup == Lookup::NotFound {
+                // Offline, cargo cannot tell a crate it never downloaded from one
+                // that does not exist: say so instead of calling it unknown.
+                lookup = Lookup::Unreachable(
+                    "not in cargo's local copy of the registry (--offline)".to_string(),
+                );
+            }
+            if let Lookup::Found(info) = &lookup
+                && !key.contains('@')
+                && info.name != key
+            {
+                self.lookups
+                    .entry(info.name.clone())
+                    .or_insert_with(|| lookup.clone());
+            }
+            self.lookups.insert(key, lookup);
+        }
+        if let Err(error) = self.cache.save() {
+            log.problem(None, error.to_string());
+        }
+        log
+    }
+
+    /// The newest release of a package, when the registry answered.
+    pub fn latest(&self, package: &str) -> Option<String> {
+        self.version(package)
+    }
+
+    /// The version a lookup key (`axum` or `axum@0.6`) resolved to.
+    pub fn version(&self, key: &str) -> Option<String> {
+        match self.lookups.get(key) {
+            Some(Lookup::Found(info)) => Some(info.version.clone()),
+            _ => None,
+        }
     }
 }
 

@@ -13,22 +13,24 @@
 use std::collections::BTreeMap;
 
 use crate::analyze::{self, Snippet};
-use crate::cargo;
 use crate::cause::Cause;
+use crate::diagnose::UnitResult;
 use crate::discover::SpecFile;
 use crate::error::Result;
+use crate::executor::{BuildOutcome, BuildPlan, Executor, LockSeed, Log, Versions};
 use crate::extract::{self, Block};
 use crate::fence::Edition;
 use crate::fix::{self, DocEdit};
 use crate::fmt::{self, FmtInput, FmtResult, NotFormattable};
 use crate::pin_fix::{self, PinOutcome, ProvenRelease};
-use crate::report::{Diagnostic, RunProblem, SnippetReport, Status};
+use crate::prepare::{Entry, Unit};
+use crate::primary::{ToolchainBuild, primary_job};
+use crate::progress::Purpose;
+use crate::report::{Diagnostic, SnippetReport, Status};
 use crate::text::LineIndex;
 use crate::wrap::WrappedSource;
 
-use super::build::{BuildResults, Builds};
-use super::experiments::Diagnosis;
-use super::{Entry, FileFix};
+use crate::experiments::Diagnosis;
 
 /// The lint group whose suggestions migrate code to edition 2024.
 const EDITION_LINTS: &str = "#![warn(rust_2024_compatibility)]";
@@ -55,162 +57,86 @@ impl Repair {
     }
 }
 
+/// A document and its text with the machine-applicable suggestions applied.
+#[derive(Debug, Clone)]
+pub struct FileFix {
+    pub path: std::path::PathBuf,
+    /// The path as reports show it.
+    pub file: String,
+    pub original: String,
+    pub fixed: String,
+    /// (document line, what was applied), in document order.
+    pub applied: Vec<(u32, String)>,
+    /// (document line, what was found but deliberately not changed).
+    pub notes: Vec<(u32, String)>,
+}
+
+/// What the run asks to repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked {
+    /// rustc's and clippy's machine-applicable suggestions (`--fix`).
+    pub suggestions: bool,
+    pub repair: Repair,
+}
+
+/// Entry id -> the edition-2021 variant of an edition-drift snippet, and what rustc said of it.
+type Migrations = BTreeMap<String, (WrappedSource, UnitResult)>;
+
+/// What one document's repairs read: the builds and the diagnosis.
+struct Evidence<'a> {
+    units: &'a BTreeMap<&'a str, Unit<'a>>,
+    primary: &'a BuildOutcome,
+    migrations: &'a Migrations,
+    diagnoses: &'a BTreeMap<String, Diagnosis>,
+    asked: Asked,
+}
+
 /// Every document's text with the requested repairs applied.
-pub(super) fn collect(
-    builds: &mut Builds<'_>,
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's stages, each handed in as data"
+)]
+pub fn collect(
+    executor: &Executor<'_>,
     specs: &[SpecFile],
     entries: &[Entry],
-    primary: (&str, &BuildResults),
+    units: &[Unit<'_>],
+    primary: &ToolchainBuild,
     diagnoses: &BTreeMap<String, Diagnosis>,
-    suggestions: bool,
-    repair: Repair,
-) -> Result<Vec<FileFix>> {
-    let (toolchain, built) = primary;
-    let migrations = if repair.edition {
-        edition_migrations(builds, entries, diagnoses, toolchain)?
+    asked: Asked,
+    lock: &LockSeed,
+) -> Result<(Vec<FileFix>, Log)> {
+    let mut log = Log::default();
+    let migrations = if asked.repair.edition {
+        let (found, built) =
+            edition_migrations(executor, units, diagnoses, &primary.toolchain, lock)?;
+        log.extend(built);
+        found
     } else {
         BTreeMap::new()
     };
-    let mut rustfmt = Rustfmt::new(toolchain, builds.sandbox.root.clone());
+    let by_id: BTreeMap<&str, Unit<'_>> = units.iter().map(|u| (u.entry.id.as_str(), *u)).collect();
+    let evidence = Evidence {
+        units: &by_id,
+        primary: &primary.built,
+        migrations: &migrations,
+        diagnoses,
+        asked,
+    };
+    let mut rustfmt = Rustfmt::new(executor, &primary.toolchain);
     let mut fixes = Vec::new();
     for spec in specs {
         let file = spec.display();
-        let doc = spec.text.as_str();
         let mine: Vec<&Entry> = entries.iter().filter(|e| e.file == file).collect();
-        let mut edits = Vec::new();
-        let mut notes = Vec::new();
-        let mut releases: BTreeMap<String, Vec<(u32, ProvenRelease)>> = BTreeMap::new();
-        for entry in &mine {
-            let (Some(snippet), Some(wrapped)) = (&entry.snippet, &entry.wrapped) else {
-                continue;
-            };
-            if suggestions && let Some(result) = built.units.get(&entry.package()) {
-                edits.extend(fix::document_edits(
-                    doc,
-                    &result.suggestions,
-                    wrapped,
-                    &snippet.lines,
-                ));
-            }
-            if let Some((variant, result)) = migrations.get(&entry.id) {
-                let migrations: Vec<_> = result
-                    .suggestions
-                    .iter()
-                    .filter(|s| {
-                        !s.code
-                            .as_deref()
-                            .unwrap_or_default()
-                            .starts_with("clippy::")
-                    })
-                    .cloned()
-                    .collect();
-                let found = fix::document_edits(doc, &migrations, variant, &snippet.lines);
-                if found.is_empty() {
-                    notes.push((
-                        entry.block.fence_line,
-                        "edition drift: rustc suggests no machine-applicable migration; not changed"
-                            .to_string(),
-                    ));
-                }
-                edits.extend(found.into_iter().map(|mut e| {
-                    e.message = format!("edition 2024: {}", e.message);
-                    e
-                }));
-            }
-            let Some(diagnosis) = diagnoses.get(&entry.id) else {
-                continue;
-            };
-            if repair.imports && !diagnosis.proven_imports.is_empty() {
-                let message = format!(
-                    "added {} (the variant with it builds)",
-                    diagnosis
-                        .proven_imports
-                        .iter()
-                        .map(|i| format!("`{i}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                edits.extend(fix::import_edit(
-                    doc,
-                    &snippet.code,
-                    &snippet.lines,
-                    &diagnosis.proven_imports,
-                    &message,
-                ));
-            }
-            if repair.pins && diagnosis.cause == Cause::DependencyDrift {
-                for (package, (last, first)) in &diagnosis.drift {
-                    let name = entry
-                        .deps
-                        .as_ref()
-                        .and_then(|d| d.deps.iter().find(|d| &d.package == package))
-                        .map_or_else(|| package.clone(), |d| d.name.clone());
-                    releases.entry(package.clone()).or_default().push((
-                        entry.block.fence_line,
-                        ProvenRelease {
-                            package: package.clone(),
-                            name,
-                            last_passing: last.clone(),
-                            first_failing: first.clone(),
-                        },
-                    ));
-                }
-            }
-            if repair.pins && diagnosis.cause == Cause::NightlyFeature {
-                let on_nightly = diagnosis
-                    .evidence
-                    .iter()
-                    .find(|e| e.tests == Cause::NightlyFeature && e.passed);
-                if let Some(evidence) = on_nightly {
-                    notes.push((
-                        entry.block.fence_line,
-                        format!(
-                            "needs nightly: builds on {} with {}; not changed (listed only)",
-                            evidence.toolchain, evidence.variant
-                        ),
-                    ));
-                }
-            }
-        }
-        let toml_blocks: Vec<&Block> = mine
-            .iter()
-            .filter(|e| e.block.fence.lang.as_deref() == Some("toml"))
-            .map(|e| &e.block)
-            .collect();
-        for (package, proven) in releases {
-            let (edits_for, note) = pin_repair(doc, &toml_blocks, &package, &proven);
-            edits.extend(edits_for);
-            notes.extend(note);
-        }
-
-        let (mut fixed, applied) = fix::apply(doc, edits);
-        let index = LineIndex::new(doc);
+        let (edits, mut notes) = document_edits(&spec.text, &mine, &evidence);
+        let (mut fixed, applied) = fix::apply(&spec.text, edits);
+        let index = LineIndex::new(&spec.text);
         let mut applied: Vec<(u32, String)> = applied
             .into_iter()
             .map(|e| (index.line(e.start), e.message))
             .collect();
-        if repair.fmt_write {
-            // Repairs never add or remove blocks: the n-th block of the repaired
-            // text is the n-th of the document, so its fence line there is the
-            // line to report.
-            let fence_lines: BTreeMap<usize, u32> = mine
-                .iter()
-                .map(|e| (e.block.index, e.block.fence_line))
-                .collect();
-            let mut formatting = Vec::new();
-            for check in format_document(&fixed, &mut rustfmt) {
-                if let Some(edit) = check.edit {
-                    let line = fence_lines
-                        .get(&check.block_index)
-                        .copied()
-                        .unwrap_or(check.fence_line);
-                    applied.push((line, edit.message.clone()));
-                    formatting.push(edit);
-                }
-            }
-            if !formatting.is_empty() {
-                fixed = fix::apply(&fixed, formatting).0;
-            }
+        if asked.repair.fmt_write {
+            fixed = format_repaired(&fixed, &mine, &mut rustfmt, &mut applied);
         }
         applied.sort();
         notes.sort();
@@ -225,8 +151,174 @@ pub(super) fn collect(
             });
         }
     }
-    rustfmt.report(builds);
-    Ok(fixes)
+    log.extend(rustfmt.report());
+    Ok((fixes, log))
+}
+
+/// The edits one document gets, and notes on what was found but not changed.
+fn document_edits(
+    doc: &str,
+    mine: &[&Entry],
+    evidence: &Evidence<'_>,
+) -> (Vec<DocEdit>, Vec<(u32, String)>) {
+    let mut edits = Vec::new();
+    let mut notes = Vec::new();
+    let mut releases: BTreeMap<String, Vec<(u32, ProvenRelease)>> = BTreeMap::new();
+    for entry in mine {
+        let (Some(snippet), Some(wrapped)) = (entry.snippet(), entry.wrapped()) else {
+            continue;
+        };
+        if evidence.asked.suggestions
+            && let Some(result) = evidence.primary.units.get(&entry.package())
+        {
+            edits.extend(fix::document_edits(
+                doc,
+                &result.suggestions,
+                wrapped,
+                &snippet.lines,
+            ));
+        }
+        if let Some((variant, result)) = evidence.migrations.get(&entry.id) {
+            let (found, note) = migration_edits(doc, entry, snippet, variant, result);
+            edits.extend(found);
+            notes.extend(note);
+        }
+        let Some(diagnosis) = evidence.diagnoses.get(&entry.id) else {
+            continue;
+        };
+        let repair = evidence.asked.repair;
+        if repair.imports && !diagnosis.proven_imports.is_empty() {
+            let message = format!(
+                "added {} (the variant with it builds)",
+                diagnosis
+                    .proven_imports
+                    .iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            edits.extend(fix::import_edit(
+                doc,
+                &snippet.code,
+                &snippet.lines,
+                &diagnosis.proven_imports,
+                &message,
+            ));
+        }
+        if repair.pins && diagnosis.cause == Cause::DependencyDrift {
+            let unit = evidence.units.get(entry.id.as_str());
+            for (package, (last, first)) in &diagnosis.drift {
+                let name = unit
+                    .and_then(|u| u.deps.deps.iter().find(|d| &d.package == package))
+                    .map_or_else(|| package.clone(), |d| d.name.clone());
+                releases.entry(package.clone()).or_default().push((
+                    entry.block.fence_line,
+                    ProvenRelease {
+                        package: package.clone(),
+                        name,
+                        last_passing: last.clone(),
+                        first_failing: first.clone(),
+                    },
+                ));
+            }
+        }
+        if repair.pins && diagnosis.cause == Cause::NightlyFeature {
+            let on_nightly = diagnosis
+                .evidence
+                .iter()
+                .find(|e| e.tests == Cause::NightlyFeature && e.passed);
+            if let Some(evidence) = on_nightly {
+                notes.push((
+                    entry.block.fence_line,
+                    format!(
+                        "needs nightly: builds on {} with {}; not changed (listed only)",
+                        evidence.toolchain, evidence.variant
+                    ),
+                ));
+            }
+        }
+    }
+    let toml_blocks: Vec<&Block> = mine
+        .iter()
+        .filter(|e| e.block.fence.lang.as_deref() == Some("toml"))
+        .map(|e| &e.block)
+        .collect();
+    for (package, proven) in releases {
+        let (edits_for, note) = pin_repair(doc, &toml_blocks, &package, &proven);
+        edits.extend(edits_for);
+        notes.extend(note);
+    }
+    (edits, notes)
+}
+
+/// rustc's edition-2024 migrations of one snippet, as document edits, or a
+/// note that it suggests none.
+fn migration_edits(
+    doc: &str,
+    entry: &Entry,
+    snippet: &Snippet,
+    variant: &WrappedSource,
+    result: &UnitResult,
+) -> (Vec<DocEdit>, Option<(u32, String)>) {
+    let migrations: Vec<_> = result
+        .suggestions
+        .iter()
+        .filter(|s| {
+            !s.code
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("clippy::")
+        })
+        .cloned()
+        .collect();
+    let found = fix::document_edits(doc, &migrations, variant, &snippet.lines);
+    let note = found.is_empty().then(|| {
+        (
+            entry.block.fence_line,
+            "edition drift: rustc suggests no machine-applicable migration; not changed"
+                .to_string(),
+        )
+    });
+    let edits = found
+        .into_iter()
+        .map(|mut e| {
+            e.message = format!("edition 2024: {}", e.message);
+            e
+        })
+        .collect();
+    (edits, note)
+}
+
+/// The repaired text formatted by rustfmt (`--fmt --fix`), with what it
+/// changed added to `applied`. Repairs never add or remove blocks: the n-th
+/// block of the repaired text is the n-th of the document, so its fence line
+/// there is the line to report.
+fn format_repaired(
+    fixed: &str,
+    mine: &[&Entry],
+    rustfmt: &mut Rustfmt<'_>,
+    applied: &mut Vec<(u32, String)>,
+) -> String {
+    let fence_lines: BTreeMap<usize, u32> = mine
+        .iter()
+        .map(|e| (e.block.index, e.block.fence_line))
+        .collect();
+    let mut formatting = Vec::new();
+    for check in format_document(fixed, rustfmt) {
+        if let Some(edit) = check.edit {
+            let line = fence_lines
+                .get(&check.block_index)
+                .copied()
+                .unwrap_or(check.fence_line);
+            applied.push((line, edit.message.clone()));
+            formatting.push(edit);
+        }
+    }
+    if formatting.is_empty() {
+        fixed.to_string()
+    } else {
+        fix::apply(fixed, formatting).0
+    }
 }
 
 /// The pin edits for one package of one document, or a note saying why none.
@@ -287,25 +379,50 @@ fn pin_repair(
 /// One build of every edition-drift snippet on edition 2021 with the edition
 /// lints warned: entry id -> (the variant's source, what rustc said).
 fn edition_migrations(
-    builds: &mut Builds<'_>,
-    entries: &[Entry],
+    executor: &Executor<'_>,
+    units: &[Unit<'_>],
     diagnoses: &BTreeMap<String, Diagnosis>,
     toolchain: &str,
-) -> Result<BTreeMap<String, (WrappedSource, crate::diagnose::UnitResult)>> {
+    lock: &LockSeed,
+) -> Result<(Migrations, Log)> {
+    let (plan, variants) = plan_edition_repair(units, diagnoses, toolchain, lock);
+    if plan.jobs.is_empty() {
+        return Ok((BTreeMap::new(), Log::default()));
+    }
+    let mut built = executor.build(&plan)?;
+    let log = std::mem::take(&mut built.log);
+    let found = variants
+        .into_iter()
+        .filter_map(|(id, (package, variant))| {
+            let result = built.units.remove(&package)?;
+            Some((id, (variant, result)))
+        })
+        .collect();
+    Ok((found, log))
+}
+
+/// The edition-repair build: each edition-drift snippet on edition 2021 with
+/// the edition lints warned; entry id -> (its package, the variant's source).
+fn plan_edition_repair(
+    units: &[Unit<'_>],
+    diagnoses: &BTreeMap<String, Diagnosis>,
+    toolchain: &str,
+    lock: &LockSeed,
+) -> (BuildPlan, BTreeMap<String, (String, WrappedSource)>) {
     let mut jobs = Vec::new();
     let mut variants = BTreeMap::new();
-    for entry in entries {
+    for unit in units {
         let drifted = diagnoses
-            .get(&entry.id)
+            .get(&unit.entry.id)
             .is_some_and(|d| d.cause == Cause::EditionDrift);
-        let (true, Some(mut job), Some(wrapped)) =
-            (drifted, super::primary_job(entry), entry.wrapped.as_ref())
-        else {
+        if !drifted {
             continue;
-        };
+        }
+        let mut job = primary_job(*unit);
+        let wrapped = unit.wrapped;
         let variant =
             wrapped.with_inserted(&[(wrapped.after_prelude(), EDITION_LINTS.to_string())]);
-        let package = format!("{}-edition", entry.package());
+        let package = format!("{}-edition", unit.package());
         job.files.package = package.clone();
         job.files.edition = Edition::E2021;
         job.files.source = variant.text.clone();
@@ -313,25 +430,24 @@ fn edition_migrations(
             member.key = package.clone();
             member.wrapped = variant.clone();
         }
-        variants.insert(entry.id.clone(), (package, variant));
+        variants.insert(unit.entry.id.clone(), (package, variant));
         jobs.push(job);
     }
-    if jobs.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let mut built = builds.run("repair-edition", toolchain, &jobs, false)?;
-    Ok(variants
-        .into_iter()
-        .filter_map(|(id, (package, variant))| {
-            let result = built.units.remove(&package)?;
-            Some((id, (variant, result)))
-        })
-        .collect())
+    let plan = BuildPlan {
+        workspace: "repair-edition".to_string(),
+        toolchain: toolchain.to_string(),
+        purpose: Purpose::Diagnosing,
+        jobs,
+        kept: Vec::new(),
+        versions: Versions::Skip,
+        lock: lock.clone(),
+    };
+    (plan, variants)
 }
 
 /// rustfmt's verdict on one block.
 #[derive(Debug, Clone)]
-pub(super) struct FmtCheck {
+pub struct FmtCheck {
     /// The block's place among the document's blocks.
     pub block_index: usize,
     /// Fence line of the block.
@@ -344,7 +460,7 @@ pub(super) struct FmtCheck {
 }
 
 /// rustfmt over every Rust block of a document.
-fn format_document(doc: &str, rustfmt: &mut Rustfmt) -> Vec<FmtCheck> {
+fn format_document(doc: &str, rustfmt: &mut Rustfmt<'_>) -> Vec<FmtCheck> {
     let mut out = Vec::new();
     for block in extract::extract(doc) {
         if !block.fence.is_rust || block.fence.attrs.ignore {
@@ -380,29 +496,25 @@ fn format_document(doc: &str, rustfmt: &mut Rustfmt) -> Vec<FmtCheck> {
 }
 
 /// rustfmt's verdict on every Rust block: (file, fence line) -> check.
-pub(super) fn check_formatting(
-    builds: &mut Builds<'_>,
+pub fn check_formatting(
+    executor: &Executor<'_>,
     specs: &[SpecFile],
     toolchain: &str,
-) -> BTreeMap<(String, u32), FmtCheck> {
-    let mut rustfmt = Rustfmt::new(toolchain, builds.sandbox.root.clone());
+) -> (BTreeMap<(String, u32), FmtCheck>, Log) {
+    let mut rustfmt = Rustfmt::new(executor, toolchain);
     let mut out = BTreeMap::new();
     for spec in specs {
         for check in format_document(&spec.text, &mut rustfmt) {
             out.insert((spec.display(), check.fence_line), check);
         }
     }
-    rustfmt.report(builds);
-    out
+    (out, rustfmt.report())
 }
 
 /// Marks the rows of blocks rustfmt would change: `warn` (a passing example
 /// stays otherwise as it was), with the diff; blocks that cannot be formatted
 /// get a note saying why.
-pub(super) fn mark_formatting(
-    rows: &mut [SnippetReport],
-    checks: &BTreeMap<(String, u32), FmtCheck>,
-) {
+pub fn mark_formatting(rows: &mut [SnippetReport], checks: &BTreeMap<(String, u32), FmtCheck>) {
     for row in rows.iter_mut() {
         let Some(check) = checks.get(&(row.file.clone(), row.line)) else {
             continue;
@@ -438,19 +550,19 @@ pub(super) fn mark_formatting(
 }
 
 /// rustfmt runs, one per distinct input, and the problems they had.
-struct Rustfmt {
+struct Rustfmt<'e> {
+    executor: &'e Executor<'e>,
     toolchain: String,
-    cwd: std::path::PathBuf,
     memo: BTreeMap<(Edition, String), std::result::Result<String, String>>,
     invocations: u32,
     problem: Option<String>,
 }
 
-impl Rustfmt {
-    fn new(toolchain: &str, cwd: std::path::PathBuf) -> Rustfmt {
+impl<'e> Rustfmt<'e> {
+    fn new(executor: &'e Executor<'e>, toolchain: &str) -> Rustfmt<'e> {
         Rustfmt {
+            executor,
             toolchain: toolchain.to_string(),
-            cwd,
             memo: BTreeMap::new(),
             invocations: 0,
             problem: None,
@@ -461,25 +573,24 @@ impl Rustfmt {
         let key = (snippet.edition, input.text.clone());
         if !self.memo.contains_key(&key) {
             self.invocations += 1;
-            let answer = match cargo::rustfmt(
-                &self.toolchain,
-                snippet.edition.as_str(),
-                &input.text,
-                &self.cwd,
-            ) {
-                Ok(out) if out.success => Ok(out.stdout),
-                Ok(out) if out.stderr.contains("is not installed") => {
-                    let message = first_error(&out.stderr);
-                    self.problem.get_or_insert_with(|| message.clone());
-                    Err(message)
-                }
-                Ok(out) => Err(first_error(&out.stderr)),
-                Err(error) => {
-                    let message = error.to_string();
-                    self.problem.get_or_insert_with(|| message.clone());
-                    Err(message)
-                }
-            };
+            let answer =
+                match self
+                    .executor
+                    .rustfmt(&self.toolchain, snippet.edition.as_str(), &input.text)
+                {
+                    Ok(out) if out.success => Ok(out.stdout),
+                    Ok(out) if out.stderr.contains("is not installed") => {
+                        let message = first_error(&out.stderr);
+                        self.problem.get_or_insert_with(|| message.clone());
+                        Err(message)
+                    }
+                    Ok(out) => Err(first_error(&out.stderr)),
+                    Err(error) => {
+                        let message = error.to_string();
+                        self.problem.get_or_insert_with(|| message.clone());
+                        Err(message)
+                    }
+                };
             self.memo.insert(key.clone(), answer);
         }
         match self.memo.get(&key) {
@@ -489,16 +600,16 @@ impl Rustfmt {
         }
     }
 
-    fn report(self, builds: &mut Builds<'_>) {
-        if self.invocations > 0 {
-            builds.count("rustfmt", self.invocations);
-        }
+    fn report(self) -> Log {
+        let mut log = Log::default();
+        log.count("rustfmt", self.invocations);
         if let Some(message) = self.problem {
-            builds.problems.push(RunProblem {
-                subject: Some("rustfmt".to_string()),
-                message: format!("rustfmt could not be run, so no example was formatted: {message} (install it with `rustup component add rustfmt`)"),
-            });
+            log.problem(
+                Some("rustfmt".to_string()),
+                format!("rustfmt could not be run, so no example was formatted: {message} (install it with `rustup component add rustfmt`)"),
+            );
         }
+        log
     }
 }
 

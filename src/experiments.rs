@@ -15,11 +15,13 @@ use crate::cause::{self, Cause, Change, SuggestionDetail, UnresolvedName};
 use crate::diagnose::{self, UnitResult};
 use crate::error::Result;
 use crate::fence::Edition;
-use crate::registry::Lookup;
 use crate::report::{Diagnostic, Evidence, Status};
 
-use super::build::{Builds, Job};
-use super::{Entry, Registry};
+use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed, Log, Versions};
+use crate::prepare::{DocFacts, Unit};
+use crate::progress::Purpose;
+use crate::registry::Registry;
+use crate::trace;
 
 /// Most crates of one snippet whose older releases are tried.
 const MAX_DRIFT_TRIALS: usize = 3;
@@ -28,23 +30,14 @@ const MAX_REMAINING: usize = 3;
 
 /// A failing snippet and what its primary build said.
 #[derive(Debug)]
-pub(super) struct Subject<'a> {
-    pub entry: &'a Entry,
+pub struct Subject<'a> {
+    pub unit: Unit<'a>,
     pub result: &'a UnitResult,
-}
-
-/// What a whole document tells about its snippets.
-#[derive(Debug, Default)]
-pub(super) struct DocFacts {
-    /// Names the document's Rust blocks define -> fence line of the first block defining it.
-    pub defined: BTreeMap<String, u32>,
-    /// Crate name (as code writes it) -> the version requirement the document pins.
-    pub pins: BTreeMap<String, String>,
 }
 
 /// Why one snippet fails, with the variants that showed it.
 #[derive(Debug, Clone)]
-pub(super) struct Diagnosis {
+pub struct Diagnosis {
     pub cause: Cause,
     pub other_causes: Vec<Cause>,
     pub evidence: Vec<Evidence>,
@@ -57,7 +50,7 @@ pub(super) struct Diagnosis {
 
 /// The toolchains experiments may use.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Toolchains<'t> {
+pub struct Toolchains<'t> {
     pub primary: &'t str,
     pub nightly: Option<&'t str>,
 }
@@ -78,65 +71,41 @@ struct Outcome {
     remaining: Vec<String>,
 }
 
-/// Runs the experiments for `subjects` and classifies each.
-pub(super) fn diagnose(
-    builds: &mut Builds<'_>,
+/// Runs the experiments for `subjects` and classifies each: entry id -> diagnosis.
+pub fn run(
+    executor: &Executor<'_>,
     registry: &mut Registry,
     toolchains: Toolchains<'_>,
     subjects: &[Subject<'_>],
     docs: &BTreeMap<String, DocFacts>,
-) -> Result<BTreeMap<String, Diagnosis>> {
-    // Round 1.
+    lock: &LockSeed,
+) -> Result<(BTreeMap<String, Diagnosis>, Log)> {
+    let mut log = Log::default();
+    if subjects.is_empty() {
+        return Ok((BTreeMap::new(), log));
+    }
+    let _span = trace::span("diagnosis").items(subjects.len());
+    let rounds = Rounds {
+        executor,
+        subjects,
+        lock,
+    };
+    // Round 1: every variant the errors call for.
     let wanted_series = drift_candidates(subjects, docs, registry);
-    registry.lookup(
-        builds,
-        wanted_series
-            .values()
-            .flatten()
-            .map(|(_, key)| key.clone())
-            .collect(),
-    );
+    let keys = wanted_series.values().flatten().map(|(_, key)| key.clone());
+    log.extend(registry.lookup(executor, keys.collect()));
     let mut trials = Vec::new();
     for (index, subject) in subjects.iter().enumerate() {
-        trials.extend(first_round(
-            index,
-            subject,
-            toolchains,
-            registry,
-            wanted_series.get(&index),
-        ));
+        let drift = wanted_series.get(&index);
+        trials.extend(first_round(index, subject, toolchains, registry, drift));
     }
-    run_round(builds, "variants", subjects, &mut trials)?;
+    let trials = rounds.build("variants", trials, &mut log)?;
 
     // Rounds 2 and 3: where, between the passing and the newest release, did it break?
-    let mut drift: BTreeMap<usize, BTreeMap<String, (String, Option<String>)>> = BTreeMap::new();
-    let passing_drifts: Vec<(usize, String, String)> = trials
-        .iter()
-        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
-        .filter_map(|t| match &t.change {
-            Change::DependencyVersion {
-                crate_name,
-                version,
-            } => Some((t.subject, crate_name.clone(), version.clone())),
-            _ => None,
-        })
-        .collect();
-    let mut series_trials = Vec::new();
-    let mut series_keys = BTreeSet::new();
-    for (subject, krate, passing) in &passing_drifts {
-        let Some(latest) = registry.latest(krate) else {
-            continue;
-        };
-        let (Some(low), Some(high)) = (cause::series(passing), cause::series(&latest)) else {
-            continue;
-        };
-        for between in cause::series_between(&low, &high) {
-            series_keys.insert(format!("{krate}@{between}"));
-            series_trials.push((*subject, krate.clone(), between));
-        }
-    }
-    registry.lookup(builds, series_keys);
-    let mut round2: Vec<Trial> = series_trials
+    let passing = passing_drifts(&trials);
+    let (keys, series) = series_between_passing(&passing, registry);
+    log.extend(registry.lookup(executor, keys));
+    let round2 = series
         .iter()
         .filter_map(|(subject, krate, between)| {
             let version = registry.version(&format!("{krate}@{between}"))?;
@@ -148,10 +117,95 @@ pub(super) fn diagnose(
             ))
         })
         .collect();
-    run_round(builds, "variants-2", subjects, &mut round2)?;
+    let round2 = rounds.build("variants-2", round2, &mut log)?;
+    let (mut drift, boundaries) = drift_boundaries(&passing, &round2, registry);
+    let first_keys: BTreeSet<String> = boundaries
+        .iter()
+        .filter(|(_, _, failing, first)| failing != first)
+        .map(|(_, krate, _, first)| format!("{krate}@{first}"))
+        .collect();
+    log.extend(registry.lookup(executor, first_keys));
+    let round3 = boundaries
+        .iter()
+        .filter(|(_, _, failing, first)| failing != first)
+        .filter(|(_, krate, _, first)| {
+            registry.version(&format!("{krate}@{first}")).as_deref() == Some(first.as_str())
+        })
+        .map(|(subject, krate, _, first)| {
+            dependency_trial(*subject, krate, first, toolchains.primary)
+        })
+        .collect();
+    let round3 = rounds.build("variants-3", round3, &mut log)?;
+    narrow_to_first_release(&mut drift, &round3);
 
-    let mut boundaries: Vec<(usize, String, String, String)> = Vec::new();
-    for (subject, krate, passing) in &passing_drifts {
+    let mut all_trials = trials;
+    all_trials.extend(round2);
+    all_trials.extend(round3);
+    let mut out = BTreeMap::new();
+    for (index, subject) in subjects.iter().enumerate() {
+        let mine: Vec<&Trial> = all_trials.iter().filter(|t| t.subject == index).collect();
+        let doc = docs.get(&subject.unit.entry.file);
+        let found = drift.remove(&index).unwrap_or_default();
+        out.insert(
+            subject.unit.entry.id.clone(),
+            classify(subject, &mine, found, doc),
+        );
+    }
+    Ok((out, log))
+}
+
+/// (subject, crate, release) of every dependency variant that built.
+fn passing_drifts(trials: &[Trial]) -> Vec<(usize, String, String)> {
+    trials
+        .iter()
+        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
+        .filter_map(|t| match &t.change {
+            Change::DependencyVersion {
+                crate_name,
+                version,
+            } => Some((t.subject, crate_name.clone(), version.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The release series between each passing release and the newest: the
+/// registry keys to look up, and (subject, crate, series) to try.
+fn series_between_passing(
+    passing: &[(usize, String, String)],
+    registry: &Registry,
+) -> (BTreeSet<String>, Vec<(usize, String, String)>) {
+    let mut keys = BTreeSet::new();
+    let mut series = Vec::new();
+    for (subject, krate, passing) in passing {
+        let Some(latest) = registry.latest(krate) else {
+            continue;
+        };
+        let (Some(low), Some(high)) = (cause::series(passing), cause::series(&latest)) else {
+            continue;
+        };
+        for between in cause::series_between(&low, &high) {
+            keys.insert(format!("{krate}@{between}"));
+            series.push((*subject, krate.clone(), between));
+        }
+    }
+    (keys, series)
+}
+
+/// A subject's drifted crates -> (last passing release, first failing release).
+type Drift = BTreeMap<usize, BTreeMap<String, (String, Option<String>)>>;
+
+/// From round 2's outcomes, each drift's last passing and first failing
+/// release, and the boundaries worth a third round: (subject, crate, first
+/// failing release, the first release of its series).
+fn drift_boundaries(
+    passing: &[(usize, String, String)],
+    round2: &[Trial],
+    registry: &Registry,
+) -> (Drift, Vec<(usize, String, String, String)>) {
+    let mut drift: Drift = BTreeMap::new();
+    let mut boundaries = Vec::new();
+    for (subject, krate, passing) in passing {
         let Some(latest) = registry.latest(krate) else {
             continue;
         };
@@ -192,24 +246,12 @@ pub(super) fn diagnose(
             first_of_series(&failing),
         ));
     }
-    let first_keys: BTreeSet<String> = boundaries
-        .iter()
-        .filter(|(_, _, failing, first)| failing != first)
-        .map(|(_, krate, _, first)| format!("{krate}@{first}"))
-        .collect();
-    registry.lookup(builds, first_keys);
-    let mut round3: Vec<Trial> = boundaries
-        .iter()
-        .filter(|(_, _, failing, first)| failing != first)
-        .filter(|(_, krate, _, first)| {
-            registry.version(&format!("{krate}@{first}")).as_deref() == Some(first.as_str())
-        })
-        .map(|(subject, krate, _, first)| {
-            dependency_trial(*subject, krate, first, toolchains.primary)
-        })
-        .collect();
-    run_round(builds, "variants-3", subjects, &mut round3)?;
-    for trial in &round3 {
+    (drift, boundaries)
+}
+
+/// Round 3: a series' first release that fails too is the first failing one.
+fn narrow_to_first_release(drift: &mut Drift, round3: &[Trial]) {
+    for trial in round3 {
         if let (
             Change::DependencyVersion {
                 crate_name,
@@ -225,23 +267,6 @@ pub(super) fn diagnose(
             entry.1 = Some(version.clone());
         }
     }
-
-    let mut all_trials = trials;
-    all_trials.extend(round2);
-    all_trials.extend(round3);
-    let mut out = BTreeMap::new();
-    for (index, subject) in subjects.iter().enumerate() {
-        let mine: Vec<&Trial> = all_trials.iter().filter(|t| t.subject == index).collect();
-        let doc = docs.get(&subject.entry.file);
-        let diagnosis = classify(
-            subject,
-            &mine,
-            drift.remove(&index).unwrap_or_default(),
-            doc,
-        );
-        out.insert(subject.entry.id.clone(), diagnosis);
-    }
-    Ok(out)
 }
 
 fn errors(result: &UnitResult) -> impl Iterator<Item = &Diagnostic> {
@@ -256,10 +281,8 @@ fn drift_candidates(
 ) -> BTreeMap<usize, Vec<(String, String)>> {
     let mut out = BTreeMap::new();
     for (index, subject) in subjects.iter().enumerate() {
-        let Some(deps) = &subject.entry.deps else {
-            continue;
-        };
-        let pins = docs.get(&subject.entry.file).map(|d| &d.pins);
+        let deps = subject.unit.deps;
+        let pins = docs.get(&subject.unit.entry.file).map(|d| &d.pins);
         let mentioned = |name: &str| {
             errors(subject.result).any(|d| {
                 d.message.contains(&format!("`{name}`"))
@@ -300,7 +323,7 @@ fn drift_candidates(
 
 /// The snippet's code line a diagnostic points at.
 fn error_line_text<'e>(subject: &Subject<'e>, diagnostic: &Diagnostic) -> Option<&'e str> {
-    let snippet = subject.entry.snippet.as_ref()?;
+    let snippet = subject.unit.snippet;
     let index = snippet
         .lines
         .iter()
@@ -316,9 +339,7 @@ fn first_round(
     drift: Option<&Vec<(String, String)>>,
 ) -> Vec<Trial> {
     let mut trials = Vec::new();
-    let Some(snippet) = &subject.entry.snippet else {
-        return trials;
-    };
+    let snippet = subject.unit.snippet;
     let trial = |change: Change, toolchain: &str| Trial {
         subject: index,
         change,
@@ -344,7 +365,7 @@ fn first_round(
             nightly,
         ));
     }
-    if snippet.edition == Edition::E2024 && subject.entry.block.fence.attrs.edition.is_none() {
+    if snippet.edition == Edition::E2024 && subject.unit.entry.block.fence.attrs.edition.is_none() {
         trials.push(trial(Change::Edition(Edition::E2021), toolchains.primary));
     }
     for (package, key) in drift.into_iter().flatten() {
@@ -431,71 +452,101 @@ fn unresolved(result: &UnitResult) -> Vec<UnresolvedName> {
         .collect()
 }
 
-/// Builds one round of trials: one workspace (and one cargo run) per toolchain.
-fn run_round(
-    builds: &mut Builds<'_>,
-    workspace: &str,
-    subjects: &[Subject<'_>],
-    trials: &mut [Trial],
-) -> Result<()> {
-    let toolchains: BTreeSet<String> = trials.iter().map(|t| t.toolchain.clone()).collect();
-    for toolchain in toolchains {
-        let mut jobs = Vec::new();
-        let mut packages = Vec::new();
-        for (n, trial) in trials
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.toolchain == toolchain)
-        {
-            let subject = &subjects[trial.subject];
-            if let Some(job) = variant_job(subject, &trial.change, n) {
-                packages.push((n, job.files.package.clone()));
-                jobs.push(job);
-            }
+/// What every round of a diagnosis shares.
+struct Rounds<'r, 's> {
+    executor: &'r Executor<'r>,
+    subjects: &'r [Subject<'s>],
+    lock: &'r LockSeed,
+}
+
+impl Rounds<'_, '_> {
+    /// Builds one round of trials (one workspace, and one cargo run, per
+    /// toolchain) and returns them with their outcomes.
+    fn build(&self, workspace: &str, mut trials: Vec<Trial>, log: &mut Log) -> Result<Vec<Trial>> {
+        let toolchains: BTreeSet<String> = trials.iter().map(|t| t.toolchain.clone()).collect();
+        for toolchain in toolchains {
+            let (plan, packages) =
+                plan_round(workspace, &toolchain, self.subjects, &trials, self.lock);
+            let mut built = self.executor.build(&plan)?;
+            log.extend(std::mem::take(&mut built.log));
+            absorb_trials(&built, &packages, &mut trials);
         }
-        let name = format!("{workspace}-{toolchain}");
-        let results = builds.run(&name, &toolchain, &jobs, false)?;
-        for (n, package) in packages {
-            let Some(result) = results.units.get(&package) else {
-                continue;
-            };
-            let (status, _) = diagnose::verdict(&crate::analyze::Expect::Pass, result);
-            let remaining = errors(result)
-                .take(MAX_REMAINING)
-                .map(|d| {
-                    let code = d
-                        .code
-                        .as_deref()
-                        .map(|c| format!("[{c}]"))
-                        .unwrap_or_default();
-                    let place = if d.in_wrapper {
-                        " (in code snipcheck added)"
-                    } else {
-                        ""
-                    };
-                    // Stubs live in a module of snipcheck's; the reader knows them by name.
-                    let message = d.message.replace(&format!("{}::", cause::STUB_MODULE), "");
-                    format!(
-                        "{}:{}:{}: error{code}: {message}{place}",
-                        d.file, d.line, d.column
-                    )
-                })
-                .collect();
-            trials[n].outcome = Some(Outcome {
-                passed: status != Status::Fail,
-                remaining,
-            });
-        }
+        Ok(trials)
     }
-    Ok(())
+}
+
+/// The build of one round's trials on one toolchain, and which trial
+/// (index into `trials`) each package is.
+fn plan_round(
+    workspace: &str,
+    toolchain: &str,
+    subjects: &[Subject<'_>],
+    trials: &[Trial],
+    lock: &LockSeed,
+) -> (BuildPlan, Vec<(usize, String)>) {
+    let mut jobs = Vec::new();
+    let mut packages = Vec::new();
+    for (n, trial) in trials
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.toolchain == toolchain)
+    {
+        let job = variant_job(&subjects[trial.subject], &trial.change, n);
+        packages.push((n, job.files.package.clone()));
+        jobs.push(job);
+    }
+    let plan = BuildPlan {
+        workspace: format!("{workspace}-{toolchain}"),
+        toolchain: toolchain.to_string(),
+        purpose: Purpose::Diagnosing,
+        jobs,
+        kept: Vec::new(),
+        versions: Versions::Skip,
+        lock: lock.clone(),
+    };
+    (plan, packages)
+}
+
+/// Each trial's outcome in a round's build: did the variant build, and
+/// which errors remained.
+fn absorb_trials(built: &BuildOutcome, packages: &[(usize, String)], trials: &mut [Trial]) {
+    for (n, package) in packages {
+        let Some(result) = built.units.get(package) else {
+            continue;
+        };
+        let (status, _) = diagnose::verdict(&crate::analyze::Expect::Pass, result);
+        let remaining = errors(result)
+            .take(MAX_REMAINING)
+            .map(|d| {
+                let code = d
+                    .code
+                    .as_deref()
+                    .map(|c| format!("[{c}]"))
+                    .unwrap_or_default();
+                let place = if d.in_wrapper {
+                    " (in code snipcheck added)"
+                } else {
+                    ""
+                };
+                // Stubs live in a module of snipcheck's; the reader knows them by name.
+                let message = d.message.replace(&format!("{}::", cause::STUB_MODULE), "");
+                format!(
+                    "{}:{}:{}: error{code}: {message}{place}",
+                    d.file, d.line, d.column
+                )
+            })
+            .collect();
+        trials[*n].outcome = Some(Outcome {
+            passed: status != Status::Fail,
+            remaining,
+        });
+    }
 }
 
 /// The scratch crate of one variant.
-fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Option<Job> {
-    let entry = subject.entry;
-    let snippet = entry.snippet.as_ref()?;
-    let wrapped = entry.wrapped.as_ref()?;
-    let deps = entry.deps.as_ref()?;
+fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Job {
+    let unit = subject.unit;
+    let (entry, snippet, wrapped, deps) = (unit.entry, unit.snippet, unit.wrapped, unit.deps);
     let mut files = crate::sandbox::CrateFiles {
         package: format!("{}-v{n}", entry.package()),
         edition: snippet.edition,
@@ -539,13 +590,13 @@ fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Option<Job> 
         }
     };
     files.source = variant.text.clone();
-    Some(Job::single(
+    Job::single(
         files,
         variant,
         snippet.lines.clone(),
         entry.file.clone(),
         entry.block.fence_line,
-    ))
+    )
 }
 
 /// The first generated line after the crate-level inner attributes.
@@ -659,41 +710,35 @@ fn classify(
     }
 }
 
-impl Registry {
-    /// The newest release of a package, when the registry answered.
-    pub(super) fn latest(&self, package: &str) -> Option<String> {
-        self.version(package)
-    }
-
-    /// The version a lookup key (`axum` or `axum@0.6`) resolved to.
-    pub(super) fn version(&self, key: &str) -> Option<String> {
-        match self.lookups.get(key) {
-            Some(Lookup::Found(info)) => Some(info.version.clone()),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analyze::analyze;
+    use crate::deps::DepSet;
     use crate::diagnose::{Edit, Suggestion};
     use crate::extract::extract;
+    use crate::prepare::{Code, Entry};
     use crate::wrap::wrap;
 
     fn entry(code: &str) -> Entry {
         let doc = format!("```rust\n{code}\n```\n");
         let block = extract(&doc).into_iter().next().expect("one block");
         let snippet = analyze(&block);
-        let wrapped = wrap(&snippet);
+        let wrapped = wrap(&snippet).expect("the test snippets wrap");
         Entry {
             file: "doc.md".into(),
             block,
             id: "doc-0".into(),
-            snippet: Some(snippet),
-            wrapped,
-            deps: None,
+            code: Code::Wrapped(Box::new((snippet, wrapped))),
+        }
+    }
+
+    fn unit<'e>(entry: &'e Entry, deps: &'e DepSet) -> Unit<'e> {
+        Unit {
+            entry,
+            snippet: entry.snippet().expect("a snippet"),
+            wrapped: entry.wrapped().expect("wrapped"),
+            deps,
         }
     }
 
@@ -738,8 +783,9 @@ mod tests {
             built: false,
             suggestions,
         };
+        let deps = DepSet::default();
         let subject = Subject {
-            entry: &entry,
+            unit: unit(&entry, &deps),
             result: &result,
         };
         let refs: Vec<&Trial> = trials.iter().collect();
@@ -867,16 +913,16 @@ mod tests {
             built: false,
             suggestions: vec![import_of("HashMap", "std::collections::HashMap")],
         };
+        let deps = DepSet::default();
         let subject = Subject {
-            entry: &entry,
+            unit: unit(&entry, &deps),
             result: &result,
         };
-        let registry = Registry {
-            cache: crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            probe: std::path::PathBuf::new(),
-            offline: true,
-            lookups: BTreeMap::new(),
-        };
+        let registry = Registry::new(
+            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
+            std::path::PathBuf::new(),
+            true,
+        );
         let toolchains = Toolchains {
             primary: "stable",
             nightly: Some("nightly"),

@@ -1,0 +1,783 @@
+//! The build executor: the only code that writes the scratch workspace and
+//! starts cargo, rustc and rustfmt.
+//!
+//! Every build of a run — the primary build, the merge re-rounds, the
+//! diagnosis variant rounds, the repair builds, the lockfile resolution — is the
+//! same loop: a pure *plan* step makes a [`BuildPlan`], [`Executor::build`]
+//! carries it out, and a pure *absorb* step reads the [`BuildOutcome`]. The
+//! executor turns what cargo printed into per-unit results with diagnostics
+//! already placed at Markdown lines ([`read_build`], pure, tested with recorded
+//! cargo output), and says what could not be built and why. It mutates
+//! nothing of its callers': what it counted and the problems it met come back
+//! in the outcome's [`Log`].
+//!
+//! With `SNIPCHECK_RECORD=DIR` every cargo build and failed resolution is also
+//! written to `DIR` as JSON (paths below the workspace as `$WS`), which is how
+//! the recorded fixtures in `tests/fixtures/executor/` were made.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::CodeLine;
+use crate::cargo;
+use crate::diagnose::{self, UnitMap, UnitResult};
+use crate::error::Result;
+use crate::plan;
+use crate::progress::{Event, Observer, Purpose};
+use crate::report::RunProblem;
+use crate::sandbox::{self, CrateFiles, Sandbox};
+use crate::trace;
+use crate::wrap::WrappedSource;
+
+/// One crate to build: its files, and the snippets in it (one, or several
+/// merged as modules), each with the map from the crate's source back to its
+/// document.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub files: CrateFiles,
+    pub members: Vec<Member>,
+}
+
+/// One snippet inside a job's crate.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The key its results are reported under (the snippet's package name).
+    pub key: String,
+    pub wrapped: WrappedSource,
+    pub lines: Vec<CodeLine>,
+    pub file: String,
+    pub fence_line: u32,
+}
+
+impl Job {
+    /// A crate holding one snippet, whose package name is its key.
+    pub fn single(
+        files: CrateFiles,
+        wrapped: WrappedSource,
+        lines: Vec<CodeLine>,
+        file: String,
+        fence_line: u32,
+    ) -> Job {
+        let key = files.package.clone();
+        Job {
+            files,
+            members: vec![Member {
+                key,
+                wrapped,
+                lines,
+                file,
+                fence_line,
+            }],
+        }
+    }
+}
+
+/// What a scratch workspace's `Cargo.lock` is before cargo resolves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockSeed {
+    /// Whatever the last run left in the sandbox (no lockfile given).
+    Keep,
+    /// This text (the committed lockfile, or a fresh resolution of the run).
+    Seed(String),
+    /// None: resolve every crate to its newest release.
+    Fresh,
+}
+
+/// Whether a build resolves its workspace with `cargo metadata` first, for
+/// the dependency versions the report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versions {
+    Resolve,
+    Skip,
+}
+
+/// One cargo build, as data: what to write, with what, and what to keep beside it.
+#[derive(Debug, Clone)]
+pub struct BuildPlan {
+    /// The workspace folder's name inside the sandbox.
+    pub workspace: String,
+    pub toolchain: String,
+    pub purpose: Purpose,
+    /// The crates reported on.
+    pub jobs: Vec<Job>,
+    /// Crates built beside them but not reported on (see [`BuildPlan::kept`]'s use
+    /// in the merge rounds: the same feature unification as the primary build).
+    pub kept: Vec<CrateFiles>,
+    pub versions: Versions,
+    /// The `Cargo.lock` the workspace starts from.
+    pub lock: LockSeed,
+}
+
+/// What one build said about each package, and what the executor met doing it.
+#[derive(Debug, Default)]
+pub struct BuildOutcome {
+    pub units: BTreeMap<String, UnitResult>,
+    /// Package name -> dependency package name -> resolved version.
+    pub versions: BTreeMap<String, BTreeMap<String, String>>,
+    /// Why nothing was built, when cargo could not even resolve the workspace.
+    pub failure: Option<String>,
+    /// Packages left out because cargo cannot meet their dependency
+    /// requirements (no such version, only yanked ones): package -> cargo's reason.
+    pub unresolvable: BTreeMap<String, String>,
+    /// The build was stopped at the time limit: what it did not finish timed out.
+    pub timed_out: bool,
+    /// The build was stopped because the run was interrupted.
+    pub interrupted: bool,
+    /// Members of merged crates whose messages named the merged modules
+    /// (`__snipcheck_m3::Foo`) before they were normalized: what they say may
+    /// depend on their neighbours.
+    pub named_modules: BTreeSet<String>,
+    pub log: Log,
+}
+
+impl BuildOutcome {
+    /// Adds a later round's outcome for other units of the same build.
+    pub fn extend(&mut self, later: BuildOutcome) {
+        self.units.extend(later.units);
+        self.named_modules.extend(later.named_modules);
+        self.timed_out |= later.timed_out;
+        self.interrupted |= later.interrupted;
+        self.log.extend(later.log);
+    }
+}
+
+/// What a step of the run counted and met, handed back as data.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Log {
+    /// Processes started, by purpose (`build`, `metadata`, `registry`, `version`, `rustfmt`, ...).
+    pub invocations: BTreeMap<String, u32>,
+    pub problems: Vec<RunProblem>,
+    /// cargo could not use the seeded lockfile and resolved afresh: later
+    /// builds of the run keep the sandbox's resolution ([`LockSeed::Keep`]).
+    pub lock_abandoned: bool,
+}
+
+impl Log {
+    pub fn count(&mut self, purpose: &str, n: u32) {
+        if n > 0 {
+            *self.invocations.entry(purpose.to_string()).or_default() += n;
+        }
+    }
+
+    pub fn problem(&mut self, subject: Option<String>, message: String) {
+        self.problems.push(RunProblem { subject, message });
+    }
+
+    pub fn extend(&mut self, other: Log) {
+        for (purpose, n) in other.invocations {
+            *self.invocations.entry(purpose).or_default() += n;
+        }
+        self.problems.extend(other.problems);
+        self.lock_abandoned |= other.lock_abandoned;
+    }
+}
+
+/// A workspace resolved by `cargo metadata`, or why it could not be.
+#[derive(Debug)]
+pub struct Resolution {
+    /// The workspace as last written: without the crates left out.
+    pub written: sandbox::WrittenWorkspace,
+    pub metadata: Option<cargo_metadata::Metadata>,
+    /// Crates left out because their requirements cannot be met: package -> reason.
+    pub unresolvable: BTreeMap<String, String>,
+    /// Why the workspace could not be resolved at all.
+    pub failure: Option<String>,
+    pub log: Log,
+}
+
+/// Where builds go and how they are bounded: fixed for a run.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Shared target dir for every toolchain's builds (one subfolder each); by
+    /// default inside the sandbox.
+    pub target_dir: Option<PathBuf>,
+    pub offline: bool,
+    /// Stop a cargo build that runs longer than this.
+    pub timeout: Option<std::time::Duration>,
+    /// Write every build's cargo output here (`SNIPCHECK_RECORD`).
+    pub record: Option<PathBuf>,
+}
+
+/// The only doer of a run: writes the sandbox, starts the processes.
+pub struct Executor<'a> {
+    sandbox: &'a Sandbox,
+    settings: Settings,
+    observer: Observer<'a>,
+}
+
+impl std::fmt::Debug for Executor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("sandbox", &self.sandbox)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a resolution step decided after `cargo metadata` failed: leave this
+/// crate of ours out (its requirement cannot be met, for this reason) and try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveOut {
+    pub package: String,
+    pub reason: String,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(sandbox: &'a Sandbox, settings: Settings, observer: Observer<'a>) -> Executor<'a> {
+        Executor {
+            sandbox,
+            settings,
+            observer,
+        }
+    }
+
+    pub fn sandbox_root(&self) -> &Path {
+        &self.sandbox.root
+    }
+
+    fn target_dir(&self, toolchain: &str) -> PathBuf {
+        match &self.settings.target_dir {
+            Some(dir) => dir.join(sandbox::sanitize(toolchain)),
+            None => self.sandbox.target_dir(toolchain),
+        }
+    }
+
+    /// Carries out one build plan: writes the workspace (resolving it first
+    /// when the plan asks for versions), runs one `cargo clippy` over it, and
+    /// reads what cargo said ([`read_build`]).
+    pub fn build(&self, plan: &BuildPlan) -> Result<BuildOutcome> {
+        let mut out = BuildOutcome::default();
+        if cargo::interrupted() {
+            out.interrupted = true;
+            return Ok(out);
+        }
+        if plan.jobs.is_empty() {
+            return Ok(out);
+        }
+        let mut crates: Vec<CrateFiles> = plan.jobs.iter().map(|j| j.files.clone()).collect();
+        crates.extend(plan.kept.iter().cloned());
+        let mut units_total = crates.len();
+        // Without dependencies there is nothing to resolve, and no version to show.
+        let resolve =
+            plan.versions == Versions::Resolve && crates.iter().any(|c| !c.deps.is_empty());
+        let written = if resolve {
+            // `resolve` writes the workspace, without the crates it leaves out.
+            let _span =
+                trace::span(format!("{}: write, metadata", plan.workspace)).items(crates.len());
+            let resolution = self.resolve(&plan.workspace, &plan.toolchain, crates, &plan.lock)?;
+            match absorb_resolution(plan, resolution, &mut out) {
+                Some((written, total)) => {
+                    units_total = total;
+                    written
+                }
+                None => return Ok(out),
+            }
+        } else {
+            let _span = trace::span(format!("{}: write", plan.workspace)).items(crates.len());
+            let written = self.sandbox.write_workspace(&plan.workspace, &crates)?;
+            seed_lock(&written.dir, &plan.lock)?;
+            written
+        };
+
+        (self.observer)(Event::BuildStarted {
+            toolchain: plan.toolchain.clone(),
+            purpose: plan.purpose,
+            units: units_total,
+        });
+        out.log.count("build", 1);
+        let target_dir = self.target_dir(&plan.toolchain);
+        let run = cargo::ClippyRun {
+            workspace_dir: &written.dir,
+            target_dir: &target_dir,
+            toolchain: &plan.toolchain,
+            offline: self.settings.offline,
+            timeout: self.settings.timeout,
+        };
+        let span = trace::span(format!("{}: clippy", plan.workspace)).items(plan.jobs.len());
+        let output = cargo::clippy(&run, &mut |message| {
+            if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
+                (self.observer)(Event::UnitBuilt {
+                    name: artifact.target.name.clone(),
+                });
+            }
+        })?;
+        (self.observer)(Event::BuildFinished);
+        span.done();
+        self.record(plan, &written.dir, &output);
+        let _span = trace::span(format!("{}: attribute", plan.workspace));
+        Ok(read_build(
+            plan,
+            &written.sources,
+            &written.dir,
+            &output,
+            out,
+        ))
+    }
+
+    /// Resolves the workspace `workspace` of `crates`, seeded with `lock`, with
+    /// `cargo metadata`. A crate whose requirements cannot be met (cargo names
+    /// it: "required by package `NAME v...`") is left out and the rest resolved
+    /// again, so one bad pin costs its own snippets, not the run.
+    pub fn resolve(
+        &self,
+        workspace: &str,
+        toolchain: &str,
+        mut crates: Vec<CrateFiles>,
+        lock: &LockSeed,
+    ) -> Result<Resolution> {
+        let mut log = Log::default();
+        let mut unresolvable = BTreeMap::new();
+        loop {
+            let written = self.sandbox.write_workspace(workspace, &crates)?;
+            seed_lock(&written.dir, lock)?;
+            let error = match self.metadata(&written, toolchain, &mut log) {
+                Ok(metadata) => {
+                    return Ok(resolution(written, Some(metadata), unresolvable, None, log));
+                }
+                Err(_) if cargo::interrupted() => {
+                    return Ok(resolution(written, None, unresolvable, None, log));
+                }
+                Err(error) => error,
+            };
+            let mut shown = error.to_string();
+            let mut text = error_text(&error);
+            // Is the lockfile at fault (versions that contradict each other or
+            // the examples), or a requirement? Resolving without it tells.
+            if let LockSeed::Seed(_) = lock {
+                sandbox::remove_file_if_exists(&written.dir.join("Cargo.lock"))?;
+                match self.metadata(&written, toolchain, &mut log) {
+                    Ok(metadata) => {
+                        log.problem(None, format!(
+                            "cargo cannot use the lockfile's versions for these examples ({}); they were resolved afresh (--bless rewrites the lockfile)",
+                            unresolvable_reason(&text)
+                        ));
+                        log.lock_abandoned = true;
+                        return Ok(resolution(written, Some(metadata), unresolvable, None, log));
+                    }
+                    Err(_) if cargo::interrupted() => {
+                        return Ok(resolution(written, None, unresolvable, None, log));
+                    }
+                    Err(fresh) => {
+                        shown = fresh.to_string();
+                        text = error_text(&fresh);
+                    }
+                }
+            }
+            self.record_resolution(workspace, toolchain, &written.dir, &text);
+            let packages: Vec<String> = crates.iter().map(|c| c.package.clone()).collect();
+            let Some(LeaveOut { package, reason }) = resolution_step(&text, &packages) else {
+                let failure = format!(
+                    "cargo could not resolve the scratch workspace's dependencies: {shown}"
+                );
+                return Ok(resolution(written, None, unresolvable, Some(failure), log));
+            };
+            crates.retain(|c| c.package != package);
+            unresolvable.insert(package, reason);
+            if crates.is_empty() {
+                let written = self.sandbox.write_workspace(workspace, &crates)?;
+                return Ok(resolution(written, None, unresolvable, None, log));
+            }
+        }
+    }
+
+    fn metadata(
+        &self,
+        written: &sandbox::WrittenWorkspace,
+        toolchain: &str,
+        log: &mut Log,
+    ) -> Result<cargo_metadata::Metadata> {
+        log.count("metadata", 1);
+        cargo::metadata(&written.manifest_path, toolchain, self.settings.offline)
+    }
+
+    /// The folder where `cargo info` runs for registry lookups.
+    pub fn registry_probe(&self) -> Result<PathBuf> {
+        self.sandbox.probe_dir()
+    }
+
+    /// One `cargo info` for a registry lookup, run in the probe folder.
+    pub fn registry_info(&self, name: &str, probe: &Path) -> std::io::Result<std::process::Output> {
+        cargo::registry_info(name, probe, self.settings.offline)
+    }
+
+    /// `rustc -V` of a toolchain: `None` when it is not installed.
+    pub fn rustc_version(&self, toolchain: &str, log: &mut Log) -> Option<String> {
+        log.count("version", 1);
+        match cargo::rustc_version(toolchain) {
+            Ok(version) => version,
+            Err(error) => {
+                log.problem(Some(toolchain.to_string()), error.to_string());
+                None
+            }
+        }
+    }
+
+    /// rustfmt over one input, in the sandbox.
+    pub fn rustfmt(
+        &self,
+        toolchain: &str,
+        edition: &str,
+        input: &str,
+    ) -> Result<cargo::RustfmtOutput> {
+        cargo::rustfmt(toolchain, edition, input, &self.sandbox.root)
+    }
+
+    /// The registry-only text of a resolved workspace's `Cargo.lock`.
+    pub fn read_lock(&self, written: &sandbox::WrittenWorkspace) -> Option<String> {
+        std::fs::read_to_string(written.dir.join("Cargo.lock")).ok()
+    }
+
+    /// With `SNIPCHECK_RECORD`: the build's cargo output, for fixtures.
+    fn record(&self, plan: &BuildPlan, dir: &Path, output: &cargo::BuildOutput) {
+        let Some(folder) = &self.settings.record else {
+            return;
+        };
+        let recorded = Recorded::of(output, dir);
+        let name = format!(
+            "{}-{}.clippy.json",
+            plan.workspace,
+            sandbox::sanitize(&plan.toolchain)
+        );
+        if let Ok(text) = serde_json::to_string_pretty(&recorded) {
+            // Recording is a developer's aid: a failure to write costs nothing else.
+            let _ = sandbox::write_if_changed(&folder.join(name), &text);
+        }
+    }
+
+    fn record_resolution(&self, workspace: &str, toolchain: &str, dir: &Path, error: &str) {
+        let Some(folder) = &self.settings.record else {
+            return;
+        };
+        let text = error.replace(&dir.display().to_string(), "$WS");
+        let name = format!(
+            "{workspace}-{}.metadata-error.txt",
+            sandbox::sanitize(toolchain)
+        );
+        let _ = sandbox::write_if_changed(&folder.join(name), &text);
+    }
+}
+
+/// A cargo build as recorded for fixtures: everything [`read_build`] reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Recorded {
+    pub command: String,
+    pub success: bool,
+    pub timed_out: bool,
+    pub interrupted: bool,
+    pub stderr_tail: Vec<String>,
+    pub messages: Vec<cargo_metadata::Message>,
+}
+
+impl Recorded {
+    /// The output with the workspace folder written as `$WS`.
+    pub fn of(output: &cargo::BuildOutput, dir: &Path) -> Recorded {
+        let dir = dir.display().to_string();
+        let messages = output
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let text = serde_json::to_string(m).ok()?.replace(&dir, "$WS");
+                serde_json::from_str(&text).ok()
+            })
+            .collect();
+        Recorded {
+            command: output.command.replace(&dir, "$WS"),
+            success: output.success,
+            timed_out: output.timed_out,
+            interrupted: output.interrupted,
+            stderr_tail: output
+                .stderr_tail
+                .iter()
+                .map(|l| l.replace(&dir, "$WS"))
+                .collect(),
+            messages,
+        }
+    }
+
+    /// The output as if the workspace were at `dir`.
+    pub fn replay(&self, dir: &Path) -> cargo::BuildOutput {
+        let dir = dir.display().to_string();
+        let messages = self
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let text = serde_json::to_string(m).ok()?.replace("$WS", &dir);
+                serde_json::from_str(&text).ok()
+            })
+            .collect();
+        cargo::BuildOutput {
+            command: self.command.replace("$WS", &dir),
+            success: self.success,
+            messages,
+            stderr_tail: self
+                .stderr_tail
+                .iter()
+                .map(|l| l.replace("$WS", &dir))
+                .collect(),
+            timed_out: self.timed_out,
+            interrupted: self.interrupted,
+        }
+    }
+}
+
+fn resolution(
+    written: sandbox::WrittenWorkspace,
+    metadata: Option<cargo_metadata::Metadata>,
+    unresolvable: BTreeMap<String, String>,
+    failure: Option<String>,
+    log: Log,
+) -> Resolution {
+    Resolution {
+        written,
+        metadata,
+        unresolvable,
+        failure,
+        log,
+    }
+}
+
+/// Puts the run's starting `Cargo.lock` into the workspace folder `dir`.
+fn seed_lock(dir: &Path, lock: &LockSeed) -> Result<()> {
+    let path = dir.join("Cargo.lock");
+    match lock {
+        LockSeed::Keep => Ok(()),
+        LockSeed::Seed(text) => sandbox::write_if_changed(&path, text),
+        LockSeed::Fresh => sandbox::remove_file_if_exists(&path),
+    }
+}
+
+/// What a build keeps of its resolution: the versions, the crates left out
+/// (reported per member), and whether anything is left to build (the written
+/// workspace and how many units cargo will compile).
+fn absorb_resolution(
+    plan: &BuildPlan,
+    mut resolution: Resolution,
+    out: &mut BuildOutcome,
+) -> Option<(sandbox::WrittenWorkspace, usize)> {
+    out.log.extend(std::mem::take(&mut resolution.log));
+    if cargo::interrupted() {
+        out.interrupted = true;
+        return None;
+    }
+    // Reported per snippet: a merged crate's reason is each member's.
+    for job in &plan.jobs {
+        if let Some(reason) = resolution.unresolvable.get(&job.files.package) {
+            for member in &job.members {
+                out.unresolvable.insert(member.key.clone(), reason.clone());
+            }
+        }
+    }
+    let total = match (resolution.metadata.take(), resolution.failure.take()) {
+        (Some(metadata), _) => {
+            out.versions = resolved_versions(&metadata);
+            metadata.packages.len()
+        }
+        // Every crate was left out: each says why in its own row.
+        (None, None) => return None,
+        (None, Some(message)) => {
+            out.log
+                .problem(Some(plan.toolchain.clone()), message.clone());
+            out.failure = Some(message);
+            return None;
+        }
+    };
+    if plan
+        .jobs
+        .iter()
+        .all(|j| resolution.unresolvable.contains_key(&j.files.package))
+    {
+        return None;
+    }
+    Some((resolution.written, total))
+}
+
+/// What one cargo build said, per unit: diagnostics placed at document lines,
+/// merged members' messages normalized, and why nothing was built when cargo
+/// built nothing. Pure: `sources` (package -> source path) and `dir` say where
+/// the workspace was written; `out` holds what the resolution already found.
+pub fn read_build(
+    plan: &BuildPlan,
+    sources: &BTreeMap<String, PathBuf>,
+    dir: &Path,
+    output: &cargo::BuildOutput,
+    mut out: BuildOutcome,
+) -> BuildOutcome {
+    let mut units: BTreeMap<String, UnitMap<'_>> = BTreeMap::new();
+    for job in &plan.jobs {
+        let Some(src_path) = sources.get(&job.files.package) else {
+            continue;
+        };
+        for member in &job.members {
+            let unit = UnitMap {
+                src_path,
+                wrapped: &member.wrapped,
+                lines: &member.lines,
+                file: &member.file,
+                fence_line: member.fence_line,
+            };
+            units.insert(member.key.clone(), unit);
+        }
+    }
+    out.units = diagnose::attribute(&output.messages, &units, dir);
+    out.timed_out = output.timed_out;
+    out.interrupted = output.interrupted;
+    if output.timed_out {
+        out.log.problem(
+            Some(plan.toolchain.clone()),
+            format!(
+                "`{}` ran past the time limit and was stopped; what it had not finished is reported as `timeout`",
+                output.command
+            ),
+        );
+    }
+    normalize_merged(plan, &mut out);
+    let nothing = out
+        .units
+        .values()
+        .all(|u| u.diagnostics.is_empty() && !u.built);
+    if !output.success && nothing && !output.timed_out && !output.interrupted {
+        let message = format!(
+            "`{}` built nothing:\n{}",
+            output.command,
+            cargo::cargo_error_lines(&output.stderr_tail.join("\n"))
+        );
+        out.log
+            .problem(Some(plan.toolchain.clone()), message.clone());
+        out.failure = Some(message);
+    }
+    out
+}
+
+/// Members of a merged crate: versions are the crate's, and messages read as
+/// they would for the snippet alone.
+fn normalize_merged(plan: &BuildPlan, out: &mut BuildOutcome) {
+    for job in plan.jobs.iter().filter(|j| j.members.len() > 1) {
+        let versions = out.versions.get(&job.files.package).cloned();
+        for member in &job.members {
+            if let Some(versions) = &versions {
+                out.versions.insert(member.key.clone(), versions.clone());
+            }
+            let Some(unit) = out.units.get_mut(&member.key) else {
+                continue;
+            };
+            let mut named = unit.suggestions.iter().any(|s| {
+                s.candidates
+                    .iter()
+                    .any(|c| c.text.contains(plan::MODULE_PREFIX))
+            });
+            let mut normalize = |text: &mut String| {
+                let normalized = plan::normalize_message(text);
+                named |= normalized != *text;
+                *text = normalized;
+            };
+            for diagnostic in &mut unit.diagnostics {
+                normalize(&mut diagnostic.message);
+                if let Some(label) = &mut diagnostic.label {
+                    normalize(label);
+                }
+                for note in &mut diagnostic.notes {
+                    normalize(note);
+                }
+            }
+            if named {
+                out.named_modules.insert(member.key.clone());
+            }
+        }
+    }
+}
+
+/// After `cargo metadata` failed with `error` (its stderr): the first crate
+/// of ours (`packages`) that cargo names is the one whose requirement failed
+/// (the others may only be in the chain). `None` when it names none of ours:
+/// then nothing can be built.
+pub fn resolution_step(error: &str, packages: &[String]) -> Option<LeaveOut> {
+    let package = required_by(error)
+        .into_iter()
+        .find(|name| packages.contains(name))?;
+    Some(LeaveOut {
+        package,
+        reason: unresolvable_reason(error),
+    })
+}
+
+fn error_text(error: &crate::error::Error) -> String {
+    match error {
+        crate::error::Error::CommandFailed { stderr, .. } => stderr.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The packages cargo's resolution error blames: every "package `NAME v...`".
+fn required_by(error: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = error;
+    while let Some(at) = rest.find("package `") {
+        rest = &rest[at + "package `".len()..];
+        if let Some((name, _)) = rest.split_once(" v")
+            && !name.contains('`')
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// cargo's resolution error in one line: which requirement, and why it fails
+/// (`failed to select a version for the requirement `time = "=0.0.1"`: version
+/// 0.0.1 is yanked`).
+fn unresolvable_reason(error: &str) -> String {
+    let lines: Vec<&str> = error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take_while(|l| {
+            !l.starts_with("location searched")
+                && !l.starts_with("required by")
+                && !l.starts_with("...")
+        })
+        .collect();
+    let mut reason = lines
+        .iter()
+        .map(|l| l.trim_start_matches("error: "))
+        .collect::<Vec<_>>()
+        .join(": ");
+    // Long lists of candidate versions help no one in a one-line reason.
+    if let Some(cut) = reason.find(", ...") {
+        reason.truncate(cut);
+        reason.push_str(", ...");
+    }
+    if reason.is_empty() {
+        "cargo cannot resolve its dependencies".to_string()
+    } else {
+        reason
+    }
+}
+
+fn resolved_versions(
+    metadata: &cargo_metadata::Metadata,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let Some(resolve) = &metadata.resolve else {
+        return out;
+    };
+    let packages: BTreeMap<_, _> = metadata.packages.iter().map(|p| (&p.id, p)).collect();
+    for member in &metadata.workspace_members {
+        let (Some(package), Some(node)) = (
+            packages.get(member),
+            resolve.nodes.iter().find(|n| &n.id == member),
+        ) else {
+            continue;
+        };
+        let versions = node
+            .deps
+            .iter()
+            .filter_map(|d| packages.get(&d.pkg))
+            .map(|p| (p.name.to_string(), p.version.to_string()))
+            .collect();
+        out.insert(package.name.to_string(), versions);
+    }
+    out
+}

@@ -1,0 +1,401 @@
+//! The pipeline, top to bottom: discover, extract and prepare, infer
+//! dependencies, settle the lock, build on every toolchain, diagnose, repair,
+//! make the report's rows.
+//!
+//! This is the only module that knows the order of the stages. Each stage is
+//! a function from the previous stage's data to the next; every build goes
+//! through the one executor (`executor.rs`), and what a stage counted or met
+//! comes back as a [`Log`] that [`run`] adds up in order.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::cache::{FailureHints, ResultCache};
+use crate::cargo;
+use crate::deps::KnownCrates;
+use crate::diagnose;
+use crate::discover::{self, SpecFile};
+use crate::error::Result;
+use crate::executor::{Executor, LockSeed, Log, Settings};
+use crate::experiments::{self, Subject, Toolchains};
+use crate::lockfile::LockMode;
+use crate::locking::{self, LockRequest};
+use crate::parallel::parallel_map;
+use crate::pins::Config;
+use crate::prepare::{self, Unit};
+use crate::primary::{self, Inputs, Merging, ToolchainBuild};
+use crate::progress::Observer;
+use crate::registry::{Registry, RegistryCache};
+use crate::repair;
+use crate::report::{Cause, Report, RunProblem, SCHEMA_VERSION, Status, ToolchainInfo, Totals};
+use crate::rows;
+use crate::sandbox::Sandbox;
+use crate::trace;
+
+pub use crate::parallel::PIPELINE_STACK;
+pub use crate::repair::{FileFix, Repair};
+
+/// Everything a run needs to know, validated by the CLI.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub specs: Vec<PathBuf>,
+    pub sandbox: PathBuf,
+    /// Shared target dir for every toolchain's builds (one subfolder each); by
+    /// default inside the sandbox.
+    pub target_dir: Option<PathBuf>,
+    pub toolchains: Vec<String>,
+    pub offline: bool,
+    /// Extra known-crate rules (TOML texts, applied in order), from configuration.
+    pub known_crates: Vec<String>,
+    /// Run variant builds to find the root cause of each failure.
+    pub diagnose: bool,
+    /// The configuration file's pins (`snipcheck.toml`).
+    pub config: Option<Config>,
+    /// Reuse the results of snippets whose inputs did not change.
+    pub cache: bool,
+    /// Compile compatible snippets as modules of one crate.
+    pub merge: bool,
+    /// Build snippets that read outside their crate at compile time.
+    pub allow_outside_access: bool,
+    /// Stop a cargo build that runs longer than this.
+    pub build_timeout: Option<std::time::Duration>,
+    /// Collect the machine-applicable fixes of the primary build (see `fix.rs`).
+    pub fix: bool,
+    /// The committed lockfile of the scratch crates (see `lockfile.rs`).
+    pub lockfile: Option<PathBuf>,
+    /// Resolve the newest releases instead of the lockfile's versions.
+    pub latest: bool,
+    /// Resolve every snippet's dependencies and return the lockfile to write.
+    pub write_lockfile: bool,
+    /// Check only the blocks of this shard (see `partition.rs`).
+    pub partition: Option<crate::partition::Partition>,
+    /// The repairs besides those fixes (see `repair.rs`).
+    pub repair: Repair,
+}
+
+/// The report and the documents it speaks of (for rendering source excerpts).
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub sources: BTreeMap<String, String>,
+    /// With `fix`: per document that has machine-applicable suggestions, its fixed text.
+    pub fixes: Vec<FileFix>,
+    /// With `write_lockfile`: the lockfile of this run's resolution.
+    pub lockfile: Option<String>,
+}
+
+/// Runs the whole pipeline. Bad input becomes statuses and problems in the
+/// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
+pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
+    let (specs, problems) = discover::discover(&options.specs);
+    let sandbox = Sandbox::open(&options.sandbox, &|root| {
+        eprintln!(
+            "note: waiting for another snipcheck run to finish with the sandbox `{}`",
+            root.display()
+        );
+    })?;
+    let executor = Executor::new(&sandbox, settings(options), observer);
+    let mut log = Log {
+        problems,
+        ..Log::default()
+    };
+    let committed = locking::read_lockfile(options.lockfile.as_ref(), &mut log.problems);
+
+    let span = trace::span("extract, analyze, wrap").items(specs.len());
+    let mut entries = prepare::extract_all(&specs, options.allow_outside_access);
+    span.done();
+    let span = trace::span("document facts, scan");
+    // What a document defines and pins is read from all of its blocks, this
+    // shard's or not; ids are given before the shard keeps its own.
+    let docs = prepare::doc_facts(&entries);
+    if let Some(partition) = options.partition {
+        entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
+    }
+    let known = known_crates(options, &mut log);
+    let uses = prepare::crate_uses(&entries, &known, options.config.as_ref());
+    let names = prepare::registry_names(&uses, &known);
+    span.done();
+    let cache = RegistryCache::load(sandbox.registry_cache_path());
+    let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
+    let span = trace::span("registry").items(names.len());
+    log.extend(registry.lookup(&executor, names));
+    span.done();
+    let span = trace::span("resolve dependencies");
+    let steer = committed
+        .as_ref()
+        .filter(|_| !options.latest)
+        .map(|(_, l)| l);
+    let deps = prepare::dependency_sets(&uses, &known, &registry.lookups, steer);
+    let units = prepare::units(&entries, &deps);
+    span.done();
+
+    let span = trace::span("toolchain versions");
+    let toolchains = toolchain_infos(&executor, options, &mut log);
+    let installed: Vec<(&str, &str)> = toolchains
+        .iter()
+        .filter_map(|t| Some((t.name.as_str(), t.rustc.as_deref()?)))
+        .collect();
+    let nightly = nightly_for_diagnosis(&executor, options, &installed, &mut log);
+    span.done();
+    let span = trace::span("lock");
+    let request = LockRequest {
+        path: options.lockfile.as_ref(),
+        latest: options.latest,
+        write: options.write_lockfile,
+    };
+    let first = installed.first().map(|(t, _)| *t);
+    let settled = locking::settle(&executor, request, &units, committed.as_ref(), first);
+    span.done();
+    log.extend(settled.log);
+    let mut lock = settled.seed;
+    let diagnosis_setup = format!(
+        "diagnose={};nightly={:?};lock={}",
+        options.diagnose,
+        nightly,
+        locking::lock_fingerprint(&lock)
+    );
+
+    // One build of every snippet per installed toolchain, but for the snippets
+    // whose results the cache holds.
+    let result_cache = ResultCache::new(sandbox.root.join("cache"));
+    let hints = FailureHints::load(sandbox.failure_hints_path());
+    let mut builds = Vec::new();
+    let mut rebuilt_alone = BTreeSet::new();
+    for &toolchain in &installed {
+        let inputs = Inputs {
+            merging: if options.merge {
+                Merging::Merge
+            } else {
+                Merging::Alone
+            },
+            cache: options.cache.then_some(&result_cache),
+            hints: &hints,
+            lock: &lock,
+            docs: &docs,
+            diagnosis_setup: &diagnosis_setup,
+        };
+        let (mut build, alone) = primary::build_toolchain(&executor, &units, toolchain, inputs)?;
+        lock = next_lock(lock, &build.built.log);
+        log.extend(std::mem::take(&mut build.built.log));
+        rebuilt_alone.extend(alone);
+        builds.push(build);
+    }
+    let mut hints = hints;
+    if let Some((built, failed)) = primary::failure_hints(&units, &builds)
+        && let Err(error) = hints.record(&built, &failed, &rebuilt_alone)
+    {
+        log.problem(None, error.to_string());
+    }
+
+    // Root causes, proven by variant builds, for what fails on the primary toolchain.
+    let diagnoses = match builds.first() {
+        Some(primary) if options.diagnose && !cargo::interrupted() => {
+            let toolchains = Toolchains {
+                primary: &primary.toolchain,
+                nightly: nightly.as_deref(),
+            };
+            let subjects = subjects(&units, primary);
+            let (diagnoses, found) = experiments::run(
+                &executor,
+                &mut registry,
+                toolchains,
+                &subjects,
+                &docs,
+                &lock,
+            )?;
+            log.extend(found);
+            diagnoses
+        }
+        _ => BTreeMap::new(),
+    };
+
+    let fixes = match builds.first() {
+        Some(primary) if options.fix || options.repair.edits_documents() => {
+            let asked = repair::Asked {
+                suggestions: options.fix,
+                repair: options.repair,
+            };
+            let (fixes, found) = repair::collect(
+                &executor, &specs, &entries, &units, primary, &diagnoses, asked, &lock,
+            )?;
+            log.extend(found);
+            fixes
+        }
+        _ => Vec::new(),
+    };
+    let formatting = match installed.first() {
+        Some((toolchain, _)) if options.repair.fmt => {
+            let (checks, found) = repair::check_formatting(&executor, &specs, toolchain);
+            log.extend(found);
+            checks
+        }
+        _ => BTreeMap::new(),
+    };
+
+    let span = trace::span("report rows");
+    let (mut rows, to_cache) = rows::rows(&entries, &deps, &builds, &diagnoses, &docs, &registry);
+    span.done();
+    write_cache(&result_cache, &to_cache, &mut log);
+    let cached_rows: u32 = builds
+        .iter()
+        .map(|b| crate::text::to_u32(b.cached.len()))
+        .sum();
+    log.count("cached-results", cached_rows);
+    let mut lockfile_summary = settled.summary;
+    if let Some(summary) = &mut lockfile_summary {
+        // A build found the lockfile unusable and resolved without it.
+        summary.unusable =
+            summary.found && summary.mode == LockMode::Locked && lock == LockSeed::Keep;
+    }
+    rows::differential(&mut rows);
+    repair::mark_formatting(&mut rows, &formatting);
+    let files = rows::summarize(&specs, &rows);
+    let totals = Totals::count(&files, &rows);
+    let report = Report {
+        schema: SCHEMA_VERSION,
+        snipcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+        toolchains,
+        files,
+        snippets: rows,
+        totals,
+        problems: log.problems,
+        cargo_invocations: log.invocations,
+        baseline: None,
+        incomplete: cargo::interrupted(),
+        lockfile: lockfile_summary,
+        partition: options.partition,
+    };
+    Ok(Outcome {
+        report,
+        sources: sources(&specs),
+        fixes,
+        lockfile: settled.lockfile,
+    })
+}
+
+/// Where the executor builds, and how it is bounded.
+fn settings(options: &VerifyOptions) -> Settings {
+    Settings {
+        target_dir: options.target_dir.clone(),
+        offline: options.offline,
+        timeout: options.build_timeout,
+        record: std::env::var_os("SNIPCHECK_RECORD").map(PathBuf::from),
+    }
+}
+
+/// The documents' texts, for rendering source excerpts.
+fn sources(specs: &[SpecFile]) -> BTreeMap<String, String> {
+    specs
+        .iter()
+        .map(|s| (s.display(), s.text.clone()))
+        .collect()
+}
+
+/// The built-in known-crate rules and the configuration's; a bad table is a problem and skipped.
+fn known_crates(options: &VerifyOptions, log: &mut Log) -> KnownCrates {
+    let mut known = KnownCrates::builtin();
+    for extra in &options.known_crates {
+        if let Err(error) = known.extend_from_toml(extra) {
+            log.problem(Some("known crates".into()), error.to_string());
+        }
+    }
+    known
+}
+
+/// Every requested toolchain and its `rustc -V`, or a problem saying it is not installed.
+fn toolchain_infos(
+    executor: &Executor<'_>,
+    options: &VerifyOptions,
+    log: &mut Log,
+) -> Vec<ToolchainInfo> {
+    let mut toolchains = Vec::new();
+    for toolchain in &options.toolchains {
+        let rustc = executor.rustc_version(toolchain, log);
+        if rustc.is_none() {
+            log.problem(
+                Some(toolchain.clone()),
+                format!(
+                    "toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"
+                ),
+            );
+        }
+        toolchains.push(ToolchainInfo {
+            name: toolchain.clone(),
+            installed: rustc.is_some(),
+            rustc,
+        });
+    }
+    toolchains
+}
+
+/// The nightly toolchain the diagnosis may use for feature-gate experiments,
+/// even when it is not among the toolchains checked.
+fn nightly_for_diagnosis(
+    executor: &Executor<'_>,
+    options: &VerifyOptions,
+    installed: &[(&str, &str)],
+    log: &mut Log,
+) -> Option<String> {
+    if let Some((name, _)) = installed.iter().find(|(t, _)| t.starts_with("nightly")) {
+        return Some((*name).to_string());
+    }
+    if !options.diagnose || installed.is_empty() {
+        return None;
+    }
+    let found = executor
+        .rustc_version("nightly", log)
+        .map(|_| "nightly".to_string());
+    if found.is_none() {
+        log.problem(
+            Some("nightly".to_string()),
+            "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it".to_string(),
+        );
+    }
+    found
+}
+
+/// The lock later builds start from: the sandbox's resolution once cargo
+/// could not use the seeded lockfile.
+fn next_lock(lock: LockSeed, log: &Log) -> LockSeed {
+    if log.lock_abandoned {
+        LockSeed::Keep
+    } else {
+        lock
+    }
+}
+
+/// The snippets that fail to compile on the primary toolchain, for the diagnosis.
+fn subjects<'u>(units: &[Unit<'u>], primary: &'u ToolchainBuild) -> Vec<Subject<'u>> {
+    units
+        .iter()
+        .filter_map(|&unit| {
+            let result = primary.built.units.get(&unit.package())?;
+            let (status, cause) = diagnose::verdict(&unit.snippet.expect, result);
+            (status == Status::Fail && cause == Some(Cause::Compile))
+                .then_some(Subject { unit, result })
+        })
+        .collect()
+}
+
+/// Writes this run's results to the cache, on every core (thousands of small
+/// files: their system calls are most of the time); one problem for all failures.
+fn write_cache(
+    cache: &ResultCache,
+    results: &[(&crate::cache::Key, crate::cache::Outcome)],
+    log: &mut Log,
+) {
+    let _span = trace::span("cache writes").items(results.len());
+    let failed = parallel_map(results, |(key, outcome)| cache.put(key, outcome).err());
+    let mut failed = failed.into_iter().flatten();
+    if let Some(first) = failed.next() {
+        let more = failed.count();
+        let message = match more {
+            0 => first.to_string(),
+            _ => format!("{first} (and {more} more results could not be cached)"),
+        };
+        log.problems.push(RunProblem {
+            subject: None,
+            message,
+        });
+    }
+}

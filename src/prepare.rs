@@ -1,0 +1,333 @@
+//! From documents to what can be built: every fenced block becomes an
+//! [`Entry`] (made once, never changed), and every Rust snippet with a
+//! dependency set it can be built with becomes a [`Unit`].
+//!
+//! A block is one of three things, as a type ([`Code`]): not analysed (another
+//! language, `ignore`), Rust that is never wrapped (too large, unparsable,
+//! reading outside its crate), or Rust wrapped into a crate source. Dependency
+//! sets come from a later stage (they need the registry) and are handed
+//! forward beside the entries, keyed by id, never written into them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::analyze::{self, Shape, Snippet};
+use crate::cache::{FailureHints, Key, LINT_CONFIGURATION};
+use crate::cause;
+use crate::deps::{self, CrateUse, DepSet, KnownCrates};
+use crate::discover::SpecFile;
+use crate::extract::{self, Block};
+use crate::parallel::parallel_map;
+use crate::pins::{self, Config, PinSet};
+use crate::plan;
+use crate::registry::Lookup;
+use crate::sandbox;
+use crate::wrap::{self, WrappedSource};
+
+/// A fenced block of a document and what it is.
+#[derive(Debug)]
+pub struct Entry {
+    /// The document, as reports show its path.
+    pub file: String,
+    pub block: Block,
+    pub id: String,
+    pub code: Code,
+}
+
+/// What a block is, once analysed.
+#[derive(Debug)]
+pub enum Code {
+    /// Not Rust, or marked `ignore`: recorded and reported, never analysed.
+    NotAnalysed,
+    /// Rust that is not wrapped into a crate: too large, unparsable, or reading
+    /// outside its crate (the snippet says which).
+    Unwrapped(Snippet),
+    /// Rust wrapped into the source of a scratch crate.
+    Wrapped(Box<(Snippet, WrappedSource)>),
+}
+
+impl Entry {
+    /// The analysed snippet of a Rust block.
+    pub fn snippet(&self) -> Option<&Snippet> {
+        match &self.code {
+            Code::NotAnalysed => None,
+            Code::Unwrapped(snippet) => Some(snippet),
+            Code::Wrapped(wrapped) => Some(&wrapped.0),
+        }
+    }
+
+    /// The wrapped source of a Rust block that is built.
+    pub fn wrapped(&self) -> Option<&WrappedSource> {
+        match &self.code {
+            Code::Wrapped(wrapped) => Some(&wrapped.1),
+            _ => None,
+        }
+    }
+
+    /// The scratch package of the snippet's own crate.
+    pub fn package(&self) -> String {
+        format!("snip-{}", self.id)
+    }
+}
+
+/// A Rust snippet that goes into the scratch workspace: its entry, code and dependencies.
+#[derive(Debug, Clone, Copy)]
+pub struct Unit<'e> {
+    pub entry: &'e Entry,
+    pub snippet: &'e Snippet,
+    pub wrapped: &'e WrappedSource,
+    pub deps: &'e DepSet,
+}
+
+impl Unit<'_> {
+    pub fn package(&self) -> String {
+        self.entry.package()
+    }
+
+    /// The key of the snippet's failure hint: what it is built from, but the toolchain.
+    pub fn hint_key(&self) -> String {
+        FailureHints::key(
+            &plan::group_key(self.snippet, &self.deps.deps),
+            &self.wrapped.text,
+        )
+    }
+
+    /// Everything that decides the snippet's result on a toolchain (see `cache.rs`).
+    pub fn cache_key(
+        &self,
+        toolchain: &str,
+        rustc: &str,
+        doc: Option<&DocFacts>,
+        diagnosis: &str,
+    ) -> Key {
+        let (snippet, wrapped, entry) = (self.snippet, self.wrapped, self.entry);
+        let layout: Vec<(u32, u32, u32, u32)> = snippet
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.origin.line.saturating_sub(entry.block.fence_line),
+                    l.origin.column,
+                    l.removed.at,
+                    l.removed.len,
+                )
+            })
+            .collect();
+        let pins = doc.map(|d| format!("{:?}", d.pins)).unwrap_or_default();
+        Key::of(&[
+            &entry.file,
+            &wrapped.text,
+            wrapped.kind.as_str(),
+            snippet.edition.as_str(),
+            &format!("tests={}", snippet.has_tests),
+            &format!("{:?}", snippet.expect),
+            &format!("{:?}", self.deps.deps),
+            &format!("{layout:?}"),
+            toolchain,
+            rustc,
+            &pins,
+            diagnosis,
+            LINT_CONFIGURATION,
+        ])
+    }
+}
+
+/// The entries that are built: wrapped, with a dependency set the registry
+/// confirmed whole, and not firmware for a bare-metal target.
+pub fn units<'e>(entries: &'e [Entry], deps: &'e BTreeMap<String, DepSet>) -> Vec<Unit<'e>> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let Code::Wrapped(wrapped) = &entry.code else {
+                return None;
+            };
+            let (snippet, source) = (&wrapped.0, &wrapped.1);
+            let deps = deps.get(&entry.id)?;
+            let buildable = !snippet.needs_bare_metal_target()
+                && deps.unknown.is_empty()
+                && deps.unreachable.is_empty();
+            buildable.then_some(Unit {
+                entry,
+                snippet,
+                wrapped: source,
+                deps,
+            })
+        })
+        .collect()
+}
+
+/// What a whole document tells about its snippets.
+#[derive(Debug, Default)]
+pub struct DocFacts {
+    /// Names the document's Rust blocks define -> fence line of the first block defining it.
+    pub defined: BTreeMap<String, u32>,
+    /// Crate name (as code writes it) -> the version requirement the document pins.
+    pub pins: BTreeMap<String, String>,
+}
+
+/// Extracts and prepares every block. A snippet that reads outside its crate
+/// is not wrapped (so never built) unless `allow_outside_access`.
+pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry> {
+    let mut used_ids = BTreeSet::new();
+    let mut blocks = Vec::new();
+    for spec in specs {
+        let file = spec.display();
+        let stem = spec
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for block in extract::extract(&spec.text) {
+            let id = unique_id(&mut used_ids, &stem, &block);
+            blocks.push((file.clone(), block, id));
+        }
+    }
+    // Parsing is most of this stage's time, and every block is parsed alone.
+    let prepared = parallel_map(&blocks, |(_, block, _)| {
+        if !block.fence.is_rust || block.fence.attrs.ignore {
+            return Code::NotAnalysed;
+        }
+        let snippet = analyze::analyze(block);
+        let wrapped = (allow_outside_access || snippet.outside_access.is_empty())
+            .then(|| wrap::wrap(&snippet))
+            .flatten();
+        match wrapped {
+            Some(wrapped) => Code::Wrapped(Box::new((snippet, wrapped))),
+            None => Code::Unwrapped(snippet),
+        }
+    });
+    blocks
+        .into_iter()
+        .zip(prepared)
+        .map(|((file, block, id), code)| Entry {
+            file,
+            block,
+            id,
+            code,
+        })
+        .collect()
+}
+
+/// A stable id: the document's stem and a hash of the block, so it survives
+/// edits elsewhere in the document; repeated blocks get `-2`, `-3`...
+pub(crate) fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(block.info.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(block.text.as_bytes());
+    let digest = hasher.finalize();
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut stem = sandbox::sanitize(stem);
+    stem.truncate(40);
+    let base = format!("{}-{hash}", stem.trim_end_matches('-'));
+    let mut id = base.clone();
+    let mut n = 2;
+    while !used.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// What each document's Rust blocks define, and the versions its toml blocks pin.
+pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
+    // Finding what a snippet defines parses it: on every core.
+    let defined = parallel_map(entries, |entry| {
+        entry
+            .snippet()
+            .filter(|s| !matches!(s.shape, Shape::TooLarge { .. }))
+            .map(|snippet| cause::defined_names(&snippet.code))
+            .unwrap_or_default()
+    });
+    let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
+    for (entry, names) in entries.iter().zip(defined) {
+        let facts = docs.entry(entry.file.clone()).or_default();
+        for name in names {
+            facts.defined.entry(name).or_insert(entry.block.fence_line);
+        }
+        if entry.block.fence.lang.as_deref() == Some("toml") {
+            // A block that is not TOML is reported on its row (see `rows.rs`).
+            if let Ok(pins) = pins::pins_from_toml_block(&entry.block.text) {
+                for (name, pin) in pins.deps {
+                    if let Some(requirement) = pin.requirement {
+                        facts.pins.insert(name, requirement);
+                    }
+                }
+            }
+        }
+    }
+    docs
+}
+
+/// The crates a wrapped snippet names, with the pins that win over inference
+/// (what the snippet declares, then the configuration).
+#[derive(Debug, Clone)]
+pub struct Uses {
+    pub crates: Vec<CrateUse>,
+    pub pins: PinSet,
+}
+
+/// The crates every wrapped snippet names, by entry id. A snippet whose
+/// wrapped source cannot be scanned has none (its row says `syntax`).
+pub fn crate_uses(
+    entries: &[Entry],
+    known: &KnownCrates,
+    config: Option<&Config>,
+) -> BTreeMap<String, Uses> {
+    let scanned = parallel_map(entries, |e| {
+        let (snippet, wrapped) = (e.snippet()?, e.wrapped()?);
+        let mut uses = deps::scan(&wrapped.text).ok()?;
+        // A declared crate is a dependency even when the code never names it.
+        for (name, pin) in &snippet.declared.deps {
+            if !uses.iter().any(|u| &u.name == name) {
+                uses.push(deps::CrateUse {
+                    name: name.clone(),
+                    paths: BTreeSet::new(),
+                    only_in_tests: pin.dev,
+                    in_serde_derive: false,
+                });
+            }
+        }
+        let mut pins = snippet.declared.clone();
+        if let Some(config) = config {
+            pins.merge_over(&config.pins_for(&e.file, &e.id, e.block.fence_line));
+        }
+        Some(Uses {
+            crates: deps::with_companions(uses, known),
+            pins,
+        })
+    });
+    entries
+        .iter()
+        .zip(scanned)
+        .filter_map(|(e, uses)| Some((e.id.clone(), uses?)))
+        .collect()
+}
+
+/// The registry names the run must look up.
+pub fn registry_names(uses: &BTreeMap<String, Uses>, known: &KnownCrates) -> BTreeSet<String> {
+    uses.values()
+        .flat_map(|u| deps::registry_names(&u.crates, known))
+        .collect()
+}
+
+/// Every snippet's dependency set: the registry's answers, steered to the
+/// lockfile's versions (unless `latest`), then the pins.
+pub fn dependency_sets(
+    uses: &BTreeMap<String, Uses>,
+    known: &KnownCrates,
+    lookups: &BTreeMap<String, Lookup>,
+    lock: Option<&crate::lockfile::Lockfile>,
+) -> BTreeMap<String, DepSet> {
+    uses.iter()
+        .map(|(id, uses)| {
+            let mut set = deps::resolve(&uses.crates, known, lookups);
+            if let Some(lock) = lock {
+                lock.steer(&mut set.deps);
+            }
+            pins::apply_pins(&mut set.deps, &uses.crates, &uses.pins);
+            (id.clone(), set)
+        })
+        .collect()
+}
