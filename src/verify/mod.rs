@@ -13,8 +13,6 @@ mod repair;
 
 pub use repair::Repair;
 
-use sha2::{Digest, Sha256};
-
 use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cache::{FailureHints, Key, LINT_CONFIGURATION, Outcome as CachedOutcome, ResultCache};
 use crate::cargo;
@@ -24,13 +22,15 @@ use crate::diagnose;
 use crate::discover::{self, SpecFile};
 use crate::error::Result;
 use crate::extract::{self, Block, BlockProblem};
+use crate::hash::short_hash;
+use crate::identity;
 use crate::lockfile::{self, LockMode, Lockfile};
 use crate::pins::{self, Config, PinSet};
 use crate::plan;
 use crate::registry::{self, Lookup, RegistryCache};
 use crate::report::{
-    Cause, Dependency, Diagnostic, FileSummary, LockfileSummary, Report, RunProblem,
-    SCHEMA_VERSION, SnippetReport, Status, ToolchainInfo, Totals,
+    Cause, Dependency, Diagnostic, LockfileSummary, Report, RunProblem, SCHEMA_VERSION,
+    SnippetReport, Status, ToolchainInfo, Totals, UNLABELLED, summarize_files,
 };
 use crate::sandbox::{self, CrateFiles, Sandbox};
 use crate::trace;
@@ -599,7 +599,8 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
     }
     differential(&mut rows);
     repair::mark_formatting(&mut rows, &formatting);
-    let files = summarize(&specs, &rows);
+    let names: Vec<String> = specs.iter().map(SpecFile::display).collect();
+    let files = summarize_files(&names, &rows);
     let totals = Totals::count(&files, &rows);
     let report = Report {
         schema: SCHEMA_VERSION,
@@ -821,17 +822,12 @@ fn merged_job<'e>(members: impl Iterator<Item = &'e Entry>) -> Option<Job> {
         return None;
     }
     let merged = plan::merge(&wrapped);
-    let mut hasher = Sha256::new();
-    for entry in &members {
-        hasher.update(entry.id.as_bytes());
-        hasher.update(b"\n");
-    }
-    let hash: String = hasher
-        .finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = short_hash(
+        members
+            .iter()
+            .flat_map(|entry| [entry.id.as_bytes(), b"\n".as_slice()]),
+        6,
+    );
     let files = CrateFiles {
         package: format!("snip-merged-{hash}"),
         edition: snippet.edition,
@@ -899,8 +895,7 @@ fn dependency_crates<'d>(
     for (deps, tests) in sets.into_iter().filter(|(deps, _)| !deps.is_empty()) {
         let key = format!("{deps:?}|tests={tests}");
         crates.entry(key).or_insert_with_key(|key| {
-            let digest = Sha256::digest(key.as_bytes());
-            let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            let hash = short_hash([key], 6);
             CrateFiles {
                 package: format!("snip-deps-{hash}"),
                 // An empty crate: its edition changes nothing.
@@ -1196,7 +1191,8 @@ fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         for block in extract::extract(&spec.text) {
-            let id = unique_id(&mut used_ids, &stem, &block);
+            let id =
+                identity::unique_id(&mut used_ids, &stem, &block.info, &block.text).to_string();
             blocks.push((file.clone(), block, id));
         }
     }
@@ -1267,27 +1263,6 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     });
     results.sort_unstable_by_key(|(at, _)| *at);
     results.into_iter().map(|(_, r)| r).collect()
-}
-
-/// A stable id: the document's stem and a hash of the block, so it survives
-/// edits elsewhere in the document; repeated blocks get `-2`, `-3`...
-pub(crate) fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(block.info.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(block.text.as_bytes());
-    let digest = hasher.finalize();
-    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let mut stem = sandbox::sanitize(stem);
-    stem.truncate(40);
-    let base = format!("{}-{hash}", stem.trim_end_matches('-'));
-    let mut id = base.clone();
-    let mut n = 2;
-    while !used.insert(id.clone()) {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
-    id
 }
 
 /// The report row of one block on one toolchain.
@@ -1509,9 +1484,6 @@ fn differential(rows: &mut [SnippetReport]) {
     }
 }
 
-/// The start of the problem that flags an untagged block that parses as Rust.
-const UNLABELLED: &str = "this block has no language but parses as Rust";
-
 fn describe_problem(problem: &BlockProblem) -> String {
     match problem {
         BlockProblem::Unterminated => {
@@ -1599,54 +1571,6 @@ fn fence_diagnostic(entry: &Entry, message: String) -> Diagnostic {
         in_wrapper: false,
         notes: Vec::new(),
     }
-}
-
-fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
-    specs
-        .iter()
-        .map(|spec| {
-            let file = spec.display();
-            let mut summary = FileSummary {
-                file: file.clone(),
-                ..FileSummary::default()
-            };
-            let mut counted = BTreeSet::new();
-            for row in rows.iter().filter(|r| r.file == file) {
-                if counted.insert(row.id.clone()) {
-                    summary.blocks += 1;
-                    let lang = row.lang.clone().unwrap_or_else(|| "(none)".to_string());
-                    *summary.languages.entry(lang).or_default() += 1;
-                    if row.rust {
-                        summary.rust_blocks += 1;
-                        if row.toolchain.is_some() {
-                            summary.verified += 1;
-                        }
-                        if row
-                            .expect
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with("compile_fail"))
-                        {
-                            summary.expected_to_fail += 1;
-                        }
-                        if let Some(reason) = &row.skip_reason {
-                            *summary.skipped.entry(reason.clone()).or_default() += 1;
-                        }
-                    } else if row.lang.is_none()
-                        && row.problems.iter().any(|p| p.starts_with(UNLABELLED))
-                    {
-                        summary.unlabelled_rust.push(row.line);
-                    }
-                }
-                match row.status {
-                    Status::Pass => summary.pass += 1,
-                    Status::Warn => summary.warn += 1,
-                    Status::Fail => summary.fail += 1,
-                    Status::Skip => summary.skip += 1,
-                }
-            }
-            summary
-        })
-        .collect()
 }
 
 #[cfg(test)]
