@@ -13,9 +13,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cause::Cause;
 use crate::error::{Error, Result};
-use crate::report::{Report, SnippetReport, Status};
+use crate::identity::{BlockId, ContentKey, heading_path};
+use crate::partition::Partition;
+// The classification is report data; it is re-exported where it is computed.
+pub use crate::report::Change;
+use crate::report::{BaselineSummary, Report, SnippetReport, Status};
+use crate::taxonomy::Cause;
 
 /// Version of the baseline file format.
 pub const FORMAT: u32 = 1;
@@ -50,32 +54,6 @@ pub struct Entry {
     pub note: Option<String>,
 }
 
-/// How a row compares with the baseline.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Change {
-    /// Passed (or warned) before, fails now.
-    Regressed,
-    /// Failed before, passes now: the baseline says it fails ("unexpectedly passing").
-    Fixed,
-    StillFailing,
-    /// Not in the baseline.
-    New,
-    Unchanged,
-}
-
-impl Change {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Regressed => "regressed",
-            Change::Fixed => "fixed",
-            Change::StillFailing => "still-failing",
-            Change::New => "new",
-            Change::Unchanged => "unchanged",
-        }
-    }
-}
-
 /// The comparison of a run with the baseline.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Comparison {
@@ -97,20 +75,13 @@ fn tracked(row: &SnippetReport) -> bool {
             .is_some_and(|l| l == "rust" || l == "rs")
 }
 
-/// The hash part of a row's id (`guide-1a2b3c4d-2` -> `1a2b3c4d-2`).
-pub(crate) fn hash_of(id: &str) -> String {
-    let parts: Vec<&str> = id.rsplitn(3, '-').collect();
-    match parts.as_slice() {
-        [n, hash, _] if n.len() < 8 && n.chars().all(|c| c.is_ascii_digit()) && hash.len() == 8 => {
-            format!("{hash}-{n}")
-        }
-        [hash, ..] => (*hash).to_string(),
-        [] => id.to_string(),
-    }
+/// The content part of a row's id (`guide-1a2b3c4d-2` -> `1a2b3c4d-2`): what an entry records.
+fn content_key(row: &SnippetReport) -> String {
+    BlockId::content_of(&row.id).to_string()
 }
 
 fn heading(row: &SnippetReport) -> String {
-    row.headings.join(" > ")
+    heading_path(&row.headings)
 }
 
 fn toolchain(row: &SnippetReport) -> String {
@@ -139,7 +110,7 @@ pub fn bless(report: &Report, previous: Option<&Baseline>) -> Baseline {
             Entry {
                 file: row.file.clone(),
                 heading: heading(row),
-                hash: hash_of(&row.id),
+                hash: content_key(row),
                 line: row.line,
                 toolchain: toolchain(row),
                 status: row.status,
@@ -166,7 +137,7 @@ fn match_rows(report: &Report, baseline: &Baseline) -> (BTreeMap<usize, usize>, 
         .enumerate()
         .filter(|(_, r)| tracked(r))
     {
-        let (hash, chain, head) = (hash_of(&row.id), toolchain(row), heading(row));
+        let (hash, chain, head) = (content_key(row), toolchain(row), heading(row));
         let best = free
             .iter()
             .copied()
@@ -266,12 +237,21 @@ pub fn apply(report: &mut Report, baseline: &Baseline, path: &str) {
             })
         })
         .collect();
-    report.baseline = Some(crate::report::BaselineSummary {
+    report.baseline = Some(BaselineSummary {
         path: path.to_string(),
         counts: comparison.counts,
         removed,
         coverage_lost: comparison.coverage_lost,
     });
+}
+
+/// The entries of a baseline that are about the blocks of this shard: what a
+/// shard compares with (the others' entries are not "removed").
+pub fn part(mut baseline: Baseline, partition: &Partition) -> Baseline {
+    baseline
+        .snippets
+        .retain(|e| partition.owns(&e.file, &e.heading, &ContentKey::read(&e.hash)));
+    baseline
 }
 
 /// Reads a baseline. A missing file is `Ok(None)`; an unreadable or invalid one is an error.
@@ -370,9 +350,14 @@ mod tests {
 
     #[test]
     fn hashes_come_from_ids() {
-        assert_eq!(hash_of("guide-1a2b3c4d"), "1a2b3c4d");
-        assert_eq!(hash_of("guide-1a2b3c4d-2"), "1a2b3c4d-2");
-        assert_eq!(hash_of("001-e06af5bd5f6d5d5e-03b54008"), "03b54008");
+        for (id, hash) in [
+            ("guide-1a2b3c4d", "1a2b3c4d"),
+            ("guide-1a2b3c4d-2", "1a2b3c4d-2"),
+            ("001-e06af5bd5f6d5d5e-03b54008", "03b54008"),
+        ] {
+            let row = row("g.md", id, 1, Status::Pass);
+            assert_eq!(content_key(&row), hash, "{id}");
+        }
     }
 
     #[test]

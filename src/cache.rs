@@ -13,12 +13,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::cause::Cause;
 use crate::error::Result;
+use crate::fsutil::write_atomic;
+use crate::hash::short_hash;
 use crate::report::{Dependency, Diagnostic, Evidence, Status};
-use crate::sandbox::write_atomic;
+use crate::taxonomy::Cause;
 
 /// Bump when the meaning of a cached outcome changes.
 const FORMAT: &str = "snipcheck-result-cache/1";
@@ -33,18 +33,16 @@ pub struct Key(String);
 impl Key {
     /// Hashes the inputs, each length-prefixed so no two lists collide.
     pub fn of(parts: &[&str]) -> Key {
-        let mut hasher = Sha256::new();
-        hasher.update(FORMAT.as_bytes());
-        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-        for part in parts {
-            hasher.update((part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
-        }
-        Key(hasher
-            .finalize()
+        let lengths: Vec<[u8; 8]> = parts
             .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+            .map(|part| (part.len() as u64).to_le_bytes())
+            .collect();
+        let head = [FORMAT.as_bytes(), env!("CARGO_PKG_VERSION").as_bytes()];
+        let body = lengths
+            .iter()
+            .zip(parts)
+            .flat_map(|(length, part)| [length.as_slice(), part.as_bytes()]);
+        Key(short_hash(head.into_iter().chain(body), 32))
     }
 
     pub fn as_str(&self) -> &str {
@@ -249,6 +247,28 @@ impl FailureHints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_spelled_as_before() {
+        // The key as it was computed before the hash helper existed.
+        use sha2::{Digest, Sha256};
+        let parts = ["fn main() {}\n", "", "stable", "rustc 1.90.0"];
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT.as_bytes());
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for part in parts {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let expected: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(Key::of(&parts).as_str(), expected);
+        assert_eq!(Key::of(&[]).as_str().len(), 64);
+        assert_ne!(Key::of(&["ab", ""]), Key::of(&["a", "b"]));
+    }
 
     fn outcome() -> Outcome {
         Outcome {

@@ -10,16 +10,16 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::cause::{Cause, TAXONOMY};
 use crate::error::exit;
 use crate::pins;
+use crate::taxonomy::{Cause, TAXONOMY};
 use std::collections::BTreeMap;
 
 use crate::baseline;
+use crate::fsutil;
 use crate::partition::Partition;
 use crate::pipeline::{self as verify, VerifyOptions};
 use crate::report::{Report, Status, github, human, json, junit, markdown, merge, sarif};
-use crate::sandbox;
 
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
 #[derive(Debug, Parser)]
@@ -428,7 +428,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
     let previous = match baseline_path.as_deref().map(baseline::load).transpose() {
         // A shard compares only the entries of its own blocks.
         Ok(previous) => previous.flatten().map(|known| match args.partition {
-            Some(partition) => partition.baseline_part(known),
+            Some(partition) => baseline::part(known, &partition),
             None => known,
         }),
         Err(error) => {
@@ -480,12 +480,12 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
         return Ok(exit::INTERRUPTED);
     }
     if let (Some(path), Some(text)) = (&lockfile_path, &outcome.lockfile) {
-        sandbox::write_if_changed(path, text)?;
+        fsutil::write_if_changed(path, text)?;
         eprintln!("note: wrote the lockfile `{}`", path.display());
     }
     let known = if let (true, Some(baseline_path)) = (args.bless, &baseline_path) {
         let blessed = baseline::bless(&outcome.report, previous.as_ref());
-        sandbox::write_atomic(baseline_path, baseline::to_toml(&blessed)?.as_bytes())?;
+        fsutil::write_atomic(baseline_path, baseline::to_toml(&blessed)?.as_bytes())?;
         eprintln!(
             "note: wrote the baseline `{}` ({} entries)",
             baseline_path.display(),
@@ -510,7 +510,7 @@ pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Resul
             color && target.file.is_none(),
         );
         match (&target.file, target.format) {
-            (Some(path), _) => sandbox::write_atomic(path, text.as_bytes())?,
+            (Some(path), _) => fsutil::write_atomic(path, text.as_bytes())?,
             (None, Format::Human) => eprint!("{text}"),
             (None, _) => {
                 std::io::stdout().lock().write_all(text.as_bytes())?;
@@ -571,7 +571,7 @@ fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool>
             );
             continue;
         }
-        sandbox::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
+        fsutil::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
         changed = true;
         for (line, what) in &fix.applied {
             eprintln!("fixed: {}:{line}: {what}", fix.file);

@@ -396,7 +396,7 @@ mod tests {
     use super::*;
     use crate::analyze::{Snippet, analyze};
     use crate::extract::extract;
-    use crate::prepare::unique_id;
+    use crate::identity::unique_id;
     use crate::wrap::wrap;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cargo-messages");
@@ -417,7 +417,10 @@ mod tests {
         let prepared: Vec<(String, Snippet, WrappedSource, PathBuf, u32)> = extract(&doc)
             .into_iter()
             .map(|block| {
-                let package = format!("snip-{}", unique_id(&mut used, "rec", &block));
+                let package = format!(
+                    "snip-{}",
+                    unique_id(&mut used, "rec", &block.info, &block.text)
+                );
                 let snippet = analyze(&block);
                 let wrapped = wrap(&snippet).expect("recorded snippets parse");
                 let src = PathBuf::from(format!(

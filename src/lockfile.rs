@@ -13,30 +13,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cargo_metadata::semver::Version;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml_edit::{DocumentMut, Item};
 
 use crate::deps::DepSpec;
 
-/// How dependency versions are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LockMode {
-    /// The versions the lockfile records (new crates: their newest release).
-    #[default]
-    Locked,
-    /// The newest releases, whatever the lockfile says.
-    Latest,
-}
-
-impl LockMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LockMode::Locked => "locked",
-            LockMode::Latest => "latest",
-        }
-    }
-}
+// The report shows how versions were chosen and which moved, so those types
+// belong to the report model.
+pub use crate::report::{LockMode, VersionMove};
 
 /// The registry packages of a lockfile, by name.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,16 +117,6 @@ impl Lockfile {
             })
             .collect()
     }
-}
-
-/// A package whose versions differ between the lockfile and this run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionMove {
-    pub package: String,
-    /// The versions the lockfile records (none: a crate it did not know).
-    pub locked: Option<String>,
-    /// The versions this run resolved (none: no example needs it any more).
-    pub now: Option<String>,
 }
 
 /// The committable form of a scratch workspace's `Cargo.lock`: its registry

@@ -13,7 +13,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use crate::hash::digest;
+use crate::identity::{BlockId, ContentKey, heading_path};
 
 /// How blocks are assigned to shards. Only `hash` exists; the name is in the
 /// argument and the report so that another scheme can be added compatibly.
@@ -98,18 +100,11 @@ impl Partition {
     }
 
     /// The shard (1-based) of the block with this identity: `file` as reports
-    /// show it, `heading` the heading path joined with ` > `, and `hash` the
-    /// block's hash as the baseline writes it (`1a2b3c4d`, or `1a2b3c4d-2` for
-    /// a repeated block: repeats go with the first, so adding or removing a
-    /// copy moves nothing).
-    pub fn shard_of(&self, file: &str, heading: &str, hash: &str) -> u32 {
-        let content_hash = hash.split('-').next().unwrap_or(hash);
-        let mut hasher = Sha256::new();
-        for part in [file, heading, content_hash] {
-            hasher.update(part.as_bytes());
-            hasher.update(b"\n");
-        }
-        let digest = hasher.finalize();
+    /// show it, `heading` its [`heading_path`], and `content` its content key.
+    /// Only the content hash counts, not the copy number: repeats go with the
+    /// first, so adding or removing a copy moves nothing.
+    pub fn shard_of(&self, file: &str, heading: &str, content: &ContentKey) -> u32 {
+        let digest = digest([file, "\n", heading, "\n", content.hash.as_str(), "\n"]);
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
         // `count` is at least 1 when parsed; a hand-made `Partition` of 0 shards
@@ -120,28 +115,13 @@ impl Partition {
     }
 
     /// Whether this shard checks the block with this identity (see [`Partition::shard_of`]).
-    pub fn owns(&self, file: &str, heading: &str, hash: &str) -> bool {
-        self.shard_of(file, heading, hash) == self.shard
+    pub fn owns(&self, file: &str, heading: &str, content: &ContentKey) -> bool {
+        self.shard_of(file, heading, content) == self.shard
     }
 
     /// Whether this shard checks the block with this report id and heading path.
     pub fn owns_block(&self, file: &str, headings: &[String], id: &str) -> bool {
-        self.owns(file, &headings.join(" > "), &crate::baseline::hash_of(id))
-    }
-
-    /// Whether a baseline entry is about a block of this shard.
-    pub fn owns_entry(&self, entry: &crate::baseline::Entry) -> bool {
-        self.owns(&entry.file, &entry.heading, &entry.hash)
-    }
-
-    /// The entries of a baseline that are about this shard's blocks: what a
-    /// shard compares with (the others' entries are not "removed").
-    pub fn baseline_part(
-        &self,
-        mut baseline: crate::baseline::Baseline,
-    ) -> crate::baseline::Baseline {
-        baseline.snippets.retain(|entry| self.owns_entry(entry));
-        baseline
+        self.owns(file, &heading_path(headings), &BlockId::content_of(id))
     }
 }
 
@@ -208,9 +188,13 @@ mod tests {
             let mut used = BTreeSet::new();
             for n in 0..200 {
                 let hash = format!("{:08x}", n * 2_654_435_761_u64 % (1 << 32));
+                let key = ContentKey {
+                    hash: hash.clone(),
+                    copy: 1,
+                };
                 let owners: Vec<u32> = shards
                     .iter()
-                    .filter(|p| p.owns("specs/guide.md", "Guide > Errors", &hash))
+                    .filter(|p| p.owns("specs/guide.md", "Guide > Errors", &key))
                     .map(|p| p.shard)
                     .collect();
                 assert_eq!(owners.len(), 1, "{hash} on {count} shards: {owners:?}");
@@ -226,9 +210,14 @@ mod tests {
         let partition = parse("hash:1/4").expect("valid");
         for n in 0..50 {
             let hash = format!("{n:08x}");
+            let first = ContentKey { hash, copy: 1 };
+            let second = ContentKey {
+                copy: 2,
+                ..first.clone()
+            };
             assert_eq!(
-                partition.shard_of("g.md", "A", &hash),
-                partition.shard_of("g.md", "A", &format!("{hash}-2"))
+                partition.shard_of("g.md", "A", &first),
+                partition.shard_of("g.md", "A", &second)
             );
         }
     }
@@ -244,13 +233,12 @@ mod tests {
         crate::extract::extract(text)
             .iter()
             .map(|block| {
-                let id = crate::prepare::unique_id(&mut used, "guide", block);
-                let heading = block.headings.join(" > ");
-                let hash = crate::baseline::hash_of(&id);
+                let id = crate::identity::unique_id(&mut used, "guide", &block.info, &block.text);
+                let heading = heading_path(&block.headings);
                 (
                     block.fence_line,
                     block.text.clone(),
-                    partition.shard_of("specs/guide.md", &heading, &hash),
+                    partition.shard_of("specs/guide.md", &heading, &id.content),
                 )
             })
             .collect()

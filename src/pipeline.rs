@@ -249,7 +249,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     }
     rows::differential(&mut rows);
     repair::mark_formatting(&mut rows, &formatting);
-    let files = rows::summarize(&specs, &rows);
+    let names: Vec<String> = specs.iter().map(SpecFile::display).collect();
+    let files = crate::report::summarize_files(&names, &rows);
     let totals = Totals::count(&files, &rows);
     let report = Report {
         schema: SCHEMA_VERSION,

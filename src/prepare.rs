@@ -10,19 +10,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sha2::{Digest, Sha256};
-
 use crate::analyze::{self, Shape, Snippet};
 use crate::cache::{FailureHints, Key, LINT_CONFIGURATION};
 use crate::cause;
 use crate::deps::{self, CrateUse, DepSet, KnownCrates};
 use crate::discover::SpecFile;
 use crate::extract::{self, Block};
+use crate::identity;
 use crate::parallel::parallel_map;
 use crate::pins::{self, Config, PinSet};
 use crate::plan;
 use crate::registry::Lookup;
-use crate::sandbox;
 use crate::wrap::{self, WrappedSource};
 
 /// A fenced block of a document and what it is.
@@ -179,7 +177,8 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         for block in extract::extract(&spec.text) {
-            let id = unique_id(&mut used_ids, &stem, &block);
+            let id =
+                identity::unique_id(&mut used_ids, &stem, &block.info, &block.text).to_string();
             blocks.push((file.clone(), block, id));
         }
     }
@@ -207,27 +206,6 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
             code,
         })
         .collect()
-}
-
-/// A stable id: the document's stem and a hash of the block, so it survives
-/// edits elsewhere in the document; repeated blocks get `-2`, `-3`...
-pub(crate) fn unique_id(used: &mut BTreeSet<String>, stem: &str, block: &Block) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(block.info.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(block.text.as_bytes());
-    let digest = hasher.finalize();
-    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let mut stem = sandbox::sanitize(stem);
-    stem.truncate(40);
-    let base = format!("{}-{hash}", stem.trim_end_matches('-'));
-    let mut id = base.clone();
-    let mut n = 2;
-    while !used.insert(id.clone()) {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
-    id
 }
 
 /// What each document's Rust blocks define, and the versions its toml blocks pin.

@@ -22,6 +22,7 @@ use crate::deps::DepSpec;
 use crate::diagnose::UnitResult;
 use crate::error::Result;
 use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed, Member, Versions};
+use crate::hash::short_hash;
 use crate::plan;
 use crate::prepare::{DocFacts, Unit};
 use crate::progress::Purpose;
@@ -367,7 +368,13 @@ fn merged_job<'e>(members: impl Iterator<Item = Unit<'e>>) -> Option<Job> {
     let merged = plan::merge(&wrapped);
     let ids: Vec<&str> = members.iter().map(|u| u.entry.id.as_str()).collect();
     let files = CrateFiles {
-        package: format!("snip-merged-{}", short_hash_lines(&ids, 6)),
+        package: format!(
+            "snip-merged-{}",
+            short_hash(
+                ids.iter().flat_map(|id| [id.as_bytes(), b"\n".as_slice()]),
+                6
+            )
+        ),
         edition: first.snippet.edition,
         kind: crate::wrap::CrateKind::Lib,
         tests: first.snippet.has_tests,
@@ -386,22 +393,6 @@ fn merged_job<'e>(members: impl Iterator<Item = Unit<'e>>) -> Option<Job> {
         })
         .collect();
     Some(Job { files, members })
-}
-
-/// The first `bytes` bytes of the SHA-256 of `parts`, each followed by a newline, in hex.
-fn short_hash_lines(parts: &[&str], bytes: usize) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(bytes)
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Whether a member has errors of its own (or ones no member owned).
@@ -446,9 +437,7 @@ pub fn dependency_crates<'d>(
     for (deps, tests) in sets.into_iter().filter(|(deps, _)| !deps.is_empty()) {
         let key = format!("{deps:?}|tests={tests}");
         crates.entry(key).or_insert_with_key(|key| {
-            use sha2::{Digest, Sha256};
-            let digest = Sha256::digest(key.as_bytes());
-            let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+            let hash = short_hash([key.as_bytes()], 6);
             CrateFiles {
                 package: format!("snip-deps-{hash}"),
                 // An empty crate: its edition changes nothing.

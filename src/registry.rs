@@ -27,7 +27,6 @@
 //!   should treat [`Lookup::NotFound`] as unreachable.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Mutex;
@@ -36,6 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{Executor, Log};
+use crate::fsutil::write_atomic;
 
 /// How long a definite registry answer is reused before asking again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -82,9 +82,9 @@ pub enum RegistryError {
     Write {
         /// The cache file being written.
         path: PathBuf,
-        /// The underlying failure.
+        /// The underlying failure, with the path it happened at.
         #[source]
-        source: std::io::Error,
+        source: crate::error::Error,
     },
 }
 
@@ -262,30 +262,19 @@ impl RegistryCache {
         self.insert_at(name, lookup, unix_now());
     }
 
-    /// Writes the cache atomically: to a temporary file in the same directory,
-    /// which then replaces the cache file, so a crash never leaves half a file.
+    /// Writes the cache atomically ([`write_atomic`]), so a crash never leaves half a file.
     pub fn save(&self) -> Result<(), RegistryError> {
-        let write_error = |source| RegistryError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        let dir = match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(write_error)?;
         let file = CacheFile {
             format: CACHE_FORMAT.to_owned(),
             entries: self.entries.clone(),
         };
         let json = serde_json::to_string_pretty(&file).map_err(RegistryError::Serialize)?;
-        let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(write_error)?;
-        temp.write_all(json.as_bytes()).map_err(write_error)?;
-        temp.write_all(b"\n").map_err(write_error)?;
-        temp.as_file().sync_all().map_err(write_error)?;
-        temp.persist(&self.path)
-            .map_err(|error| write_error(error.error))?;
-        Ok(())
+        write_atomic(&self.path, format!("{json}\n").as_bytes()).map_err(|source| {
+            RegistryError::Write {
+                path: self.path.clone(),
+                source,
+            }
+        })
     }
 
     fn get_at(&self, name: &str, now: u64) -> Option<&Lookup> {

@@ -7,7 +7,6 @@ use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cache::{Key, Outcome as CachedOutcome};
 use crate::deps::DepSet;
 use crate::diagnose;
-use crate::discover::SpecFile;
 use crate::executor::BuildOutcome;
 use crate::experiments::Diagnosis;
 use crate::extract::BlockProblem;
@@ -15,7 +14,7 @@ use crate::pins;
 use crate::prepare::{self, Code, DocFacts, Entry};
 use crate::primary::ToolchainBuild;
 use crate::registry::{Lookup, Registry};
-use crate::report::{Cause, Dependency, Diagnostic, FileSummary, SnippetReport, Status};
+use crate::report::{Cause, Dependency, Diagnostic, SnippetReport, Status, UNLABELLED};
 
 /// What the cache keeps of a row.
 pub fn outcome_of(row: &SnippetReport) -> CachedOutcome {
@@ -400,9 +399,6 @@ pub fn differential(rows: &mut [SnippetReport]) {
     }
 }
 
-/// The start of the problem that flags an untagged block that parses as Rust.
-const UNLABELLED: &str = "this block has no language but parses as Rust";
-
 fn describe_problem(problem: &BlockProblem) -> String {
     match problem {
         BlockProblem::Unterminated => {
@@ -490,52 +486,4 @@ fn fence_diagnostic(entry: &Entry, message: String) -> Diagnostic {
         in_wrapper: false,
         notes: Vec::new(),
     }
-}
-
-pub fn summarize(specs: &[SpecFile], rows: &[SnippetReport]) -> Vec<FileSummary> {
-    specs
-        .iter()
-        .map(|spec| {
-            let file = spec.display();
-            let mut summary = FileSummary {
-                file: file.clone(),
-                ..FileSummary::default()
-            };
-            let mut counted = BTreeSet::new();
-            for row in rows.iter().filter(|r| r.file == file) {
-                if counted.insert(row.id.clone()) {
-                    summary.blocks += 1;
-                    let lang = row.lang.clone().unwrap_or_else(|| "(none)".to_string());
-                    *summary.languages.entry(lang).or_default() += 1;
-                    if row.rust {
-                        summary.rust_blocks += 1;
-                        if row.toolchain.is_some() {
-                            summary.verified += 1;
-                        }
-                        if row
-                            .expect
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with("compile_fail"))
-                        {
-                            summary.expected_to_fail += 1;
-                        }
-                        if let Some(reason) = &row.skip_reason {
-                            *summary.skipped.entry(reason.clone()).or_default() += 1;
-                        }
-                    } else if row.lang.is_none()
-                        && row.problems.iter().any(|p| p.starts_with(UNLABELLED))
-                    {
-                        summary.unlabelled_rust.push(row.line);
-                    }
-                }
-                match row.status {
-                    Status::Pass => summary.pass += 1,
-                    Status::Warn => summary.warn += 1,
-                    Status::Fail => summary.fail += 1,
-                    Status::Skip => summary.skip += 1,
-                }
-            }
-            summary
-        })
-        .collect()
 }

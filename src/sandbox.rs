@@ -259,67 +259,10 @@ pub fn member_manifest(krate: &CrateFiles) -> String {
     doc.to_string()
 }
 
-/// Turns any text into a folder-name-safe id: lowercase ASCII letters, digits and `-`.
-pub fn sanitize(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() {
-        "x".to_string()
-    } else {
-        trimmed.to_string()
-    }
-}
-
-/// Writes `content` to `path` atomically, unless the file already holds exactly that.
-pub fn write_if_changed(path: &Path, content: &str) -> Result<()> {
-    if fs::read(path).is_ok_and(|old| old == content.as_bytes()) {
-        return Ok(());
-    }
-    write_atomic(path, content.as_bytes())
-}
-
-/// Writes through a temporary file in the same folder and renames it into place.
-pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    // The temporary file is private (0600); the file it replaces keeps its
-    // permissions, and a new file gets the usual ones.
-    let permissions = match fs::metadata(path) {
-        Ok(metadata) => Some(metadata.permissions()),
-        Err(_) => new_file_permissions(),
-    };
-    if let Some(permissions) = permissions {
-        file.as_file()
-            .set_permissions(permissions)
-            .map_err(|e| Error::io("set the permissions of", path, e))?;
-    }
-    file.write_all(content)
-        .map_err(|e| Error::io("write", path, e))?;
-    file.persist(path)
-        .map_err(|e| Error::io("write", path, e.error))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn new_file_permissions() -> Option<fs::Permissions> {
-    use std::os::unix::fs::PermissionsExt;
-    Some(fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn new_file_permissions() -> Option<fs::Permissions> {
-    None
-}
+// Folder names come from the same rule as block ids, and files are written the
+// one atomic way; both are re-exported for the stages that write the workspace.
+pub use crate::fsutil::{write_atomic, write_if_changed};
+pub use crate::identity::sanitize;
 
 pub fn remove_file_if_exists(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
@@ -397,14 +340,6 @@ tokio = { version = "1.48.0", features = ["macros", "rt"] }
 wasm-bindgen = { version = "0.2.130" }
 "#;
         assert_eq!(text, expected);
-    }
-
-    #[test]
-    fn sanitized_ids() {
-        assert_eq!(sanitize("001_e06af5bd.md"), "001-e06af5bd-md");
-        assert_eq!(sanitize("../../etc/passwd"), "etc-passwd");
-        assert_eq!(sanitize("Ünïcode ☃"), "n-code");
-        assert_eq!(sanitize("///"), "x");
     }
 
     #[test]
@@ -492,22 +427,5 @@ wasm-bindgen = { version = "0.2.130" }
         assert_eq!(before, after, "an unchanged source keeps its mtime");
         assert_eq!(written.sources.len(), 1);
         assert!(!written.dir.join("snippets/snip-b").exists());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn atomic_writes_keep_the_permissions_of_the_file_they_replace() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let fresh = dir.path().join("new.md");
-        write_atomic(&fresh, b"a").expect("write");
-        let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
-        assert_eq!(mode(&fresh), 0o644);
-        let script = dir.path().join("doc.md");
-        fs::write(&script, "old").expect("write");
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
-        write_atomic(&script, b"new").expect("write");
-        assert_eq!(mode(&script), 0o755);
-        assert_eq!(fs::read_to_string(&script).expect("read"), "new");
     }
 }

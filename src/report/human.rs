@@ -118,7 +118,7 @@ pub fn render_human(
 /// What changed since the baseline: regressions first, then what the baseline
 /// no longer matches, so it never goes stale silently.
 fn render_baseline(out: &Output, report: &Report, text: &mut String) {
-    use crate::baseline::Change;
+    use super::Change;
     let Some(summary) = &report.baseline else {
         return;
     };

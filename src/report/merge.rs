@@ -620,7 +620,7 @@ mod tests {
                 ..BaselineSummary::default()
             });
             for row in &mut shard.report.snippets {
-                row.baseline = Some(crate::baseline::Change::New);
+                row.baseline = Some(crate::report::Change::New);
             }
         }
         let merged = merge(shards).expect("merges");

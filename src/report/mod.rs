@@ -2,6 +2,12 @@
 //!
 //! JSON is the versioned contract (`schema`); the human renderer and the later
 //! formats read this model only, never the stages' own types.
+//!
+//! **Architecture Invariant:** the model and its views import no stage. The
+//! plain data they show is defined here (the lockfile's [`LockMode`] and
+//! [`VersionMove`], the baseline's [`Change`]) or in leaf data modules that
+//! import no stage either (`taxonomy` for causes, `partition` for shards,
+//! `identity` for block ids, `text`); the stages import it from here.
 
 pub mod github;
 pub mod human;
@@ -11,7 +17,7 @@ pub mod markdown;
 pub mod merge;
 pub mod sarif;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,12 +57,12 @@ pub struct Report {
 pub struct LockfileSummary {
     pub path: String,
     /// `locked` (the lockfile's versions) or `latest` (the newest releases).
-    pub mode: crate::lockfile::LockMode,
+    pub mode: LockMode,
     /// The lockfile existed (a first `--bless` writes it).
     pub found: bool,
     /// Packages whose versions differ between the lockfile and this run's resolution.
     #[serde(default)]
-    pub moved: Vec<crate::lockfile::VersionMove>,
+    pub moved: Vec<VersionMove>,
     /// Crates the examples use that the lockfile does not record (their newest release was used).
     #[serde(default)]
     pub not_locked: Vec<String>,
@@ -64,6 +70,62 @@ pub struct LockfileSummary {
     /// or the examples), so the run resolved afresh.
     #[serde(default)]
     pub unusable: bool,
+}
+
+/// How dependency versions are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockMode {
+    /// The versions the lockfile records (new crates: their newest release).
+    #[default]
+    Locked,
+    /// The newest releases, whatever the lockfile says.
+    Latest,
+}
+
+impl LockMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockMode::Locked => "locked",
+            LockMode::Latest => "latest",
+        }
+    }
+}
+
+/// A package whose versions differ between the lockfile and this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionMove {
+    pub package: String,
+    /// The versions the lockfile records (none: a crate it did not know).
+    pub locked: Option<String>,
+    /// The versions this run resolved (none: no example needs it any more).
+    pub now: Option<String>,
+}
+
+/// How a row compares with the baseline.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// Passed (or warned) before, fails now.
+    Regressed,
+    /// Failed before, passes now: the baseline says it fails ("unexpectedly passing").
+    Fixed,
+    StillFailing,
+    /// Not in the baseline.
+    New,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Regressed => "regressed",
+            Change::Fixed => "fixed",
+            Change::StillFailing => "still-failing",
+            Change::New => "new",
+            Change::Unchanged => "unchanged",
+        }
+    }
 }
 
 /// What changed since the baseline.
@@ -124,27 +186,115 @@ pub enum Status {
     Skip,
 }
 
+/// How many rows have each status: the one count behind [`Totals`] and every
+/// [`FileSummary`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub pass: u32,
+    pub warn: u32,
+    pub fail: u32,
+    pub skip: u32,
+}
+
+impl StatusCounts {
+    /// Counts the rows by status.
+    pub fn of<'r>(rows: impl IntoIterator<Item = &'r SnippetReport>) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for row in rows {
+            match row.status {
+                Status::Pass => counts.pass += 1,
+                Status::Warn => counts.warn += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Skip => counts.skip += 1,
+            }
+        }
+        counts
+    }
+}
+
 impl Totals {
     /// The totals line of a run: blocks from the file summaries, statuses from the rows.
     pub fn count(files: &[FileSummary], rows: &[SnippetReport]) -> Totals {
+        let StatusCounts {
+            pass,
+            warn,
+            fail,
+            skip,
+        } = StatusCounts::of(rows);
         let mut totals = Totals {
             files: crate::text::to_u32(files.len()),
+            pass,
+            warn,
+            fail,
+            skip,
             ..Totals::default()
         };
         for file in files {
             totals.blocks += file.blocks;
             totals.rust_blocks += file.rust_blocks;
         }
-        for row in rows {
-            match row.status {
-                Status::Pass => totals.pass += 1,
-                Status::Warn => totals.warn += 1,
-                Status::Fail => totals.fail += 1,
-                Status::Skip => totals.skip += 1,
-            }
-        }
         totals
     }
+}
+
+/// The start of the problem a block without a language gets when it parses as
+/// Rust; [`summarize_files`] lists those blocks' fence lines.
+pub const UNLABELLED: &str = "this block has no language but parses as Rust";
+
+/// The summary of each document (`files`: the documents as reports show them,
+/// in order) from the report's rows. A block counts once however many
+/// toolchains it has rows for; statuses count every row.
+pub fn summarize_files(files: &[String], rows: &[SnippetReport]) -> Vec<FileSummary> {
+    files
+        .iter()
+        .map(|file| {
+            let mine: Vec<&SnippetReport> = rows.iter().filter(|r| &r.file == file).collect();
+            let StatusCounts {
+                pass,
+                warn,
+                fail,
+                skip,
+            } = StatusCounts::of(mine.iter().copied());
+            let mut summary = FileSummary {
+                file: file.clone(),
+                pass,
+                warn,
+                fail,
+                skip,
+                ..FileSummary::default()
+            };
+            let mut counted = BTreeSet::new();
+            for row in mine {
+                if !counted.insert(row.id.as_str()) {
+                    continue;
+                }
+                summary.blocks += 1;
+                let lang = row.lang.clone().unwrap_or_else(|| "(none)".to_string());
+                *summary.languages.entry(lang).or_default() += 1;
+                if row.rust {
+                    summary.rust_blocks += 1;
+                    if row.toolchain.is_some() {
+                        summary.verified += 1;
+                    }
+                    if row
+                        .expect
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with("compile_fail"))
+                    {
+                        summary.expected_to_fail += 1;
+                    }
+                    if let Some(reason) = &row.skip_reason {
+                        *summary.skipped.entry(reason.clone()).or_default() += 1;
+                    }
+                } else if row.lang.is_none()
+                    && row.problems.iter().any(|p| p.starts_with(UNLABELLED))
+                {
+                    summary.unlabelled_rust.push(row.line);
+                }
+            }
+            summary
+        })
+        .collect()
 }
 
 impl LockfileSummary {
@@ -153,12 +303,12 @@ impl LockfileSummary {
         let path = &self.path;
         let mut out = Vec::new();
         match (self.mode, self.found) {
-            (crate::lockfile::LockMode::Latest, _) if self.moved.is_empty() => {
+            (LockMode::Latest, _) if self.moved.is_empty() => {
                 out.push(format!(
                     "built with the newest releases: they are the versions {path} records"
                 ));
             }
-            (crate::lockfile::LockMode::Latest, found) => {
+            (LockMode::Latest, found) => {
                 let moves: Vec<String> = self
                     .moved
                     .iter()
@@ -187,13 +337,13 @@ impl LockfileSummary {
                     moves.join(", ")
                 ));
             }
-            (crate::lockfile::LockMode::Locked, true) if self.unusable => {
+            (LockMode::Locked, true) if self.unusable => {
                 out.push(format!("cargo could not use the versions {path} records: built with a fresh resolution (--bless rewrites it)"));
             }
-            (crate::lockfile::LockMode::Locked, true) => {
+            (LockMode::Locked, true) => {
                 out.push(format!("built with the versions {path} records"));
             }
-            (crate::lockfile::LockMode::Locked, false) => {
+            (LockMode::Locked, false) => {
                 out.push(format!(
                     "no lockfile at {path} yet: built with the newest releases (--bless writes it)"
                 ));
@@ -230,7 +380,7 @@ impl Status {
     }
 }
 
-pub use crate::cause::Cause;
+pub use crate::taxonomy::Cause;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SnippetReport {
@@ -273,7 +423,7 @@ pub struct SnippetReport {
     pub problems: Vec<String>,
     /// How the row compares with the baseline.
     #[serde(default)]
-    pub baseline: Option<crate::baseline::Change>,
+    pub baseline: Option<Change>,
     /// The result was reused from the cache: nothing the row depends on changed.
     #[serde(default)]
     pub cached: bool,
