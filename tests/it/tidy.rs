@@ -1,4 +1,12 @@
 //! Repository rules, checked by `cargo test` (rust-analyzer's `tidy` idea).
+//!
+//! The rules: every module starts with a `//!` doc; no ignored or
+//! `should_panic` tests; no machine paths; no function longer than 150 lines
+//! in `src/` or `xtask/src/`; ARCHITECTURE.md names every source file by its
+//! path; the top-level modules of `src/` do not reach each other in a cycle;
+//! every `#[allow]`/`#[expect]` in `src/` gives a reason. Where the structure
+//! of the code matters, the files are parsed with `syn` rather than searched
+//! as text, so code in string literals or comments never counts.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
