@@ -862,33 +862,71 @@ let n: i32 = \"7\".parse()?;
     }
 
     pub(crate) fn report() -> Report {
-        let guide = "docs/guide.md";
-        let readme = "README.md";
+        Report {
+            schema: SCHEMA_VERSION,
+            snipcheck_version: "0.1.0".to_owned(),
+            toolchains: vec![
+                ToolchainInfo {
+                    name: "stable".to_owned(),
+                    rustc: Some("rustc 1.95.0 (59807616e 2026-04-14)".to_owned()),
+                    installed: true,
+                },
+                ToolchainInfo {
+                    name: "nightly".to_owned(),
+                    rustc: None,
+                    installed: false,
+                },
+            ],
+            files: vec![
+                file_summary(GUIDE_FILE, [5, 4, 1, 0, 2, 2]),
+                file_summary(README_FILE, [3, 3, 0, 1, 2, 1]),
+            ],
+            snippets: [guide_snippets(), readme_snippets()].concat(),
+            totals: Totals {
+                files: 2,
+                blocks: 8,
+                rust_blocks: 7,
+                pass: 1,
+                warn: 1,
+                fail: 4,
+                skip: 3,
+            },
+            problems: vec![RunProblem {
+                subject: Some("docs/missing.md".to_owned()),
+                message: "cannot read `docs/missing.md`: no such file or folder".to_owned(),
+            }],
+            cargo_invocations: BTreeMap::from([
+                ("build".to_owned(), 1),
+                ("metadata".to_owned(), 1),
+            ]),
+            ..Default::default()
+        }
+    }
 
+    const GUIDE_FILE: &str = "docs/guide.md";
+    const README_FILE: &str = "README.md";
+
+    /// A file's row; `counts` are blocks, Rust blocks, pass, warn, fail, skip.
+    fn file_summary(file: &str, counts: [u32; 6]) -> FileSummary {
+        FileSummary {
+            file: file.to_owned(),
+            blocks: counts[0],
+            rust_blocks: counts[1],
+            languages: BTreeMap::new(),
+            pass: counts[2],
+            warn: counts[3],
+            fail: counts[4],
+            skip: counts[5],
+            ..Default::default()
+        }
+    }
+
+    /// The blocks of `GUIDE`, in order: a pass, a compile error, a TOML block,
+    /// an ignored block and a `compile_fail` block that compiled.
+    fn guide_snippets() -> Vec<SnippetReport> {
+        let guide = GUIDE_FILE;
         let mut passing = row(guide, 5, Status::Pass, Some("stable"));
         passing.headings = vec!["Guide".to_owned()];
-
-        let mut failing = row(guide, 11, Status::Fail, Some("stable"));
-        failing.headings = vec!["Guide".to_owned(), "Errors | pitfalls".to_owned()];
-        failing.cause = Some(Cause::Compile);
-        failing.dependencies = vec![Dependency {
-            name: "serde_json".to_owned(),
-            package: "serde_json".to_owned(),
-            requirement: "1".to_owned(),
-            version: Some("1.0.140".to_owned()),
-            features: vec![],
-            dev: false,
-            ..Default::default()
-        }];
-        failing.diagnostics = vec![diagnostic(
-            guide,
-            "error",
-            Some("E0425"),
-            "cannot find value `counte` in this scope",
-            (14, 16, 14, 22),
-            Some("not found in this scope"),
-            &["help: a local variable with a similar name exists: `counter`"],
-        )];
 
         let mut toml = row(guide, 20, Status::Skip, None);
         toml.info = "toml".to_owned();
@@ -911,6 +949,41 @@ let n: i32 = \"7\".parse()?;
         compiled.cause = Some(Cause::CompileFailMismatch);
         compiled.expect = Some("compile_fail,E0499".to_owned());
 
+        vec![passing, guide_failing(), toml, ignored, compiled]
+    }
+
+    /// The guide's failing block: a misspelled name, with a dependency.
+    fn guide_failing() -> SnippetReport {
+        let guide = GUIDE_FILE;
+        let mut failing = row(guide, 11, Status::Fail, Some("stable"));
+        failing.headings = vec!["Guide".to_owned(), "Errors | pitfalls".to_owned()];
+        failing.cause = Some(Cause::Compile);
+        failing.dependencies = vec![Dependency {
+            name: "serde_json".to_owned(),
+            package: "serde_json".to_owned(),
+            requirement: "1".to_owned(),
+            version: Some("1.0.140".to_owned()),
+            features: vec![],
+            dev: false,
+            ..Default::default()
+        }];
+        failing.diagnostics = vec![diagnostic(
+            guide,
+            "error",
+            Some("E0425"),
+            "cannot find value `counte` in this scope",
+            (14, 16, 14, 22),
+            Some("not found in this scope"),
+            &["help: a local variable with a similar name exists: `counter`"],
+        )];
+        failing
+    }
+
+    /// The blocks of `README`, in order: a clippy warning, an unknown crate, a
+    /// `?` outside a function returning `Result`, and the same block skipped on
+    /// a toolchain that is not installed.
+    fn readme_snippets() -> Vec<SnippetReport> {
+        let readme = README_FILE;
         let mut linted = row(readme, 3, Status::Warn, Some("stable"));
         linted.headings = vec!["Demo".to_owned()];
         linted.cause = Some(Cause::Lint);
@@ -928,6 +1001,29 @@ let n: i32 = \"7\".parse()?;
             ],
         )];
 
+        let mut question = row(readme, 16, Status::Fail, Some("stable"));
+        question.headings = vec!["Demo".to_owned()];
+        question.cause = Some(Cause::Compile);
+        question.diagnostics = vec![diagnostic(
+            readme,
+            "error",
+            Some("E0277"),
+            "the `?` operator can only be used in a function that returns `Result` or `Option` (or another type that implements `FromResidual`)",
+            (17, 25, 17, 26),
+            Some("cannot use the `?` operator in a function that returns `()`"),
+            &["help: consider adding return type: `-> Result<(), Box<dyn std::error::Error>>`"],
+        )];
+
+        let mut on_nightly = row(readme, 16, Status::Skip, None);
+        on_nightly.headings = vec!["Demo".to_owned()];
+        on_nightly.skip_reason = Some("no installed toolchain to build with".to_owned());
+
+        vec![linted, readme_unknown_crate(), question, on_nightly]
+    }
+
+    /// The README's block that uses a crate crates.io does not have.
+    fn readme_unknown_crate() -> SnippetReport {
+        let readme = README_FILE;
         let mut unknown = row(readme, 12, Status::Fail, None);
         unknown.headings = vec!["Demo".to_owned()];
         unknown.cause = Some(Cause::UnknownCrate);
@@ -950,76 +1046,7 @@ let n: i32 = \"7\".parse()?;
             None,
             &[],
         )];
-
-        let mut question = row(readme, 16, Status::Fail, Some("stable"));
-        question.headings = vec!["Demo".to_owned()];
-        question.cause = Some(Cause::Compile);
-        question.diagnostics = vec![diagnostic(
-            readme,
-            "error",
-            Some("E0277"),
-            "the `?` operator can only be used in a function that returns `Result` or `Option` (or another type that implements `FromResidual`)",
-            (17, 25, 17, 26),
-            Some("cannot use the `?` operator in a function that returns `()`"),
-            &["help: consider adding return type: `-> Result<(), Box<dyn std::error::Error>>`"],
-        )];
-
-        let mut on_nightly = row(readme, 16, Status::Skip, None);
-        on_nightly.headings = vec!["Demo".to_owned()];
-        on_nightly.skip_reason = Some("no installed toolchain to build with".to_owned());
-
-        let file = |file: &str, counts: [u32; 6]| FileSummary {
-            file: file.to_owned(),
-            blocks: counts[0],
-            rust_blocks: counts[1],
-            languages: BTreeMap::new(),
-            pass: counts[2],
-            warn: counts[3],
-            fail: counts[4],
-            skip: counts[5],
-            ..Default::default()
-        };
-        Report {
-            schema: SCHEMA_VERSION,
-            snipcheck_version: "0.1.0".to_owned(),
-            toolchains: vec![
-                ToolchainInfo {
-                    name: "stable".to_owned(),
-                    rustc: Some("rustc 1.95.0 (59807616e 2026-04-14)".to_owned()),
-                    installed: true,
-                },
-                ToolchainInfo {
-                    name: "nightly".to_owned(),
-                    rustc: None,
-                    installed: false,
-                },
-            ],
-            files: vec![
-                file(guide, [5, 4, 1, 0, 2, 2]),
-                file(readme, [3, 3, 0, 1, 2, 1]),
-            ],
-            snippets: vec![
-                passing, failing, toml, ignored, compiled, linted, unknown, question, on_nightly,
-            ],
-            totals: Totals {
-                files: 2,
-                blocks: 8,
-                rust_blocks: 7,
-                pass: 1,
-                warn: 1,
-                fail: 4,
-                skip: 3,
-            },
-            problems: vec![RunProblem {
-                subject: Some("docs/missing.md".to_owned()),
-                message: "cannot read `docs/missing.md`: no such file or folder".to_owned(),
-            }],
-            cargo_invocations: BTreeMap::from([
-                ("build".to_owned(), 1),
-                ("metadata".to_owned(), 1),
-            ]),
-            ..Default::default()
-        }
+        unknown
     }
 }
 

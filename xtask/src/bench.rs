@@ -729,38 +729,141 @@ struct Paths {
 
 /// `cargo xtask bench [ARGS]`.
 pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
-    let argv = std::iter::once("cargo xtask bench".to_string()).chain(rest.iter().cloned());
-    let args = match BenchArgs::try_parse_from(argv) {
+    let args = match parse_args(&rest) {
         Ok(args) => args,
-        Err(error) => {
-            let _ = error.print();
-            return Ok(if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
-        }
+        Err(code) => return Ok(code),
     };
     let started = Instant::now();
-    let (sizes, naive_sample, mixes) = if args.smoke {
-        (vec![10], 2, vec![Mix::Std])
-    } else {
-        let mixes = args
-            .mixes
-            .iter()
-            .map(|m| Mix::parse(m))
-            .collect::<Result<Vec<_>>>()?;
-        let mut sizes = args.sizes.clone();
-        sizes.sort_unstable();
-        sizes.dedup();
-        (sizes, args.naive_sample, mixes)
-    };
-    ensure!(
-        !sizes.is_empty() && sizes.iter().all(|&s| s > 0),
-        "--sizes needs positive numbers"
-    );
-    ensure!(naive_sample > 0, "--naive-sample needs at least 1");
+    let scope = Scope::of(&args)?;
+    let folders = prepare_folders(root, &args)?;
 
+    let load_before = fs::read_to_string("/proc/loadavg").ok();
+    eprintln!("bench: building snipcheck (release) ...");
+    let snipcheck = build_snipcheck(root, &folders.bench)?;
+    let paths = Paths {
+        root: root.to_path_buf(),
+        work: folders.work,
+        snipcheck,
+    };
+    let templates = Templates {
+        std: load_templates(root, "std")?,
+        deps: load_templates(root, "deps")?,
+    };
+    let rustdoc_available = tool_version("rustdoc").is_ok();
+    if !rustdoc_available {
+        eprintln!("bench: rustdoc is not installed; its rows are left out");
+    }
+
+    let (rows, corpora) = measure_all(&paths, &scope, &templates, rustdoc_available)?;
+    let results = Results {
+        schema: 1,
+        command: std::iter::once("cargo xtask bench".to_string())
+            .chain(rest)
+            .collect::<Vec<_>>()
+            .join(" "),
+        finished_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        bench_seconds: started.elapsed().as_secs_f64(),
+        machine: machine_info(load_before, fs::read_to_string("/proc/loadavg").ok()),
+        snipcheck: measured_commit(root),
+        sizes: scope.sizes.clone(),
+        naive_sample: scope.naive_sample,
+        method: method_notes(),
+        approaches: Approach::ALL
+            .iter()
+            .map(|a| (a.label(), a.description()))
+            .collect(),
+        corpora,
+        measurements: rows,
+    };
+    let written = write_results(&folders.out, &results)?;
+    if args.smoke {
+        check_smoke(&results, &written.json, &written.svg, rustdoc_available)?;
+        eprintln!(
+            "bench: smoke run passed in {:.0} s (results in a temporary folder, now removed)",
+            results.bench_seconds
+        );
+    } else {
+        publish(&paths.root, &results, &written.svg)?;
+    }
+    eprintln!(
+        "bench: done in {}",
+        human_duration(Duration::from_secs_f64(results.bench_seconds))
+    );
+    // The smoke run's temporary results folder is removed here, after its check.
+    drop(folders.smoke_out);
+    Ok(exit::OK)
+}
+
+/// The parsed arguments, or the exit code when they are wrong (or `--help`
+/// was asked for, which clap has already printed).
+fn parse_args(rest: &[String]) -> std::result::Result<BenchArgs, i32> {
+    let argv = std::iter::once("cargo xtask bench".to_string()).chain(rest.iter().cloned());
+    BenchArgs::try_parse_from(argv).map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() {
+            exit::USAGE
+        } else {
+            exit::OK
+        }
+    })
+}
+
+/// What one run measures: the corpus sizes, mixes and naive sample from the
+/// arguments, or the small fixed set of a `--smoke` run.
+#[derive(Debug)]
+struct Scope {
+    sizes: Vec<usize>,
+    naive_sample: usize,
+    mixes: Vec<Mix>,
+    alternatives_up_to: usize,
+}
+
+impl Scope {
+    fn of(args: &BenchArgs) -> Result<Scope> {
+        let (sizes, naive_sample, mixes) = if args.smoke {
+            (vec![10], 2, vec![Mix::Std])
+        } else {
+            let mixes = args
+                .mixes
+                .iter()
+                .map(|m| Mix::parse(m))
+                .collect::<Result<Vec<_>>>()?;
+            let mut sizes = args.sizes.clone();
+            sizes.sort_unstable();
+            sizes.dedup();
+            (sizes, args.naive_sample, mixes)
+        };
+        ensure!(
+            !sizes.is_empty() && sizes.iter().all(|&s| s > 0),
+            "--sizes needs positive numbers"
+        );
+        ensure!(naive_sample > 0, "--naive-sample needs at least 1");
+        Ok(Scope {
+            sizes,
+            naive_sample,
+            mixes,
+            alternatives_up_to: args.alternatives_up_to,
+        })
+    }
+}
+
+/// The folders a run writes to, created.
+#[derive(Debug)]
+struct Folders {
+    /// `sandbox/bench`.
+    bench: PathBuf,
+    /// `sandbox/bench/work`.
+    work: PathBuf,
+    /// Where `latest.json` and `latest.svg` go.
+    out: PathBuf,
+    /// A smoke run's temporary results folder (`out`), removed when dropped.
+    smoke_out: Option<tempfile::TempDir>,
+}
+
+/// Claims the repository's sandbox and creates the bench's work and results folders.
+fn prepare_folders(root: &Path, args: &BenchArgs) -> Result<Folders> {
     // Claim the repository's sandbox first (its marker), so that writing the
     // bench's folder into it never makes `cargo xtask verify` refuse it later.
     drop(
@@ -786,135 +889,160 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
         (None, None) => root.join("bench").join("results"),
     };
     fs::create_dir_all(&out).with_context(|| format!("create `{}`", out.display()))?;
-
-    let load_before = fs::read_to_string("/proc/loadavg").ok();
-    eprintln!("bench: building snipcheck (release) ...");
-    let snipcheck = build_snipcheck(root, &bench)?;
-    let paths = Paths {
-        root: root.to_path_buf(),
+    Ok(Folders {
+        bench,
         work,
-        snipcheck,
-    };
-    let std_templates = load_templates(root, "std")?;
-    let deps_templates = load_templates(root, "deps")?;
-    let rustdoc_available = tool_version("rustdoc").is_ok();
-    if !rustdoc_available {
-        eprintln!("bench: rustdoc is not installed; its rows are left out");
-    }
+        out,
+        smoke_out,
+    })
+}
 
+/// The templates the corpora of both mixes are generated from.
+#[derive(Debug)]
+struct Templates {
+    std: Vec<Template>,
+    deps: Vec<Template>,
+}
+
+impl Templates {
+    fn snippets(&self, mix: Mix, size: usize) -> Vec<Snippet> {
+        snippets(mix, size, &self.std, &self.deps)
+    }
+}
+
+/// Measures every approach on every mix and size: the rows sorted by mix,
+/// approach and size, and what each corpus held.
+fn measure_all(
+    paths: &Paths,
+    scope: &Scope,
+    templates: &Templates,
+    rustdoc_available: bool,
+) -> Result<(Vec<Row>, Vec<CorpusInfo>)> {
     let mut rows = Vec::new();
     let mut corpora = Vec::new();
-    for &mix in &mixes {
-        if mix == Mix::Deps {
-            prime_registry(&paths, &deps_templates)?;
-        }
-        warm_up(
-            &paths,
-            mix,
-            &snippets(mix, 10, &std_templates, &deps_templates),
-        )?;
-        for &size in &sizes {
-            let all = snippets(mix, size, &std_templates, &deps_templates);
-            let (mut measured, info) = measure_corpus(
-                &paths,
-                mix,
-                size,
-                &all,
-                size <= args.alternatives_up_to,
-                rustdoc_available && mix == Mix::Std,
-            )?;
-            rows.append(&mut measured);
-            corpora.push(info);
-        }
-        // Beyond --alternatives-up-to, the alternatives are scaled linearly from
-        // the largest size they were measured at (their cost per snippet is flat).
-        for approach in [Approach::CratePerSnippet, Approach::Rustdoc] {
-            let measured: Option<Row> = rows
-                .iter()
-                .filter(|r| r.mix == mix && r.approach == approach && !r.scaled)
-                .max_by_key(|r| r.size)
-                .cloned();
-            let Some(base) = measured else { continue };
-            for &size in sizes.iter().filter(|&&s| s > base.size) {
-                let usage = Usage {
-                    wall_s: base.wall_s,
-                    user_s: base.user_s,
-                    sys_s: base.sys_s,
-                    max_rss_kib: base.max_rss_kib,
-                };
-                rows.push(scaled_row(mix, size, approach, usage, base.size));
-            }
-        }
-        // The naive crates are independent of each other and of the corpus
-        // around them: measure a sample once, scale it to every size.
-        let largest = sizes.iter().copied().max().unwrap_or(1);
-        let all = snippets(mix, largest, &std_templates, &deps_templates);
-        let picked: Vec<Snippet> = sample_indices(largest, naive_sample)
-            .into_iter()
-            .filter_map(|i| all.get(i).cloned())
-            .collect();
-        let (usage, failed) = measure_naive(&paths, mix, &picked)?;
-        for &size in &sizes {
-            rows.push(scaled_row(mix, size, Approach::Naive, usage, picked.len()));
-        }
+    for &mix in &scope.mixes {
+        let (measured, infos) = measure_corpora(paths, scope, mix, templates, rustdoc_available)?;
+        rows.extend(measured);
+        corpora.extend(infos);
+        let scaled = scale_alternatives(&rows, mix, &scope.sizes);
+        rows.extend(scaled);
+        let (naive, failed) = measure_naive_scaled(paths, scope, mix, templates)?;
+        rows.extend(naive);
         for info in corpora.iter_mut().filter(|c| c.mix == mix) {
             info.naive_failed = Some(failed);
         }
     }
     rows.sort_by_key(|r| (r.mix, r.approach, r.size));
+    Ok((rows, corpora))
+}
 
-    let results = Results {
-        schema: 1,
-        command: std::iter::once("cargo xtask bench".to_string())
-            .chain(rest)
-            .collect::<Vec<_>>()
-            .join(" "),
-        finished_unix: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        bench_seconds: started.elapsed().as_secs_f64(),
-        machine: machine_info(load_before, fs::read_to_string("/proc/loadavg").ok()),
-        snipcheck: measured_commit(root),
-        sizes: sizes.clone(),
-        naive_sample,
-        method: method_notes(),
-        approaches: Approach::ALL
+/// Prepares the mix (registry, warm-up) and measures every approach but the
+/// naive one on a corpus of each size.
+fn measure_corpora(
+    paths: &Paths,
+    scope: &Scope,
+    mix: Mix,
+    templates: &Templates,
+    rustdoc_available: bool,
+) -> Result<(Vec<Row>, Vec<CorpusInfo>)> {
+    if mix == Mix::Deps {
+        prime_registry(paths, &templates.deps)?;
+    }
+    warm_up(paths, mix, &templates.snippets(mix, 10))?;
+    let mut rows = Vec::new();
+    let mut corpora = Vec::new();
+    for &size in &scope.sizes {
+        let all = templates.snippets(mix, size);
+        let (mut measured, info) = measure_corpus(
+            paths,
+            mix,
+            size,
+            &all,
+            size <= scope.alternatives_up_to,
+            rustdoc_available && mix == Mix::Std,
+        )?;
+        rows.append(&mut measured);
+        corpora.push(info);
+    }
+    Ok((rows, corpora))
+}
+
+/// Beyond --alternatives-up-to, the alternatives are scaled linearly from
+/// the largest size they were measured at (their cost per snippet is flat).
+fn scale_alternatives(rows: &[Row], mix: Mix, sizes: &[usize]) -> Vec<Row> {
+    let mut scaled = Vec::new();
+    for approach in [Approach::CratePerSnippet, Approach::Rustdoc] {
+        let measured: Option<&Row> = rows
             .iter()
-            .map(|a| (a.label(), a.description()))
-            .collect(),
-        corpora,
-        measurements: rows,
-    };
+            .filter(|r| r.mix == mix && r.approach == approach && !r.scaled)
+            .max_by_key(|r| r.size);
+        let Some(base) = measured else { continue };
+        for &size in sizes.iter().filter(|&&s| s > base.size) {
+            let usage = Usage {
+                wall_s: base.wall_s,
+                user_s: base.user_s,
+                sys_s: base.sys_s,
+                max_rss_kib: base.max_rss_kib,
+            };
+            scaled.push(scaled_row(mix, size, approach, usage, base.size));
+        }
+    }
+    scaled
+}
 
-    println!("{}", render_tables(&results));
-    let json_path = out.join("latest.json");
-    let svg_path = out.join("latest.svg");
-    fs::write(&json_path, serde_json::to_string_pretty(&results)? + "\n")
-        .with_context(|| format!("write `{}`", json_path.display()))?;
-    plot(&svg_path, &results).with_context(|| format!("draw `{}`", svg_path.display()))?;
-    eprintln!(
-        "bench: wrote {} and {}",
-        json_path.display(),
-        svg_path.display()
-    );
+/// The naive crates are independent of each other and of the corpus around
+/// them: measures a sample once and scales it to every size. Also returns how
+/// many of the sample failed.
+fn measure_naive_scaled(
+    paths: &Paths,
+    scope: &Scope,
+    mix: Mix,
+    templates: &Templates,
+) -> Result<(Vec<Row>, usize)> {
+    let largest = scope.sizes.iter().copied().max().unwrap_or(1);
+    let all = templates.snippets(mix, largest);
+    let picked: Vec<Snippet> = sample_indices(largest, scope.naive_sample)
+        .into_iter()
+        .filter_map(|i| all.get(i).cloned())
+        .collect();
+    let (usage, failed) = measure_naive(paths, mix, &picked)?;
+    let rows = scope
+        .sizes
+        .iter()
+        .map(|&size| scaled_row(mix, size, Approach::Naive, usage, picked.len()))
+        .collect();
+    Ok((rows, failed))
+}
 
-    if args.smoke {
-        check_smoke(&results, &json_path, &svg_path, rustdoc_available)?;
-        eprintln!(
-            "bench: smoke run passed in {:.0} s (results in a temporary folder, now removed)",
-            results.bench_seconds
-        );
-    } else if let Ok(relative) = svg_path.strip_prefix(&paths.root) {
-        update_readme(&paths.root, &results, relative)?;
+/// Where the results were written.
+#[derive(Debug)]
+struct Written {
+    json: PathBuf,
+    svg: PathBuf,
+}
+
+/// Prints the tables and writes `latest.json` and `latest.svg` into `out`.
+fn write_results(out: &Path, results: &Results) -> Result<Written> {
+    println!("{}", render_tables(results));
+    let json = out.join("latest.json");
+    let svg = out.join("latest.svg");
+    fs::write(&json, serde_json::to_string_pretty(results)? + "\n")
+        .with_context(|| format!("write `{}`", json.display()))?;
+    plot(&svg, results).with_context(|| format!("draw `{}`", svg.display()))?;
+    eprintln!("bench: wrote {} and {}", json.display(), svg.display());
+    Ok(Written { json, svg })
+}
+
+/// Updates README.md's `## Speed` section from a full run, when the plot lies
+/// inside the repository (the README links to it).
+fn publish(root: &Path, results: &Results, svg: &Path) -> Result<()> {
+    if let Ok(relative) = svg.strip_prefix(root) {
+        update_readme(root, results, relative)?;
         eprintln!("bench: updated the `## Speed` section of README.md");
     } else {
         eprintln!("bench: --out lies outside the repository; README.md left alone");
     }
-    eprintln!(
-        "bench: done in {}",
-        human_duration(Duration::from_secs_f64(results.bench_seconds))
-    );
-    Ok(exit::OK)
+    Ok(())
 }
 
 fn load_templates(root: &Path, mix: &str) -> Result<Vec<Template>> {
