@@ -203,10 +203,10 @@ impl Builds<'_> {
                 // Every crate was left out: each says why in its own row.
                 (None, None) => return Ok(results),
                 (None, Some(message)) => {
-                    self.problems.push(RunProblem {
-                        subject: Some(toolchain.to_string()),
-                        message: message.clone(),
-                    });
+                    self.problems.push(RunProblem::environment(
+                        Some(toolchain.to_string()),
+                        message.clone(),
+                    ));
                     results.failure = Some(message);
                     return Ok(results);
                 }
@@ -275,13 +275,13 @@ impl Builds<'_> {
         results.timed_out = output.timed_out;
         results.interrupted = output.interrupted;
         if output.timed_out {
-            self.problems.push(RunProblem {
-                subject: Some(toolchain.to_string()),
-                message: format!(
+            self.problems.push(RunProblem::limit(
+                Some(toolchain.to_string()),
+                format!(
                     "`{}` ran past the time limit and was stopped; what it had not finished is reported as `timeout`",
                     output.command
                 ),
-            });
+            ));
         }
         // Members of a merged crate: versions are the crate's, and messages read
         // as they would for the snippet alone.
@@ -329,10 +329,10 @@ impl Builds<'_> {
                 output.command,
                 cargo::cargo_error_lines(&output.stderr_tail.join("\n"))
             );
-            self.problems.push(RunProblem {
-                subject: Some(toolchain.to_string()),
-                message: message.clone(),
-            });
+            self.problems.push(RunProblem::environment(
+                Some(toolchain.to_string()),
+                message.clone(),
+            ));
             results.failure = Some(message);
         }
         Ok(results)
@@ -385,13 +385,13 @@ impl Builds<'_> {
                 sandbox::remove_file_if_exists(&written.dir.join("Cargo.lock"))?;
                 match self.metadata(&written, toolchain) {
                     Ok(metadata) => {
-                        self.problems.push(RunProblem {
-                            subject: None,
-                            message: format!(
+                        self.problems.push(RunProblem::environment(
+                            None,
+                            format!(
                                 "cargo cannot use the lockfile's versions for these examples ({}); they were resolved afresh (--bless rewrites the lockfile)",
                                 unresolvable_reason(&error_text(&error))
                             ),
-                        });
+                        ));
                         self.lock_seed = LockSeed::Keep;
                         return outcome(written, Some(metadata), unresolvable, None);
                     }

@@ -180,10 +180,9 @@ impl Registry {
             self.lookups.insert(key, lookup);
         }
         if let Err(error) = self.cache.save() {
-            builds.problems.push(RunProblem {
-                subject: None,
-                message: error.to_string(),
-            });
+            builds
+                .problems
+                .push(RunProblem::environment(None, error.to_string()));
         }
     }
 }
@@ -227,10 +226,10 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
     let mut known = KnownCrates::builtin();
     for extra in &options.known_crates {
         if let Err(error) = known.extend_from_toml(extra) {
-            builds.problems.push(RunProblem {
-                subject: Some("known crates".into()),
-                message: error.to_string(),
-            });
+            builds.problems.push(RunProblem::input(
+                Some("known crates".into()),
+                error.to_string(),
+            ));
         }
     }
     // Pins that win over inference: what the snippet declares, then the configuration.
@@ -297,12 +296,12 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
     for toolchain in &options.toolchains {
         let rustc = toolchain_version(&mut builds, toolchain);
         if rustc.is_none() {
-            builds.problems.push(RunProblem {
-                subject: Some(toolchain.clone()),
-                message: format!(
+            builds.problems.push(RunProblem::environment(
+                Some(toolchain.clone()),
+                format!(
                     "toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"
                 ),
-            });
+            ));
         }
         toolchains.push(ToolchainInfo {
             name: toolchain.clone(),
@@ -471,10 +470,9 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
             }
         }
         if let Err(error) = hints.record(&built, &failed, &rebuilt_alone) {
-            builds.problems.push(RunProblem {
-                subject: None,
-                message: error.to_string(),
-            });
+            builds
+                .problems
+                .push(RunProblem::environment(None, error.to_string()));
         }
     }
 
@@ -575,10 +573,7 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
             0 => first.to_string(),
             _ => format!("{first} (and {more} more results could not be cached)"),
         };
-        builds.problems.push(RunProblem {
-            subject: None,
-            message,
-        });
+        builds.problems.push(RunProblem::environment(None, message));
     }
     cache_span.done();
     let cached_rows: u32 = builds_per_toolchain
@@ -633,20 +628,20 @@ fn read_lockfile(
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => {
-            problems.push(RunProblem {
-                subject: Some(path.display().to_string()),
-                message: format!("cannot read the lockfile: {error}; resolving without it"),
-            });
+            problems.push(RunProblem::input(
+                Some(path.display().to_string()),
+                format!("cannot read the lockfile: {error}; resolving without it"),
+            ));
             return None;
         }
     };
     match Lockfile::parse(&text) {
         Ok(lock) => Some((text, lock)),
         Err(error) => {
-            problems.push(RunProblem {
-                subject: Some(path.display().to_string()),
-                message: format!("{error}; resolving without it"),
-            });
+            problems.push(RunProblem::input(
+                Some(path.display().to_string()),
+                format!("{error}; resolving without it"),
+            ));
             None
         }
     }
@@ -714,10 +709,10 @@ fn settle_lock(
             .and_then(|text| lockfile::registry_only(&text).ok())
     };
     let Some(text) = resolved else {
-        builds.problems.push(RunProblem {
-            subject: options.lockfile.as_ref().map(|p| p.display().to_string()),
-            message: "cargo could not resolve the examples' dependencies together; the lockfile was not updated".to_string(),
-        });
+        builds.problems.push(RunProblem::environment(
+            options.lockfile.as_ref().map(|p| p.display().to_string()),
+            "cargo could not resolve the examples' dependencies together; the lockfile was not updated",
+        ));
         return (summary, None);
     };
     if options.latest {
@@ -1012,10 +1007,10 @@ fn nightly_for_diagnosis(
     }
     let found = toolchain_version(builds, "nightly").map(|_| "nightly".to_string());
     if found.is_none() {
-        builds.problems.push(RunProblem {
-            subject: Some("nightly".to_string()),
-            message: "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it".to_string(),
-        });
+        builds.problems.push(RunProblem::environment(
+            Some("nightly".to_string()),
+            "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it",
+        ));
     }
     found
 }
@@ -1103,10 +1098,10 @@ fn toolchain_version(builds: &mut Builds<'_>, toolchain: &str) -> Option<String>
     match cargo::rustc_version(toolchain) {
         Ok(version) => version,
         Err(error) => {
-            builds.problems.push(RunProblem {
-                subject: Some(toolchain.to_string()),
-                message: error.to_string(),
-            });
+            builds.problems.push(RunProblem::environment(
+                Some(toolchain.to_string()),
+                error.to_string(),
+            ));
             None
         }
     }

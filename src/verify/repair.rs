@@ -494,10 +494,10 @@ impl Rustfmt {
             builds.count("rustfmt", self.invocations);
         }
         if let Some(message) = self.problem {
-            builds.problems.push(RunProblem {
-                subject: Some("rustfmt".to_string()),
-                message: format!("rustfmt could not be run, so no example was formatted: {message} (install it with `rustup component add rustfmt`)"),
-            });
+            builds.problems.push(RunProblem::environment(
+                Some("rustfmt".to_string()),
+                format!("rustfmt could not be run, so no example was formatted: {message} (install it with `rustup component add rustfmt`)"),
+            ));
         }
     }
 }
