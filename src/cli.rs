@@ -1,25 +1,21 @@
-//! Command-line arguments, validated into run options; rendering and exit codes.
+//! Command-line arguments, and their validation into what a run does.
 //!
-//! Shared by the `snipcheck` binary and `cargo xtask verify`, which differ only
-//! in their defaults (see [`Defaults`]). Terminal facts (is stderr a terminal,
-//! is this CI, is `NO_COLOR` set) are read here, at the edge, and passed down as
-//! plain options.
+//! This module only parses and validates: raw clap [`Args`] become a
+//! [`Command`] (ripgrep's low-level and high-level arguments), and what is wrong
+//! with them is an [`ArgsError`] value. Running, terminal output, reports and
+//! exit codes belong to [`crate::edge`]. Shared by the `snipcheck` binary and
+//! `cargo xtask verify`, which differ only in their defaults (see
+//! [`Defaults`]). Terminal facts (is stderr a terminal, is this CI, is
+//! `NO_COLOR` set) are read once and passed in as plain data.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 
-use crate::error::exit;
-use crate::pins;
-use crate::taxonomy::{Cause, TAXONOMY};
-use std::collections::BTreeMap;
-
-use crate::baseline;
-use crate::fsutil;
 use crate::partition::Partition;
+use crate::pins;
 use crate::pipeline::{self as verify, VerifyOptions};
-use crate::report::{Report, Status, github, human, json, junit, markdown, merge, sarif};
 
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
 #[derive(Debug, Parser)]
@@ -257,463 +253,302 @@ pub fn use_color(terminal: Terminal, choice: ColorChoice) -> bool {
     }
 }
 
-/// Runs a verification and writes its report; returns the exit code.
-pub fn run(args: Args, defaults: &Defaults, terminal: Terminal) -> anyhow::Result<i32> {
-    if let Some(name) = &args.explain {
-        return Ok(explain(name));
-    }
-    // Ctrl-C or SIGTERM: stop the builds, then report what was checked.
-    if let Err(error) = ctrlc::set_handler(crate::cargo::interrupt) {
-        eprintln!("warning: cannot handle Ctrl-C ({error}); an interrupted run leaves no report");
-    }
-    let specs = if args.specs.is_empty() {
-        vec![defaults.specs.clone()]
-    } else {
-        args.specs.clone()
-    };
-    let config_path = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => defaults.config.is_file().then(|| defaults.config.clone()),
-    };
-    let config = match &config_path {
-        Some(path) => {
-            let parsed = std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
-                .and_then(|text| pins::parse_config(&text).map_err(|e| e.to_string()));
-            match parsed {
-                Ok(config) => Some(config),
-                Err(error) => {
-                    eprintln!(
-                        "error: failed to read configuration `{}`: {error}",
-                        path.display()
-                    );
-                    return Ok(exit::USAGE);
-                }
-            }
+/// What a valid command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// `--explain CAUSE`: say what a cause of the taxonomy means. The name is
+    /// checked when it is explained.
+    Explain(String),
+    /// Check documents, or merge shard reports, and report the run.
+    Run(RunConfig),
+}
+
+/// Where a run's report comes from.
+#[derive(Debug)]
+pub enum Work {
+    /// Check the documents with these options.
+    Check(Box<VerifyOptions>),
+    /// Merge the JSON reports of a partitioned run's shards (`--merge-reports`).
+    Merge(Vec<PathBuf>),
+}
+
+/// What becomes of the edits that `--fix`, `--fix-*` and `--fmt --fix` find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edits {
+    /// No repair was asked for.
+    None,
+    /// The documents are rewritten, then checked again.
+    Write,
+    /// The changes are printed as a unified diff (`--dry-run`).
+    Print,
+}
+
+/// The baseline a run compares with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaselineFile {
+    /// Named by `--baseline`: it must exist unless `--bless` writes it.
+    Given(PathBuf),
+    /// A default (the repository's, or the one merged shards were compared
+    /// with): compared with when it exists.
+    Default(PathBuf),
+}
+
+impl BaselineFile {
+    pub fn path(&self) -> &Path {
+        match self {
+            BaselineFile::Given(path) | BaselineFile::Default(path) => path,
         }
-        None => None,
-    };
+    }
+}
+
+/// A validated command line: everything the edge needs to run and report.
+#[derive(Debug)]
+pub struct RunConfig {
+    pub work: Work,
+    pub edits: Edits,
+    /// Where each requested format goes.
+    pub targets: Vec<FormatTarget>,
+    /// The baseline. Merged shards without `--baseline` use the one the shards
+    /// were compared with, which only their reports tell.
+    pub baseline: Option<BaselineFile>,
+    /// The lockfile the run reads and `--bless` writes.
+    pub lockfile: Option<PathBuf>,
+    /// Write the results as the new baseline, and the resolved versions as the lockfile.
+    pub bless: bool,
+    pub partition: Option<Partition>,
+    /// `--fail-on`; without it, the edge decides from whether a baseline was read.
+    pub fail_on: Option<FailOn>,
+    /// Colour the human output on stderr.
+    pub color: bool,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+    /// Notes for the person running snipcheck, found while validating.
+    pub notes: Vec<String>,
+}
+
+/// Why a command line cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgsError {
+    /// The arguments, or a file they name, are wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// A relative path cannot be made absolute: the current folder is unreadable.
+    #[error("failed to make `{path}` absolute")]
+    Absolute {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Validates the arguments into what the run does. Reads the configuration
+/// and known-crates files the arguments name, and asks rustup whether nightly
+/// is installed when no `--toolchain` is given.
+pub fn validate(
+    args: &Args,
+    defaults: &Defaults,
+    terminal: Terminal,
+) -> Result<Command, ArgsError> {
+    if let Some(name) = &args.explain {
+        return Ok(Command::Explain(name.clone()));
+    }
+    let mut notes = Vec::new();
+    let config = read_config(args, defaults)?;
     let mut known_crates: Vec<String> = config
         .as_ref()
         .and_then(pins::Config::known_crates_toml)
         .into_iter()
         .collect();
-    let extra_known = match &args.known_crates {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Some(text),
-            Err(error) => {
-                eprintln!(
-                    "error: failed to read known-crates file `{}`: {error}",
-                    path.display()
-                );
-                return Ok(exit::USAGE);
-            }
-        },
-        None => None,
+    known_crates.extend(read_known_crates(args)?);
+    let toolchains = toolchains(args, &mut notes)?;
+    let options = verify_options(args, defaults, config, known_crates, toolchains)?;
+    let targets = output_targets(args, terminal).map_err(ArgsError::Usage)?;
+    check_lockfile_exists(args)?;
+    let edits = if !(args.fix || options.repair.edits_documents()) {
+        Edits::None
+    } else if args.dry_run {
+        Edits::Print
+    } else {
+        Edits::Write
     };
-    known_crates.extend(extra_known);
-    let default_matrix = args.toolchain.is_empty();
-    let toolchains: Vec<String> = args
+    let work = if args.merge_reports.is_empty() {
+        Work::Check(Box::new(options))
+    } else {
+        Work::Merge(args.merge_reports.clone())
+    };
+    Ok(Command::Run(RunConfig {
+        baseline: baseline_file(args, defaults),
+        lockfile: lockfile_path(args, defaults),
+        work,
+        edits,
+        targets,
+        bless: args.bless,
+        partition: args.partition,
+        fail_on: args.fail_on,
+        color: use_color(terminal, args.color),
+        progress: show_progress(terminal, args.no_progress),
+        notes,
+    }))
+}
+
+/// The configuration: `--config`, or the default file when it exists.
+fn read_config(args: &Args, defaults: &Defaults) -> Result<Option<pins::Config>, ArgsError> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None if defaults.config.is_file() => defaults.config.clone(),
+        None => return Ok(None),
+    };
+    std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| pins::parse_config(&text).map_err(|e| e.to_string()))
+        .map(Some)
+        .map_err(|error| {
+            ArgsError::Usage(format!(
+                "failed to read configuration `{}`: {error}",
+                path.display()
+            ))
+        })
+}
+
+/// The text of `--known-crates`, when it is given.
+fn read_known_crates(args: &Args) -> Result<Option<String>, ArgsError> {
+    let Some(path) = &args.known_crates else {
+        return Ok(None);
+    };
+    std::fs::read_to_string(path).map(Some).map_err(|error| {
+        ArgsError::Usage(format!(
+            "failed to read known-crates file `{}`: {error}",
+            path.display()
+        ))
+    })
+}
+
+/// The toolchains to check on: none when merging, the named ones, or the default matrix.
+fn toolchains(args: &Args, notes: &mut Vec<String>) -> Result<Vec<String>, ArgsError> {
+    if !args.merge_reports.is_empty() {
+        return Ok(Vec::new());
+    }
+    if args.toolchain.is_empty() {
+        return Ok(default_toolchains(notes));
+    }
+    let named: Vec<String> = args
         .toolchain
         .iter()
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .collect();
-    let merging = !args.merge_reports.is_empty();
-    let toolchains = if merging {
-        Vec::new()
-    } else if default_matrix {
-        default_toolchains()
-    } else if toolchains.is_empty() {
-        eprintln!("error: --toolchain needs at least one toolchain name");
-        return Ok(exit::USAGE);
+    if named.is_empty() {
+        return Err(ArgsError::Usage(
+            "--toolchain needs at least one toolchain name".to_string(),
+        ));
+    }
+    Ok(named)
+}
+
+/// stable, plus nightly when rustup has it (asking rustup costs one `rustc -V`,
+/// which the run makes anyway).
+fn default_toolchains(notes: &mut Vec<String>) -> Vec<String> {
+    let mut toolchains = vec!["stable".to_string()];
+    if matches!(crate::cargo::rustc_version("nightly"), Ok(Some(_))) {
+        toolchains.push("nightly".to_string());
     } else {
-        toolchains
+        notes.push("the nightly toolchain is not installed; checking on stable only".to_string());
+    }
+    toolchains
+}
+
+/// The pipeline's options.
+fn verify_options(
+    args: &Args,
+    defaults: &Defaults,
+    config: Option<pins::Config>,
+    known_crates: Vec<String>,
+    toolchains: Vec<String>,
+) -> Result<VerifyOptions, ArgsError> {
+    let repair = verify::Repair {
+        imports: args.fix_imports,
+        edition: args.fix_edition,
+        pins: args.fix_pins,
+        fmt: args.fmt,
+        fmt_write: args.fmt && args.fix,
     };
-    let progress = show_progress(terminal, args.no_progress);
-    let options = VerifyOptions {
-        specs,
+    // Fixes need every snippet's suggestions in its own coordinates: no cached
+    // results (they keep no suggestions or diagnosis), no merged crates.
+    let repairs = args.fix || repair.edits_documents();
+    // cargo runs inside the sandbox, so a relative target dir must be made
+    // absolute against the folder the user typed it in.
+    let target_dir = match &args.target_dir {
+        Some(dir) => Some(
+            std::path::absolute(dir).map_err(|source| ArgsError::Absolute {
+                path: dir.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    let lockfile = lockfile_path(args, defaults);
+    Ok(VerifyOptions {
+        specs: if args.specs.is_empty() {
+            vec![defaults.specs.clone()]
+        } else {
+            args.specs.clone()
+        },
         sandbox: args
             .sandbox
             .clone()
             .unwrap_or_else(|| defaults.sandbox.clone()),
-        // cargo runs inside the sandbox, so a relative target dir must be made
-        // absolute against the folder the user typed it in.
-        target_dir: match &args.target_dir {
-            Some(dir) => Some(std::path::absolute(dir)?),
-            None => None,
-        },
+        target_dir,
         toolchains,
         offline: args.offline,
         known_crates,
         diagnose: !args.no_diagnose,
-        cache: !args.no_cache,
-        merge: !args.no_merge,
+        cache: !args.no_cache && !repairs,
+        merge: !args.no_merge && !repairs,
         allow_outside_access: args.allow_outside_access,
         build_timeout: args.timeout.map(std::time::Duration::from_secs),
         fix: args.fix,
-        repair: verify::Repair {
-            imports: args.fix_imports,
-            edition: args.fix_edition,
-            pins: args.fix_pins,
-            fmt: args.fmt,
-            fmt_write: args.fmt && args.fix,
-        },
+        repair,
         config,
-        lockfile: None,
+        write_lockfile: args.bless && lockfile.is_some(),
+        lockfile,
         latest: args.latest,
-        write_lockfile: false,
         partition: args.partition,
-    };
-    let repairs = args.fix || options.repair.edits_documents();
-    // Fixes need every snippet's suggestions in its own coordinates: no cached
-    // results (they keep no suggestions or diagnosis), no merged crates.
-    let options = VerifyOptions {
-        cache: options.cache && !repairs,
-        merge: options.merge && !repairs,
-        ..options
-    };
-    let targets = match output_targets(&args, terminal) {
-        Ok(targets) => targets,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let merged = if merging {
-        match merge_shard_reports(&args.merge_reports) {
-            Ok(merged) => Some(merged),
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(exit::USAGE);
-            }
-        }
-    } else {
-        None
-    };
-    // The default baseline describes the default specs only; merged shards,
-    // the baseline they were compared with.
-    let default_baseline = match &merged {
-        Some((merged, _)) => merged.baseline.as_ref().map(PathBuf::from),
-        None if args.specs.is_empty() => defaults.baseline.clone(),
-        None => None,
-    };
-    let baseline_path = args.baseline.clone().or(default_baseline);
-    // The default lockfile, like the default baseline, belongs to the default specs.
-    let lockfile_path = args.lockfile.clone().or(if args.specs.is_empty() {
-        defaults.lockfile.clone()
-    } else {
-        None
-    });
-    if args.bless && baseline_path.is_none() && lockfile_path.is_none() {
-        eprintln!("error: --bless needs --baseline FILE or --lockfile FILE");
-        return Ok(exit::USAGE);
-    }
-    if let Some(path) = &args.lockfile
-        && !path.is_file()
-        && !args.bless
-        && !args.latest
-    {
-        eprintln!(
-            "error: no lockfile at `{}` (write one with --bless)",
-            path.display()
-        );
-        return Ok(exit::USAGE);
-    }
-    let options = VerifyOptions {
-        lockfile: lockfile_path.clone(),
-        write_lockfile: args.bless && lockfile_path.is_some(),
-        ..options
-    };
-    let previous = match baseline_path.as_deref().map(baseline::load).transpose() {
-        // A shard compares only the entries of its own blocks.
-        Ok(previous) => previous.flatten().map(|known| match args.partition {
-            Some(partition) => baseline::part(known, &partition),
-            None => known,
-        }),
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            return Ok(exit::USAGE);
-        }
-    };
-    if let (Some(path), None, false) = (&args.baseline, &previous, args.bless) {
-        eprintln!(
-            "error: no baseline at `{}` (write one with --bless)",
-            path.display()
-        );
-        return Ok(exit::USAGE);
-    }
-
-    let mut outcome = match merged {
-        Some((merged, sources)) => verify::Outcome {
-            report: merged.report,
-            sources,
-            fixes: Vec::new(),
-            lockfile: None,
-        },
-        None => {
-            if let Some(partition) = args.partition {
-                eprintln!(
-                    "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
-                );
-            }
-            verify_on_a_large_stack(&options, progress)?
-        }
-    };
-    if repairs && !outcome.report.incomplete {
-        let changed = apply_fixes(&outcome.fixes, args.dry_run)?;
-        if changed && !args.dry_run {
-            // Verify again: the report says what remains.
-            let again = VerifyOptions {
-                fix: false,
-                repair: verify::Repair {
-                    fmt: args.fmt,
-                    ..verify::Repair::default()
-                },
-                ..options.clone()
-            };
-            outcome = verify_on_a_large_stack(&again, progress)?;
-        }
-    }
-    if outcome.report.incomplete && args.bless {
-        eprintln!("error: the run was interrupted; the baseline was not written");
-        return Ok(exit::INTERRUPTED);
-    }
-    if let (Some(path), Some(text)) = (&lockfile_path, &outcome.lockfile) {
-        fsutil::write_if_changed(path, text)?;
-        eprintln!("note: wrote the lockfile `{}`", path.display());
-    }
-    let known = if let (true, Some(baseline_path)) = (args.bless, &baseline_path) {
-        let blessed = baseline::bless(&outcome.report, previous.as_ref());
-        fsutil::write_atomic(baseline_path, baseline::to_toml(&blessed)?.as_bytes())?;
-        eprintln!(
-            "note: wrote the baseline `{}` ({} entries)",
-            baseline_path.display(),
-            blessed.snippets.len()
-        );
-        Some(blessed)
-    } else {
-        previous
-    };
-    if let (Some(known), Some(path)) = (&known, &baseline_path) {
-        baseline::apply(&mut outcome.report, known, &path.display().to_string());
-    }
-    let report = &outcome.report;
-    let color = use_color(terminal, args.color);
-
-    let mut stdout_used = false;
-    for target in &targets {
-        let text = render(
-            target.format,
-            report,
-            &outcome.sources,
-            color && target.file.is_none(),
-        );
-        match (&target.file, target.format) {
-            (Some(path), _) => fsutil::write_atomic(path, text.as_bytes())?,
-            (None, Format::Human) => eprint!("{text}"),
-            (None, _) => {
-                std::io::stdout().lock().write_all(text.as_bytes())?;
-                stdout_used = true;
-            }
-        }
-    }
-    let human_on_stderr = targets
-        .iter()
-        .any(|t| t.format == Format::Human && t.file.is_none());
-    if !human_on_stderr {
-        if stdout_used {
-            eprint!("{}", human::render_summary_line(report));
-        } else {
-            eprint!("{}", render(Format::Human, report, &outcome.sources, color));
-        }
-    }
-    if report.incomplete {
-        eprintln!(
-            "error: interrupted: the report covers only what was checked before the interruption"
-        );
-        return Ok(exit::INTERRUPTED);
-    }
-    let fail_on = args.fail_on.unwrap_or(if known.is_some() {
-        FailOn::Regressed
-    } else {
-        FailOn::Any
-    });
-    Ok(exit_code(report, fail_on))
-}
-
-/// Writes (or, for a dry run, prints as a diff) each fixed document. A document
-/// that changed on disk since it was read is left alone. Returns whether any
-/// document changed.
-fn apply_fixes(fixes: &[verify::FileFix], dry_run: bool) -> anyhow::Result<bool> {
-    let mut changed = false;
-    for fix in fixes.iter().filter(|f| f.fixed != f.original) {
-        if dry_run {
-            print!(
-                "{}",
-                crate::fix::unified_diff(&fix.file, &fix.original, &fix.fixed)
-            );
-            for (line, what) in &fix.applied {
-                eprintln!("would fix: {}:{line}: {what}", fix.file);
-            }
-            continue;
-        }
-        let on_disk = std::fs::read_to_string(&fix.path).unwrap_or_default();
-        // The byte-order mark discovery dropped is written back as it was.
-        let (bom, now) = match on_disk.strip_prefix('\u{feff}') {
-            Some(rest) => ("\u{feff}", rest),
-            None => ("", on_disk.as_str()),
-        };
-        if now != fix.original {
-            eprintln!(
-                "warning: {} changed since it was read; its fixes were not written",
-                fix.file
-            );
-            continue;
-        }
-        fsutil::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
-        changed = true;
-        for (line, what) in &fix.applied {
-            eprintln!("fixed: {}:{line}: {what}", fix.file);
-        }
-    }
-    for fix in fixes {
-        for (line, what) in &fix.notes {
-            eprintln!("note: {}:{line}: {what}", fix.file);
-        }
-    }
-    if fixes.iter().all(|f| f.fixed == f.original) {
-        eprintln!("note: nothing to fix: no requested repair applies to the examples");
-    }
-    Ok(changed)
-}
-
-/// Reads and merges the shard reports, and reads the documents they speak of
-/// (for the excerpts the human and Markdown views quote). Errors are usage errors.
-fn merge_shard_reports(
-    paths: &[PathBuf],
-) -> Result<(merge::Merged, BTreeMap<String, String>), String> {
-    let mut shards = Vec::new();
-    for path in paths {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| format!("cannot read the shard report `{name}`: {error}"))?;
-        shards.push(merge::parse(&name, &text).map_err(|error| error_chain(&error))?);
-    }
-    let merged = merge::merge(shards).map_err(|error| error_chain(&error))?;
-    let shards: Vec<String> = merged.shards.iter().map(ToString::to_string).collect();
-    eprintln!(
-        "note: merged {} shard reports ({})",
-        shards.len(),
-        shards.join(", ")
-    );
-    let documents: Vec<PathBuf> = merged
-        .report
-        .files
-        .iter()
-        .map(|f| PathBuf::from(&f.file))
-        .collect();
-    let (specs, unreadable) = crate::discover::discover(&documents);
-    if !unreadable.is_empty() {
-        eprintln!(
-            "note: {} of the documents cannot be read here; the reports quote no lines of them",
-            unreadable.len()
-        );
-    }
-    let sources = specs
-        .iter()
-        .map(|s| (s.display(), s.text.clone()))
-        .collect();
-    Ok((merged, sources))
-}
-
-/// An error and its sources, as one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
-}
-
-fn verify_on_a_large_stack(
-    options: &VerifyOptions,
-    progress: bool,
-) -> anyhow::Result<verify::Outcome> {
-    let display = ProgressDisplay::new(progress);
-    let observer = |event| display.show(event);
-    std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("snipcheck-pipeline".to_string())
-            .stack_size(verify::PIPELINE_STACK)
-            .spawn_scoped(scope, || verify::run(options, &observer))?;
-        match worker.join() {
-            Ok(outcome) => Ok(outcome?),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
     })
 }
 
-/// The progress bar on stderr, drawn from the pipeline's events.
-#[derive(Debug)]
-struct ProgressDisplay {
-    enabled: bool,
-    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+/// A named lockfile must exist unless the run writes it (`--bless`) or
+/// ignores its versions (`--latest`).
+fn check_lockfile_exists(args: &Args) -> Result<(), ArgsError> {
+    match &args.lockfile {
+        Some(path) if !path.is_file() && !args.bless && !args.latest => {
+            Err(ArgsError::Usage(format!(
+                "no lockfile at `{}` (write one with --bless)",
+                path.display()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
-impl ProgressDisplay {
-    fn new(enabled: bool) -> ProgressDisplay {
-        ProgressDisplay {
-            enabled,
-            bar: std::sync::Mutex::new(None),
+/// `--baseline`, or the default one, which describes the default specs only.
+fn baseline_file(args: &Args, defaults: &Defaults) -> Option<BaselineFile> {
+    match &args.baseline {
+        Some(path) => Some(BaselineFile::Given(path.clone())),
+        None if args.specs.is_empty() && args.merge_reports.is_empty() => {
+            defaults.baseline.clone().map(BaselineFile::Default)
         }
+        None => None,
     }
+}
 
-    fn show(&self, event: crate::progress::Event) {
-        use crate::progress::{Event, Purpose};
-        if !self.enabled {
-            return;
-        }
-        let Ok(mut bar) = self.bar.lock() else {
-            return;
-        };
-        match event {
-            Event::BuildStarted {
-                toolchain,
-                purpose,
-                units,
-            } => {
-                let what = match purpose {
-                    Purpose::Checking => "checking",
-                    Purpose::Diagnosing => "diagnosing",
-                };
-                let new = indicatif::ProgressBar::new(units as u64);
-                let template = format!(
-                    "{{spinner}} {what} on {toolchain} [{{bar:30}}] {{pos}}/{{len}} {{wide_msg}}"
-                );
-                if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-                    new.set_style(style.progress_chars("=> "));
-                }
-                new.enable_steady_tick(std::time::Duration::from_millis(120));
-                if let Some(old) = bar.replace(new) {
-                    old.finish_and_clear();
-                }
-            }
-            Event::UnitBuilt { name } => {
-                if let Some(bar) = bar.as_ref() {
-                    bar.inc(1);
-                    bar.set_message(name);
-                }
-            }
-            Event::BuildFinished => {
-                if let Some(old) = bar.take() {
-                    old.finish_and_clear();
-                }
-            }
-        }
-    }
+/// `--lockfile`, or the default one, which like the default baseline belongs
+/// to the default specs.
+fn lockfile_path(args: &Args, defaults: &Defaults) -> Option<PathBuf> {
+    args.lockfile.clone().or(if args.specs.is_empty() {
+        defaults.lockfile.clone()
+    } else {
+        None
+    })
 }
 
 /// Where each requested format goes. Errors are usage errors.
@@ -755,91 +590,6 @@ fn output_targets(args: &Args, terminal: Terminal) -> Result<Vec<FormatTarget>, 
         );
     }
     Ok(targets)
-}
-
-fn render(
-    format: Format,
-    report: &Report,
-    sources: &BTreeMap<String, String>,
-    color: bool,
-) -> String {
-    match format {
-        Format::Human => human::render_human(report, sources, &human::HumanOptions { color }),
-        Format::Json => json::render_json(report),
-        Format::Markdown => markdown::render_markdown(report, sources),
-        Format::Junit => junit::render_junit(report),
-        Format::Sarif => sarif::render_sarif(report),
-        Format::Github => github::render_github(report),
-    }
-}
-
-/// stable, plus nightly when rustup has it (asking rustup costs one `rustc -V`,
-/// which the run makes anyway).
-fn default_toolchains() -> Vec<String> {
-    let mut toolchains = vec!["stable".to_string()];
-    if matches!(crate::cargo::rustc_version("nightly"), Ok(Some(_))) {
-        toolchains.push("nightly".to_string());
-    } else {
-        eprintln!("note: the nightly toolchain is not installed; checking on stable only");
-    }
-    toolchains
-}
-
-fn explain(name: &str) -> i32 {
-    match Cause::from_name(name) {
-        Some(cause) => {
-            let info = cause.info();
-            println!(
-                "{}: {}\n\nproven by: {}\nusual fix: {}",
-                info.name, info.summary, info.proof, info.fix
-            );
-            exit::OK
-        }
-        None => {
-            let names: Vec<&str> = TAXONOMY.iter().map(|i| i.name).collect();
-            eprintln!(
-                "error: no cause named `{name}`; the causes are: {}",
-                names.join(", ")
-            );
-            exit::USAGE
-        }
-    }
-}
-
-/// 2 when an input path was unusable; else 1 when what `fail_on` names
-/// happened (a baseline that lost a document's examples counts as a
-/// regression); else 0.
-pub fn exit_code(report: &Report, fail_on: FailOn) -> i32 {
-    let input_problem = report.problems.iter().any(|p| {
-        p.subject.is_some()
-            && report
-                .toolchains
-                .iter()
-                .all(|t| Some(&t.name) != p.subject.as_ref())
-            && p.subject.as_deref() != Some("nightly")
-    });
-    let has = |change: baseline::Change| report.snippets.iter().any(|s| s.baseline == Some(change));
-    let coverage_lost = report
-        .baseline
-        .as_ref()
-        .is_some_and(|b| !b.coverage_lost.is_empty());
-    let new_failure = report
-        .snippets
-        .iter()
-        .any(|s| s.status == Status::Fail && s.baseline == Some(baseline::Change::New));
-    let failed = match fail_on {
-        FailOn::Never => false,
-        FailOn::Any => report.snippets.iter().any(|s| s.status == Status::Fail),
-        FailOn::Regressed => has(baseline::Change::Regressed) || coverage_lost,
-        FailOn::New => has(baseline::Change::Regressed) || coverage_lost || new_failure,
-    };
-    if input_problem {
-        exit::USAGE
-    } else if failed {
-        exit::FAILED
-    } else {
-        exit::OK
-    }
 }
 
 #[cfg(test)]
@@ -918,7 +668,7 @@ mod tests {
             Some("hash:2/3")
         );
         let error = parse(&["--partition", "hash:4/3"]).expect_err("out of range");
-        assert_eq!(error.exit_code(), exit::USAGE);
+        assert_eq!(error.exit_code(), crate::error::exit::USAGE);
         assert!(error.to_string().contains("between 1 and 3"), "{error}");
         assert!(parse(&["--partition", "hash:1/2", "--fix"]).is_err());
         assert!(parse(&["--partition", "hash:1/2", "--bless"]).is_err());
@@ -930,6 +680,112 @@ mod tests {
         );
         assert!(parse(&["--merge-reports", "a.json", "--specs", "docs"]).is_err());
         assert!(parse(&["--merge-reports", "a.json", "--partition", "hash:1/2"]).is_err());
+    }
+
+    /// Validates `argv` with defaults that name no file that exists.
+    fn validated(argv: &[&str]) -> Result<Command, ArgsError> {
+        let args = Args::try_parse_from(std::iter::once("snipcheck").chain(argv.iter().copied()))
+            .expect("parses");
+        let defaults = Defaults {
+            config: PathBuf::from("no/such/snipcheck.toml"),
+            baseline: Some(PathBuf::from("no/such/baseline.toml")),
+            ..Defaults::default()
+        };
+        let pipe = Terminal {
+            stderr_is_terminal: false,
+            is_ci: true,
+            no_color: false,
+            github_actions: false,
+        };
+        validate(&args, &defaults, pipe)
+    }
+
+    fn run_config(argv: &[&str]) -> RunConfig {
+        match validated(argv) {
+            Ok(Command::Run(config)) => config,
+            other => panic!("{argv:?} is no run: {other:?}"),
+        }
+    }
+
+    fn usage_error(argv: &[&str]) -> String {
+        match validated(argv) {
+            Err(ArgsError::Usage(message)) => message,
+            other => panic!("{argv:?} is no usage error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation() {
+        assert!(matches!(
+            validated(&["--explain", "anything"]),
+            Ok(Command::Explain(name)) if name == "anything"
+        ));
+        let plain = run_config(&["--toolchain", " stable ,"]);
+        assert_eq!(plain.edits, Edits::None);
+        assert!(!plain.progress && !plain.color);
+        assert_eq!(
+            plain.baseline,
+            Some(BaselineFile::Default(PathBuf::from(
+                "no/such/baseline.toml"
+            )))
+        );
+        let Work::Check(options) = &plain.work else {
+            panic!("a check: {plain:?}");
+        };
+        assert_eq!(options.toolchains, ["stable"]);
+        assert!(options.cache && options.merge);
+        // Fixes need every snippet built on its own, with no cached result.
+        let fix = run_config(&["--toolchain", "stable", "--fix", "--specs", "a.md"]);
+        assert_eq!(fix.edits, Edits::Write);
+        assert_eq!(
+            fix.baseline, None,
+            "the default baseline is the default specs'"
+        );
+        let Work::Check(options) = &fix.work else {
+            panic!("a check: {fix:?}");
+        };
+        assert!(!options.cache && !options.merge);
+        let dry = run_config(&["--toolchain", "stable", "--fix-imports", "--dry-run"]);
+        assert_eq!(dry.edits, Edits::Print);
+        let merge = run_config(&["--merge-reports", "a.json", "--baseline", "b.toml"]);
+        assert!(matches!(&merge.work, Work::Merge(paths) if paths == &[PathBuf::from("a.json")]));
+        assert_eq!(
+            merge.baseline,
+            Some(BaselineFile::Given(PathBuf::from("b.toml")))
+        );
+    }
+
+    #[test]
+    fn usage_errors_are_values() {
+        let message = usage_error(&["--toolchain", " , "]);
+        assert_eq!(message, "--toolchain needs at least one toolchain name");
+        let message = usage_error(&["--toolchain", "stable", "--config", "no/such.toml"]);
+        assert!(
+            message.starts_with("failed to read configuration `no/such.toml`"),
+            "{message}"
+        );
+        let message = usage_error(&["--toolchain", "stable", "--known-crates", "no/such.toml"]);
+        assert!(
+            message.starts_with("failed to read known-crates file"),
+            "{message}"
+        );
+        let message = usage_error(&["--toolchain", "stable", "--lockfile", "no/such.lock"]);
+        assert_eq!(
+            message,
+            "no lockfile at `no/such.lock` (write one with --bless)"
+        );
+        assert!(matches!(
+            validated(&[
+                "--toolchain",
+                "stable",
+                "--lockfile",
+                "no/such.lock",
+                "--latest"
+            ]),
+            Ok(Command::Run(_))
+        ));
+        let message = usage_error(&["--toolchain", "stable", "-o", "x", "--format", "json=y"]);
+        assert!(message.contains("both name a file"), "{message}");
     }
 
     #[test]

@@ -88,10 +88,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<RunProblem>) {
                     files.push(path.to_path_buf());
                 }
             }
-            Err(error) => problems.push(RunProblem {
-                subject: Some(dir.display().to_string()),
-                message: error.to_string(),
-            }),
+            Err(error) => problems.push(RunProblem::input(
+                Some(dir.display().to_string()),
+                error.to_string(),
+            )),
         }
     }
 }
@@ -134,10 +134,7 @@ fn describe(error: &std::io::Error) -> String {
 }
 
 fn problem(path: &Path, message: String) -> RunProblem {
-    RunProblem {
-        subject: Some(path.display().to_string()),
-        message,
-    }
+    RunProblem::input(Some(path.display().to_string()), message)
 }
 
 #[cfg(test)]

@@ -12,9 +12,12 @@ pub mod exit {
     pub const OK: i32 = 0;
     /// At least one example failed.
     pub const FAILED: i32 = 1;
-    /// The command line or configuration is wrong, or an input path is missing or unreadable.
+    /// The command line or configuration is wrong, or an input the user gave
+    /// is missing, unreadable or invalid (a run problem of kind `input`).
     pub const USAGE: i32 = 2;
-    /// The environment stopped the run: no cargo, an unusable sandbox.
+    /// The environment stopped the run: no cargo, an unusable sandbox. What the
+    /// run went on without (a run problem of kind `environment`) leaves the
+    /// code to the examples.
     pub const ENVIRONMENT: i32 = 3;
     /// Ctrl-C or SIGTERM stopped the run; the reports written are partial.
     pub const INTERRUPTED: i32 = 130;

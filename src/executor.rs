@@ -161,8 +161,8 @@ impl Log {
         }
     }
 
-    pub fn problem(&mut self, subject: Option<String>, message: String) {
-        self.problems.push(RunProblem { subject, message });
+    pub fn problem(&mut self, problem: RunProblem) {
+        self.problems.push(problem);
     }
 
     pub fn extend(&mut self, other: Log) {
@@ -349,10 +349,10 @@ impl<'a> Executor<'a> {
                 sandbox::remove_file_if_exists(&written.dir.join("Cargo.lock"))?;
                 match self.metadata(&written, toolchain, &mut log) {
                     Ok(metadata) => {
-                        log.problem(None, format!(
+                        log.problem(RunProblem::environment(None, format!(
                             "cargo cannot use the lockfile's versions for these examples ({}); they were resolved afresh (--bless rewrites the lockfile)",
                             unresolvable_reason(&text)
-                        ));
+                        )));
                         log.lock_abandoned = true;
                         return Ok(resolution(written, Some(metadata), unresolvable, None, log));
                     }
@@ -408,7 +408,10 @@ impl<'a> Executor<'a> {
         match cargo::rustc_version(toolchain) {
             Ok(version) => version,
             Err(error) => {
-                log.problem(Some(toolchain.to_string()), error.to_string());
+                log.problem(RunProblem::environment(
+                    Some(toolchain.to_string()),
+                    error.to_string(),
+                ));
                 None
             }
         }
@@ -577,8 +580,10 @@ fn absorb_resolution(
         // Every crate was left out: each says why in its own row.
         (None, None) => return None,
         (None, Some(message)) => {
-            out.log
-                .problem(Some(plan.toolchain.clone()), message.clone());
+            out.log.problem(RunProblem::environment(
+                Some(plan.toolchain.clone()),
+                message.clone(),
+            ));
             out.failure = Some(message);
             return None;
         }
@@ -624,13 +629,13 @@ pub fn read_build(
     out.timed_out = output.timed_out;
     out.interrupted = output.interrupted;
     if output.timed_out {
-        out.log.problem(
+        out.log.problem(RunProblem::limit(
             Some(plan.toolchain.clone()),
             format!(
                 "`{}` ran past the time limit and was stopped; what it had not finished is reported as `timeout`",
                 output.command
             ),
-        );
+        ));
     }
     normalize_merged(plan, &mut out);
     let nothing = out
@@ -643,8 +648,10 @@ pub fn read_build(
             output.command,
             cargo::cargo_error_lines(&output.stderr_tail.join("\n"))
         );
-        out.log
-            .problem(Some(plan.toolchain.clone()), message.clone());
+        out.log.problem(RunProblem::environment(
+            Some(plan.toolchain.clone()),
+            message.clone(),
+        ));
         out.failure = Some(message);
     }
     out

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod deps;
 pub mod diagnose;
 pub mod discover;
+pub mod edge;
 pub mod error;
 pub mod executor;
 pub mod experiments;

@@ -48,20 +48,20 @@ pub fn read_lockfile(
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => {
-            problems.push(RunProblem {
-                subject: Some(path.display().to_string()),
-                message: format!("cannot read the lockfile: {error}; resolving without it"),
-            });
+            problems.push(RunProblem::input(
+                Some(path.display().to_string()),
+                format!("cannot read the lockfile: {error}; resolving without it"),
+            ));
             return None;
         }
     };
     match Lockfile::parse(&text) {
         Ok(lock) => Some((text, lock)),
         Err(error) => {
-            problems.push(RunProblem {
-                subject: Some(path.display().to_string()),
-                message: format!("{error}; resolving without it"),
-            });
+            problems.push(RunProblem::input(
+                Some(path.display().to_string()),
+                format!("{error}; resolving without it"),
+            ));
             None
         }
     }
@@ -118,10 +118,7 @@ pub fn settle(
         }
     };
     let Some(text) = resolved else {
-        settled.log.problems.push(RunProblem {
-            subject: request.path.map(|p| p.display().to_string()),
-            message: "cargo could not resolve the examples' dependencies together; the lockfile was not updated".to_string(),
-        });
+        settled.log.problems.push(RunProblem::environment(request.path.map(|p| p.display().to_string()), "cargo could not resolve the examples' dependencies together; the lockfile was not updated".to_string()));
         return settled;
     };
     if request.latest {

@@ -184,7 +184,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     if let Some((built, failed)) = primary::failure_hints(&units, &builds)
         && let Err(error) = hints.record(&built, &failed, &rebuilt_alone)
     {
-        log.problem(None, error.to_string());
+        log.problem(RunProblem::environment(None, error.to_string()));
     }
 
     // Root causes, proven by variant builds, for what fails on the primary toolchain.
@@ -297,7 +297,10 @@ fn known_crates(options: &VerifyOptions, log: &mut Log) -> KnownCrates {
     let mut known = KnownCrates::builtin();
     for extra in &options.known_crates {
         if let Err(error) = known.extend_from_toml(extra) {
-            log.problem(Some("known crates".into()), error.to_string());
+            log.problem(RunProblem::input(
+                Some("known crates".into()),
+                error.to_string(),
+            ));
         }
     }
     known
@@ -313,12 +316,12 @@ fn toolchain_infos(
     for toolchain in &options.toolchains {
         let rustc = executor.rustc_version(toolchain, log);
         if rustc.is_none() {
-            log.problem(
+            log.problem(RunProblem::environment(
                 Some(toolchain.clone()),
                 format!(
                     "toolchain `{toolchain}` is not installed; its builds are skipped (install it with `rustup toolchain install {toolchain}`)"
                 ),
-            );
+            ));
         }
         toolchains.push(ToolchainInfo {
             name: toolchain.clone(),
@@ -347,10 +350,10 @@ fn nightly_for_diagnosis(
         .rustc_version("nightly", log)
         .map(|_| "nightly".to_string());
     if found.is_none() {
-        log.problem(
+        log.problem(RunProblem::environment(
             Some("nightly".to_string()),
             "the nightly toolchain is not installed: examples that need an unstable feature are diagnosed from stable's errors alone, without the nightly build that would confirm it".to_string(),
-        );
+        ));
     }
     found
 }
@@ -394,9 +397,6 @@ fn write_cache(
             0 => first.to_string(),
             _ => format!("{first} (and {more} more results could not be cached)"),
         };
-        log.problems.push(RunProblem {
-            subject: None,
-            message,
-        });
+        log.problems.push(RunProblem::environment(None, message));
     }
 }

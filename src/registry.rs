@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::executor::{Executor, Log};
 use crate::fsutil::write_atomic;
+use crate::report::RunProblem;
 
 /// How long a definite registry answer is reused before asking again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -442,7 +443,7 @@ impl Registry {
             self.lookups.insert(key, lookup);
         }
         if let Err(error) = self.cache.save() {
-            log.problem(None, error.to_string());
+            log.problem(RunProblem::environment(None, error.to_string()));
         }
         log
     }

@@ -26,7 +26,7 @@ use crate::pin_fix::{self, PinOutcome, ProvenRelease};
 use crate::prepare::{Entry, Unit};
 use crate::primary::{ToolchainBuild, primary_job};
 use crate::progress::Purpose;
-use crate::report::{Diagnostic, SnippetReport, Status};
+use crate::report::{Diagnostic, RunProblem, SnippetReport, Status};
 use crate::text::LineIndex;
 use crate::wrap::WrappedSource;
 
@@ -604,10 +604,10 @@ impl<'e> Rustfmt<'e> {
         let mut log = Log::default();
         log.count("rustfmt", self.invocations);
         if let Some(message) = self.problem {
-            log.problem(
+            log.problem(RunProblem::environment(
                 Some("rustfmt".to_string()),
                 format!("rustfmt could not be run, so no example was formatted: {message} (install it with `rustup component add rustfmt`)"),
-            );
+            ));
         }
         log
     }

@@ -1083,14 +1083,11 @@ println!(\"{n}\");
             },
         ];
         summary.problems = vec![
-            RunProblem {
-                subject: Some("docs/missing.md".to_owned()),
-                message: "no such file or directory".to_owned(),
-            },
-            RunProblem {
-                subject: None,
-                message: "the registry cache is older than a week".to_owned(),
-            },
+            RunProblem::input(
+                Some("docs/missing.md".to_owned()),
+                "no such file or directory",
+            ),
+            RunProblem::environment(None, "the registry cache is older than a week"),
         ];
         let file = |file: &str, counts: [u32; 6]| FileSummary {
             file: file.to_owned(),

@@ -138,10 +138,10 @@ mod tests {
                 fail: 1,
                 skip: 1,
             },
-            problems: vec![RunProblem {
-                subject: Some("docs/missing.md".to_owned()),
-                message: "no such file or directory".to_owned(),
-            }],
+            problems: vec![RunProblem::input(
+                Some("docs/missing.md".to_owned()),
+                "no such file or directory",
+            )],
             cargo_invocations: BTreeMap::from([
                 ("build".to_owned(), 1),
                 ("metadata".to_owned(), 1),
@@ -163,6 +163,23 @@ mod tests {
         let json = render_json(&sample_report());
         assert!(json.ends_with("}\n"));
         assert!(json.starts_with("{\n  \"schema\": 1,"));
+    }
+
+    #[test]
+    fn problem_kinds_are_written_and_reports_without_them_still_read() {
+        let json = render_json(&sample_report());
+        assert!(json.contains("\"kind\": \"input\""), "{json}");
+        let older = "{\"subject\": \"stable\", \"message\": \"written before kinds\"}";
+        let problem: RunProblem = serde_json::from_str(older).expect("a problem without a kind");
+        assert_eq!(problem.kind, crate::report::ProblemKind::Environment);
+        for (kind, name) in [
+            (crate::report::ProblemKind::Input, "input"),
+            (crate::report::ProblemKind::Environment, "environment"),
+            (crate::report::ProblemKind::Limit, "limit"),
+        ] {
+            let written = serde_json::to_string(&kind).expect("a kind serializes");
+            assert_eq!(written, format!("\"{name}\""));
+        }
     }
 
     #[test]

@@ -891,10 +891,10 @@ let n: i32 = \"7\".parse()?;
                 fail: 4,
                 skip: 3,
             },
-            problems: vec![RunProblem {
-                subject: Some("docs/missing.md".to_owned()),
-                message: "cannot read `docs/missing.md`: no such file or folder".to_owned(),
-            }],
+            problems: vec![RunProblem::input(
+                Some("docs/missing.md".to_owned()),
+                "cannot read `docs/missing.md`: no such file or folder",
+            )],
             cargo_invocations: BTreeMap::from([
                 ("build".to_owned(), 1),
                 ("metadata".to_owned(), 1),

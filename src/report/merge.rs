@@ -475,10 +475,7 @@ mod tests {
             totals: Totals::count(&files, &rows),
             files,
             snippets: rows,
-            problems: vec![RunProblem {
-                subject: None,
-                message: "a problem every shard has".to_string(),
-            }],
+            problems: vec![RunProblem::environment(None, "a problem every shard has")],
             cargo_invocations: BTreeMap::from([("build".to_string(), 2)]),
             ..Report::default()
         }

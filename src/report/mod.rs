@@ -506,9 +506,75 @@ pub struct Totals {
     pub skip: u32,
 }
 
+/// A problem of the run that belongs to no single block. Its `kind` decides
+/// what it does to the exit code; the message is for people only.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunProblem {
+    /// What kind of problem this is (`"kind": "input"` in JSON). Reports
+    /// written before problems had kinds read as [`ProblemKind::Environment`],
+    /// the kind that leaves the exit code to the examples.
+    #[serde(default = "ProblemKind::unrecorded")]
+    pub kind: ProblemKind,
     /// The path or toolchain the problem is about, when there is one.
     pub subject: Option<String>,
     pub message: String,
+}
+
+impl RunProblem {
+    /// A document or a file the user named is missing, unreadable or invalid.
+    pub fn input(subject: Option<String>, message: impl Into<String>) -> RunProblem {
+        RunProblem::new(ProblemKind::Input, subject, message)
+    }
+
+    /// The machine fell short (toolchain, rustfmt, cargo, registry, lockfile
+    /// resolution, cache); the run went on without it.
+    pub fn environment(subject: Option<String>, message: impl Into<String>) -> RunProblem {
+        RunProblem::new(ProblemKind::Environment, subject, message)
+    }
+
+    /// A build ran past the time limit (`--timeout`).
+    pub fn limit(subject: Option<String>, message: impl Into<String>) -> RunProblem {
+        RunProblem::new(ProblemKind::Limit, subject, message)
+    }
+
+    fn new(kind: ProblemKind, subject: Option<String>, message: impl Into<String>) -> RunProblem {
+        RunProblem {
+            kind,
+            subject,
+            message: message.into(),
+        }
+    }
+}
+
+/// What kind of problem a [`RunProblem`] is. The exit code follows from the
+/// kinds, never from a problem's text.
+///
+/// Two kinds are deliberately absent. A usage error (a bad argument, an
+/// unreadable configuration) stops the run before it starts, so it never
+/// reaches a report; an interrupted run is `incomplete`, not a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProblemKind {
+    /// A document or a file the user gave is missing, unreadable or invalid: a
+    /// path that does not exist, a document that is not UTF-8, a known-crates
+    /// table that is not valid, a lockfile that cannot be read or parsed. The
+    /// rest is checked, and the run exits with
+    /// [`exit::USAGE`](crate::error::exit::USAGE).
+    Input,
+    /// The machine fell short, and the run went on without what was missing: a
+    /// toolchain or rustfmt that is not installed, a cargo that built nothing,
+    /// a lockfile cargo cannot use or could not update, a cache that could not
+    /// be written. The rows say what it cost; the exit code is left to them.
+    Environment,
+    /// A build ran past the time limit and was stopped; its unfinished examples
+    /// fail with the cause `timeout`, and the exit code is left to the rows.
+    Limit,
+}
+
+impl ProblemKind {
+    /// The kind of a problem in a report that recorded none (written before
+    /// kinds existed): the kind that changes no exit code.
+    pub fn unrecorded() -> ProblemKind {
+        ProblemKind::Environment
+    }
 }

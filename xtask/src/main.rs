@@ -10,7 +10,8 @@ mod bench;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use snipcheck::cli::{self, Args, Defaults, Terminal};
+use snipcheck::cli::{Args, Defaults, Terminal};
+use snipcheck::edge;
 use snipcheck::error::exit;
 
 const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)
@@ -71,13 +72,7 @@ fn verify(rest: Vec<String>) -> i32 {
         baseline: Some(relative_to_cwd(root.join("snipcheck.baseline.toml"))),
         lockfile: Some(relative_to_cwd(root.join("snipcheck.lock"))),
     };
-    match cli::run(args, &defaults, Terminal::detect()) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            exit::ENVIRONMENT
-        }
-    }
+    edge::run(&args, &defaults, Terminal::detect())
 }
 
 /// Shows `path` relative to the current folder when it lies below it, so reports

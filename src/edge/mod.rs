@@ -1,0 +1,437 @@
+//! The edge of a run: everything between a validated command line and the
+//! exit code that touches the terminal or the user's files.
+//!
+//! [`run`] reads top to bottom as the steps of a run: validate the arguments
+//! ([`crate::cli`]), check the documents (the pipeline, called from
+//! [`run_pipeline`] alone) or merge shard reports, apply the repairs, compare
+//! with or bless the baseline, write the reports, and choose the exit code
+//! ([`exit_code`]). The pipeline itself prints nothing a person reads as the
+//! result; this module owns that output. Decisions about the terminal (progress
+//! bar, colour) were made from facts passed in, never queried here.
+
+mod exit_code;
+mod progress_bar;
+
+pub use exit_code::{default_fail_on, exit_code};
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::baseline::{self, Baseline};
+use crate::cause::{Cause, TAXONOMY};
+use crate::cli::{
+    self, Args, BaselineFile, Command, Defaults, Edits, Format, FormatTarget, RunConfig, Terminal,
+    Work,
+};
+use crate::error::exit;
+use crate::partition::Partition;
+use crate::pipeline::{self as verify, Outcome, VerifyOptions};
+use crate::report::{Report, github, human, json, junit, markdown, merge, sarif};
+use crate::sandbox;
+use progress_bar::ProgressBar;
+
+/// Runs the command line `args` asks for, with the caller's defaults and the
+/// terminal's facts; returns the exit code. Every error has been printed.
+pub fn run(args: &Args, defaults: &Defaults, terminal: Terminal) -> i32 {
+    let result = match cli::validate(args, defaults, terminal) {
+        Ok(Command::Explain(name)) => return explain(&name),
+        Ok(Command::Run(config)) => run_config(&config),
+        Err(cli::ArgsError::Usage(message)) => Err(Stop::Usage(message)),
+        Err(error) => Err(Stop::Environment(error.into())),
+    };
+    match result {
+        Ok(code) => code,
+        Err(stop) => stop.print(),
+    }
+}
+
+/// Why a run ended before its reports were written.
+#[derive(Debug)]
+enum Stop {
+    /// An argument, or a file it names, is wrong (exit 2).
+    Usage(String),
+    /// The run was interrupted where nothing partial may be written (exit 130).
+    Interrupted(&'static str),
+    /// The environment failed: no cargo, an unusable sandbox, an unwritable output (exit 3).
+    Environment(anyhow::Error),
+}
+
+impl Stop {
+    /// Says why on stderr; returns the exit code.
+    fn print(self) -> i32 {
+        match self {
+            Stop::Usage(message) => {
+                eprintln!("error: {message}");
+                exit::USAGE
+            }
+            Stop::Interrupted(message) => {
+                eprintln!("error: {message}");
+                exit::INTERRUPTED
+            }
+            Stop::Environment(error) => {
+                eprintln!("error: {error:#}");
+                exit::ENVIRONMENT
+            }
+        }
+    }
+}
+
+impl From<crate::error::Error> for Stop {
+    fn from(error: crate::error::Error) -> Stop {
+        Stop::Environment(error.into())
+    }
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(error: std::io::Error) -> Stop {
+        Stop::Environment(error.into())
+    }
+}
+
+/// The steps of a valid run, in order.
+fn run_config(config: &RunConfig) -> Result<i32, Stop> {
+    handle_interrupts();
+    for note in &config.notes {
+        eprintln!("note: {note}");
+    }
+    let source = match &config.work {
+        Work::Merge(paths) => Source::Merged(Box::new(merge_shard_reports(paths)?)),
+        Work::Check(options) => Source::Check(options),
+    };
+    let baseline = match &source {
+        Source::Merged(merged) if config.baseline.is_none() => merged
+            .baseline
+            .as_ref()
+            .map(|path| BaselineFile::Default(PathBuf::from(path))),
+        _ => config.baseline.clone(),
+    };
+    let previous = load_baseline(config, baseline.as_ref())?;
+    let mut outcome = match source {
+        Source::Merged(merged) => merged.outcome,
+        Source::Check(options) => check(options, config)?,
+    };
+    if outcome.report.incomplete && config.bless {
+        return Err(Stop::Interrupted(
+            "the run was interrupted; the baseline was not written",
+        ));
+    }
+    write_lockfile(config.lockfile.as_deref(), outcome.lockfile.as_deref())?;
+    let known = match (config.bless, &baseline) {
+        (true, Some(file)) => Some(bless(file.path(), &outcome.report, previous.as_ref())?),
+        _ => previous,
+    };
+    if let (Some(known), Some(file)) = (&known, &baseline) {
+        baseline::apply(
+            &mut outcome.report,
+            known,
+            &file.path().display().to_string(),
+        );
+    }
+    write_reports(&config.targets, &outcome, config.color)?;
+    if outcome.report.incomplete {
+        eprintln!(
+            "error: interrupted: the report covers only what was checked before the interruption"
+        );
+    }
+    let fail_on = config.fail_on.unwrap_or(default_fail_on(known.is_some()));
+    Ok(exit_code(&outcome.report, fail_on))
+}
+
+/// Where the report comes from: merged shard reports, or a check still to run.
+enum Source<'a> {
+    Merged(Box<MergedShards>),
+    Check(&'a VerifyOptions),
+}
+
+/// Ctrl-C or SIGTERM: stop the builds, then report what was checked.
+fn handle_interrupts() {
+    if let Err(error) = ctrlc::set_handler(crate::cargo::interrupt) {
+        eprintln!("warning: cannot handle Ctrl-C ({error}); an interrupted run leaves no report");
+    }
+}
+
+/// The known results: `--bless` needs a file to write them to; a baseline
+/// named by `--baseline` must exist unless `--bless` writes it; a shard
+/// compares only the entries of its own blocks.
+fn load_baseline(
+    config: &RunConfig,
+    file: Option<&BaselineFile>,
+) -> Result<Option<Baseline>, Stop> {
+    if config.bless && file.is_none() && config.lockfile.is_none() {
+        return Err(Stop::Usage(
+            "--bless needs --baseline FILE or --lockfile FILE".to_string(),
+        ));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let loaded = baseline::load(file.path()).map_err(|error| Stop::Usage(error.to_string()))?;
+    if let (BaselineFile::Given(path), None, false) = (file, &loaded, config.bless) {
+        return Err(Stop::Usage(format!(
+            "no baseline at `{}` (write one with --bless)",
+            path.display()
+        )));
+    }
+    Ok(loaded.map(|known| shard_part(known, config.partition)))
+}
+
+fn shard_part(known: Baseline, partition: Option<Partition>) -> Baseline {
+    match partition {
+        Some(partition) => baseline::part(known, &partition),
+        None => known,
+    }
+}
+
+/// Checks the documents; with repairs, applies them and checks again, so
+/// the report says what remains.
+fn check(options: &VerifyOptions, config: &RunConfig) -> Result<Outcome, Stop> {
+    if let Some(partition) = config.partition {
+        eprintln!(
+            "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
+        );
+    }
+    let outcome = run_pipeline(options, config.progress)?;
+    if config.edits == Edits::None || outcome.report.incomplete {
+        return Ok(outcome);
+    }
+    let changed = apply_fixes(&outcome.fixes, config.edits)?;
+    if !changed || config.edits == Edits::Print {
+        return Ok(outcome);
+    }
+    let again = VerifyOptions {
+        fix: false,
+        repair: verify::Repair {
+            fmt: options.repair.fmt,
+            ..verify::Repair::default()
+        },
+        ..options.clone()
+    };
+    run_pipeline(&again, config.progress)
+}
+
+/// The one call of the pipeline: on a thread with the stack it needs, with
+/// the progress bar as its observer.
+fn run_pipeline(options: &VerifyOptions, progress: bool) -> Result<Outcome, Stop> {
+    let bar = ProgressBar::new(progress);
+    let observer = |event| bar.show(event);
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("snipcheck-pipeline".to_string())
+            .stack_size(verify::PIPELINE_STACK)
+            .spawn_scoped(scope, || verify::run(options, &observer))?;
+        match worker.join() {
+            Ok(outcome) => Ok(outcome?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Writes (or, for `--dry-run`, prints as a diff) each fixed document. A
+/// document that changed on disk since it was read is left alone. Returns
+/// whether any document changed.
+fn apply_fixes(fixes: &[verify::FileFix], edits: Edits) -> Result<bool, Stop> {
+    let mut changed = false;
+    for fix in fixes.iter().filter(|f| f.fixed != f.original) {
+        if edits == Edits::Print {
+            print!(
+                "{}",
+                crate::fix::unified_diff(&fix.file, &fix.original, &fix.fixed)
+            );
+            for (line, what) in &fix.applied {
+                eprintln!("would fix: {}:{line}: {what}", fix.file);
+            }
+            continue;
+        }
+        let on_disk = std::fs::read_to_string(&fix.path).unwrap_or_default();
+        // The byte-order mark discovery dropped is written back as it was.
+        let (bom, now) = match on_disk.strip_prefix('\u{feff}') {
+            Some(rest) => ("\u{feff}", rest),
+            None => ("", on_disk.as_str()),
+        };
+        if now != fix.original {
+            eprintln!(
+                "warning: {} changed since it was read; its fixes were not written",
+                fix.file
+            );
+            continue;
+        }
+        sandbox::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
+        changed = true;
+        for (line, what) in &fix.applied {
+            eprintln!("fixed: {}:{line}: {what}", fix.file);
+        }
+    }
+    for fix in fixes {
+        for (line, what) in &fix.notes {
+            eprintln!("note: {}:{line}: {what}", fix.file);
+        }
+    }
+    if fixes.iter().all(|f| f.fixed == f.original) {
+        eprintln!("note: nothing to fix: no requested repair applies to the examples");
+    }
+    Ok(changed)
+}
+
+/// The merged report of a partitioned run's shards, as a run's outcome.
+struct MergedShards {
+    outcome: Outcome,
+    /// The baseline file the shards were compared with, if any.
+    baseline: Option<String>,
+}
+
+/// Reads and merges the shard reports, and reads the documents they speak of
+/// (for the excerpts the human and Markdown views quote). Errors are usage errors.
+fn merge_shard_reports(paths: &[PathBuf]) -> Result<MergedShards, Stop> {
+    let mut shards = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            Stop::Usage(format!("cannot read the shard report `{name}`: {error}"))
+        })?;
+        shards.push(merge::parse(&name, &text).map_err(|error| Stop::Usage(error_chain(&error)))?);
+    }
+    let merged = merge::merge(shards).map_err(|error| Stop::Usage(error_chain(&error)))?;
+    let shards: Vec<String> = merged.shards.iter().map(ToString::to_string).collect();
+    eprintln!(
+        "note: merged {} shard reports ({})",
+        shards.len(),
+        shards.join(", ")
+    );
+    let sources = document_sources(&merged.report);
+    Ok(MergedShards {
+        outcome: Outcome {
+            report: merged.report,
+            sources,
+            fixes: Vec::new(),
+            lockfile: None,
+        },
+        baseline: merged.baseline,
+    })
+}
+
+/// The text of the documents a report speaks of, those that can be read here.
+fn document_sources(report: &Report) -> BTreeMap<String, String> {
+    let documents: Vec<PathBuf> = report
+        .files
+        .iter()
+        .map(|f| PathBuf::from(&f.file))
+        .collect();
+    let (specs, unreadable) = crate::discover::discover(&documents);
+    if !unreadable.is_empty() {
+        eprintln!(
+            "note: {} of the documents cannot be read here; the reports quote no lines of them",
+            unreadable.len()
+        );
+    }
+    specs
+        .iter()
+        .map(|s| (s.display(), s.text.clone()))
+        .collect()
+}
+
+/// An error and its sources, as one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
+/// Writes the lockfile the run resolved, when there is one and a path for it.
+fn write_lockfile(path: Option<&Path>, text: Option<&str>) -> Result<(), Stop> {
+    if let (Some(path), Some(text)) = (path, text) {
+        sandbox::write_if_changed(path, text)?;
+        eprintln!("note: wrote the lockfile `{}`", path.display());
+    }
+    Ok(())
+}
+
+/// Writes the results of this run as the new baseline, keeping the notes of
+/// the previous one; returns it.
+fn bless(path: &Path, report: &Report, previous: Option<&Baseline>) -> Result<Baseline, Stop> {
+    let blessed = baseline::bless(report, previous);
+    sandbox::write_atomic(path, baseline::to_toml(&blessed)?.as_bytes())?;
+    eprintln!(
+        "note: wrote the baseline `{}` ({} entries)",
+        path.display(),
+        blessed.snippets.len()
+    );
+    Ok(blessed)
+}
+
+/// Renders every requested format to its place. Without the human view on
+/// stderr, stderr still gets it, or only its summary line when stdout
+/// carries another format.
+fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Result<(), Stop> {
+    let report = &outcome.report;
+    let mut stdout_used = false;
+    for target in targets {
+        let text = render(
+            target.format,
+            report,
+            &outcome.sources,
+            color && target.file.is_none(),
+        );
+        match (&target.file, target.format) {
+            (Some(path), _) => sandbox::write_atomic(path, text.as_bytes())?,
+            (None, Format::Human) => eprint!("{text}"),
+            (None, _) => {
+                std::io::stdout().lock().write_all(text.as_bytes())?;
+                stdout_used = true;
+            }
+        }
+    }
+    let human_on_stderr = targets
+        .iter()
+        .any(|t| t.format == Format::Human && t.file.is_none());
+    if !human_on_stderr {
+        if stdout_used {
+            eprint!("{}", human::render_summary_line(report));
+        } else {
+            eprint!("{}", render(Format::Human, report, &outcome.sources, color));
+        }
+    }
+    Ok(())
+}
+
+fn render(
+    format: Format,
+    report: &Report,
+    sources: &BTreeMap<String, String>,
+    color: bool,
+) -> String {
+    match format {
+        Format::Human => human::render_human(report, sources, &human::HumanOptions { color }),
+        Format::Json => json::render_json(report),
+        Format::Markdown => markdown::render_markdown(report, sources),
+        Format::Junit => junit::render_junit(report),
+        Format::Sarif => sarif::render_sarif(report),
+        Format::Github => github::render_github(report),
+    }
+}
+
+/// `--explain CAUSE`: what the cause means and how it is proven.
+fn explain(name: &str) -> i32 {
+    match Cause::from_name(name) {
+        Some(cause) => {
+            let info = cause.info();
+            println!(
+                "{}: {}\n\nproven by: {}\nusual fix: {}",
+                info.name, info.summary, info.proof, info.fix
+            );
+            exit::OK
+        }
+        None => {
+            let names: Vec<&str> = TAXONOMY.iter().map(|i| i.name).collect();
+            eprintln!(
+                "error: no cause named `{name}`; the causes are: {}",
+                names.join(", ")
+            );
+            exit::USAGE
+        }
+    }
+}
