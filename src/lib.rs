@@ -27,6 +27,7 @@ pub mod progress;
 pub mod registry;
 pub mod report;
 pub mod sandbox;
+pub mod syntax;
 pub mod text;
 pub mod trace;
 pub mod verify;

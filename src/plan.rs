@@ -80,7 +80,7 @@ pub fn exported_macros(text: &str) -> Option<Vec<String>> {
 
 /// `use super::...` at the top level means the crate root's parent: an error
 /// alone, but something else inside a merged crate.
-fn uses_super_at_top(text: &str) -> bool {
+pub(crate) fn uses_super_at_top(text: &str) -> bool {
     text.contains("super")
         && syn::parse_file(text).is_ok_and(|file| {
             file.items.iter().any(|item| match item {
@@ -91,7 +91,7 @@ fn uses_super_at_top(text: &str) -> bool {
 }
 
 /// `mod name;` names a file, relative to the crate root.
-fn has_outline_module(text: &str) -> bool {
+pub(crate) fn has_outline_module(text: &str) -> bool {
     text.contains("mod")
         && syn::parse_file(text).is_ok_and(|file| {
             file.items
