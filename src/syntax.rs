@@ -732,7 +732,8 @@ mod tests {
         assert_eq!(passes("println!(\"hi\");"), (1, 2));
         assert_eq!(passes("#![allow(unused)]\nlet x = 1;"), (2, 3));
         assert_eq!(passes("#!/usr/bin/env rust-script\nfn main() {}"), (3, 2));
-        assert_eq!(passes("fn broken( {"), (1, 2));
+        assert_eq!(passes("fn broken() { let }"), (1, 2));
+        assert_eq!(passes("fn broken( {"), (2, 1));
         assert_eq!(passes("} fn x() {"), (2, 1));
     }
 }
