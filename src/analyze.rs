@@ -3,8 +3,10 @@
 //! Follows rustdoc's doctest conventions: `# ` hidden lines are compiled with the
 //! marker removed, `##` escapes a literal `#`, and a snippet is either a set of
 //! items (a library, or a binary when it has `fn main`) or statements that get
-//! wrapped in `fn main`. syn decides the shape; a snippet it cannot parse gets
-//! [`Shape::Unparsable`] with the parse error placed at its document line.
+//! wrapped in `fn main`. [`crate::syntax`] reads the shape, and with it every
+//! fact of the syntax tree later stages need, from one parse; a snippet it
+//! cannot parse gets [`Shape::Unparsable`] with the parse error placed at its
+//! document line.
 
 use std::borrow::Cow;
 
@@ -192,6 +194,8 @@ pub fn analyze(block: &Block) -> Snippet {
         outside_access: reading.outside_access,
         syntax: reading.facts,
     };
+    // In the rare case where the code's tree cannot stand for the wrapped
+    // source's, the wrapper's own text is parsed: it alone says what it holds.
     if reading.wrapped_needs_own_parse
         && let Some(wrapped) = wrap::wrap(&snippet)
     {

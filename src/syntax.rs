@@ -325,11 +325,7 @@ fn classify(
     });
     match statements {
         Ok((attrs, stmts)) => {
-            let crate_attr_lines = attrs
-                .iter()
-                .map(|a| to_u32(end_line(a)))
-                .max()
-                .unwrap_or(0);
+            let crate_attr_lines = attrs.iter().map(|a| to_u32(end_line(a))).max().unwrap_or(0);
             Classified {
                 shape: Shape::Statements { crate_attr_lines },
                 has_tests: false,
@@ -630,88 +626,183 @@ mod tests {
         analyze(&extract(&doc).into_iter().next().expect("a block"))
     }
 
-    const CASES: &[&str] = &[
+    const CASES: &[(&str, &str)] = &[
         // Items, a program, statements.
-        "pub struct A;\nimpl A { pub fn new() -> Self { A } }",
-        "use std::collections::HashMap;\nfn main() {\n    let m: HashMap<u8, u8> = HashMap::new();\n    helper(1, 2);\n}\nfn helper(a: u8, b: u8) {}",
-        "let x = 1;\nlet y = add(x, 2);\nprintln!(\"{y}\");",
-        "fn greet() -> &'static str { \"hi\" }\nprintln!(\"{}\", greet());",
-        "use tokio::time::Duration;\n#[derive(serde::Serialize)]\nstruct S { d: chrono::DateTime<chrono::Utc> }\nasync fn f() { tokio::time::sleep(Duration::from_secs(1)).await; }",
-        "let v = serde_json::json!({ \"a\": 1 });\nlet t = regex::Regex::new(\"a\").unwrap();",
+        (
+            "pub struct A;\nimpl A { pub fn new() -> Self { A } }",
+            "names [A] calls [] | uses [] macros []",
+        ),
+        (
+            "use std::collections::HashMap;\nfn main() {\n    let m: HashMap<u8, u8> = HashMap::new();\n    helper(1, 2);\n}\nfn helper(a: u8, b: u8) {}",
+            "names [helper main] calls [helper/2] | uses [] macros []",
+        ),
+        (
+            "let x = 1;\nlet y = add(x, 2);\nprintln!(\"{y}\");",
+            "names [] calls [] | uses [] macros []",
+        ),
+        (
+            "fn greet() -> &'static str { \"hi\" }\nprintln!(\"{}\", greet());",
+            "names [greet] calls [] | uses [] macros []",
+        ),
+        (
+            "use tokio::time::Duration;\n#[derive(serde::Serialize)]\nstruct S { d: chrono::DateTime<chrono::Utc> }\nasync fn f() { tokio::time::sleep(Duration::from_secs(1)).await; }",
+            "names [S f] calls [] | uses [chrono(chrono::DateTime chrono::Utc) serde serde(serde::Serialize) tokio(tokio::time::Duration tokio::time::Duration::from_secs tokio::time::sleep)] macros []",
+        ),
+        (
+            "let v = serde_json::json!({ \"a\": 1 });\nlet t = regex::Regex::new(\"a\").unwrap();",
+            "names [] calls [] | uses [regex(regex::Regex::new) serde_json(serde_json::json)] macros []",
+        ),
         // Exported macros: top level, twice, hidden in a function, mentioned in a comment.
-        "#[macro_export]\nmacro_rules! square { ($x:expr) => { $x * $x } }",
-        "#[macro_export]\nmacro_rules! a { () => {} }\n#[macro_export]\nmacro_rules! b { () => {} }",
-        "fn g() {\n#[macro_export]\nmacro_rules! m { () => {} }\n}",
-        "// see macro_export\nmacro_rules! m { () => {} }",
-        "let x = 1; // macro_export",
+        (
+            "#[macro_export]\nmacro_rules! square { ($x:expr) => { $x * $x } }",
+            "names [square] calls [] | uses [] macros [square]",
+        ),
+        (
+            "#[macro_export]\nmacro_rules! a { () => {} }\n#[macro_export]\nmacro_rules! b { () => {} }",
+            "names [a b] calls [] | uses [] macros [a b]",
+        ),
+        (
+            "fn g() {\n#[macro_export]\nmacro_rules! m { () => {} }\n}",
+            "names [g m] calls [] | uses [] macros hidden",
+        ),
+        (
+            "// see macro_export\nmacro_rules! m { () => {} }",
+            "names [m] calls [] | uses [] macros hidden",
+        ),
+        (
+            "let x = 1; // macro_export",
+            "names [] calls [] | uses [] macros hidden",
+        ),
         // A tests module, inline modules at depth, an outline module, `use super`.
-        "pub fn f() -> u8 { 1 }\n#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { assert_eq!(f(), 1); proptest::prop_assert!(true); }\n}",
-        "mod a {\n    pub mod b {\n        pub fn c() {}\n    }\n}\nfn main() { a::b::c(); }",
-        "let x = 1;\nmod inner { pub fn f() {} }\ninner::f();",
-        "mod other;\nfn f() {}",
-        "use super::thing;",
+        (
+            "pub fn f() -> u8 { 1 }\n#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { assert_eq!(f(), 1); proptest::prop_assert!(true); }\n}",
+            "names [f t tests] calls [] | uses [proptest(proptest::prop_assert) test] macros [] modules at [2]",
+        ),
+        (
+            "mod a {\n    pub mod b {\n        pub fn c() {}\n    }\n}\nfn main() { a::b::c(); }",
+            "names [a b c main] calls [] | uses [] macros [] modules at [0, 1]",
+        ),
+        (
+            "let x = 1;\nmod inner { pub fn f() {} }\ninner::f();",
+            "names [f inner] calls [] | uses [] macros [] modules at [1]",
+        ),
+        (
+            "mod other;\nfn f() {}",
+            "names [f other] calls [] | uses [] macros [] mod;",
+        ),
+        (
+            "use super::thing;",
+            "names [] calls [] | uses [] macros [] super",
+        ),
+        (
+            "pub mod models { pub struct User; }\nfn helper() {}\nlet x = 1;",
+            "names [User helper models] calls [] | uses [] macros [] modules at [0]",
+        ),
+        (
+            "mod a {\n    mod b {}\n}\nfn f() {}\nmod c;",
+            "names [a b c f] calls [] | uses [] macros [] mod; modules at [0, 1]",
+        ),
         // Crate attributes over statements: the wrapped source is parsed on its own.
-        "#![allow(dead_code)]\nlet x = 1;\nmod m { pub fn f() {} }",
-        "#![feature(portable_simd)] let x = 1;\nlet y = uuid::Uuid::nil();",
-        "#![no_std]\nfn f() {}",
+        (
+            "#![allow(dead_code)]\nlet x = 1;\nmod m { pub fn f() {} }",
+            "names [f m] calls [] | uses [] macros [] modules at [2]",
+        ),
+        (
+            "#![feature(portable_simd)] let x = 1;\nlet y = uuid::Uuid::nil();",
+            "names [] calls [] | uses unparsed macros []",
+        ),
+        (
+            "#![no_std]\nfn f() {}",
+            "names [f] calls [] | uses [] macros []",
+        ),
         // A shebang line and a byte order mark.
-        "#!/usr/bin/env rust-script\nfn main() { anyhow::bail!(\"x\"); }",
-        "\u{feff}fn main() { let a = log::info!(\"x\"); }",
+        (
+            "#!/usr/bin/env rust-script\nfn main() { anyhow::bail!(\"x\"); }",
+            "names [main] calls [] | uses unparsed macros []",
+        ),
+        (
+            "\u{feff}fn main() { let a = log::info!(\"x\"); }",
+            "names [main] calls [] | uses unparsed macros []",
+        ),
         // Unparsable, and not even tokens.
-        "fn ok() {}\nfn broken( {\n",
-        "} fn x() {",
-        "let s = \"unterminated;",
+        ("fn ok() {}\nfn broken( {\n", "names [] calls [] unwrapped"),
+        ("} fn x() {", "names [x] calls [] unwrapped"),
+        ("let s = \"unterminated;", "names [] calls [] unwrapped"),
         // Empty and comment-only.
-        "",
-        "// only a comment",
+        ("", "names [] calls [] | uses [] macros []"),
+        ("// only a comment", "names [] calls [] | uses [] macros []"),
         // Compile-time reads.
-        "const S: &str = include_str!(\"/etc/passwd\");\nfn f() { g(1); }",
+        (
+            "const S: &str = include_str!(\"/etc/passwd\");\nfn f() { g(1); }",
+            "names [S f] calls [g/1] | uses [] macros []",
+        ),
     ];
 
-    /// Each snippet's facts equal what the stages computed from the text.
+    /// The facts in one line: defined names, call arities, then what the
+    /// wrapped source says (crate uses with their paths, `test` when only in
+    /// tests, `serde` when in a serde derive; exported macros; `super` and
+    /// `mod;` at the top; the code lines of inline modules' braces), or
+    /// `unwrapped`.
+    fn render(snippet: &Snippet) -> String {
+        let words = |words: &mut dyn Iterator<Item = String>| words.collect::<Vec<_>>().join(" ");
+        let facts = &snippet.syntax;
+        let mut out = format!(
+            "names [{}] calls [{}]",
+            words(&mut facts.defined_names.iter().cloned()),
+            words(&mut facts.call_arities.iter().map(|(f, n)| format!("{f}/{n}"))),
+        );
+        let Some(wrapped) = wrap(snippet) else {
+            out.push_str(" unwrapped");
+            return out;
+        };
+        let w = &facts.wrapped;
+        // The wrapped source parsed on its own says the same.
+        assert_eq!(*w, wrapped_facts(&wrapped), "{:?}", snippet.code);
+        let uses = w
+            .crate_uses
+            .as_ref()
+            .map_or("unparsed".to_string(), |uses| {
+                let uses = uses.iter().map(|u| {
+                    let test = if u.only_in_tests { " test" } else { "" };
+                    let serde = if u.in_serde_derive { " serde" } else { "" };
+                    format!(
+                        "{}({}){test}{serde}",
+                        u.name,
+                        words(&mut u.paths.iter().cloned())
+                    )
+                });
+                format!("[{}]", words(&mut uses.into_iter()))
+            });
+        let macros = w
+            .exported_macros
+            .as_ref()
+            .map_or("hidden".to_string(), |names| {
+                format!("[{}]", words(&mut names.iter().cloned()))
+            });
+        out.push_str(&format!(" | uses {uses} macros {macros}"));
+        if w.uses_super_at_top {
+            out.push_str(" super");
+        }
+        if w.has_outline_module {
+            out.push_str(" mod;");
+        }
+        if !w.module_body_lines.is_empty() {
+            out.push_str(&format!(" modules at {:?}", w.module_body_lines));
+        }
+        out
+    }
+
+    #[track_caller]
+    fn check(code: &str, expected: &str) {
+        assert_eq!(render(&snippet(code)), expected, "facts of {code:?}");
+    }
+
+    /// What a snippet's syntax tree tells, for every kind of snippet (the same
+    /// as the stages' own parses of the code and the wrapped source said).
     #[test]
-    fn facts_equal_the_text_functions() {
-        for code in CASES {
-            let s = snippet(code);
-            let facts = &s.syntax;
-            assert_eq!(
-                facts.defined_names,
-                crate::cause::defined_names(&s.code),
-                "{code:?}"
-            );
-            assert_eq!(
-                facts.call_arities,
-                crate::cause::call_arities(&s.code),
-                "{code:?}"
-            );
-            let Some(wrapped) = wrap(&s) else {
-                continue;
-            };
-            let old = &wrapped.text;
-            let w = &facts.wrapped;
-            assert_eq!(w.crate_uses, deps::scan(old).ok(), "{code:?}");
-            assert_eq!(
-                w.exported_macros,
-                crate::plan::exported_macros(old),
-                "{code:?}"
-            );
-            assert_eq!(
-                w.uses_super_at_top,
-                crate::plan::uses_super_at_top(old),
-                "{code:?}"
-            );
-            assert_eq!(
-                w.has_outline_module,
-                crate::plan::has_outline_module(old),
-                "{code:?}"
-            );
-            let lines: Vec<u32> = w
-                .module_body_lines
-                .iter()
-                .filter_map(|&l| wrapped.generated_line(l))
-                .collect();
-            assert_eq!(lines, crate::cause::module_body_lines(old), "{code:?}");
-            assert_eq!(*w, wrapped_facts(&wrapped), "{code:?}");
+    fn facts() {
+        for (code, expected) in CASES {
+            check(code, expected);
         }
     }
 
@@ -727,7 +818,10 @@ mod tests {
             (passes.lexes, passes.parses)
         };
         assert_eq!(passes("pub struct A;\nmod m { use super::*; }"), (1, 1));
-        assert_eq!(passes("#[macro_export]\nmacro_rules! m { () => {} }"), (1, 1));
+        assert_eq!(
+            passes("#[macro_export]\nmacro_rules! m { () => {} }"),
+            (1, 1)
+        );
         assert_eq!(passes("let x = 1;\nprintln!(\"{x}\");"), (1, 2));
         assert_eq!(passes("println!(\"hi\");"), (1, 2));
         assert_eq!(passes("#![allow(unused)]\nlet x = 1;"), (2, 3));

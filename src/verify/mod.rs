@@ -18,7 +18,6 @@ use sha2::{Digest, Sha256};
 use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cache::{FailureHints, Key, LINT_CONFIGURATION, Outcome as CachedOutcome, ResultCache};
 use crate::cargo;
-use crate::cause;
 use crate::deps::{self, DepSet, KnownCrates};
 use crate::diagnose;
 use crate::discover::{self, SpecFile};
@@ -249,7 +248,8 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
         })
         .collect();
     let uses: Vec<Option<Vec<deps::CrateUse>>> = parallel_map(&entries, |e| {
-        let mut uses = e.wrapped.as_ref().and_then(|w| deps::scan(&w.text).ok())?;
+        e.wrapped.as_ref()?;
+        let mut uses = e.snippet.as_ref()?.syntax.wrapped.crate_uses.clone()?;
         // A declared crate is a dependency even when the code never names it.
         for (name, pin) in &e.snippet.as_ref()?.declared.deps {
             if !uses.iter().any(|u| &u.name == name) {
@@ -376,7 +376,6 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
                 .map(|j| (j.files.deps.as_slice(), j.files.tests)),
         );
         let mut last_jobs = jobs;
-        let mut defined: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
         let mut failed = failed_groups(groups, &pending, &built);
         let mut round = 0;
         while !failed.is_empty() && !cargo::interrupted() {
@@ -395,14 +394,9 @@ pub fn verify(options: &VerifyOptions, observer: crate::progress::Observer<'_>) 
                     let entry = pending[i];
                     let mut names = BTreeSet::new();
                     for &j in members.iter().filter(|&&j| j != i) {
-                        let theirs = defined.entry(j).or_insert_with(|| {
-                            pending[j]
-                                .snippet
-                                .as_ref()
-                                .map(|s| cause::defined_names(&s.code))
-                                .unwrap_or_default()
-                        });
-                        names.extend(theirs.iter().cloned());
+                        if let Some(theirs) = &pending[j].snippet {
+                            names.extend(theirs.syntax.defined_names.iter().cloned());
+                        }
                     }
                     let key = entry.package();
                     let merged = last_jobs
@@ -775,10 +769,11 @@ fn merge_groups(pending: &[&Entry], among: &[usize], hints: &FailureHints) -> Ve
         .iter()
         .filter_map(|&index| {
             let e = pending[index];
-            let (snippet, wrapped, deps) =
-                (e.snippet.as_ref()?, e.wrapped.as_ref()?, e.deps.as_ref()?);
+            // Only a wrapped snippet is built; its facts are on the snippet.
+            e.wrapped.as_ref()?;
+            let (snippet, deps) = (e.snippet.as_ref()?, e.deps.as_ref()?);
             let hint = hint_key(e);
-            if !plan::mergeable(snippet, wrapped)
+            if !plan::mergeable(snippet)
                 || hint.as_ref().is_some_and(|h| hints.built_alone_before(h))
             {
                 return None;
@@ -790,7 +785,7 @@ fn merge_groups(pending: &[&Entry], among: &[usize], hints: &FailureHints) -> Ve
             Some(plan::Candidate {
                 index,
                 key,
-                exported_macros: plan::exported_macros(&wrapped.text)?,
+                exported_macros: snippet.syntax.wrapped.exported_macros.clone()?,
             })
         })
         .collect();
@@ -1154,20 +1149,15 @@ fn apply_diagnosis(row: &mut SnippetReport, diagnosis: &Diagnosis) {
 
 /// What each document's Rust blocks define, and the versions its toml blocks pin.
 fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
-    // Finding what a snippet defines parses it: on every core.
-    let defined = parallel_map(entries, |entry| {
-        entry
-            .snippet
-            .as_ref()
-            .filter(|s| !matches!(s.shape, Shape::TooLarge { .. }))
-            .map(|snippet| cause::defined_names(&snippet.code))
-            .unwrap_or_default()
-    });
     let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
-    for (entry, names) in entries.iter().zip(defined) {
+    for entry in entries {
         let facts = docs.entry(entry.file.clone()).or_default();
-        for name in names {
-            facts.defined.entry(name).or_insert(entry.block.fence_line);
+        // A snippet over the limits was never read: it defines nothing.
+        for name in entry.snippet.iter().flat_map(|s| &s.syntax.defined_names) {
+            facts
+                .defined
+                .entry(name.clone())
+                .or_insert(entry.block.fence_line);
         }
         if entry.block.fence.lang.as_deref() == Some("toml") {
             // A block that is not TOML is reported on its row (see `row`).
