@@ -98,15 +98,7 @@ pub fn read(code: &str) -> Reading {
         .map(|tokens| outside_access(tokens.clone()))
         .unwrap_or_default();
     let own_prefix = has_file_prefix(code);
-    let file = if own_prefix {
-        counted_parse();
-        syn::parse_file(code)
-    } else {
-        tokens.clone().and_then(|tokens| {
-            counted_pass();
-            syn::parse2::<syn::File>(tokens)
-        })
-    };
+    let file = file_reading(code, &tokens);
     let classified = classify(&file, &tokens);
     let file = file.ok();
     let statements = classified.statements;
@@ -119,7 +111,8 @@ pub fn read(code: &str) -> Reading {
         facts.defined_names = defined_names(|v| stmts.iter().for_each(|s| v.visit_stmt(s)));
     } else if tokens.is_err() {
         // Code that cannot be split into tokens may still be balanced inside a
-        // function (`} fn x() {`), and its names were always read that way.
+        // function (`} fn x() {`): its names are read from there, as they
+        // always were.
         counted_parse();
         if let Ok(file) = syn::parse_file(&format!("fn {WRAPPER_FN}() {{\n{code}\n}}")) {
             facts.defined_names = defined_names(|v| v.visit_file(&file));
@@ -127,27 +120,32 @@ pub fn read(code: &str) -> Reading {
     }
     facts.defined_names.remove(WRAPPER_FN);
 
+    // The wrapped source holds every line of the code and no mention of
+    // `macro_export` of its own; the spans of the code's tokens are 1-based
+    // lines of the code.
     let mentions = code.matches("macro_export").count();
+    let code_line = |line: u32| line.checked_sub(1);
     let mut wrapped_needs_own_parse = false;
     match &classified.shape {
         Shape::Items { .. } if own_prefix => wrapped_needs_own_parse = true,
         Shape::Items { .. } => {
+            // Items are wrapped under the prelude's attributes.
             if let Some(mut file) = file {
-                let skeleton = skeleton();
-                file.attrs.splice(0..0, skeleton.attrs);
-                facts.wrapped = file_facts(Some(&file), mentions, |line| line.checked_sub(1));
+                file.attrs.splice(0..0, skeleton().attrs);
+                facts.wrapped = file_facts(Some(&file), mentions, code_line);
             }
         }
         Shape::Statements { crate_attr_lines } if *crate_attr_lines > 0 || own_prefix => {
             wrapped_needs_own_parse = true;
         }
         Shape::Statements { .. } => {
+            // Statements without crate attributes are wrapped whole in `fn main`.
             if let Some((_, stmts)) = statements {
                 let mut file = skeleton();
                 if let Some(syn::Item::Fn(main)) = file.items.first_mut() {
                     main.block.stmts = stmts;
                 }
-                facts.wrapped = file_facts(Some(&file), mentions, |line| line.checked_sub(1));
+                facts.wrapped = file_facts(Some(&file), mentions, code_line);
             }
         }
         Shape::Unparsable(_) | Shape::TooLarge { .. } => {}
@@ -165,7 +163,16 @@ pub fn read(code: &str) -> Reading {
 /// The shape alone, for telling whether an untagged block is Rust.
 pub fn shape(code: &str) -> Shape {
     let tokens = lex(code);
-    let file = if has_file_prefix(code) {
+    classify(&file_reading(code, &tokens), &tokens).shape
+}
+
+/// The code read as a file, as `syn::parse_file` reads it: from the code's
+/// tokens, unless that function strips a prefix the tokens keep.
+fn file_reading(
+    code: &str,
+    tokens: &Result<TokenStream, syn::Error>,
+) -> Result<syn::File, syn::Error> {
+    if has_file_prefix(code) {
         counted_parse();
         syn::parse_file(code)
     } else {
@@ -173,8 +180,7 @@ pub fn shape(code: &str) -> Shape {
             counted_pass();
             syn::parse2::<syn::File>(tokens)
         })
-    };
-    classify(&file, &tokens).shape
+    }
 }
 
 /// The facts of a wrapped source, parsed on its own: for the wrapped sources
