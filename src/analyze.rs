@@ -3,18 +3,21 @@
 //! Follows rustdoc's doctest conventions: `# ` hidden lines are compiled with the
 //! marker removed, `##` escapes a literal `#`, and a snippet is either a set of
 //! items (a library, or a binary when it has `fn main`) or statements that get
-//! wrapped in `fn main`. syn decides the shape; a snippet it cannot parse gets
-//! [`Shape::Unparsable`] with the parse error placed at its document line.
+//! wrapped in `fn main`. [`crate::syntax`] reads the shape, and with it every
+//! fact of the syntax tree later stages need, from one parse; a snippet it
+//! cannot parse gets [`Shape::Unparsable`] with the parse error placed at its
+//! document line.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
-use syn::parse::Parser;
 
 use crate::extract::{Block, LineOrigin};
 use crate::fence::Edition;
 use crate::pins::{self, PinSet};
+use crate::syntax::{self, Reading, SyntaxFacts};
 use crate::text::to_u32;
+use crate::wrap;
 
 /// One line of compiled code and where it came from in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,6 +112,9 @@ pub struct Snippet {
     /// What the code reads outside its crate at compile time (`include_str!`,
     /// `#[path]`, `env!("SECRET")`), one description each.
     pub outside_access: Vec<String>,
+    /// Everything else its syntax tree tells, read with its shape: later
+    /// stages take these instead of parsing the code again.
+    pub syntax: SyntaxFacts,
 }
 
 impl Snippet {
@@ -153,21 +159,20 @@ pub fn analyze(block: &Block) -> Snippet {
         Err(error) => frontmatter_error = Some(error.to_string()),
     }
     let limit = too_large(&code);
-    let (mut shape, has_tests, crate_attrs) = match &limit {
-        Some(reason) => (
-            Shape::TooLarge {
+    let reading = match &limit {
+        Some(reason) => Reading {
+            shape: Shape::TooLarge {
                 reason: reason.clone(),
             },
-            false,
-            Vec::new(),
-        ),
-        None => classify(&code),
+            has_tests: false,
+            crate_attrs: Vec::new(),
+            outside_access: Vec::new(),
+            facts: SyntaxFacts::default(),
+            wrapped_needs_own_parse: false,
+        },
+        None => syntax::read(&code),
     };
-    let outside_access = if limit.is_some() {
-        Vec::new()
-    } else {
-        outside_access(&code)
-    };
+    let mut shape = reading.shape;
     if let Some(message) = frontmatter_error {
         shape = Shape::Unparsable(SyntaxError {
             line: 0,
@@ -176,18 +181,27 @@ pub fn analyze(block: &Block) -> Snippet {
         });
     }
     problems.sort();
-    Snippet {
+    let mut snippet = Snippet {
         code,
         lines: code_lines,
         shape,
-        has_tests,
+        has_tests: reading.has_tests,
         edition: attrs.edition.unwrap_or(Edition::LATEST),
         expect,
-        crate_attrs,
+        crate_attrs: reading.crate_attrs,
         declared,
         problems,
-        outside_access,
+        outside_access: reading.outside_access,
+        syntax: reading.facts,
+    };
+    // In the rare case where the code's tree cannot stand for the wrapped
+    // source's, the wrapper's own text is parsed: it alone says what it holds.
+    if reading.wrapped_needs_own_parse
+        && let Some(wrapped) = wrap::wrap(&snippet)
+    {
+        snippet.syntax.wrapped = syntax::wrapped_facts(&wrapped);
     }
+    snippet
 }
 
 /// Why a snippet is over the limits, if it is.
@@ -214,71 +228,6 @@ fn too_large(code: &str) -> Option<String> {
         .then(|| format!("nested {deepest} brackets deep, over the limit of {MAX_NESTING}"))
 }
 
-/// Compile-time reads outside the crate: `include!`-family macros, `#[path]`,
-/// and `env!`/`option_env!` of anything but cargo's own `CARGO_*` variables.
-/// Found in the tokens, so comments and strings that mention them don't count.
-fn outside_access(code: &str) -> Vec<String> {
-    use proc_macro2::{TokenStream, TokenTree};
-    fn walk(stream: TokenStream, found: &mut Vec<String>) {
-        let tokens: Vec<TokenTree> = stream.into_iter().collect();
-        for (i, token) in tokens.iter().enumerate() {
-            match token {
-                TokenTree::Group(group) => {
-                    let after_hash = i > 0
-                        && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '#');
-                    let mut inner = group.stream().into_iter();
-                    let is_path_attr = after_hash
-                        && group.delimiter() == proc_macro2::Delimiter::Bracket
-                        && matches!(inner.next(), Some(TokenTree::Ident(id)) if id == "path")
-                        && matches!(inner.next(), Some(TokenTree::Punct(p)) if p.as_char() == '=');
-                    if is_path_attr {
-                        found.push("`#[path = ...]` loads a module from another file".to_string());
-                    }
-                    walk(group.stream(), found);
-                }
-                TokenTree::Ident(ident) => {
-                    let name = ident.to_string();
-                    let is_macro = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-                    let argument = match tokens.get(i + 2) {
-                        Some(TokenTree::Group(g)) => g.stream().to_string(),
-                        _ => String::new(),
-                    };
-                    match name.as_str() {
-                        "include" | "include_str" | "include_bytes" if is_macro => {
-                            found.push(format!(
-                                "`{name}!({argument})` reads a file at compile time"
-                            ));
-                        }
-                        "env" | "option_env" if is_macro => {
-                            let var = argument.trim().trim_matches('"');
-                            if !var.starts_with("CARGO_") {
-                                found.push(format!(
-                                    "`{name}!({argument})` reads the build's environment"
-                                ));
-                            }
-                        }
-                        "path"
-                            if i > 0
-                                && matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=') =>
-                        {
-                            found.push(
-                                "`#[path = ...]` loads a module from another file".to_string(),
-                            );
-                        }
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut found = Vec::new();
-    if let Ok(stream) = code.parse::<TokenStream>() {
-        walk(stream, &mut found);
-    }
-    found
-}
-
 /// Whether an untagged block is probably a Rust example: it parses as Rust and
 /// uses at least one of Rust's item or statement keywords (plain prose rarely
 /// parses, and a lone word that does is no example).
@@ -289,7 +238,7 @@ pub fn looks_like_rust(text: &str) -> bool {
     let has_keyword = text
         .split(|c: char| !c.is_alphanumeric() && c != '_')
         .any(|word| KEYWORDS.contains(&word));
-    has_keyword && too_large(text).is_none() && !matches!(classify(text).0, Shape::Unparsable(_))
+    has_keyword && too_large(text).is_none() && !matches!(syntax::shape(text), Shape::Unparsable(_))
 }
 
 /// rustdoc's hidden-line rule for one line: returns the compiled text and what was removed.
@@ -321,141 +270,6 @@ fn unhide(line: &str) -> (Cow<'_, str>, Removed) {
         );
     }
     (Cow::Borrowed(line), Removed::default())
-}
-
-/// The shape, whether there are tests, and the names of the crate-level attributes.
-fn classify(code: &str) -> (Shape, bool, Vec<String>) {
-    let file_error = match syn::parse_file(code) {
-        Ok(file) if !has_statement_macro(&file) => {
-            let has_main = file
-                .items
-                .iter()
-                .any(|item| matches!(item, syn::Item::Fn(f) if f.sig.ident == "main"));
-            let has_tests = file.items.iter().any(item_is_test);
-            return (
-                Shape::Items { has_main },
-                has_tests,
-                attribute_names(&file.attrs),
-            );
-        }
-        Ok(_) => syn::Error::new(
-            proc_macro2::Span::call_site(),
-            "statement macros at the top level",
-        ),
-        Err(error) => error,
-    };
-    let parse_statements = |input: syn::parse::ParseStream| {
-        let attrs = input.call(syn::Attribute::parse_inner)?;
-        let _statements = input.call(syn::Block::parse_within)?;
-        Ok(attrs)
-    };
-    match parse_statements.parse_str(code) {
-        Ok(attrs) => {
-            let crate_attr_lines = attrs
-                .iter()
-                .map(|a| to_u32(proc_macro2_end_line(a)))
-                .max()
-                .unwrap_or(0);
-            let names = attribute_names(&attrs);
-            (Shape::Statements { crate_attr_lines }, false, names)
-        }
-        Err(statement_error) => {
-            // Report whichever reading got further into the text: that is most
-            // likely the one the author meant.
-            let best = if position(&statement_error) > position(&file_error) {
-                statement_error
-            } else {
-                file_error
-            };
-            let (line, column) = position(&best);
-            let error = SyntaxError {
-                line: line.saturating_sub(1),
-                column: column + 1,
-                message: describe_syntax_error(&best),
-            };
-            (Shape::Unparsable(error), false, Vec::new())
-        }
-    }
-}
-
-fn attribute_names(attrs: &[syn::Attribute]) -> Vec<String> {
-    attrs
-        .iter()
-        .filter_map(|a| a.path().get_ident().map(|i| i.to_string()))
-        .collect()
-}
-
-/// Macros that are statements, never items: `println!(..);` at the top level
-/// parses as an item, but the snippet is statements to wrap in `fn main`.
-fn has_statement_macro(file: &syn::File) -> bool {
-    const STATEMENT_MACROS: &[&str] = &[
-        "println",
-        "print",
-        "eprintln",
-        "eprint",
-        "dbg",
-        "assert",
-        "assert_eq",
-        "assert_ne",
-        "debug_assert",
-        "debug_assert_eq",
-        "debug_assert_ne",
-        "panic",
-        "todo",
-        "unimplemented",
-        "unreachable",
-        "write",
-        "writeln",
-        "format",
-    ];
-    file.items.iter().any(|item| match item {
-        syn::Item::Macro(m) if m.ident.is_none() => m
-            .mac
-            .path
-            .get_ident()
-            .is_some_and(|ident| STATEMENT_MACROS.contains(&ident.to_string().as_str())),
-        _ => false,
-    })
-}
-
-/// syn's message, except for the lexer's, which says nothing useful on its own.
-fn describe_syntax_error(error: &syn::Error) -> String {
-    let message = error.to_string();
-    if message == "cannot parse string into token stream" {
-        "the code cannot be split into tokens: an unclosed or unbalanced delimiter, or an unterminated string, char or block comment".to_string()
-    } else {
-        message
-    }
-}
-
-fn proc_macro2_end_line(attr: &syn::Attribute) -> usize {
-    use syn::spanned::Spanned;
-    attr.span().end().line
-}
-
-/// 1-based line, 0-based column of an error's start (as proc-macro2 counts them).
-fn position(error: &syn::Error) -> (u32, u32) {
-    let start = error.span().start();
-    (to_u32(start.line), to_u32(start.column))
-}
-
-fn item_is_test(item: &syn::Item) -> bool {
-    let attrs: &[syn::Attribute] = match item {
-        syn::Item::Mod(m) => &m.attrs,
-        syn::Item::Fn(f) => &f.attrs,
-        syn::Item::Impl(i) => &i.attrs,
-        syn::Item::Use(u) => &u.attrs,
-        _ => return false,
-    };
-    attrs.iter().any(|attr| {
-        let path = attr.path();
-        let is_cfg_test = path.is_ident("cfg")
-            && attr
-                .parse_args::<syn::Ident>()
-                .is_ok_and(|ident| ident == "test");
-        let is_test_fn = path.segments.last().is_some_and(|s| s.ident == "test");
-        is_cfg_test || is_test_fn
-    })
 }
 
 #[cfg(test)]

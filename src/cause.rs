@@ -10,7 +10,7 @@
 //! outcomes; `verify.rs` builds them through the same sandbox and cargo stages
 //! as everything else.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -208,7 +208,8 @@ pub const STUB_MODULE: &str = "__snipcheck_stubs";
 /// Generated stubs for undefined names: `(head, tail)`, where `head` holds the
 /// macros (which must come before their use) and `tail` a module of stub items
 /// plus a glob import of it, appended after the snippet. Inline modules of the
-/// snippet need `use crate::__snipcheck_stubs::*;` too (see [`module_body_lines`]).
+/// snippet need `use crate::__snipcheck_stubs::*;` too (see
+/// [`crate::syntax::WrappedFacts::module_body_lines`]).
 /// Values cannot be stubbed without knowing their type; they are left out (the
 /// variant then still fails on them, and the report says so). Both are empty
 /// when nothing could be stubbed.
@@ -257,81 +258,6 @@ pub fn stub_source(
         use #module::*;
     };
     (head, format!("{tail}\n"))
-}
-
-/// The generated lines (1-based) holding the opening brace of each inline
-/// module of `source`: a stub import goes right after each of them.
-pub fn module_body_lines(source: &str) -> Vec<u32> {
-    struct Modules(Vec<u32>);
-    impl<'ast> syn::visit::Visit<'ast> for Modules {
-        fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
-            if let Some((brace, _)) = &module.content {
-                self.0
-                    .push(crate::text::to_u32(brace.span.open().start().line));
-            }
-            syn::visit::visit_item_mod(self, module);
-        }
-    }
-    let mut modules = Modules(Vec::new());
-    if let Ok(file) = syn::parse_file(source) {
-        syn::visit::Visit::visit_file(&mut modules, &file);
-    }
-    modules.0
-}
-
-/// The number of arguments each called function gets, from the snippet's code
-/// (the first call site wins).
-pub fn call_arities(code: &str) -> BTreeMap<String, usize> {
-    struct Calls(BTreeMap<String, usize>);
-    impl<'ast> syn::visit::Visit<'ast> for Calls {
-        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-            if let syn::Expr::Path(path) = &*call.func
-                && let Some(ident) = path.path.get_ident()
-            {
-                self.0.entry(ident.to_string()).or_insert(call.args.len());
-            }
-            syn::visit::visit_expr_call(self, call);
-        }
-    }
-    let mut calls = Calls(BTreeMap::new());
-    if let Ok(file) = syn::parse_file(code) {
-        syn::visit::Visit::visit_file(&mut calls, &file);
-    }
-    calls.0
-}
-
-/// Names the items of a snippet define (for telling a document's own names from placeholders).
-pub fn defined_names(code: &str) -> BTreeSet<String> {
-    struct Items(BTreeSet<String>);
-    impl<'ast> syn::visit::Visit<'ast> for Items {
-        fn visit_item(&mut self, item: &'ast syn::Item) {
-            let ident = match item {
-                syn::Item::Struct(i) => Some(&i.ident),
-                syn::Item::Enum(i) => Some(&i.ident),
-                syn::Item::Fn(i) => Some(&i.sig.ident),
-                syn::Item::Trait(i) => Some(&i.ident),
-                syn::Item::Type(i) => Some(&i.ident),
-                syn::Item::Union(i) => Some(&i.ident),
-                syn::Item::Const(i) => Some(&i.ident),
-                syn::Item::Static(i) => Some(&i.ident),
-                syn::Item::Mod(i) => Some(&i.ident),
-                syn::Item::Macro(i) => i.ident.as_ref(),
-                _ => None,
-            };
-            if let Some(ident) = ident {
-                self.0.insert(ident.to_string());
-            }
-            syn::visit::visit_item(self, item);
-        }
-    }
-    let mut items = Items(BTreeSet::new());
-    let parsed = syn::parse_file(code)
-        .or_else(|_| syn::parse_file(&format!("fn __snipcheck() {{\n{code}\n}}")));
-    if let Ok(file) = parsed {
-        syn::visit::Visit::visit_file(&mut items, &file);
-    }
-    items.0.remove("__snipcheck");
-    items.0
 }
 
 /// A concrete suggestion for a cause.
@@ -552,8 +478,7 @@ mod tests {
                 kind: NameKind::Macro,
             },
         ];
-        let arities = call_arities("fn main() { let u = load(1, 2); }");
-        assert_eq!(arities.get("load"), Some(&2));
+        let arities = BTreeMap::from([("load".to_string(), 2)]);
         let (head, tail) = stub_source(&names, &arities);
         assert!(head.starts_with("macro_rules! mk"), "{head}");
         let file = syn::parse_file(&format!("{head}{tail}")).expect("stubs parse");
@@ -567,16 +492,6 @@ mod tests {
         assert_eq!(
             stub_source(&only_values, &arities),
             (String::new(), String::new())
-        );
-        assert_eq!(
-            module_body_lines("mod a {\n    mod b {}\n}\nfn f() {}\nmod c;"),
-            [1, 2]
-        );
-        let defined =
-            defined_names("pub mod models { pub struct User; }\nfn helper() {}\nlet x = 1;");
-        assert_eq!(
-            defined.into_iter().collect::<Vec<_>>(),
-            ["User", "helper", "models"]
         );
     }
 }

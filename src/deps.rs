@@ -101,9 +101,14 @@ const MAX_ALIAS_DEPTH: usize = 16;
 /// The result is sorted by crate name and has one entry per crate. `source`
 /// must be a whole file; a syntax error is returned as is.
 pub fn scan(source: &str) -> Result<Vec<CrateUse>, syn::Error> {
-    let file = syn::parse_file(source)?;
+    Ok(scan_file(&syn::parse_file(source)?))
+}
+
+/// [`scan`] over a file already parsed: what [`crate::syntax`] calls, so that a
+/// snippet is parsed once for every fact its syntax tree holds.
+pub fn scan_file(file: &syn::File) -> Vec<CrateUse> {
     let mut definitions = Definitions::default();
-    definitions.visit_file(&file);
+    definitions.visit_file(file);
     let mut scanner = Scanner {
         local: &definitions.names,
         scopes: Vec::new(),
@@ -112,8 +117,8 @@ pub fn scan(source: &str) -> Result<Vec<CrateUse>, syn::Error> {
         in_serde_fields: false,
         found: BTreeMap::new(),
     };
-    scanner.visit_file(&file);
-    Ok(scanner
+    scanner.visit_file(file);
+    scanner
         .found
         .into_iter()
         .map(|(name, seen)| CrateUse {
@@ -122,7 +127,7 @@ pub fn scan(source: &str) -> Result<Vec<CrateUse>, syn::Error> {
             only_in_tests: !seen.outside_tests,
             in_serde_derive: seen.in_serde_derive,
         })
-        .collect())
+        .collect()
 }
 
 /// The name of an identifier without a raw-identifier prefix.

@@ -576,13 +576,17 @@ fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Job {
         }
         Change::Imports { lines } => wrapped.with_inserted(lines),
         Change::Stubs { imports, names } => {
-            let (head, tail) = cause::stub_source(names, &cause::call_arities(&snippet.code));
+            let (head, tail) = cause::stub_source(names, &snippet.syntax.call_arities);
             let mut inserts = imports.clone();
             if !head.is_empty() {
                 inserts.push((after_crate_attributes(wrapped), head));
             }
             let import = format!("use crate::{}::*;", cause::STUB_MODULE);
-            for brace_line in cause::module_body_lines(&wrapped.text) {
+            let module_lines = &snippet.syntax.wrapped.module_body_lines;
+            for brace_line in module_lines
+                .iter()
+                .filter_map(|&l| wrapped.generated_line(l))
+            {
                 inserts.push((brace_line + 1, import.clone()));
             }
             inserts.push((wrapped.end(), tail));

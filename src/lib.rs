@@ -40,6 +40,7 @@ pub mod repair;
 pub mod report;
 pub mod rows;
 pub mod sandbox;
+pub mod syntax;
 pub mod taxonomy;
 pub mod text;
 pub mod trace;

@@ -42,62 +42,19 @@ const CRATE_BOUND: &[&str] = &[
     "#[link",
 ];
 
-/// Whether a snippet may share a crate with others.
-pub fn mergeable(snippet: &Snippet, wrapped: &WrappedSource) -> bool {
+/// Whether a snippet may share a crate with others. The crate-bound text is
+/// looked for in the code: the lines the wrapper adds hold none of it, and
+/// every line of the code is a line of the wrapped source.
+pub fn mergeable(snippet: &Snippet) -> bool {
+    let wrapped = &snippet.syntax.wrapped;
     snippet.crate_attrs.is_empty()
         && snippet.expect == Expect::Pass
         && !CRATE_BOUND
             .iter()
-            .any(|needle| wrapped.text.contains(needle))
-        && !uses_super_at_top(&wrapped.text)
-        && !has_outline_module(&wrapped.text)
-        && exported_macros(&wrapped.text).is_some()
-}
-
-/// The names of the `#[macro_export]` macros a snippet defines, if all are
-/// top-level items. Exported macros live at the crate root whatever module
-/// defines them, so merged snippets may share a crate only if these names
-/// differ (`$crate` paths are crate-bound already); `None` when one is out of
-/// sight (inside a function or a module).
-pub fn exported_macros(text: &str) -> Option<Vec<String>> {
-    let mentions = text.matches("macro_export").count();
-    if mentions == 0 {
-        return Some(Vec::new());
-    }
-    let file = syn::parse_file(text).ok()?;
-    let names: Vec<String> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Macro(m) if m.attrs.iter().any(|a| a.path().is_ident("macro_export")) => {
-                m.ident.as_ref().map(|ident| ident.to_string())
-            }
-            _ => None,
-        })
-        .collect();
-    (names.len() == mentions).then_some(names)
-}
-
-/// `use super::...` at the top level means the crate root's parent: an error
-/// alone, but something else inside a merged crate.
-fn uses_super_at_top(text: &str) -> bool {
-    text.contains("super")
-        && syn::parse_file(text).is_ok_and(|file| {
-            file.items.iter().any(|item| match item {
-                syn::Item::Use(u) => matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "super"),
-                _ => false,
-            })
-        })
-}
-
-/// `mod name;` names a file, relative to the crate root.
-fn has_outline_module(text: &str) -> bool {
-    text.contains("mod")
-        && syn::parse_file(text).is_ok_and(|file| {
-            file.items
-                .iter()
-                .any(|item| matches!(item, syn::Item::Mod(m) if m.content.is_none()))
-        })
+            .any(|needle| snippet.code.contains(needle))
+        && !wrapped.uses_super_at_top
+        && !wrapped.has_outline_module
+        && wrapped.exported_macros.is_some()
 }
 
 /// What must be equal for snippets to share a crate.
@@ -116,7 +73,8 @@ pub struct Candidate {
     pub index: usize,
     /// [`group_key`]: what must be equal to share a crate.
     pub key: String,
-    /// [`exported_macros`]: names the snippet puts at the crate root.
+    /// [`crate::syntax::WrappedFacts::exported_macros`]: names the snippet
+    /// puts at the crate root.
     pub exported_macros: Vec<String>,
 }
 
@@ -264,10 +222,7 @@ mod tests {
 
     #[test]
     fn what_may_share_a_crate() {
-        let ok = |code: &str| {
-            let (s, w) = prepared(code);
-            mergeable(&s, &w)
-        };
+        let ok = |code: &str| mergeable(&prepared(code).0);
         assert!(ok("fn main() { println!(\"hi\"); }"));
         assert!(ok("let x = 1;"));
         assert!(ok(
@@ -285,10 +240,9 @@ mod tests {
         ));
         assert!(!ok("use super::thing;"));
         assert!(!ok("mod other;"));
-        let (s, w) = prepared("fn f() {}");
-        let mut failing = s.clone();
+        let mut failing = prepared("fn f() {}").0;
         failing.expect = Expect::CompileFail { codes: vec![] };
-        assert!(!mergeable(&failing, &w));
+        assert!(!mergeable(&failing));
     }
 
     fn candidate(index: usize, key: &str, exported: &[&str]) -> Candidate {

@@ -10,9 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analyze::{self, Shape, Snippet};
+use crate::analyze::{self, Snippet};
 use crate::cache::{FailureHints, Key, LINT_CONFIGURATION};
-use crate::cause;
 use crate::deps::{self, CrateUse, DepSet, KnownCrates};
 use crate::discover::SpecFile;
 use crate::extract::{self, Block};
@@ -40,7 +39,7 @@ pub enum Code {
     NotAnalysed,
     /// Rust that is not wrapped into a crate: too large, unparsable, or reading
     /// outside its crate (the snippet says which).
-    Unwrapped(Snippet),
+    Unwrapped(Box<Snippet>),
     /// Rust wrapped into the source of a scratch crate.
     Wrapped(Box<(Snippet, WrappedSource)>),
 }
@@ -193,7 +192,7 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
             .flatten();
         match wrapped {
             Some(wrapped) => Code::Wrapped(Box::new((snippet, wrapped))),
-            None => Code::Unwrapped(snippet),
+            None => Code::Unwrapped(Box::new(snippet)),
         }
     });
     blocks
@@ -210,19 +209,15 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
 
 /// What each document's Rust blocks define, and the versions its toml blocks pin.
 pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
-    // Finding what a snippet defines parses it: on every core.
-    let defined = parallel_map(entries, |entry| {
-        entry
-            .snippet()
-            .filter(|s| !matches!(s.shape, Shape::TooLarge { .. }))
-            .map(|snippet| cause::defined_names(&snippet.code))
-            .unwrap_or_default()
-    });
     let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
-    for (entry, names) in entries.iter().zip(defined) {
+    for entry in entries {
         let facts = docs.entry(entry.file.clone()).or_default();
-        for name in names {
-            facts.defined.entry(name).or_insert(entry.block.fence_line);
+        // An over-size snippet has no facts: it is never parsed.
+        for name in entry.snippet().iter().flat_map(|s| &s.syntax.defined_names) {
+            facts
+                .defined
+                .entry(name.clone())
+                .or_insert(entry.block.fence_line);
         }
         if entry.block.fence.lang.as_deref() == Some("toml") {
             // A block that is not TOML is reported on its row (see `rows.rs`).
@@ -254,8 +249,9 @@ pub fn crate_uses(
     config: Option<&Config>,
 ) -> BTreeMap<String, Uses> {
     let scanned = parallel_map(entries, |e| {
-        let (snippet, wrapped) = (e.snippet()?, e.wrapped()?);
-        let mut uses = deps::scan(&wrapped.text).ok()?;
+        e.wrapped()?;
+        let snippet = e.snippet()?;
+        let mut uses = snippet.syntax.wrapped.crate_uses.clone()?;
         // A declared crate is a dependency even when the code never names it.
         for (name, pin) in &snippet.declared.deps {
             if !uses.iter().any(|u| &u.name == name) {

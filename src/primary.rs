@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cache::{FailureHints, Key, Outcome as CachedOutcome, ResultCache};
 use crate::cargo;
-use crate::cause;
 use crate::deps::DepSpec;
 use crate::diagnose::UnitResult;
 use crate::error::Result;
@@ -177,22 +176,13 @@ pub fn build(
             .iter()
             .map(|j| (j.files.deps.as_slice(), j.files.tests)),
     );
-    let mut defined = BTreeMap::new();
     let mut rebuilt_alone = BTreeSet::new();
     let mut failed = failed_groups(groups, pending, &built);
     let mut round = 0;
     while !failed.is_empty() && !cargo::interrupted() {
         round += 1;
         let span = trace::span(format!("merge round {round}"));
-        let step = absorb_round(
-            pending,
-            failed,
-            &built,
-            &plan.jobs,
-            &mut defined,
-            hints,
-            round,
-        );
+        let step = absorb_round(pending, failed, &built, &plan.jobs, hints, round);
         rebuilt_alone.extend(step.rebuilt_alone.iter().map(|&i| pending[i].hint_key()));
         built
             .log
@@ -236,13 +226,11 @@ pub struct Round {
 /// outcome is `built`) and plans the next round: which members with errors
 /// keep their result, which are rebuilt alone, and the clean members of every
 /// failed crate pooled and merged again (alone after the last round).
-/// `defined` remembers what each member defines across rounds.
 pub fn absorb_round(
     pending: &[Unit<'_>],
     failed: Vec<Vec<usize>>,
     built: &BuildOutcome,
     last_jobs: &[Job],
-    defined: &mut BTreeMap<usize, BTreeSet<String>>,
     hints: &FailureHints,
     round: usize,
 ) -> Round {
@@ -258,10 +246,7 @@ pub fn absorb_round(
             let unit = pending[i];
             let mut names = BTreeSet::new();
             for &j in members.iter().filter(|&&j| j != i) {
-                let theirs = defined
-                    .entry(j)
-                    .or_insert_with(|| cause::defined_names(&pending[j].snippet.code));
-                names.extend(theirs.iter().cloned());
+                names.extend(pending[j].snippet.syntax.defined_names.iter().cloned());
             }
             let key = unit.package();
             let merged = last_jobs
@@ -323,7 +308,7 @@ fn merge_groups(pending: &[Unit<'_>], among: &[usize], hints: &FailureHints) -> 
         .filter_map(|&index| {
             let unit = pending[index];
             let hint = unit.hint_key();
-            if !plan::mergeable(unit.snippet, unit.wrapped) || hints.built_alone_before(&hint) {
+            if !plan::mergeable(unit.snippet) || hints.built_alone_before(&hint) {
                 return None;
             }
             let mut key = plan::group_key(unit.snippet, &unit.deps.deps);
@@ -333,7 +318,7 @@ fn merge_groups(pending: &[Unit<'_>], among: &[usize], hints: &FailureHints) -> 
             Some(plan::Candidate {
                 index,
                 key,
-                exported_macros: plan::exported_macros(&unit.wrapped.text)?,
+                exported_macros: unit.snippet.syntax.wrapped.exported_macros.clone()?,
             })
         })
         .collect();

@@ -92,6 +92,16 @@ impl WrappedSource {
         }
     }
 
+    /// The 1-based generated line holding a 0-based snippet line: the inverse
+    /// of [`WrappedSource::snippet_line`].
+    pub fn generated_line(&self, snippet_line: u32) -> Option<u32> {
+        let idx = self
+            .line_map
+            .iter()
+            .position(|line| *line == Some(snippet_line))?;
+        Some(to_u32(idx + 1).saturating_add(self.lines_before))
+    }
+
     /// Where crate-level attributes may be added: right after the prelude.
     pub fn after_prelude(&self) -> u32 {
         to_u32(PRELUDE.len() + 1)
@@ -106,6 +116,11 @@ impl WrappedSource {
 /// The allowances rustdoc gives doctests, so that examples aren't failed for
 /// items they define but don't use.
 pub const PRELUDE: &[&str] = &["#![allow(unused)]"];
+
+/// The line that opens the generated `fn main` around statements.
+pub const MAIN_OPEN: &str = "fn main() {";
+/// The line that closes it.
+pub const MAIN_CLOSE: &str = "}";
 
 /// Wraps a parsable snippet. Returns `None` for an unparsable one: there is
 /// nothing to compile.
@@ -133,9 +148,9 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
         Shape::Statements { crate_attr_lines } => {
             let split = (crate_attr_lines as usize).min(code.len());
             out.user(&code[..split], 0);
-            out.generated("fn main() {");
+            out.generated(MAIN_OPEN);
             out.user(&code[split..], split);
-            out.generated("}");
+            out.generated(MAIN_CLOSE);
             CrateKind::MainWrapped
         }
     };

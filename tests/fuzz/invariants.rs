@@ -1,9 +1,10 @@
 //! The invariants both fuzzers check on any document (shared by the proptest
 //! campaign in `tests/it/fuzz.rs` and the cargo-fuzz target in this folder):
-//! the pure stages never panic, every line map stays inside the document, and
-//! every wrapped line maps back to the snippet line it holds.
+//! the pure stages never panic, every line map stays inside the document,
+//! every wrapped line maps back to the snippet line it holds, and the facts read
+//! from a snippet's code equal what its wrapped source says parsed on its own.
 
-use snipcheck::{analyze, deps, extract, plan, text::LineIndex, wrap};
+use snipcheck::{analyze, extract, plan, syntax, text::LineIndex, wrap};
 
 /// Runs extract, analyze, wrap, the dependency scan and the merge planner on
 /// `doc`; says which invariant broke.
@@ -46,12 +47,19 @@ pub fn check(doc: &str) -> Result<(), String> {
                 }
             }
         }
-        if let Ok(uses) = deps::scan(&wrapped.text)
-            && uses.iter().any(|u| u.name.is_empty())
-        {
+        let facts = &snippet.syntax.wrapped;
+        if facts.crate_uses.iter().flatten().any(|u| u.name.is_empty()) {
             return Err("the dependency scan found a crate without a name".to_string());
         }
-        let _ = plan::mergeable(&snippet, &wrapped);
+        // What the code's one parse says of the wrapped source is what the
+        // wrapped source says when parsed on its own.
+        let own = syntax::wrapped_facts(&wrapped);
+        if *facts != own {
+            return Err(format!(
+                "the snippet's facts {facts:?} differ from its wrapped source's {own:?}"
+            ));
+        }
+        let _ = plan::mergeable(&snippet);
     }
     Ok(())
 }

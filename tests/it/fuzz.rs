@@ -1,6 +1,8 @@
 //! A property campaign over the pure stages (extract, analyze, wrap, infer,
-//! plan) on hostile Markdown: no panic, every line map inside the document, and
-//! every wrapped line mapped back to the snippet line it holds.
+//! plan) on hostile Markdown: no panic, every line map inside the document,
+//! every wrapped line mapped back to the snippet line it holds, and the facts
+//! read from a snippet's code equal to what its wrapped source says parsed on
+//! its own.
 //!
 //! The invariants live in `tests/fuzz/invariants.rs`, which the cargo-fuzz
 //! target there checks too (coverage-guided, on nightly).
@@ -31,6 +33,12 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("#[derive(Serialize)] struct A { id: uuid::Uuid }".to_string()),
         Just("tokio::select! { _ = a => {} }".to_string()),
         Just("include_str!(\"/etc/passwd\")".to_string()),
+        Just("#!/usr/bin/env rust-script".to_string()),
+        Just("#[macro_export] macro_rules! m { () => {} }".to_string()),
+        Just("mod m {".to_string()),
+        Just("mod other;".to_string()),
+        Just("use super::thing;".to_string()),
+        Just("helper(1, 2);".to_string()),
         Just("- item".to_string()),
         Just("1. item".to_string()),
         Just("> quote".to_string()),

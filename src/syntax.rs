@@ -1,0 +1,839 @@
+//! Snippet code -> everything its syntax tree tells, from one parse.
+//!
+//! Later stages need many facts that only a syntax tree gives: the shape
+//! ([`crate::analyze`]), the crates the code names ([`crate::deps`]), whether it
+//! may share a crate ([`crate::plan`]), the names it defines and the arities of
+//! its calls ([`crate::cause`]), the compile-time reads outside its crate. They
+//! used to parse the same text three to seven times, some the snippet's code and
+//! some its wrapped source. Here the code is lexed once and parsed once as a
+//! file (and once more as statements when it is no file: the shape is decided
+//! by both readings), and every fact is taken from that tree and handed on as
+//! plain data in [`SyntaxFacts`], stored on the [`crate::analyze::Snippet`]:
+//! syn's trees are not `Send`, so they cannot travel between the pipeline's
+//! threads, and plain data is all a later stage should see anyway.
+//!
+//! The facts about the wrapped source (the file the scratch crate compiles) are
+//! read from the code's tree too: the wrapper adds only the prelude's inner
+//! attributes and, around statements, `fn main() { ... }`, so the wrapped
+//! file's tree is the code's tree inside a parsed skeleton of those lines.
+//! Two rare cases cannot be told that way, and there the wrapped source is
+//! parsed on its own ([`wrapped_facts`]): statements under crate-level
+//! attributes (the wrapper splits them by lines, and a line may hold more than
+//! an attribute), and code that starts with a byte order mark or a shebang
+//! (which a file may only have at its start, where the prelude goes).
+//!
+//! All of snipcheck's syn visitors over snippets live here, but for the crate
+//! resolver of [`crate::deps::scan_file`], whose name-resolution rules belong
+//! with the dependency inference that relies on them.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::visit::{self, Visit};
+
+use crate::analyze::{Shape, SyntaxError};
+use crate::deps::{self, CrateUse};
+use crate::text::to_u32;
+use crate::wrap::{MAIN_CLOSE, MAIN_OPEN, PRELUDE, WrappedSource};
+
+/// What the syntax tree of a snippet tells the stages after analysis.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyntaxFacts {
+    /// Names the items of the snippet define, at any depth (for telling a
+    /// document's own names from placeholders).
+    pub defined_names: BTreeSet<String>,
+    /// The number of arguments each called function gets (the first call site
+    /// wins). Read from the code as a file only: empty for statements.
+    pub call_arities: BTreeMap<String, usize>,
+    /// What the snippet's wrapped source says as a file.
+    pub wrapped: WrappedFacts,
+}
+
+/// What a snippet's wrapped source (its own crate's file) says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WrappedFacts {
+    /// Every external crate the file names (see [`crate::deps::scan`]); `None`
+    /// when it does not parse.
+    pub crate_uses: Option<Vec<CrateUse>>,
+    /// The names of the `#[macro_export]` macros it defines, if all are
+    /// top-level items; `None` when one is out of sight (inside a function or
+    /// a module) or the file does not parse. Exported macros live at the crate
+    /// root whatever module defines them, so merged snippets may share a crate
+    /// only if these names differ.
+    pub exported_macros: Option<Vec<String>>,
+    /// A top-level `use super::...`: the crate root's parent, an error alone
+    /// but something else inside a merged crate.
+    pub uses_super_at_top: bool,
+    /// A top-level `mod name;`, which names a file relative to the crate root.
+    pub has_outline_module: bool,
+    /// The 0-based code lines holding the opening brace of each inline module,
+    /// in order: a stub import goes right after each of them.
+    pub module_body_lines: Vec<u32>,
+}
+
+/// What reading a snippet's code found.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub shape: Shape,
+    /// Has `#[cfg(test)]` items or `#[test]` functions.
+    pub has_tests: bool,
+    /// Names of the crate-level inner attributes.
+    pub crate_attrs: Vec<String>,
+    /// What the code reads outside its crate at compile time, one description each.
+    pub outside_access: Vec<String>,
+    pub facts: SyntaxFacts,
+    /// The wrapped source's facts could not be read from the code's tree: the
+    /// caller fills `facts.wrapped` from [`wrapped_facts`] of the wrapped source.
+    pub wrapped_needs_own_parse: bool,
+}
+
+/// Reads a snippet's code: its shape and every fact of its syntax tree. The
+/// code must be within [`crate::analyze`]'s limits.
+pub fn read(code: &str) -> Reading {
+    let tokens = lex(code);
+    let outside_access = tokens
+        .as_ref()
+        .map(|tokens| outside_access(tokens.clone()))
+        .unwrap_or_default();
+    let own_prefix = has_file_prefix(code);
+    let file = file_reading(code, &tokens);
+    let classified = classify(&file, &tokens);
+    let file = file.ok();
+    let statements = classified.statements;
+
+    let mut facts = SyntaxFacts::default();
+    if let Some(file) = &file {
+        facts.defined_names = defined_names(|v| v.visit_file(file));
+        facts.call_arities = call_arities(file);
+    } else if let Some((_, stmts)) = &statements {
+        facts.defined_names = defined_names(|v| stmts.iter().for_each(|s| v.visit_stmt(s)));
+    } else if tokens.is_err() {
+        // Code that cannot be split into tokens may still be balanced inside a
+        // function (`} fn x() {`): its names are read from there, as they
+        // always were.
+        counted_parse();
+        if let Ok(file) = syn::parse_file(&format!("fn {WRAPPER_FN}() {{\n{code}\n}}")) {
+            facts.defined_names = defined_names(|v| v.visit_file(&file));
+        }
+    }
+    facts.defined_names.remove(WRAPPER_FN);
+
+    // The wrapped source holds every line of the code and no mention of
+    // `macro_export` of its own; the spans of the code's tokens are 1-based
+    // lines of the code.
+    let mentions = code.matches("macro_export").count();
+    let code_line = |line: u32| line.checked_sub(1);
+    let mut wrapped_needs_own_parse = false;
+    match &classified.shape {
+        Shape::Items { .. } if own_prefix => wrapped_needs_own_parse = true,
+        Shape::Items { .. } => {
+            // Items are wrapped under the prelude's attributes.
+            if let Some(mut file) = file {
+                file.attrs.splice(0..0, skeleton().attrs);
+                facts.wrapped = file_facts(Some(&file), mentions, code_line);
+            }
+        }
+        Shape::Statements { crate_attr_lines } if *crate_attr_lines > 0 || own_prefix => {
+            wrapped_needs_own_parse = true;
+        }
+        Shape::Statements { .. } => {
+            // Statements without crate attributes are wrapped whole in `fn main`.
+            if let Some((_, stmts)) = statements {
+                let mut file = skeleton();
+                if let Some(syn::Item::Fn(main)) = file.items.first_mut() {
+                    main.block.stmts = stmts;
+                }
+                facts.wrapped = file_facts(Some(&file), mentions, code_line);
+            }
+        }
+        Shape::Unparsable(_) | Shape::TooLarge { .. } => {}
+    }
+    Reading {
+        shape: classified.shape,
+        has_tests: classified.has_tests,
+        crate_attrs: classified.crate_attrs,
+        outside_access,
+        facts,
+        wrapped_needs_own_parse,
+    }
+}
+
+/// The shape alone, for telling whether an untagged block is Rust.
+pub fn shape(code: &str) -> Shape {
+    let tokens = lex(code);
+    classify(&file_reading(code, &tokens), &tokens).shape
+}
+
+/// The code read as a file, as `syn::parse_file` reads it: from the code's
+/// tokens, unless that function strips a prefix the tokens keep.
+fn file_reading(
+    code: &str,
+    tokens: &Result<TokenStream, syn::Error>,
+) -> Result<syn::File, syn::Error> {
+    if has_file_prefix(code) {
+        counted_parse();
+        syn::parse_file(code)
+    } else {
+        tokens.clone().and_then(|tokens| {
+            counted_pass();
+            syn::parse2::<syn::File>(tokens)
+        })
+    }
+}
+
+/// The facts of a wrapped source, parsed on its own: for the wrapped sources
+/// whose tree [`read`] cannot tell from the code's.
+pub fn wrapped_facts(wrapped: &WrappedSource) -> WrappedFacts {
+    counted_parse();
+    let file = syn::parse_file(&wrapped.text).ok();
+    let mentions = wrapped.text.matches("macro_export").count();
+    file_facts(file.as_ref(), mentions, |line| wrapped.snippet_line(line))
+}
+
+/// The function [`read`] wraps code in when it reads its names from a text
+/// that does not split into tokens; never a name of the snippet's.
+const WRAPPER_FN: &str = "__snipcheck";
+
+/// The lines the wrapper generates around statements, parsed: the prelude's
+/// attributes and an empty `fn main`. Parsed once per thread (syn's trees
+/// cannot be shared between threads) and cloned for each snippet.
+fn skeleton() -> syn::File {
+    thread_local! {
+        static SKELETON: RefCell<Option<syn::File>> = const { RefCell::new(None) };
+    }
+    SKELETON.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| {
+                let mut text: String = PRELUDE.iter().map(|l| format!("{l}\n")).collect();
+                text.push_str(&format!("{MAIN_OPEN}\n{MAIN_CLOSE}\n"));
+                syn::parse_file(&text).unwrap_or_else(|_| syn::File {
+                    shebang: None,
+                    attrs: Vec::new(),
+                    items: Vec::new(),
+                })
+            })
+            .clone()
+    })
+}
+
+/// The facts of a wrapped file; `code_line` maps a 1-based line of the file's
+/// spans to a 0-based line of the snippet's code.
+fn file_facts(
+    file: Option<&syn::File>,
+    mentions: usize,
+    code_line: impl Fn(u32) -> Option<u32>,
+) -> WrappedFacts {
+    let exported_macros = if mentions == 0 {
+        Some(Vec::new())
+    } else {
+        file.and_then(|file| {
+            let names: Vec<String> = file
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    syn::Item::Macro(m)
+                        if m.attrs.iter().any(|a| a.path().is_ident("macro_export")) =>
+                    {
+                        m.ident.as_ref().map(|ident| ident.to_string())
+                    }
+                    _ => None,
+                })
+                .collect();
+            (names.len() == mentions).then_some(names)
+        })
+    };
+    let Some(file) = file else {
+        return WrappedFacts {
+            exported_macros,
+            ..WrappedFacts::default()
+        };
+    };
+    let uses_super_at_top = file.items.iter().any(|item| match item {
+        syn::Item::Use(u) => matches!(&u.tree, syn::UseTree::Path(p) if p.ident == "super"),
+        _ => false,
+    });
+    let has_outline_module = file
+        .items
+        .iter()
+        .any(|item| matches!(item, syn::Item::Mod(m) if m.content.is_none()));
+    WrappedFacts {
+        crate_uses: Some(deps::scan_file(file)),
+        exported_macros,
+        uses_super_at_top,
+        has_outline_module,
+        module_body_lines: module_body_lines(file)
+            .into_iter()
+            .filter_map(code_line)
+            .collect(),
+    }
+}
+
+/// Whether `syn::parse_file` strips something from the start of `code` (a
+/// byte order mark or a shebang line) that the token stream keeps. Errs towards
+/// yes: a yes only costs a parse of its own.
+fn has_file_prefix(code: &str) -> bool {
+    code.starts_with('\u{feff}')
+        || code
+            .strip_prefix("#!")
+            .is_some_and(|rest| !rest.trim_start().starts_with('['))
+}
+
+/// The code's tokens; the lexer's error as syn reports it.
+fn lex(code: &str) -> Result<TokenStream, syn::Error> {
+    counted_lex();
+    code.parse::<TokenStream>().map_err(syn::Error::from)
+}
+
+/// What [`classify`] found, with the statements it read.
+struct Classified {
+    shape: Shape,
+    has_tests: bool,
+    crate_attrs: Vec<String>,
+    /// The inner attributes and statements, when the code was read as statements.
+    statements: Option<(Vec<syn::Attribute>, Vec<syn::Stmt>)>,
+}
+
+/// The shape from the code's reading as a file, and when that is no set of
+/// items, its reading as statements (`tokens` are the code's own).
+fn classify(
+    file: &Result<syn::File, syn::Error>,
+    tokens: &Result<TokenStream, syn::Error>,
+) -> Classified {
+    let file_error = match file {
+        Ok(file) if !has_statement_macro(file) => {
+            let has_main = file
+                .items
+                .iter()
+                .any(|item| matches!(item, syn::Item::Fn(f) if f.sig.ident == "main"));
+            return Classified {
+                shape: Shape::Items { has_main },
+                has_tests: file.items.iter().any(item_is_test),
+                crate_attrs: attribute_names(&file.attrs),
+                statements: None,
+            };
+        }
+        Ok(_) => syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "statement macros at the top level",
+        ),
+        Err(error) => error.clone(),
+    };
+    let parse_statements = |input: syn::parse::ParseStream| {
+        let attrs = input.call(syn::Attribute::parse_inner)?;
+        let statements = input.call(syn::Block::parse_within)?;
+        Ok((attrs, statements))
+    };
+    let statements = tokens.clone().and_then(|tokens| {
+        counted_pass();
+        parse_statements.parse2(tokens)
+    });
+    match statements {
+        Ok((attrs, stmts)) => {
+            let crate_attr_lines = attrs.iter().map(|a| to_u32(end_line(a))).max().unwrap_or(0);
+            Classified {
+                shape: Shape::Statements { crate_attr_lines },
+                has_tests: false,
+                crate_attrs: attribute_names(&attrs),
+                statements: Some((attrs, stmts)),
+            }
+        }
+        Err(statement_error) => {
+            // Report whichever reading got further into the text: that is most
+            // likely the one the author meant.
+            let best = if position(&statement_error) > position(&file_error) {
+                statement_error
+            } else {
+                file_error
+            };
+            let (line, column) = position(&best);
+            let error = SyntaxError {
+                line: line.saturating_sub(1),
+                column: column + 1,
+                message: describe_syntax_error(&best),
+            };
+            Classified {
+                shape: Shape::Unparsable(error),
+                has_tests: false,
+                crate_attrs: Vec::new(),
+                statements: None,
+            }
+        }
+    }
+}
+
+fn attribute_names(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter_map(|a| a.path().get_ident().map(|i| i.to_string()))
+        .collect()
+}
+
+/// Macros that are statements, never items: `println!(..);` at the top level
+/// parses as an item, but the snippet is statements to wrap in `fn main`.
+fn has_statement_macro(file: &syn::File) -> bool {
+    const STATEMENT_MACROS: &[&str] = &[
+        "println",
+        "print",
+        "eprintln",
+        "eprint",
+        "dbg",
+        "assert",
+        "assert_eq",
+        "assert_ne",
+        "debug_assert",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "panic",
+        "todo",
+        "unimplemented",
+        "unreachable",
+        "write",
+        "writeln",
+        "format",
+    ];
+    file.items.iter().any(|item| match item {
+        syn::Item::Macro(m) if m.ident.is_none() => m
+            .mac
+            .path
+            .get_ident()
+            .is_some_and(|ident| STATEMENT_MACROS.contains(&ident.to_string().as_str())),
+        _ => false,
+    })
+}
+
+/// syn's message, except for the lexer's, which says nothing useful on its own.
+fn describe_syntax_error(error: &syn::Error) -> String {
+    let message = error.to_string();
+    if message == "cannot parse string into token stream" {
+        "the code cannot be split into tokens: an unclosed or unbalanced delimiter, or an unterminated string, char or block comment".to_string()
+    } else {
+        message
+    }
+}
+
+fn end_line(attr: &syn::Attribute) -> usize {
+    use syn::spanned::Spanned;
+    attr.span().end().line
+}
+
+/// 1-based line, 0-based column of an error's start (as proc-macro2 counts them).
+fn position(error: &syn::Error) -> (u32, u32) {
+    let start = error.span().start();
+    (to_u32(start.line), to_u32(start.column))
+}
+
+fn item_is_test(item: &syn::Item) -> bool {
+    let attrs: &[syn::Attribute] = match item {
+        syn::Item::Mod(m) => &m.attrs,
+        syn::Item::Fn(f) => &f.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Use(u) => &u.attrs,
+        _ => return false,
+    };
+    attrs.iter().any(|attr| {
+        let path = attr.path();
+        let is_cfg_test = path.is_ident("cfg")
+            && attr
+                .parse_args::<syn::Ident>()
+                .is_ok_and(|ident| ident == "test");
+        let is_test_fn = path.segments.last().is_some_and(|s| s.ident == "test");
+        is_cfg_test || is_test_fn
+    })
+}
+
+/// Compile-time reads outside the crate: `include!`-family macros, `#[path]`,
+/// and `env!`/`option_env!` of anything but cargo's own `CARGO_*` variables.
+/// Found in the tokens, so comments and strings that mention them don't count.
+fn outside_access(tokens: TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    fn walk(stream: TokenStream, found: &mut Vec<String>) {
+        let tokens: Vec<TokenTree> = stream.into_iter().collect();
+        for (i, token) in tokens.iter().enumerate() {
+            match token {
+                TokenTree::Group(group) => {
+                    let after_hash = i > 0
+                        && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '#');
+                    let mut inner = group.stream().into_iter();
+                    let is_path_attr = after_hash
+                        && group.delimiter() == proc_macro2::Delimiter::Bracket
+                        && matches!(inner.next(), Some(TokenTree::Ident(id)) if id == "path")
+                        && matches!(inner.next(), Some(TokenTree::Punct(p)) if p.as_char() == '=');
+                    if is_path_attr {
+                        found.push("`#[path = ...]` loads a module from another file".to_string());
+                    }
+                    walk(group.stream(), found);
+                }
+                TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    let is_macro = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                    let argument = match tokens.get(i + 2) {
+                        Some(TokenTree::Group(g)) => g.stream().to_string(),
+                        _ => String::new(),
+                    };
+                    match name.as_str() {
+                        "include" | "include_str" | "include_bytes" if is_macro => {
+                            found.push(format!(
+                                "`{name}!({argument})` reads a file at compile time"
+                            ));
+                        }
+                        "env" | "option_env" if is_macro => {
+                            let var = argument.trim().trim_matches('"');
+                            if !var.starts_with("CARGO_") {
+                                found.push(format!(
+                                    "`{name}!({argument})` reads the build's environment"
+                                ));
+                            }
+                        }
+                        "path"
+                            if i > 0
+                                && matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=') =>
+                        {
+                            found.push(
+                                "`#[path = ...]` loads a module from another file".to_string(),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(tokens, &mut found);
+    found
+}
+
+/// The names items define, at any depth, of whatever `visit` walks.
+fn defined_names(visit: impl FnOnce(&mut Items)) -> BTreeSet<String> {
+    let mut items = Items(BTreeSet::new());
+    visit(&mut items);
+    items.0
+}
+
+struct Items(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for Items {
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        let ident = match item {
+            syn::Item::Struct(i) => Some(&i.ident),
+            syn::Item::Enum(i) => Some(&i.ident),
+            syn::Item::Fn(i) => Some(&i.sig.ident),
+            syn::Item::Trait(i) => Some(&i.ident),
+            syn::Item::Type(i) => Some(&i.ident),
+            syn::Item::Union(i) => Some(&i.ident),
+            syn::Item::Const(i) => Some(&i.ident),
+            syn::Item::Static(i) => Some(&i.ident),
+            syn::Item::Mod(i) => Some(&i.ident),
+            syn::Item::Macro(i) => i.ident.as_ref(),
+            _ => None,
+        };
+        if let Some(ident) = ident {
+            self.0.insert(ident.to_string());
+        }
+        visit::visit_item(self, item);
+    }
+}
+
+/// The number of arguments each called function gets (the first call site wins).
+fn call_arities(file: &syn::File) -> BTreeMap<String, usize> {
+    struct Calls(BTreeMap<String, usize>);
+    impl<'ast> Visit<'ast> for Calls {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(path) = &*call.func
+                && let Some(ident) = path.path.get_ident()
+            {
+                self.0.entry(ident.to_string()).or_insert(call.args.len());
+            }
+            visit::visit_expr_call(self, call);
+        }
+    }
+    let mut calls = Calls(BTreeMap::new());
+    calls.visit_file(file);
+    calls.0
+}
+
+/// The 1-based lines (of the file's spans) holding the opening brace of each
+/// inline module.
+fn module_body_lines(file: &syn::File) -> Vec<u32> {
+    struct Modules(Vec<u32>);
+    impl<'ast> Visit<'ast> for Modules {
+        fn visit_item_mod(&mut self, module: &'ast syn::ItemMod) {
+            if let Some((brace, _)) = &module.content {
+                self.0.push(to_u32(brace.span.open().start().line));
+            }
+            visit::visit_item_mod(self, module);
+        }
+    }
+    let mut modules = Modules(Vec::new());
+    modules.visit_file(file);
+    modules.0
+}
+
+/// Counts of the lexer and parser runs on this thread, for tests that check
+/// that a snippet is read once.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Passes {
+    /// Texts split into tokens.
+    pub lexes: usize,
+    /// Parser runs over tokens.
+    pub parses: usize,
+}
+
+#[cfg(test)]
+thread_local! {
+    static PASSES: std::cell::Cell<Passes> = const {
+        std::cell::Cell::new(Passes { lexes: 0, parses: 0 })
+    };
+}
+
+/// The passes counted on this thread since the last call, and a new count.
+#[cfg(test)]
+pub(crate) fn take_passes() -> Passes {
+    PASSES.with(|cell| cell.take())
+}
+
+fn counted_lex() {
+    #[cfg(test)]
+    PASSES.with(|cell| {
+        let mut passes = cell.get();
+        passes.lexes += 1;
+        cell.set(passes);
+    });
+}
+
+fn counted_pass() {
+    #[cfg(test)]
+    PASSES.with(|cell| {
+        let mut passes = cell.get();
+        passes.parses += 1;
+        cell.set(passes);
+    });
+}
+
+/// A parse of a text: a lex and a parser run.
+fn counted_parse() {
+    counted_lex();
+    counted_pass();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{Snippet, analyze};
+    use crate::extract::extract;
+    use crate::wrap::wrap;
+
+    fn snippet(code: &str) -> Snippet {
+        let doc = format!("```rust\n{code}\n```\n");
+        analyze(&extract(&doc).into_iter().next().expect("a block"))
+    }
+
+    const CASES: &[(&str, &str)] = &[
+        // Items, a program, statements.
+        (
+            "pub struct A;\nimpl A { pub fn new() -> Self { A } }",
+            "names [A] calls [] | uses [] macros []",
+        ),
+        (
+            "use std::collections::HashMap;\nfn main() {\n    let m: HashMap<u8, u8> = HashMap::new();\n    helper(1, 2);\n}\nfn helper(a: u8, b: u8) {}",
+            "names [helper main] calls [helper/2] | uses [] macros []",
+        ),
+        (
+            "let x = 1;\nlet y = add(x, 2);\nprintln!(\"{y}\");",
+            "names [] calls [] | uses [] macros []",
+        ),
+        (
+            "fn greet() -> &'static str { \"hi\" }\nprintln!(\"{}\", greet());",
+            "names [greet] calls [] | uses [] macros []",
+        ),
+        (
+            "use tokio::time::Duration;\n#[derive(serde::Serialize)]\nstruct S { d: chrono::DateTime<chrono::Utc> }\nasync fn f() { tokio::time::sleep(Duration::from_secs(1)).await; }",
+            "names [S f] calls [] | uses [chrono(chrono::DateTime chrono::Utc) serde serde(serde::Serialize) tokio(tokio::time::Duration tokio::time::Duration::from_secs tokio::time::sleep)] macros []",
+        ),
+        (
+            "let v = serde_json::json!({ \"a\": 1 });\nlet t = regex::Regex::new(\"a\").unwrap();",
+            "names [] calls [] | uses [regex(regex::Regex::new) serde_json(serde_json::json)] macros []",
+        ),
+        // Exported macros: top level, twice, hidden in a function, mentioned in a comment.
+        (
+            "#[macro_export]\nmacro_rules! square { ($x:expr) => { $x * $x } }",
+            "names [square] calls [] | uses [] macros [square]",
+        ),
+        (
+            "#[macro_export]\nmacro_rules! a { () => {} }\n#[macro_export]\nmacro_rules! b { () => {} }",
+            "names [a b] calls [] | uses [] macros [a b]",
+        ),
+        (
+            "fn g() {\n#[macro_export]\nmacro_rules! m { () => {} }\n}",
+            "names [g m] calls [] | uses [] macros hidden",
+        ),
+        (
+            "// see macro_export\nmacro_rules! m { () => {} }",
+            "names [m] calls [] | uses [] macros hidden",
+        ),
+        (
+            "let x = 1; // macro_export",
+            "names [] calls [] | uses [] macros hidden",
+        ),
+        // A tests module, inline modules at depth, an outline module, `use super`.
+        (
+            "pub fn f() -> u8 { 1 }\n#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { assert_eq!(f(), 1); proptest::prop_assert!(true); }\n}",
+            "names [f t tests] calls [] | uses [proptest(proptest::prop_assert) test] macros [] modules at [2]",
+        ),
+        (
+            "mod a {\n    pub mod b {\n        pub fn c() {}\n    }\n}\nfn main() { a::b::c(); }",
+            "names [a b c main] calls [] | uses [] macros [] modules at [0, 1]",
+        ),
+        (
+            "let x = 1;\nmod inner { pub fn f() {} }\ninner::f();",
+            "names [f inner] calls [] | uses [] macros [] modules at [1]",
+        ),
+        (
+            "mod other;\nfn f() {}",
+            "names [f other] calls [] | uses [] macros [] mod;",
+        ),
+        (
+            "use super::thing;",
+            "names [] calls [] | uses [] macros [] super",
+        ),
+        (
+            "pub mod models { pub struct User; }\nfn helper() {}\nlet x = 1;",
+            "names [User helper models] calls [] | uses [] macros [] modules at [0]",
+        ),
+        (
+            "mod a {\n    mod b {}\n}\nfn f() {}\nmod c;",
+            "names [a b c f] calls [] | uses [] macros [] mod; modules at [0, 1]",
+        ),
+        // Crate attributes over statements: the wrapped source is parsed on its own.
+        (
+            "#![allow(dead_code)]\nlet x = 1;\nmod m { pub fn f() {} }",
+            "names [f m] calls [] | uses [] macros [] modules at [2]",
+        ),
+        (
+            "#![feature(portable_simd)] let x = 1;\nlet y = uuid::Uuid::nil();",
+            "names [] calls [] | uses unparsed macros []",
+        ),
+        (
+            "#![no_std]\nfn f() {}",
+            "names [f] calls [] | uses [] macros []",
+        ),
+        // A shebang line and a byte order mark.
+        (
+            "#!/usr/bin/env rust-script\nfn main() { anyhow::bail!(\"x\"); }",
+            "names [main] calls [] | uses unparsed macros []",
+        ),
+        (
+            "\u{feff}fn main() { let a = log::info!(\"x\"); }",
+            "names [main] calls [] | uses unparsed macros []",
+        ),
+        // Unparsable, and not even tokens.
+        ("fn ok() {}\nfn broken( {\n", "names [] calls [] unwrapped"),
+        ("} fn x() {", "names [x] calls [] unwrapped"),
+        ("let s = \"unterminated;", "names [] calls [] unwrapped"),
+        // Empty and comment-only.
+        ("", "names [] calls [] | uses [] macros []"),
+        ("// only a comment", "names [] calls [] | uses [] macros []"),
+        // Compile-time reads.
+        (
+            "const S: &str = include_str!(\"/etc/passwd\");\nfn f() { g(1); }",
+            "names [S f] calls [g/1] | uses [] macros []",
+        ),
+    ];
+
+    /// The facts in one line: defined names, call arities, then what the
+    /// wrapped source says (crate uses with their paths, `test` when only in
+    /// tests, `serde` when in a serde derive; exported macros; `super` and
+    /// `mod;` at the top; the code lines of inline modules' braces), or
+    /// `unwrapped`.
+    fn render(snippet: &Snippet) -> String {
+        let words = |words: &mut dyn Iterator<Item = String>| words.collect::<Vec<_>>().join(" ");
+        let facts = &snippet.syntax;
+        let mut out = format!(
+            "names [{}] calls [{}]",
+            words(&mut facts.defined_names.iter().cloned()),
+            words(&mut facts.call_arities.iter().map(|(f, n)| format!("{f}/{n}"))),
+        );
+        let Some(wrapped) = wrap(snippet) else {
+            out.push_str(" unwrapped");
+            return out;
+        };
+        let w = &facts.wrapped;
+        // The wrapped source parsed on its own says the same.
+        assert_eq!(*w, wrapped_facts(&wrapped), "{:?}", snippet.code);
+        let uses = w
+            .crate_uses
+            .as_ref()
+            .map_or("unparsed".to_string(), |uses| {
+                let uses = uses.iter().map(|u| {
+                    let test = if u.only_in_tests { " test" } else { "" };
+                    let serde = if u.in_serde_derive { " serde" } else { "" };
+                    format!(
+                        "{}({}){test}{serde}",
+                        u.name,
+                        words(&mut u.paths.iter().cloned())
+                    )
+                });
+                format!("[{}]", words(&mut uses.into_iter()))
+            });
+        let macros = w
+            .exported_macros
+            .as_ref()
+            .map_or("hidden".to_string(), |names| {
+                format!("[{}]", words(&mut names.iter().cloned()))
+            });
+        out.push_str(&format!(" | uses {uses} macros {macros}"));
+        if w.uses_super_at_top {
+            out.push_str(" super");
+        }
+        if w.has_outline_module {
+            out.push_str(" mod;");
+        }
+        if !w.module_body_lines.is_empty() {
+            out.push_str(&format!(" modules at {:?}", w.module_body_lines));
+        }
+        out
+    }
+
+    #[track_caller]
+    fn check(code: &str, expected: &str) {
+        assert_eq!(render(&snippet(code)), expected, "facts of {code:?}");
+    }
+
+    /// What a snippet's syntax tree tells, for every kind of snippet (the same
+    /// as the stages' own parses of the code and the wrapped source said).
+    #[test]
+    fn facts() {
+        for (code, expected) in CASES {
+            check(code, expected);
+        }
+    }
+
+    /// A snippet's code is lexed once and parsed once as a file, once more as
+    /// statements when it is no file; the wrapped source is parsed on its own
+    /// only under crate attributes or after a shebang.
+    #[test]
+    fn a_snippet_is_read_once() {
+        let passes = |code: &str| {
+            take_passes();
+            let _ = snippet(code);
+            let passes = take_passes();
+            (passes.lexes, passes.parses)
+        };
+        assert_eq!(passes("pub struct A;\nmod m { use super::*; }"), (1, 1));
+        assert_eq!(
+            passes("#[macro_export]\nmacro_rules! m { () => {} }"),
+            (1, 1)
+        );
+        assert_eq!(passes("let x = 1;\nprintln!(\"{x}\");"), (1, 2));
+        assert_eq!(passes("println!(\"hi\");"), (1, 2));
+        assert_eq!(passes("#![allow(unused)]\nlet x = 1;"), (2, 3));
+        assert_eq!(passes("#!/usr/bin/env rust-script\nfn main() {}"), (3, 2));
+        assert_eq!(passes("fn broken() { let }"), (1, 2));
+        assert_eq!(passes("fn broken( {"), (2, 1));
+        assert_eq!(passes("} fn x() {"), (2, 1));
+    }
+}
