@@ -82,20 +82,6 @@ fn kept(name: &str) -> bool {
             && !SECRET_MARKERS.iter().any(|m| name.contains(m)))
 }
 
-/// Set when the user interrupts the run (Ctrl-C, SIGTERM): running builds are
-/// stopped and no new stage starts.
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Asks every running build to stop. Safe to call from a signal handler thread.
-pub fn interrupt() {
-    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Whether the run was interrupted.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
-}
-
 /// How many trailing stderr lines of a build are kept for error messages.
 const STDERR_TAIL: usize = 60;
 
@@ -349,7 +335,7 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         messages,
         stderr_tail: stderr_tail.into(),
         timed_out: timed_out.load(std::sync::atomic::Ordering::SeqCst),
-        interrupted: interrupted(),
+        interrupted: crate::interrupt::interrupted(),
     })
 }
 
@@ -367,7 +353,7 @@ fn watchdog(
         if finished.load(Ordering::SeqCst) {
             return;
         }
-        if interrupted() {
+        if crate::interrupt::interrupted() {
             break;
         }
         if limit.is_some_and(|limit| start.elapsed() >= limit) {

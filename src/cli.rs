@@ -449,7 +449,7 @@ fn toolchains(args: &Args, notes: &mut Vec<String>) -> Result<Vec<String>, ArgsE
 /// which the run makes anyway).
 fn default_toolchains(notes: &mut Vec<String>) -> Vec<String> {
     let mut toolchains = vec!["stable".to_string()];
-    if matches!(crate::cargo::rustc_version("nightly"), Ok(Some(_))) {
+    if crate::executor::installed("nightly") {
         toolchains.push("nightly".to_string());
     } else {
         notes.push("the nightly toolchain is not installed; checking on stable only".to_string());

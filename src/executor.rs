@@ -249,7 +249,7 @@ impl<'a> Executor<'a> {
     /// reads what cargo said ([`read_build`]).
     pub fn build(&self, plan: &BuildPlan) -> Result<BuildOutcome> {
         let mut out = BuildOutcome::default();
-        if cargo::interrupted() {
+        if crate::interrupt::interrupted() {
             out.interrupted = true;
             return Ok(out);
         }
@@ -336,7 +336,7 @@ impl<'a> Executor<'a> {
                 Ok(metadata) => {
                     return Ok(resolution(written, Some(metadata), unresolvable, None, log));
                 }
-                Err(_) if cargo::interrupted() => {
+                Err(_) if crate::interrupt::interrupted() => {
                     return Ok(resolution(written, None, unresolvable, None, log));
                 }
                 Err(error) => error,
@@ -356,7 +356,7 @@ impl<'a> Executor<'a> {
                         log.lock_abandoned = true;
                         return Ok(resolution(written, Some(metadata), unresolvable, None, log));
                     }
-                    Err(_) if cargo::interrupted() => {
+                    Err(_) if crate::interrupt::interrupted() => {
                         return Ok(resolution(written, None, unresolvable, None, log));
                     }
                     Err(fresh) => {
@@ -462,6 +462,11 @@ impl<'a> Executor<'a> {
     }
 }
 
+/// Whether rustup has `toolchain` (one `rustc -V`), for choosing the default toolchains.
+pub fn installed(toolchain: &str) -> bool {
+    matches!(cargo::rustc_version(toolchain), Ok(Some(_)))
+}
+
 /// A cargo build as recorded for fixtures: everything [`read_build`] reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recorded {
@@ -560,7 +565,7 @@ fn absorb_resolution(
     out: &mut BuildOutcome,
 ) -> Option<(sandbox::WrittenWorkspace, usize)> {
     out.log.extend(std::mem::take(&mut resolution.log));
-    if cargo::interrupted() {
+    if crate::interrupt::interrupted() {
         out.interrupted = true;
         return None;
     }

@@ -24,6 +24,7 @@ pub mod fmt;
 pub mod fsutil;
 pub mod hash;
 pub mod identity;
+pub mod interrupt;
 pub mod lockfile;
 pub mod locking;
 pub mod parallel;

@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 
 use crate::cache::Key;
-use crate::cargo;
 use crate::executor::{Executor, LockSeed, Log};
 use crate::lockfile::{self, LockMode, Lockfile};
 use crate::prepare::Unit;
@@ -92,7 +91,7 @@ pub fn settle(
     let Some(toolchain) = toolchain else {
         return settled;
     };
-    if !(request.latest || request.write) || cargo::interrupted() {
+    if !(request.latest || request.write) || crate::interrupt::interrupted() {
         return settled;
     }
     let crates = dependency_crates(units.iter().map(|u| (u.deps.deps.as_slice(), false)));

@@ -11,13 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::cache::{FailureHints, ResultCache};
-use crate::cargo;
 use crate::deps::KnownCrates;
 use crate::diagnose;
 use crate::discover::{self, SpecFile};
 use crate::error::Result;
 use crate::executor::{Executor, LockSeed, Log, Settings};
 use crate::experiments::{self, Subject, Toolchains};
+use crate::interrupt::interrupted;
 use crate::lockfile::LockMode;
 use crate::locking::{self, LockRequest};
 use crate::parallel::parallel_map;
@@ -101,20 +101,11 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     };
     let committed = locking::read_lockfile(options.lockfile.as_ref(), &mut log.problems);
 
-    let span = trace::span("extract, analyze, wrap").items(specs.len());
-    let mut entries = prepare::extract_all(&specs, options.allow_outside_access);
-    span.done();
-    let span = trace::span("document facts, scan");
-    // What a document defines and pins is read from all of its blocks, this
-    // shard's or not; ids are given before the shard keeps its own.
-    let docs = prepare::doc_facts(&entries);
-    if let Some(partition) = options.partition {
-        entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
-    }
+    // Blocks, what their documents define, and what each snippet is built with.
+    let (entries, docs) = prepare_entries(&specs, options);
     let known = known_crates(options, &mut log);
     let uses = prepare::crate_uses(&entries, &known, options.config.as_ref());
     let names = prepare::registry_names(&uses, &known);
-    span.done();
     let cache = RegistryCache::load(sandbox.registry_cache_path());
     let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
     let span = trace::span("registry").items(names.len());
@@ -129,6 +120,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let units = prepare::units(&entries, &deps);
     span.done();
 
+    // The toolchains, and the lock every workspace starts from.
     let span = trace::span("toolchain versions");
     let toolchains = toolchain_infos(&executor, options, &mut log);
     let installed: Vec<(&str, &str)> = toolchains
@@ -148,48 +140,23 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     span.done();
     log.extend(settled.log);
     let mut lock = settled.seed;
-    let diagnosis_setup = format!(
-        "diagnose={};nightly={:?};lock={}",
-        options.diagnose,
-        nightly,
-        locking::lock_fingerprint(&lock)
-    );
 
-    // One build of every snippet per installed toolchain, but for the snippets
-    // whose results the cache holds.
-    let result_cache = ResultCache::new(sandbox.root.join("cache"));
-    let hints = FailureHints::load(sandbox.failure_hints_path());
-    let mut builds = Vec::new();
-    let mut rebuilt_alone = BTreeSet::new();
-    for &toolchain in &installed {
-        let inputs = Inputs {
-            merging: if options.merge {
-                Merging::Merge
-            } else {
-                Merging::Alone
-            },
-            cache: options.cache.then_some(&result_cache),
-            hints: &hints,
-            lock: &lock,
-            docs: &docs,
-            diagnosis_setup: &diagnosis_setup,
-        };
-        let (mut build, alone) = primary::build_toolchain(&executor, &units, toolchain, inputs)?;
-        lock = next_lock(lock, &build.built.log);
-        log.extend(std::mem::take(&mut build.built.log));
-        rebuilt_alone.extend(alone);
-        builds.push(build);
-    }
-    let mut hints = hints;
-    if let Some((built, failed)) = primary::failure_hints(&units, &builds)
-        && let Err(error) = hints.record(&built, &failed, &rebuilt_alone)
-    {
-        log.problem(RunProblem::environment(None, error.to_string()));
-    }
-
-    // Root causes, proven by variant builds, for what fails on the primary toolchain.
+    // Every toolchain's build, the diagnosis of what fails, the repairs.
+    let setup = Setup {
+        result_cache: ResultCache::new(sandbox.root.join("cache")),
+        hints_path: sandbox.failure_hints_path(),
+        diagnosis: format!(
+            "diagnose={};nightly={:?};lock={}",
+            options.diagnose,
+            nightly,
+            locking::lock_fingerprint(&lock)
+        ),
+    };
+    let builds = build_all(
+        &executor, options, &units, &installed, &docs, &setup, &mut lock, &mut log,
+    )?;
     let diagnoses = match builds.first() {
-        Some(primary) if options.diagnose && !cargo::interrupted() => {
+        Some(primary) if options.diagnose && !interrupted() => {
             let toolchains = Toolchains {
                 primary: &primary.toolchain,
                 nightly: nightly.as_deref(),
@@ -208,16 +175,15 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         }
         _ => BTreeMap::new(),
     };
-
     let fixes = match builds.first() {
         Some(primary) if options.fix || options.repair.edits_documents() => {
             let asked = repair::Asked {
                 suggestions: options.fix,
                 repair: options.repair,
             };
-            let (fixes, found) = repair::collect(
-                &executor, &specs, &entries, &units, primary, &diagnoses, asked, &lock,
-            )?;
+            let built = (&executor, primary, &lock);
+            let (fixes, found) =
+                repair::collect(built, &specs, &entries, &units, &diagnoses, asked)?;
             log.extend(found);
             fixes
         }
@@ -232,27 +198,121 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         _ => BTreeMap::new(),
     };
 
+    // The report.
     let span = trace::span("report rows");
     let (mut rows, to_cache) = rows::rows(&entries, &deps, &builds, &diagnoses, &docs, &registry);
     span.done();
-    write_cache(&result_cache, &to_cache, &mut log);
-    let cached_rows: u32 = builds
+    write_cache(&setup.result_cache, &to_cache, &mut log);
+    let cached_rows = builds
         .iter()
         .map(|b| crate::text::to_u32(b.cached.len()))
         .sum();
     log.count("cached-results", cached_rows);
+    rows::differential(&mut rows);
+    repair::mark_formatting(&mut rows, &formatting);
     let mut lockfile_summary = settled.summary;
     if let Some(summary) = &mut lockfile_summary {
         // A build found the lockfile unusable and resolved without it.
         summary.unusable =
             summary.found && summary.mode == LockMode::Locked && lock == LockSeed::Keep;
     }
-    rows::differential(&mut rows);
-    repair::mark_formatting(&mut rows, &formatting);
+    let report = report(&specs, toolchains, rows, log, lockfile_summary, options);
+    Ok(Outcome {
+        report,
+        sources: sources(&specs),
+        fixes,
+        lockfile: settled.lockfile,
+    })
+}
+
+/// Every block of every document (this shard's), and what each document
+/// defines and pins, read from all of its blocks, this shard's or not: ids
+/// are given before the shard keeps its own.
+fn prepare_entries(
+    specs: &[SpecFile],
+    options: &VerifyOptions,
+) -> (Vec<prepare::Entry>, BTreeMap<String, prepare::DocFacts>) {
+    let span = trace::span("extract, analyze, wrap").items(specs.len());
+    let mut entries = prepare::extract_all(specs, options.allow_outside_access);
+    span.done();
+    let _span = trace::span("document facts, scan");
+    let docs = prepare::doc_facts(&entries);
+    if let Some(partition) = options.partition {
+        entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
+    }
+    (entries, docs)
+}
+
+/// Where the builds' results are remembered between runs, and the
+/// diagnosis' part of every cache key.
+#[derive(Debug)]
+struct Setup {
+    result_cache: ResultCache,
+    hints_path: PathBuf,
+    diagnosis: String,
+}
+
+/// One build of every snippet per installed toolchain, but for the snippets
+/// whose results the cache holds; then the failure hints for the next run.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's stages, each handed in as data"
+)]
+fn build_all(
+    executor: &Executor<'_>,
+    options: &VerifyOptions,
+    units: &[Unit<'_>],
+    installed: &[(&str, &str)],
+    docs: &BTreeMap<String, prepare::DocFacts>,
+    setup: &Setup,
+    lock: &mut LockSeed,
+    log: &mut Log,
+) -> Result<Vec<ToolchainBuild>> {
+    let mut hints = FailureHints::load(setup.hints_path.clone());
+    let mut builds = Vec::new();
+    let mut rebuilt_alone = BTreeSet::new();
+    for &toolchain in installed {
+        let inputs = Inputs {
+            merging: if options.merge {
+                Merging::Merge
+            } else {
+                Merging::Alone
+            },
+            cache: options.cache.then_some(&setup.result_cache),
+            hints: &hints,
+            lock,
+            docs,
+            diagnosis_setup: &setup.diagnosis,
+        };
+        let (mut build, alone) = primary::build_toolchain(executor, units, toolchain, inputs)?;
+        if build.built.log.lock_abandoned {
+            *lock = LockSeed::Keep;
+        }
+        log.extend(std::mem::take(&mut build.built.log));
+        rebuilt_alone.extend(alone);
+        builds.push(build);
+    }
+    if let Some((built, failed)) = primary::failure_hints(units, &builds)
+        && let Err(error) = hints.record(&built, &failed, &rebuilt_alone)
+    {
+        log.problem(RunProblem::environment(None, error.to_string()));
+    }
+    Ok(builds)
+}
+
+/// The report of the run: rows, per-document summaries, totals, problems.
+fn report(
+    specs: &[SpecFile],
+    toolchains: Vec<ToolchainInfo>,
+    rows: Vec<crate::report::SnippetReport>,
+    log: Log,
+    lockfile: Option<crate::report::LockfileSummary>,
+    options: &VerifyOptions,
+) -> Report {
     let names: Vec<String> = specs.iter().map(SpecFile::display).collect();
     let files = crate::report::summarize_files(&names, &rows);
     let totals = Totals::count(&files, &rows);
-    let report = Report {
+    Report {
         schema: SCHEMA_VERSION,
         snipcheck_version: env!("CARGO_PKG_VERSION").to_string(),
         toolchains,
@@ -262,16 +322,10 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         problems: log.problems,
         cargo_invocations: log.invocations,
         baseline: None,
-        incomplete: cargo::interrupted(),
-        lockfile: lockfile_summary,
+        incomplete: interrupted(),
+        lockfile,
         partition: options.partition,
-    };
-    Ok(Outcome {
-        report,
-        sources: sources(&specs),
-        fixes,
-        lockfile: settled.lockfile,
-    })
+    }
 }
 
 /// Where the executor builds, and how it is bounded.
@@ -356,16 +410,6 @@ fn nightly_for_diagnosis(
         ));
     }
     found
-}
-
-/// The lock later builds start from: the sandbox's resolution once cargo
-/// could not use the seeded lockfile.
-fn next_lock(lock: LockSeed, log: &Log) -> LockSeed {
-    if log.lock_abandoned {
-        LockSeed::Keep
-    } else {
-        lock
-    }
 }
 
 /// The snippets that fail to compile on the primary toolchain, for the diagnosis.

@@ -16,7 +16,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cache::{FailureHints, Key, Outcome as CachedOutcome, ResultCache};
-use crate::cargo;
 use crate::deps::DepSpec;
 use crate::diagnose::UnitResult;
 use crate::error::Result;
@@ -128,7 +127,7 @@ pub fn failure_hints(
     units: &[Unit<'_>],
     builds: &[ToolchainBuild],
 ) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
-    if cargo::interrupted() || builds.iter().any(|b| b.built.interrupted) {
+    if crate::interrupt::interrupted() || builds.iter().any(|b| b.built.interrupted) {
         return None;
     }
     let mut built = BTreeSet::new();
@@ -179,7 +178,7 @@ pub fn build(
     let mut rebuilt_alone = BTreeSet::new();
     let mut failed = failed_groups(groups, pending, &built);
     let mut round = 0;
-    while !failed.is_empty() && !cargo::interrupted() {
+    while !failed.is_empty() && !crate::interrupt::interrupted() {
         round += 1;
         let span = trace::span(format!("merge round {round}"));
         let step = absorb_round(pending, failed, &built, &plan.jobs, hints, round);

@@ -92,19 +92,13 @@ struct Evidence<'a> {
 }
 
 /// Every document's text with the requested repairs applied.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's stages, each handed in as data"
-)]
 pub fn collect(
-    executor: &Executor<'_>,
+    (executor, primary, lock): (&Executor<'_>, &ToolchainBuild, &LockSeed),
     specs: &[SpecFile],
     entries: &[Entry],
     units: &[Unit<'_>],
-    primary: &ToolchainBuild,
     diagnoses: &BTreeMap<String, Diagnosis>,
     asked: Asked,
-    lock: &LockSeed,
 ) -> Result<(Vec<FileFix>, Log)> {
     let mut log = Log::default();
     let migrations = if asked.repair.edition {

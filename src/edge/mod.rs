@@ -146,7 +146,7 @@ enum Source<'a> {
 
 /// Ctrl-C or SIGTERM: stop the builds, then report what was checked.
 fn handle_interrupts() {
-    if let Err(error) = ctrlc::set_handler(crate::cargo::interrupt) {
+    if let Err(error) = ctrlc::set_handler(crate::interrupt::interrupt) {
         eprintln!("warning: cannot handle Ctrl-C ({error}); an interrupted run leaves no report");
     }
 }

@@ -46,7 +46,7 @@ const BUNDLED: &[(&str, u32, Status, Option<Cause>)] = &[
 ];
 
 fn nightly_installed() -> bool {
-    matches!(snipcheck::cargo::rustc_version("nightly"), Ok(Some(_)))
+    snipcheck::executor::installed("nightly")
 }
 
 #[test]
