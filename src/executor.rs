@@ -205,6 +205,8 @@ pub struct Executor<'a> {
     sandbox: &'a Sandbox,
     settings: Settings,
     observer: Observer<'a>,
+    /// Builds and resolutions recorded so far (`SNIPCHECK_RECORD`), to number the files.
+    recorded: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Executor<'_> {
@@ -230,6 +232,7 @@ impl<'a> Executor<'a> {
             sandbox,
             settings,
             observer,
+            recorded: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -434,32 +437,35 @@ impl<'a> Executor<'a> {
 
     /// With `SNIPCHECK_RECORD`: the build's cargo output, for fixtures.
     fn record(&self, plan: &BuildPlan, dir: &Path, output: &cargo::BuildOutput) {
-        let Some(folder) = &self.settings.record else {
-            return;
-        };
-        let recorded = Recorded::of(output, dir);
-        let name = format!(
-            "{}-{}.clippy.json",
-            plan.workspace,
-            sandbox::sanitize(&plan.toolchain)
-        );
+        let recorded = Recorded::of(output, dir, &self.sandbox.root);
         if let Ok(text) = serde_json::to_string_pretty(&recorded) {
-            // Recording is a developer's aid: a failure to write costs nothing else.
-            let _ = sandbox::write_if_changed(&folder.join(name), &text);
+            self.write_record(&plan.workspace, &plan.toolchain, "clippy.json", &text);
         }
     }
 
+    /// With `SNIPCHECK_RECORD`: why `cargo metadata` failed, for fixtures.
     fn record_resolution(&self, workspace: &str, toolchain: &str, dir: &Path, error: &str) {
+        let text = normalize_paths(error, dir, &self.sandbox.root);
+        self.write_record(workspace, toolchain, "metadata-error.txt", &text);
+    }
+
+    fn write_record(&self, workspace: &str, toolchain: &str, what: &str, text: &str) {
         let Some(folder) = &self.settings.record else {
             return;
         };
-        let text = error.replace(&dir.display().to_string(), "$WS");
-        let name = format!(
-            "{workspace}-{}.metadata-error.txt",
-            sandbox::sanitize(toolchain)
-        );
-        let _ = sandbox::write_if_changed(&folder.join(name), &text);
+        let n = self
+            .recorded
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("{n:02}-{workspace}-{}.{what}", sandbox::sanitize(toolchain));
+        // Recording is a developer's aid: a failure to write costs nothing else.
+        let _ = sandbox::write_if_changed(&folder.join(name), text);
     }
+}
+
+/// `text` with the workspace folder written as `$WS` and the sandbox as `$SANDBOX`.
+fn normalize_paths(text: &str, dir: &Path, sandbox: &Path) -> String {
+    text.replace(&dir.display().to_string(), "$WS")
+        .replace(&sandbox.display().to_string(), "$SANDBOX")
 }
 
 /// Whether rustup has `toolchain` (one `rustc -V`), for choosing the default toolchains.
@@ -479,27 +485,20 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// The output with the workspace folder written as `$WS`.
-    pub fn of(output: &cargo::BuildOutput, dir: &Path) -> Recorded {
-        let dir = dir.display().to_string();
+    /// The output with the workspace folder written as `$WS` and the sandbox as `$SANDBOX`.
+    pub fn of(output: &cargo::BuildOutput, dir: &Path, sandbox: &Path) -> Recorded {
+        let normalize = |text: &str| normalize_paths(text, dir, sandbox);
         let messages = output
             .messages
             .iter()
-            .filter_map(|m| {
-                let text = serde_json::to_string(m).ok()?.replace(&dir, "$WS");
-                serde_json::from_str(&text).ok()
-            })
+            .filter_map(|m| serde_json::from_str(&normalize(&serde_json::to_string(m).ok()?)).ok())
             .collect();
         Recorded {
-            command: output.command.replace(&dir, "$WS"),
+            command: normalize(&output.command),
             success: output.success,
             timed_out: output.timed_out,
             interrupted: output.interrupted,
-            stderr_tail: output
-                .stderr_tail
-                .iter()
-                .map(|l| l.replace(&dir, "$WS"))
-                .collect(),
+            stderr_tail: output.stderr_tail.iter().map(|l| normalize(l)).collect(),
             messages,
         }
     }
@@ -792,4 +791,210 @@ fn resolved_versions(
         out.insert(package.name.to_string(), versions);
     }
     out
+}
+
+/// Replays recorded cargo output (`tests/fixtures/executor/`, made with
+/// `SNIPCHECK_RECORD`) through the pure steps, for the unit tests of every
+/// build loop's plan and absorb.
+#[cfg(test)]
+pub(crate) mod replay {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use super::{BuildOutcome, BuildPlan, Recorded, read_build};
+    use crate::deps::DepSet;
+    use crate::discover::SpecFile;
+    use crate::prepare::{self, Entry, Unit};
+
+    pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/executor");
+    /// Where the replayed workspace pretends to live.
+    const WS: &str = "/recorded/ws";
+
+    /// A fixture document, prepared as the pipeline prepares it. Its examples
+    /// use no crate, so every dependency set is empty.
+    pub struct Document {
+        pub entries: Vec<Entry>,
+        pub deps: BTreeMap<String, DepSet>,
+    }
+
+    impl Document {
+        /// `tests/fixtures/executor/{name}.md`, shown as it was when recorded.
+        pub fn load(name: &str) -> Document {
+            let text = std::fs::read_to_string(format!("{FIXTURES}/{name}.md")).expect("fixture");
+            let spec = SpecFile {
+                path: PathBuf::from(format!("tests/fixtures/executor/{name}.md")),
+                text,
+            };
+            let entries = prepare::extract_all(&[spec], false);
+            let deps = entries
+                .iter()
+                .filter(|e| e.wrapped().is_some())
+                .map(|e| (e.id.clone(), DepSet::default()))
+                .collect();
+            Document { entries, deps }
+        }
+
+        pub fn units(&self) -> Vec<Unit<'_>> {
+            prepare::units(&self.entries, &self.deps)
+        }
+    }
+
+    /// What the executor reads from the recorded build `name` of `plan`.
+    pub fn build(plan: &BuildPlan, name: &str) -> BuildOutcome {
+        let text = std::fs::read_to_string(format!("{FIXTURES}/{name}.clippy.json"))
+            .expect("recorded build");
+        let recorded: Recorded = serde_json::from_str(&text).expect("a recorded build");
+        let dir = Path::new(WS);
+        let sources = plan
+            .jobs
+            .iter()
+            .map(|job| {
+                let path = dir
+                    .join("snippets")
+                    .join(&job.files.package)
+                    .join(job.files.kind.src_file());
+                (job.files.package.clone(), path)
+            })
+            .collect();
+        read_build(
+            plan,
+            &sources,
+            dir,
+            &recorded.replay(dir),
+            BuildOutcome::default(),
+        )
+    }
+
+    /// A recorded `cargo metadata` error.
+    pub fn metadata_error(name: &str) -> String {
+        std::fs::read_to_string(format!("{FIXTURES}/{name}.metadata-error.txt"))
+            .expect("recorded error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ProblemKind;
+
+    fn plan(jobs: Vec<Job>) -> BuildPlan {
+        BuildPlan {
+            workspace: "ws".to_string(),
+            toolchain: "stable".to_string(),
+            purpose: Purpose::Checking,
+            jobs,
+            kept: Vec::new(),
+            versions: Versions::Resolve,
+            lock: LockSeed::Keep,
+        }
+    }
+
+    #[test]
+    fn a_failed_resolution_leaves_out_the_crate_cargo_blames() {
+        let ours = [
+            "snip-versions-10e2e03a".to_string(),
+            "snip-versions-8f04d64b".to_string(),
+        ];
+        for (fixture, package, says) in [
+            ("resolution-unpublished", &ours[0], "`itoa = \"=0.0.99\"`"),
+            ("resolution-yanked", &ours[1], "version 0.0.1 is yanked"),
+        ] {
+            let error = replay::metadata_error(fixture);
+            let step = resolution_step(&error, &ours).expect("cargo names a crate of ours");
+            assert_eq!(&step.package, package, "{fixture}");
+            assert!(step.reason.contains(says), "{fixture}: {}", step.reason);
+            assert!(
+                !step.reason.contains("location searched"),
+                "{}",
+                step.reason
+            );
+            // A crate cargo names that is not ours is never left out.
+            assert_eq!(resolution_step(&error, &ours[..0]), None);
+        }
+        assert_eq!(
+            resolution_step("error: failed to get `x` as a dependency", &ours),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unresolvable_crate_is_reported_for_each_of_its_members() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let jobs = vec![
+            crate::primary::primary_job(units[0]),
+            crate::primary::primary_job(units[1]),
+        ];
+        let plan = plan(jobs);
+        let package = units[0].package();
+        let resolution = |failure: Option<&str>| Resolution {
+            written: sandbox::WrittenWorkspace {
+                manifest_path: PathBuf::from("/recorded/ws/Cargo.toml"),
+                dir: PathBuf::from("/recorded/ws"),
+                sources: BTreeMap::new(),
+            },
+            metadata: None,
+            unresolvable: BTreeMap::from([(package.clone(), "no such version".to_string())]),
+            failure: failure.map(str::to_string),
+            log: Log::default(),
+        };
+        // Every crate left out: nothing to build, each row says why.
+        let mut out = BuildOutcome::default();
+        assert!(absorb_resolution(&plan, resolution(None), &mut out).is_none());
+        assert_eq!(
+            out.unresolvable.get(&package).map(String::as_str),
+            Some("no such version")
+        );
+        assert_eq!(out.failure, None);
+        // The workspace cannot be resolved at all: the failure is the run's problem.
+        let mut out = BuildOutcome::default();
+        assert!(absorb_resolution(&plan, resolution(Some("cargo could not")), &mut out).is_none());
+        assert_eq!(out.failure.as_deref(), Some("cargo could not"));
+        assert_eq!(out.log.problems.len(), 1);
+        assert_eq!(out.log.problems[0].kind, ProblemKind::Environment);
+    }
+
+    #[test]
+    fn a_build_that_built_nothing_says_why() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let plan = plan(vec![crate::primary::primary_job(units[0])]);
+        let output = cargo::BuildOutput {
+            command: "cargo clippy".to_string(),
+            success: false,
+            messages: Vec::new(),
+            stderr_tail: vec![
+                "    Updating crates.io index".to_string(),
+                "error: failed to download `x`".to_string(),
+            ],
+            timed_out: false,
+            interrupted: false,
+        };
+        let out = read_build(
+            &plan,
+            &BTreeMap::new(),
+            Path::new("/recorded/ws"),
+            &output,
+            BuildOutcome::default(),
+        );
+        assert_eq!(
+            out.failure.as_deref(),
+            Some("`cargo clippy` built nothing:\nerror: failed to download `x`")
+        );
+        assert_eq!(out.log.problems[0].kind, ProblemKind::Environment);
+        // Stopped at the time limit: a limit problem, and no failure.
+        let stopped = cargo::BuildOutput {
+            timed_out: true,
+            ..output
+        };
+        let out = read_build(
+            &plan,
+            &BTreeMap::new(),
+            Path::new("/recorded/ws"),
+            &stopped,
+            BuildOutcome::default(),
+        );
+        assert!(out.timed_out && out.failure.is_none());
+        assert_eq!(out.log.problems[0].kind, ProblemKind::Limit);
+    }
 }

@@ -946,4 +946,80 @@ mod tests {
             ]
         );
     }
+
+    /// The first diagnosis round of `variants.md`, replayed from the recorded
+    /// cargo output: the variants the errors call for, one build, and what
+    /// each variant's outcome proves.
+    #[test]
+    fn a_variant_round_proves_an_import_and_an_edition() {
+        let doc = crate::executor::replay::Document::load("variants");
+        let units = doc.units();
+        let hints = crate::cache::FailureHints::load(std::path::PathBuf::from("no-hints.json"));
+        let all: Vec<usize> = (0..units.len()).collect();
+        let (jobs, _) = crate::primary::plan_jobs(&units, &all, true, &hints);
+        let primary = BuildPlan {
+            workspace: crate::sandbox::PRIMARY_WORKSPACE.to_string(),
+            toolchain: "stable".to_string(),
+            purpose: Purpose::Checking,
+            jobs,
+            kept: Vec::new(),
+            versions: Versions::Resolve,
+            lock: LockSeed::Keep,
+        };
+        let built = crate::executor::replay::build(&primary, "variants-primary");
+        let subjects: Vec<Subject<'_>> = units
+            .iter()
+            .map(|&unit| Subject {
+                unit,
+                result: &built.units[&unit.package()],
+            })
+            .collect();
+        let registry = Registry::new(
+            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
+            std::path::PathBuf::new(),
+            true,
+        );
+        let toolchains = Toolchains {
+            primary: "stable",
+            nightly: Some("nightly"),
+        };
+        let trials: Vec<Trial> = subjects
+            .iter()
+            .enumerate()
+            .flat_map(|(n, s)| first_round(n, s, toolchains, &registry, None))
+            .collect();
+        let (plan, packages) =
+            plan_round("variants", "stable", &subjects, &trials, &LockSeed::Keep);
+        assert_eq!(plan.workspace, "variants-stable");
+        assert_eq!(plan.purpose, Purpose::Diagnosing);
+        assert_eq!(packages.len(), trials.len());
+        let round = crate::executor::replay::build(&plan, "variants-round-1");
+        let mut trials = trials;
+        absorb_trials(&round, &packages, &mut trials);
+        let outcomes: Vec<(usize, String, bool)> = trials
+            .iter()
+            .map(|t| {
+                let passed = t.outcome.as_ref().expect("every variant was built").passed;
+                (t.subject, t.change.describe(), passed)
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                (0, "edition 2021".to_string(), false),
+                (0, "with use std::collections::HashMap;".to_string(), true),
+                (0, "with stubs for HashMap".to_string(), false),
+                (1, "edition 2021".to_string(), true),
+            ]
+        );
+        let causes: Vec<Cause> = subjects
+            .iter()
+            .enumerate()
+            .map(|(n, subject)| {
+                let mine: Vec<&Trial> = trials.iter().filter(|t| t.subject == n).collect();
+                classify(subject, &mine, BTreeMap::new(), None).cause
+            })
+            .collect();
+        assert_eq!(causes, [Cause::MissingImport, Cause::EditionDrift]);
+    }
 }

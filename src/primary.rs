@@ -496,3 +496,98 @@ fn merged_result_standing(
 fn lists_implementations(text: &str) -> bool {
     text.contains("implement") && (text.contains("following") || text.contains(" others"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose;
+    use crate::executor::replay;
+    use crate::report::Status;
+
+    fn no_hints() -> FailureHints {
+        FailureHints::load(std::path::PathBuf::from("no-such-hints.json"))
+    }
+
+    fn plan(jobs: Vec<Job>, versions: Versions) -> BuildPlan {
+        BuildPlan {
+            workspace: sandbox::PRIMARY_WORKSPACE.to_string(),
+            toolchain: "stable".to_string(),
+            purpose: Purpose::Checking,
+            jobs,
+            kept: Vec::new(),
+            versions,
+            lock: LockSeed::Keep,
+        }
+    }
+
+    /// The primary build of `merged.md` and its re-merge round, replayed from
+    /// the recorded cargo output: plan, absorb, plan again, absorb.
+    #[test]
+    fn a_merged_crate_with_errors_in_two_members_keeps_theirs_and_rebuilds_the_rest() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let hints = no_hints();
+        let all: Vec<usize> = (0..units.len()).collect();
+
+        // Plan: the six examples share one crate.
+        let (jobs, groups) = plan_jobs(&units, &all, true, &hints);
+        assert_eq!(groups, [vec![0, 1, 2, 3, 4, 5]]);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].members.len(), 6);
+        let first = plan(jobs, Versions::Resolve);
+
+        // Absorb: the crate failed; the errors sit on the members' own lines.
+        let mut built = replay::build(&first, "merged-primary");
+        let lines = |unit: &Unit<'_>, built: &BuildOutcome| -> Vec<(String, u32)> {
+            built.units[&unit.package()]
+                .diagnostics
+                .iter()
+                .map(|d| (d.level.clone(), d.line))
+                .collect()
+        };
+        assert_eq!(lines(&units[1], &built), [("error".to_string(), 15)]);
+        assert_eq!(lines(&units[3], &built), [("error".to_string(), 31)]);
+        assert!(lines(&units[0], &built).is_empty());
+        let failed = failed_groups(groups, &units, &built);
+        assert_eq!(failed, [vec![0, 1, 2, 3, 4, 5]]);
+
+        // The next round: the first type error keeps its merged result; the
+        // second lists the trait's implementations (which depend on the whole
+        // crate) and `make` names `Point`, which a neighbour defines, so both
+        // are rebuilt alone; the clean members are merged again.
+        let round = absorb_round(&units, failed, &built, &first.jobs, &hints, 1);
+        let kept: Vec<&str> = round.kept.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(kept, [units[1].package()]);
+        assert_eq!(round.rebuilt_alone, [3, 5]);
+        assert_eq!(round.regrouped, [vec![0, 2, 4]]);
+        let members: Vec<usize> = round.jobs.iter().map(|j| j.members.len()).collect();
+        assert_eq!(members, [1, 1, 3]);
+        built.units.extend(round.kept);
+
+        // Absorb the round: the re-merged crate builds, so no group fails again.
+        let second = plan(round.jobs, Versions::Skip);
+        let again = replay::build(&second, "merged-round-1");
+        built.extend(again);
+        assert!(failed_groups(round.regrouped, &units, &built).is_empty());
+
+        // Every example's verdict, as the report gives it.
+        let verdicts: Vec<Status> = units
+            .iter()
+            .map(|u| diagnose::verdict(&u.snippet.expect, &built.units[&u.package()]).0)
+            .collect();
+        use Status::{Fail, Pass, Warn};
+        assert_eq!(verdicts, [Pass, Fail, Pass, Fail, Warn, Fail]);
+    }
+
+    #[test]
+    fn without_merging_every_example_stands_alone() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let all: Vec<usize> = (0..units.len()).collect();
+        let (jobs, groups) = plan_jobs(&units, &all, false, &no_hints());
+        assert!(groups.is_empty());
+        let packages: Vec<String> = jobs.iter().map(|j| j.files.package.clone()).collect();
+        let expected: Vec<String> = units.iter().map(Unit::package).collect();
+        assert_eq!(packages, expected);
+    }
+}
