@@ -16,8 +16,8 @@ use crate::extract::{Block, LineOrigin};
 use crate::fence::Edition;
 use crate::pins::{self, PinSet};
 use crate::syntax::{self, Reading, SyntaxFacts};
+pub use crate::syntax::{Shape, SyntaxError};
 use crate::text::to_u32;
-use crate::wrap;
 
 /// One line of compiled code and where it came from in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,36 +48,10 @@ impl CodeLine {
     }
 }
 
-/// What kind of Rust a snippet is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Shape {
-    /// Only items: a library, or a binary when one of them is `fn main`.
-    Items { has_main: bool },
-    /// Statements or an expression (possibly with items among them): wrapped in `fn main`.
-    /// The first `crate_attr_lines` lines hold crate-level inner attributes that stay at the top.
-    Statements { crate_attr_lines: u32 },
-    /// syn can parse it neither as a file nor as statements.
-    Unparsable(SyntaxError),
-    /// Over the limits snipcheck checks (size, nesting): not parsed at all, so a
-    /// hostile snippet cannot exhaust the parser's stack.
-    TooLarge { reason: String },
-}
-
 /// Largest snippet parsed and built.
 pub const MAX_SNIPPET_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting parsed: syn recurses once per level.
 pub const MAX_NESTING: usize = 128;
-
-/// A parse error, placed in the compiled code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyntaxError {
-    /// 0-based line of the compiled code.
-    pub line: u32,
-    /// 1-based column of the compiled line.
-    pub column: u32,
-    pub message: String,
-}
 
 /// What the fence says the outcome must be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,7 +142,6 @@ pub fn analyze(block: &Block) -> Snippet {
             crate_attrs: Vec::new(),
             outside_access: Vec::new(),
             facts: SyntaxFacts::default(),
-            wrapped_needs_own_parse: false,
         },
         None => syntax::read(&code),
     };
@@ -181,7 +154,7 @@ pub fn analyze(block: &Block) -> Snippet {
         });
     }
     problems.sort();
-    let mut snippet = Snippet {
+    Snippet {
         code,
         lines: code_lines,
         shape,
@@ -193,15 +166,7 @@ pub fn analyze(block: &Block) -> Snippet {
         problems,
         outside_access: reading.outside_access,
         syntax: reading.facts,
-    };
-    // In the rare case where the code's tree cannot stand for the wrapped
-    // source's, the wrapper's own text is parsed: it alone says what it holds.
-    if reading.wrapped_needs_own_parse
-        && let Some(wrapped) = wrap::wrap(&snippet)
-    {
-        snippet.syntax.wrapped = syntax::wrapped_facts(&wrapped);
     }
-    snippet
 }
 
 /// Why a snippet is over the limits, if it is.

@@ -7,8 +7,8 @@
 //! nightly with the feature gate, the document's pinned version, the imports
 //! rustc suggests, stubs for undefined names), and a cause counts as proven
 //! when its variant builds. This module plans those variants and reads their
-//! outcomes; `verify.rs` builds them through the same sandbox and cargo stages
-//! as everything else.
+//! outcomes; `experiments.rs` builds them through the one build executor
+//! (`executor.rs`), like every other build.
 
 use std::collections::BTreeMap;
 

@@ -17,7 +17,8 @@ use crate::error::Result;
 use crate::fence::Edition;
 use crate::report::{Diagnostic, Evidence, Status};
 
-use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed, Log, Versions};
+use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed, Versions};
+use crate::log::Log;
 use crate::prepare::{DocFacts, Unit};
 use crate::progress::Purpose;
 use crate::registry::Registry;
@@ -93,7 +94,8 @@ pub fn run(
     // Round 1: every variant the errors call for.
     let wanted_series = drift_candidates(subjects, docs, registry);
     let keys = wanted_series.values().flatten().map(|(_, key)| key.clone());
-    log.extend(registry.lookup(executor, keys.collect()));
+    let info = |name: &str, probe: &std::path::Path| executor.registry_info(name, probe);
+    log.extend(registry.lookup(&info, keys.collect()));
     let mut trials = Vec::new();
     for (index, subject) in subjects.iter().enumerate() {
         let drift = wanted_series.get(&index);
@@ -104,7 +106,7 @@ pub fn run(
     // Rounds 2 and 3: where, between the passing and the newest release, did it break?
     let passing = passing_drifts(&trials);
     let (keys, series) = series_between_passing(&passing, registry);
-    log.extend(registry.lookup(executor, keys));
+    log.extend(registry.lookup(&info, keys));
     let round2 = series
         .iter()
         .filter_map(|(subject, krate, between)| {
@@ -124,7 +126,7 @@ pub fn run(
         .filter(|(_, _, failing, first)| failing != first)
         .map(|(_, krate, _, first)| format!("{krate}@{first}"))
         .collect();
-    log.extend(registry.lookup(executor, first_keys));
+    log.extend(registry.lookup(&info, first_keys));
     let round3 = boundaries
         .iter()
         .filter(|(_, _, failing, first)| failing != first)

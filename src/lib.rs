@@ -27,6 +27,7 @@ pub mod identity;
 pub mod interrupt;
 pub mod lockfile;
 pub mod locking;
+pub mod log;
 pub mod parallel;
 pub mod partition;
 pub mod pin_fix;

@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 
 use crate::cache::Key;
-use crate::executor::{Executor, LockSeed, Log};
+use crate::executor::{Executor, LockSeed};
 use crate::lockfile::{self, LockMode, Lockfile};
+use crate::log::Log;
 use crate::prepare::Unit;
 use crate::primary::dependency_crates;
 use crate::report::{LockfileSummary, RunProblem};
@@ -37,32 +38,28 @@ pub struct Settled {
     pub log: Log,
 }
 
-/// The committed lockfile, read and parsed; a broken one is a run problem and ignored.
-pub fn read_lockfile(
-    path: Option<&PathBuf>,
-    problems: &mut Vec<RunProblem>,
-) -> Option<(String, Lockfile)> {
-    let path = path?;
+/// The committed lockfile, read and parsed: `Err` with the problem when it
+/// cannot be read or parsed (the run then resolves without it); `Ok(None)`
+/// when the run has none.
+pub fn read_lockfile(path: Option<&PathBuf>) -> Result<Option<(String, Lockfile)>, RunProblem> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let subject = Some(path.display().to_string());
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => {
-            problems.push(RunProblem::input(
-                Some(path.display().to_string()),
-                format!("cannot read the lockfile: {error}; resolving without it"),
-            ));
-            return None;
+            let message = format!("cannot read the lockfile: {error}; resolving without it");
+            return Err(RunProblem::input(subject, message));
         }
     };
     match Lockfile::parse(&text) {
-        Ok(lock) => Some((text, lock)),
-        Err(error) => {
-            problems.push(RunProblem::input(
-                Some(path.display().to_string()),
-                format!("{error}; resolving without it"),
-            ));
-            None
-        }
+        Ok(lock) => Ok(Some((text, lock))),
+        Err(error) => Err(RunProblem::input(
+            subject,
+            format!("{error}; resolving without it"),
+        )),
     }
 }
 

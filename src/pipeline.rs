@@ -15,16 +15,17 @@ use crate::deps::KnownCrates;
 use crate::diagnose;
 use crate::discover::{self, SpecFile};
 use crate::error::Result;
-use crate::executor::{Executor, LockSeed, Log, Settings};
+use crate::executor::{Executor, LockSeed, Settings};
 use crate::experiments::{self, Subject, Toolchains};
 use crate::interrupt::interrupted;
 use crate::lockfile::LockMode;
 use crate::locking::{self, LockRequest};
+use crate::log::Log;
 use crate::parallel::parallel_map;
 use crate::pins::Config;
 use crate::prepare::{self, Unit};
 use crate::primary::{self, Inputs, Merging, ToolchainBuild};
-use crate::progress::Observer;
+use crate::progress::{Event, Observer};
 use crate::registry::{Registry, RegistryCache};
 use crate::repair;
 use crate::report::{Cause, Report, RunProblem, SCHEMA_VERSION, Status, ToolchainInfo, Totals};
@@ -89,17 +90,19 @@ pub struct Outcome {
 pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let (specs, problems) = discover::discover(&options.specs);
     let sandbox = Sandbox::open(&options.sandbox, &|root| {
-        eprintln!(
-            "note: waiting for another snipcheck run to finish with the sandbox `{}`",
-            root.display()
-        );
+        observer(Event::WaitingForSandbox {
+            sandbox: root.to_path_buf(),
+        });
     })?;
     let executor = Executor::new(&sandbox, settings(options), observer);
     let mut log = Log {
         problems,
         ..Log::default()
     };
-    let committed = locking::read_lockfile(options.lockfile.as_ref(), &mut log.problems);
+    let committed = locking::read_lockfile(options.lockfile.as_ref()).unwrap_or_else(|problem| {
+        log.problem(problem);
+        None
+    });
 
     // Blocks, what their documents define, and what each snippet is built with.
     let (entries, docs) = prepare_entries(&specs, options);
@@ -109,7 +112,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let cache = RegistryCache::load(sandbox.registry_cache_path());
     let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
     let span = trace::span("registry").items(names.len());
-    log.extend(registry.lookup(&executor, names));
+    let info = |name: &str, probe: &std::path::Path| executor.registry_info(name, probe);
+    log.extend(registry.lookup(&info, names));
     span.done();
     let span = trace::span("resolve dependencies");
     let steer = committed

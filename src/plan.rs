@@ -7,7 +7,7 @@
 //! snippets. Each module keeps a line map of its own into the merged file, so
 //! every diagnostic still lands on its snippet's Markdown line. An error in one
 //! module hides every module's lints, so the members of a failed merged crate
-//! are sorted out by the pipeline (`verify/mod.rs`: the clean ones merged again,
+//! are sorted out by the primary build's rounds (`primary.rs`: the clean ones merged again,
 //! the failing ones kept or rebuilt alone): merging changes the cost, never a
 //! result.
 

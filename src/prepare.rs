@@ -187,9 +187,11 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
             return Code::NotAnalysed;
         }
         let snippet = analyze::analyze(block);
-        let wrapped = (allow_outside_access || snippet.outside_access.is_empty())
-            .then(|| wrap::wrap(&snippet))
-            .flatten();
+        let (snippet, wrapped) = if allow_outside_access || snippet.outside_access.is_empty() {
+            wrap::wrap_snippet(snippet)
+        } else {
+            (snippet, None)
+        };
         match wrapped {
             Some(wrapped) => Code::Wrapped(Box::new((snippet, wrapped))),
             None => Code::Unwrapped(Box::new(snippet)),

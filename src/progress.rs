@@ -27,6 +27,8 @@ pub enum Event {
     UnitBuilt { name: String },
     /// The build that started last has ended.
     BuildFinished,
+    /// Another snipcheck run holds the sandbox; this one waits for it.
+    WaitingForSandbox { sandbox: std::path::PathBuf },
 }
 
 /// Receives a run's events. It is called on the pipeline's thread and should be cheap.

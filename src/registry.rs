@@ -34,8 +34,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::executor::{Executor, Log};
 use crate::fsutil::write_atomic;
+use crate::log::Log;
 use crate::report::RunProblem;
 
 /// How long a definite registry answer is reused before asking again.
@@ -387,6 +387,9 @@ pub fn lookup_all(
     }
 }
 
+/// Runs `cargo info` for a name in a probe folder.
+pub type RunInfo<'a> = dyn Fn(&str, &Path) -> std::io::Result<Output> + Sync + 'a;
+
 /// The registry lookups of a run: the cache, where `cargo info` runs, and
 /// every answer so far.
 #[derive(Debug)]
@@ -409,9 +412,10 @@ impl Registry {
         }
     }
 
-    /// Looks up every key not answered yet (cache first, then `cargo info`
-    /// through the executor); returns what it counted and met.
-    pub fn lookup(&mut self, executor: &Executor<'_>, keys: BTreeSet<String>) -> Log {
+    /// Looks up every key not answered yet: the cache first, then `run(name,
+    /// probe folder)`, which runs `cargo info` (`Executor::registry_info`);
+    /// returns what it counted and met.
+    pub fn lookup(&mut self, run: &RunInfo<'_>, keys: BTreeSet<String>) -> Log {
         let mut log = Log::default();
         let missing: BTreeSet<String> = keys
             .into_iter()
@@ -421,7 +425,7 @@ impl Registry {
             return log;
         }
         let probe = self.probe.clone();
-        let run = |name: &str| executor.registry_info(name, &probe);
+        let run = |name: &str| run(name, &probe);
         let answers = lookup_all(&mut self.cache, &missing, &run);
         log.count("registry", crate::text::to_u32(answers.invocations));
         for (key, mut lookup) in answers.lookups {

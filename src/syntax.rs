@@ -33,10 +33,46 @@ use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::visit::{self, Visit};
 
-use crate::analyze::{Shape, SyntaxError};
+use serde::Serialize;
+
 use crate::deps::{self, CrateUse};
 use crate::text::to_u32;
-use crate::wrap::{MAIN_CLOSE, MAIN_OPEN, PRELUDE, WrappedSource};
+
+/// The lines the wrapper puts above every snippet (`wrap.rs`): known here
+/// because the wrapped source's facts are read from the code's own tree set
+/// inside them.
+pub const PRELUDE: &[&str] = &["#![allow(unused)]"];
+
+/// The line that opens the generated `fn main` around statements.
+pub const MAIN_OPEN: &str = "fn main() {";
+/// The line that closes it.
+pub const MAIN_CLOSE: &str = "}";
+
+/// What kind of Rust a snippet is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// Only items: a library, or a binary when one of them is `fn main`.
+    Items { has_main: bool },
+    /// Statements or an expression (possibly with items among them): wrapped in `fn main`.
+    /// The first `crate_attr_lines` lines hold crate-level inner attributes that stay at the top.
+    Statements { crate_attr_lines: u32 },
+    /// syn can parse it neither as a file nor as statements.
+    Unparsable(SyntaxError),
+    /// Over the limits snipcheck checks (size, nesting): not parsed at all, so a
+    /// hostile snippet cannot exhaust the parser's stack.
+    TooLarge { reason: String },
+}
+
+/// A parse error, placed in the compiled code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyntaxError {
+    /// 0-based line of the compiled code.
+    pub line: u32,
+    /// 1-based column of the compiled line.
+    pub column: u32,
+    pub message: String,
+}
 
 /// What the syntax tree of a snippet tells the stages after analysis.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,6 +85,10 @@ pub struct SyntaxFacts {
     pub call_arities: BTreeMap<String, usize>,
     /// What the snippet's wrapped source says as a file.
     pub wrapped: WrappedFacts,
+    /// `wrapped` could not be read from the code's tree (crate attributes
+    /// among statements, a shebang or byte-order mark): the wrapper parses its
+    /// own text ([`crate::wrap::wrap_snippet`]) before the snippet goes on.
+    pub wrapped_needs_own_parse: bool,
 }
 
 /// What a snippet's wrapped source (its own crate's file) says.
@@ -84,9 +124,6 @@ pub struct Reading {
     /// What the code reads outside its crate at compile time, one description each.
     pub outside_access: Vec<String>,
     pub facts: SyntaxFacts,
-    /// The wrapped source's facts could not be read from the code's tree: the
-    /// caller fills `facts.wrapped` from [`wrapped_facts`] of the wrapped source.
-    pub wrapped_needs_own_parse: bool,
 }
 
 /// Reads a snippet's code: its shape and every fact of its syntax tree. The
@@ -155,8 +192,10 @@ pub fn read(code: &str) -> Reading {
         has_tests: classified.has_tests,
         crate_attrs: classified.crate_attrs,
         outside_access,
-        facts,
-        wrapped_needs_own_parse,
+        facts: SyntaxFacts {
+            wrapped_needs_own_parse,
+            ..facts
+        },
     }
 }
 
@@ -185,11 +224,11 @@ fn file_reading(
 
 /// The facts of a wrapped source, parsed on its own: for the wrapped sources
 /// whose tree [`read`] cannot tell from the code's.
-pub fn wrapped_facts(wrapped: &WrappedSource) -> WrappedFacts {
+pub fn wrapped_facts(text: &str, snippet_line: impl Fn(u32) -> Option<u32>) -> WrappedFacts {
     counted_parse();
-    let file = syn::parse_file(&wrapped.text).ok();
-    let mentions = wrapped.text.matches("macro_export").count();
-    file_facts(file.as_ref(), mentions, |line| wrapped.snippet_line(line))
+    let file = syn::parse_file(text).ok();
+    let mentions = text.matches("macro_export").count();
+    file_facts(file.as_ref(), mentions, snippet_line)
 }
 
 /// The function [`read`] wraps code in when it reads its names from a text
@@ -625,7 +664,6 @@ mod tests {
     use super::*;
     use crate::analyze::{Snippet, analyze};
     use crate::extract::extract;
-    use crate::wrap::wrap;
 
     fn snippet(code: &str) -> Snippet {
         let doc = format!("```rust\n{code}\n```\n");
@@ -751,19 +789,21 @@ mod tests {
     /// `unwrapped`.
     fn render(snippet: &Snippet) -> String {
         let words = |words: &mut dyn Iterator<Item = String>| words.collect::<Vec<_>>().join(" ");
+        let (snippet, wrapped) = crate::wrap::wrap_snippet(snippet.clone());
         let facts = &snippet.syntax;
         let mut out = format!(
             "names [{}] calls [{}]",
             words(&mut facts.defined_names.iter().cloned()),
             words(&mut facts.call_arities.iter().map(|(f, n)| format!("{f}/{n}"))),
         );
-        let Some(wrapped) = wrap(snippet) else {
+        let Some(wrapped) = wrapped else {
             out.push_str(" unwrapped");
             return out;
         };
         let w = &facts.wrapped;
         // The wrapped source parsed on its own says the same.
-        assert_eq!(*w, wrapped_facts(&wrapped), "{:?}", snippet.code);
+        let own = wrapped_facts(&wrapped.text, |line| wrapped.snippet_line(line));
+        assert_eq!(*w, own, "{:?}", snippet.code);
         let uses = w
             .crate_uses
             .as_ref()
@@ -819,7 +859,7 @@ mod tests {
     fn a_snippet_is_read_once() {
         let passes = |code: &str| {
             take_passes();
-            let _ = snippet(code);
+            let _ = crate::wrap::wrap_snippet(snippet(code));
             let passes = take_passes();
             (passes.lexes, passes.parses)
         };

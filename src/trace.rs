@@ -144,7 +144,9 @@ pub fn write_if_requested() {
             return;
         }
     };
-    if let Err(error) = std::fs::write(&path, text + "\n") {
+    if let Err(error) =
+        crate::fsutil::write_atomic(std::path::Path::new(&path), (text + "\n").as_bytes())
+    {
         eprintln!(
             "warning: could not write the trace to `{}`: {error}",
             std::path::Path::new(&path).display()

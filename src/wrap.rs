@@ -7,7 +7,10 @@
 
 use serde::Serialize;
 
-use crate::analyze::{Shape, Snippet};
+use crate::analyze::Snippet;
+use crate::syntax::{self, Shape};
+pub use crate::syntax::{MAIN_CLOSE, MAIN_OPEN, PRELUDE};
+
 use crate::text::to_u32;
 
 /// Which target the scratch crate has.
@@ -113,14 +116,21 @@ impl WrappedSource {
     }
 }
 
-/// The allowances rustdoc gives doctests, so that examples aren't failed for
-/// items they define but don't use.
-pub const PRELUDE: &[&str] = &["#![allow(unused)]"];
-
-/// The line that opens the generated `fn main` around statements.
-pub const MAIN_OPEN: &str = "fn main() {";
-/// The line that closes it.
-pub const MAIN_CLOSE: &str = "}";
+/// Wraps a snippet and completes what its syntax tells: in the rare case
+/// where the code's tree cannot stand for the wrapped source's (see
+/// [`syntax::Reading`]), the wrapper's own text is parsed, since it alone says
+/// what it holds. The snippet is handed forward only after this.
+pub fn wrap_snippet(mut snippet: Snippet) -> (Snippet, Option<WrappedSource>) {
+    let wrapped = wrap(&snippet);
+    if let Some(wrapped) = &wrapped
+        && snippet.syntax.wrapped_needs_own_parse
+    {
+        snippet.syntax.wrapped =
+            syntax::wrapped_facts(&wrapped.text, |line| wrapped.snippet_line(line));
+        snippet.syntax.wrapped_needs_own_parse = false;
+    }
+    (snippet, wrapped)
+}
 
 /// Wraps a parsable snippet. Returns `None` for an unparsable one: there is
 /// nothing to compile.

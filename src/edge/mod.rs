@@ -25,10 +25,10 @@ use crate::cli::{
     Work,
 };
 use crate::error::exit;
+use crate::fsutil;
 use crate::partition::Partition;
 use crate::pipeline::{self as verify, Outcome, VerifyOptions};
 use crate::report::{Report, github, human, json, junit, markdown, merge, sarif};
-use crate::sandbox;
 use progress_bar::ProgressBar;
 
 /// Runs the command line `args` asks for, with the caller's defaults and the
@@ -256,7 +256,7 @@ fn apply_fixes(fixes: &[verify::FileFix], edits: Edits) -> Result<bool, Stop> {
             );
             continue;
         }
-        sandbox::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
+        fsutil::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
         changed = true;
         for (line, what) in &fix.applied {
             eprintln!("fixed: {}:{line}: {what}", fix.file);
@@ -344,7 +344,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// Writes the lockfile the run resolved, when there is one and a path for it.
 fn write_lockfile(path: Option<&Path>, text: Option<&str>) -> Result<(), Stop> {
     if let (Some(path), Some(text)) = (path, text) {
-        sandbox::write_if_changed(path, text)?;
+        fsutil::write_if_changed(path, text)?;
         eprintln!("note: wrote the lockfile `{}`", path.display());
     }
     Ok(())
@@ -354,7 +354,7 @@ fn write_lockfile(path: Option<&Path>, text: Option<&str>) -> Result<(), Stop> {
 /// the previous one; returns it.
 fn bless(path: &Path, report: &Report, previous: Option<&Baseline>) -> Result<Baseline, Stop> {
     let blessed = baseline::bless(report, previous);
-    sandbox::write_atomic(path, baseline::to_toml(&blessed)?.as_bytes())?;
+    fsutil::write_atomic(path, baseline::to_toml(&blessed)?.as_bytes())?;
     eprintln!(
         "note: wrote the baseline `{}` ({} entries)",
         path.display(),
@@ -377,7 +377,7 @@ fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Re
             color && target.file.is_none(),
         );
         match (&target.file, target.format) {
-            (Some(path), _) => sandbox::write_atomic(path, text.as_bytes())?,
+            (Some(path), _) => fsutil::write_atomic(path, text.as_bytes())?,
             (None, Format::Human) => eprint!("{text}"),
             (None, _) => {
                 std::io::stdout().lock().write_all(text.as_bytes())?;

@@ -28,6 +28,14 @@ impl ProgressBar {
 
     /// Shows one event of the run.
     pub fn show(&self, event: Event) {
+        if let Event::WaitingForSandbox { sandbox } = &event {
+            // Said whether or not a bar is drawn: the run seems stuck otherwise.
+            eprintln!(
+                "note: waiting for another snipcheck run to finish with the sandbox `{}`",
+                sandbox.display()
+            );
+            return;
+        }
         if !self.enabled {
             return;
         }
@@ -50,6 +58,7 @@ impl ProgressBar {
                     bar.set_message(name);
                 }
             }
+            Event::WaitingForSandbox { .. } => {}
             Event::BuildFinished => {
                 if let Some(old) = bar.take() {
                     old.finish_and_clear();

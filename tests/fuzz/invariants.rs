@@ -32,8 +32,8 @@ pub fn check(doc: &str) -> Result<(), String> {
         if !block.fence.is_rust {
             continue;
         }
-        let snippet = analyze::analyze(&block);
-        let Some(wrapped) = wrap::wrap(&snippet) else {
+        let (snippet, wrapped) = wrap::wrap_snippet(analyze::analyze(&block));
+        let Some(wrapped) = wrapped else {
             continue;
         };
         let code: Vec<&str> = snippet.code.split('\n').collect();
@@ -53,7 +53,7 @@ pub fn check(doc: &str) -> Result<(), String> {
         }
         // What the code's one parse says of the wrapped source is what the
         // wrapped source says when parsed on its own.
-        let own = syntax::wrapped_facts(&wrapped);
+        let own = syntax::wrapped_facts(&wrapped.text, |line| wrapped.snippet_line(line));
         if *facts != own {
             return Err(format!(
                 "the snippet's facts {facts:?} differ from its wrapped source's {own:?}"
