@@ -4,8 +4,11 @@
 //! in the repository's `sandbox/`, with the same arguments as `snipcheck`.
 //! `cargo xtask bench [ARGS]` measures snipcheck against the alternatives (see
 //! `bench.rs`); `bench-one` is its measuring child process.
+//! `cargo xtask compare-reports BEFORE AFTER` compares two JSON reports (see
+//! `compare.rs`), for refactors that must not change behaviour.
 
 mod bench;
+mod compare;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +18,8 @@ use snipcheck::edge;
 use snipcheck::error::exit;
 
 const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)
-       cargo xtask bench [ARGS]    (see `cargo xtask bench --help`)";
+       cargo xtask bench [ARGS]    (see `cargo xtask bench --help`)
+       cargo xtask compare-reports BEFORE AFTER [--ignore PATH]...";
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -26,6 +30,13 @@ fn main() {
             Err(error) => {
                 eprintln!("error: {error:#}");
                 exit::ENVIRONMENT
+            }
+        },
+        Some("compare-reports") => match compare::run(args.collect()) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::USAGE
             }
         },
         Some("bench-one") => match bench::bench_one(args.collect()) {
