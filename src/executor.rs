@@ -111,6 +111,40 @@ pub struct BuildPlan {
     pub lock: LockSeed,
 }
 
+impl BuildPlan {
+    /// The primary build of `toolchain`: the primary workspace, resolved for
+    /// the versions the report shows.
+    pub fn primary(toolchain: &str, jobs: Vec<Job>, lock: &LockSeed) -> BuildPlan {
+        BuildPlan {
+            workspace: sandbox::PRIMARY_WORKSPACE.to_string(),
+            toolchain: toolchain.to_string(),
+            purpose: Purpose::Checking,
+            jobs,
+            kept: Vec::new(),
+            versions: Versions::Resolve,
+            lock: lock.clone(),
+        }
+    }
+
+    /// A diagnosis or repair build in a workspace of its own, not resolved first.
+    pub fn variants(
+        workspace: String,
+        toolchain: &str,
+        jobs: Vec<Job>,
+        lock: &LockSeed,
+    ) -> BuildPlan {
+        BuildPlan {
+            workspace,
+            toolchain: toolchain.to_string(),
+            purpose: Purpose::Diagnosing,
+            jobs,
+            kept: Vec::new(),
+            versions: Versions::Skip,
+            lock: lock.clone(),
+        }
+    }
+}
+
 /// What one build said about each package, and what the executor met doing it.
 #[derive(Debug, Default)]
 pub struct BuildOutcome {
@@ -848,15 +882,7 @@ mod tests {
     use crate::report::ProblemKind;
 
     fn plan(jobs: Vec<Job>) -> BuildPlan {
-        BuildPlan {
-            workspace: "ws".to_string(),
-            toolchain: "stable".to_string(),
-            purpose: Purpose::Checking,
-            jobs,
-            kept: Vec::new(),
-            versions: Versions::Resolve,
-            lock: LockSeed::Keep,
-        }
+        BuildPlan::primary("stable", jobs, &LockSeed::Keep)
     }
 
     #[test]

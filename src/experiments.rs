@@ -17,10 +17,9 @@ use crate::error::Result;
 use crate::fence::Edition;
 use crate::report::{Diagnostic, Evidence, Status};
 
-use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed, Versions};
+use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed};
 use crate::log::Log;
 use crate::prepare::{DocFacts, Unit};
-use crate::progress::Purpose;
 use crate::registry::Registry;
 use crate::trace;
 
@@ -497,15 +496,7 @@ fn plan_round(
         packages.push((n, job.files.package.clone()));
         jobs.push(job);
     }
-    let plan = BuildPlan {
-        workspace: format!("{workspace}-{toolchain}"),
-        toolchain: toolchain.to_string(),
-        purpose: Purpose::Diagnosing,
-        jobs,
-        kept: Vec::new(),
-        versions: Versions::Skip,
-        lock: lock.clone(),
-    };
+    let plan = BuildPlan::variants(format!("{workspace}-{toolchain}"), toolchain, jobs, lock);
     (plan, packages)
 }
 
@@ -724,6 +715,7 @@ mod tests {
     use crate::diagnose::{Edit, Suggestion};
     use crate::extract::extract;
     use crate::prepare::{Code, Entry};
+    use crate::progress::Purpose;
     use crate::wrap::wrap;
 
     fn entry(code: &str) -> Entry {
@@ -959,15 +951,7 @@ mod tests {
         let hints = crate::cache::FailureHints::load(std::path::PathBuf::from("no-hints.json"));
         let all: Vec<usize> = (0..units.len()).collect();
         let (jobs, _) = crate::primary::plan_jobs(&units, &all, true, &hints);
-        let primary = BuildPlan {
-            workspace: crate::sandbox::PRIMARY_WORKSPACE.to_string(),
-            toolchain: "stable".to_string(),
-            purpose: Purpose::Checking,
-            jobs,
-            kept: Vec::new(),
-            versions: Versions::Resolve,
-            lock: LockSeed::Keep,
-        };
+        let primary = BuildPlan::primary("stable", jobs, &LockSeed::Keep);
         let built = crate::executor::replay::build(&primary, "variants-primary");
         let subjects: Vec<Subject<'_>> = units
             .iter()

@@ -23,8 +23,7 @@ use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed, Member, 
 use crate::hash::short_hash;
 use crate::plan;
 use crate::prepare::{DocFacts, Unit};
-use crate::progress::Purpose;
-use crate::sandbox::{self, CrateFiles};
+use crate::sandbox::CrateFiles;
 use crate::trace;
 use crate::wrap::WrappedSource;
 
@@ -160,15 +159,7 @@ pub fn build(
     let all: Vec<usize> = (0..pending.len()).collect();
     let (jobs, groups) = plan_jobs(pending, &all, merging == Merging::Merge, hints);
     span.done();
-    let mut plan = BuildPlan {
-        workspace: sandbox::PRIMARY_WORKSPACE.to_string(),
-        toolchain: toolchain.to_string(),
-        purpose: Purpose::Checking,
-        jobs,
-        kept: Vec::new(),
-        versions: Versions::Resolve,
-        lock: lock.clone(),
-    };
+    let mut plan = BuildPlan::primary(toolchain, jobs, lock);
     let mut built = executor.build(&plan)?;
     let kept = dependency_crates(
         plan.jobs
@@ -510,13 +501,8 @@ mod tests {
 
     fn plan(jobs: Vec<Job>, versions: Versions) -> BuildPlan {
         BuildPlan {
-            workspace: sandbox::PRIMARY_WORKSPACE.to_string(),
-            toolchain: "stable".to_string(),
-            purpose: Purpose::Checking,
-            jobs,
-            kept: Vec::new(),
             versions,
-            lock: LockSeed::Keep,
+            ..BuildPlan::primary("stable", jobs, &LockSeed::Keep)
         }
     }
 

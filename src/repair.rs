@@ -17,7 +17,7 @@ use crate::cause::Cause;
 use crate::diagnose::UnitResult;
 use crate::discover::SpecFile;
 use crate::error::Result;
-use crate::executor::{BuildOutcome, BuildPlan, Executor, LockSeed, Versions};
+use crate::executor::{BuildOutcome, BuildPlan, Executor, LockSeed};
 use crate::extract::{self, Block};
 use crate::fence::Edition;
 use crate::fix::{self, DocEdit};
@@ -26,7 +26,6 @@ use crate::log::Log;
 use crate::pin_fix::{self, PinOutcome, ProvenRelease};
 use crate::prepare::{Entry, Unit};
 use crate::primary::{ToolchainBuild, primary_job};
-use crate::progress::Purpose;
 use crate::report::{Diagnostic, RunProblem, SnippetReport, Status};
 use crate::text::LineIndex;
 use crate::wrap::WrappedSource;
@@ -428,15 +427,7 @@ fn plan_edition_repair(
         variants.insert(unit.entry.id.clone(), (package, variant));
         jobs.push(job);
     }
-    let plan = BuildPlan {
-        workspace: "repair-edition".to_string(),
-        toolchain: toolchain.to_string(),
-        purpose: Purpose::Diagnosing,
-        jobs,
-        kept: Vec::new(),
-        versions: Versions::Skip,
-        lock: lock.clone(),
-    };
+    let plan = BuildPlan::variants("repair-edition".to_string(), toolchain, jobs, lock);
     (plan, variants)
 }
 
