@@ -22,7 +22,7 @@ fn reads_outside_the_crate_and_huge_snippets_are_not_built() {
     let doc = write_doc(
         "hostile",
         &format!(
-            "# Hostile\n\n```rust\nconst KEY: &str = include_str!(\"/etc/passwd\");\n```\n\n```rust\nlet token = env!(\"GITHUB_TOKEN\");\n```\n\n```rust\n{deep}\n```\n\n```rust\npub fn fine() {{}}\n```\n"
+            "# Hostile\n\n```rust\nconst KEY: &str = include_str!(\"/etc/passwd\");\n```\n\n```rust\nlet token = env!(\"GITHUB_TOKEN\");\n```\n\n```rust\n{deep}\n```\n\n```rust\npub fn fine() {{}}\n```\n\n```rust\nlet proxy = env!(\"CARGO_HTTP_PROXY\");\n```\n"
         ),
     );
     let run = snipcheck(
@@ -30,7 +30,7 @@ fn reads_outside_the_crate_and_huge_snippets_are_not_built() {
         &["--specs", &doc, "--toolchain", "stable", "--format", "json"],
     );
     let report = run.report();
-    for line in [3, 7] {
+    for line in [3, 7, 19] {
         let refused = row(&report, "doc.md", line);
         assert_eq!(
             (refused.status, refused.cause),
