@@ -82,6 +82,39 @@ fn kept(name: &str) -> bool {
             && !SECRET_MARKERS.iter().any(|m| name.contains(m)))
 }
 
+/// Kept variables whose value is a proxy address, which curl (and so cargo)
+/// also reads without a scheme (`user:secret@proxy:3128`).
+const PROXY_ENV: &[&str] = &[
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "CARGO_HTTP_PROXY",
+];
+
+/// The value a kept variable reaches a build with: a URL's user and password
+/// removed (`scheme://user:pass@host/path` → `scheme://host/path`), so a
+/// proxy's or a cache's credentials never reach a build script. Any value
+/// with `://` is read as a URL, a proxy variable's value also without one;
+/// every other value passes unchanged.
+fn without_credentials<'v>(name: &str, value: &'v str) -> std::borrow::Cow<'v, str> {
+    let authority_start = match value.find("://") {
+        Some(scheme_end) => scheme_end + 3,
+        None if PROXY_ENV.contains(&name) => 0,
+        None => return std::borrow::Cow::Borrowed(value),
+    };
+    let rest = &value[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            std::borrow::Cow::Owned(format!("{}{}", &value[..authority_start], &rest[at + 1..]))
+        }
+        None => std::borrow::Cow::Borrowed(value),
+    }
+}
+
 /// How many trailing stderr lines of a build are kept for error messages.
 const STDERR_TAIL: usize = 60;
 
@@ -94,9 +127,13 @@ fn command(program: &str, toolchain: Option<&str>) -> Command {
 fn scrub(cmd: &mut Command, toolchain: Option<&str>) {
     cmd.env_clear();
     for (name, value) in std::env::vars_os() {
-        if name.to_str().is_some_and(kept) {
-            cmd.env(name, value);
-        }
+        let Some(kept_name) = name.to_str().filter(|name| kept(name)) else {
+            continue;
+        };
+        match value.to_str() {
+            Some(text) => cmd.env(kept_name, without_credentials(kept_name, text).as_ref()),
+            None => cmd.env(kept_name, value),
+        };
     }
     cmd.env("CARGO_TERM_COLOR", "never");
     if let Some(toolchain) = toolchain {
@@ -427,6 +464,66 @@ mod tests {
             "SCCACHE_GCS_CREDENTIALS_URL",
         ] {
             assert!(!kept(secret), "{secret}");
+        }
+    }
+
+    #[test]
+    fn kept_urls_lose_their_credentials() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "HTTPS_PROXY",
+                "http://user:secret@proxy:3128",
+                "http://proxy:3128",
+            ),
+            (
+                "https_proxy",
+                "http://user:secret@proxy:3128/",
+                "http://proxy:3128/",
+            ),
+            (
+                "ALL_PROXY",
+                "socks5h://u@proxy:1080",
+                "socks5h://proxy:1080",
+            ),
+            ("HTTP_PROXY", "user:secret@proxy:3128", "proxy:3128"),
+            (
+                "CARGO_HTTP_PROXY",
+                "http://a:b@c@proxy:8080",
+                "http://proxy:8080",
+            ),
+            ("CARGO_HTTP_PROXY", "proxy.corp:8080", "proxy.corp:8080"),
+            ("HTTPS_PROXY", "http://proxy:3128", "http://proxy:3128"),
+            (
+                "SCCACHE_ENDPOINT",
+                "https://key:secret@s3.example.com/bucket?x=a@b",
+                "https://s3.example.com/bucket?x=a@b",
+            ),
+            (
+                "RUSTUP_DIST_SERVER",
+                "https://me:pw@mirror.example/rustup",
+                "https://mirror.example/rustup",
+            ),
+            (
+                "RUSTUP_DIST_SERVER",
+                "https://static.rust-lang.org",
+                "https://static.rust-lang.org",
+            ),
+            (
+                "NO_PROXY",
+                "localhost,.corp,10.0.0.0/8",
+                "localhost,.corp,10.0.0.0/8",
+            ),
+            ("SCCACHE_DIR", "/var/cache/me@corp", "/var/cache/me@corp"),
+            ("USER", "me@corp", "me@corp"),
+            ("HOME", "/u/a:b@c", "/u/a:b@c"),
+            ("PATH", "/usr/bin:/bin", "/usr/bin:/bin"),
+        ];
+        for (name, value, expected) in cases {
+            assert_eq!(
+                without_credentials(name, value),
+                *expected,
+                "{name}={value}"
+            );
         }
     }
 

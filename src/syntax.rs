@@ -482,8 +482,32 @@ fn item_is_test(item: &syn::Item) -> bool {
     })
 }
 
+/// The variables cargo sets for the crate it compiles (cargo's reference,
+/// "Environment variables Cargo sets for crates"), by exact name...
+const CRATE_ENV: &[&str] = &[
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+];
+
+/// ...and by family (`CARGO_PKG_VERSION`, `CARGO_BIN_EXE_<name>`).
+const CRATE_ENV_PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_"];
+
+/// Whether `env!`/`option_env!` of `name` reads only what cargo tells the
+/// crate about itself. Other `CARGO_*` variables are cargo's configuration
+/// (`CARGO_HTTP_PROXY`, `CARGO_REGISTRY_TOKEN`, `CARGO_HOME`) and may carry
+/// credentials or machine paths, so they are outside access like any other.
+fn set_by_cargo_for_crates(name: &str) -> bool {
+    CRATE_ENV.contains(&name) || CRATE_ENV_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// Compile-time reads outside the crate: `include!`-family macros, `#[path]`,
-/// and `env!`/`option_env!` of anything but cargo's own `CARGO_*` variables.
+/// and `env!`/`option_env!` of anything but what cargo sets for the crate
+/// ([`set_by_cargo_for_crates`]).
 /// Found in the tokens, so comments and strings that mention them don't count.
 fn outside_access(tokens: TokenStream) -> Vec<String> {
     use proc_macro2::TokenTree;
@@ -518,8 +542,8 @@ fn outside_access(tokens: TokenStream) -> Vec<String> {
                             ));
                         }
                         "env" | "option_env" if is_macro => {
-                            let var = argument.trim().trim_matches('"');
-                            if !var.starts_with("CARGO_") {
+                            let var = argument.split(',').next().unwrap_or_default();
+                            if !set_by_cargo_for_crates(var.trim().trim_matches('"')) {
                                 found.push(format!(
                                     "`{name}!({argument})` reads the build's environment"
                                 ));
@@ -664,6 +688,51 @@ mod tests {
     use super::*;
     use crate::analyze::{Snippet, analyze};
     use crate::extract::extract;
+
+    #[test]
+    fn env_reads_only_what_cargo_sets_for_the_crate() {
+        let allowed = [
+            "CARGO_PKG_VERSION",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+            "CARGO_PKG_AUTHORS",
+            "CARGO_PKG_README",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
+            "CARGO_CRATE_NAME",
+            "CARGO_BIN_NAME",
+            "CARGO_BIN_EXE_my-tool",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_RUSTC_CURRENT_DIR",
+        ];
+        let refused = [
+            "CARGO_HTTP_PROXY",
+            "CARGO_REGISTRY_TOKEN",
+            "CARGO_REGISTRIES_CORP_TOKEN",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_CFG_TARGET_OS",
+            "CARGO_PKG",
+            "CARGO",
+            "CARGO_",
+            "GITHUB_TOKEN",
+            "HOME",
+            "",
+        ];
+        for (names, expected) in [(&allowed[..], 0), (&refused[..], 1)] {
+            for name in names {
+                for code in [
+                    format!("let v = env!(\"{name}\");"),
+                    format!("let v = option_env!(\"{name}\");"),
+                    format!("let v = env!(\"{name}\", \"a message\");"),
+                ] {
+                    let found = outside_access(code.parse().expect("tokens"));
+                    assert_eq!(found.len(), expected, "{code}: {found:?}");
+                }
+            }
+        }
+    }
 
     fn snippet(code: &str) -> Snippet {
         let doc = format!("```rust\n{code}\n```\n");

@@ -28,6 +28,7 @@ use crate::error::exit;
 use crate::fsutil;
 use crate::partition::Partition;
 use crate::pipeline::{self as verify, Outcome, VerifyOptions};
+use crate::report::escape::{self, Breaks};
 use crate::report::{Report, github, human, json, junit, markdown, merge, sarif};
 use progress_bar::ProgressBar;
 
@@ -239,7 +240,7 @@ fn apply_fixes(fixes: &[verify::FileFix], edits: Edits) -> Result<bool, Stop> {
                 crate::fix::unified_diff(&fix.file, &fix.original, &fix.fixed)
             );
             for (line, what) in &fix.applied {
-                eprintln!("would fix: {}:{line}: {what}", fix.file);
+                eprintln!("would fix: {}:{line}: {}", shown(&fix.file), shown(what));
             }
             continue;
         }
@@ -252,25 +253,31 @@ fn apply_fixes(fixes: &[verify::FileFix], edits: Edits) -> Result<bool, Stop> {
         if now != fix.original {
             eprintln!(
                 "warning: {} changed since it was read; its fixes were not written",
-                fix.file
+                shown(&fix.file)
             );
             continue;
         }
         fsutil::write_atomic(&fix.path, format!("{bom}{}", fix.fixed).as_bytes())?;
         changed = true;
         for (line, what) in &fix.applied {
-            eprintln!("fixed: {}:{line}: {what}", fix.file);
+            eprintln!("fixed: {}:{line}: {}", shown(&fix.file), shown(what));
         }
     }
     for fix in fixes {
         for (line, what) in &fix.notes {
-            eprintln!("note: {}:{line}: {what}", fix.file);
+            eprintln!("note: {}:{line}: {}", shown(&fix.file), shown(what));
         }
     }
     if fixes.iter().all(|f| f.fixed == f.original) {
         eprintln!("note: nothing to fix: no requested repair applies to the examples");
     }
     Ok(changed)
+}
+
+/// A file name or a fix's description from a document, on one line and
+/// without control characters, for the lines printed here.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    escape::visible(text, Breaks::Escape)
 }
 
 /// The merged report of a partitioned run's shards, as a run's outcome.
@@ -379,7 +386,8 @@ fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Re
         match (&target.file, target.format) {
             (Some(path), _) => fsutil::write_atomic(path, text.as_bytes())?,
             (None, Format::Human) => eprint!("{text}"),
-            (None, _) => {
+            (None, format) => {
+                let text = for_the_log(format, &text);
                 std::io::stdout().lock().write_all(text.as_bytes())?;
                 stdout_used = true;
             }
@@ -396,6 +404,20 @@ fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Re
         }
     }
     Ok(())
+}
+
+/// A view printed on stdout, which a CI runner reads for workflow commands:
+/// a line of a quoted example or a message cannot be one (the GitHub view's
+/// own lines are commands, their data already encoded; the human view
+/// neutralizes itself).
+fn for_the_log(format: Format, text: &str) -> std::borrow::Cow<'_, str> {
+    match format {
+        Format::Github | Format::Human => std::borrow::Cow::Borrowed(text),
+        Format::Json | Format::Sarif => escape::neutralize_commands(text, escape::Quoting::Json),
+        Format::Markdown | Format::Junit => {
+            escape::neutralize_commands(text, escape::Quoting::Backslash)
+        }
+    }
 }
 
 fn render(

@@ -8,12 +8,15 @@
 //!
 //! Workflow commands are a line protocol: a value that carries a newline, a
 //! `%`, or (in a property) a `:` or `,` would end the command early or corrupt
-//! it, so every value is escaped as GitHub's runner expects.
+//! it, so every value is escaped as GitHub's runner expects (`%25`, `%0D`,
+//! `%0A`, and `%3A`, `%2C` in properties); other control characters are shown
+//! as `escape::visible` shows them, so no raw `ESC` or NUL reaches the log.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::Report;
+use super::escape::{self, Breaks};
 use super::sarif::{Finding, Severity, findings};
 
 /// Renders one workflow command per finding, one per line, in report order.
@@ -96,9 +99,10 @@ fn command(finding: &Finding<'_>) -> String {
     )
 }
 
-/// Escapes a command's message, as the runner's `escapeData` does.
+/// Escapes a command's message, as the runner's `escapeData` does, after
+/// showing its other control characters (`ESC` → `␛`, see `escape::visible`).
 pub fn escape_data(value: &str) -> String {
-    value
+    escape::visible(value, Breaks::Keep)
         .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

@@ -22,7 +22,7 @@ use annotate_snippets::renderer::{
 };
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use super::{Diagnostic, Report, SnippetReport, Status};
+use super::{Diagnostic, Report, SnippetReport, Status, escape};
 use crate::text::{LineIndex, to_u32};
 
 /// The note added to diagnostics whose span lies in code that snipcheck put
@@ -53,6 +53,10 @@ pub fn render_human(
     sources: &BTreeMap<String, String>,
     options: &HumanOptions,
 ) -> String {
+    // Every string of the report and every quoted document is shown without
+    // its control characters, and no line can be a CI workflow command.
+    let report = &escape::report(report);
+    let sources = &escape::sources(sources);
     let out = Output::new(options.color);
     let mut text = String::new();
     let mut documents = Documents::new(sources);
@@ -112,7 +116,7 @@ pub fn render_human(
     render_differential(&out, report, &mut text);
     render_table(&out, report, &mut text);
     render_totals(&out, report, &mut text);
-    text
+    escape::neutralize_commands(&text, escape::Quoting::Backslash).into_owned()
 }
 
 /// What changed since the baseline: regressions first, then what the baseline

@@ -15,7 +15,7 @@ pub fn render_json(report: &Report) -> String {
     let mut json = serde_json::to_string_pretty(report)
         .expect("the report model always serializes: all of its map keys are strings");
     json.push('\n');
-    json
+    super::escape::json_controls(json)
 }
 
 #[cfg(test)]

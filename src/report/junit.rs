@@ -17,11 +17,13 @@ use std::collections::BTreeMap;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::sarif::describe_cause;
-use super::{Diagnostic, Report, SnippetReport, Status};
+use super::{Diagnostic, Report, SnippetReport, Status, escape};
 
 /// Renders `report` as a JUnit XML document: one `<testsuite>` per document,
 /// one `<testcase>` per Rust example and toolchain.
 pub fn render_junit(report: &Report) -> String {
+    // Control characters are shown (quick-junit would drop them silently).
+    let report = &escape::report(report);
     let mut suites: BTreeMap<&str, (usize, TestSuite)> = BTreeMap::new();
     // The suites follow the order of `report.files`; a file that only the
     // snippets name (which a well-formed report does not have) comes after.

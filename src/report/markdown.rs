@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::sarif::describe_cause;
-use super::{Diagnostic, FileSummary, Report, SnippetReport, Status};
+use super::{Diagnostic, FileSummary, Report, SnippetReport, Status, escape};
 use crate::text::LineIndex;
 
 /// How many lines around a diagnostic are quoted (within its block).
@@ -30,6 +30,9 @@ const HEAD_LINES: u32 = 5;
 /// Renders the review report. `sources` maps each `file` of the report to the
 /// text of that Markdown document; without it, the example's lines are not quoted.
 pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> String {
+    // No string of the report and no quoted line carries a control character.
+    let report = &escape::report(report);
+    let sources = &escape::sources(sources);
     let mut out = String::new();
     out.push_str("# snipcheck report\n\n");
     render_totals(report, &mut out);

@@ -9,6 +9,7 @@
 //! import no stage either (`taxonomy` for causes, `partition` for shards,
 //! `identity` for block ids, `text`); the stages import it from here.
 
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;

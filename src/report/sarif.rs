@@ -74,7 +74,7 @@ pub fn render_sarif(report: &Report) -> String {
     let mut json = serde_json::to_string_pretty(&log)
         .expect("the SARIF log always serializes: all of its map keys are strings");
     json.push('\n');
-    json
+    super::escape::json_controls(json)
 }
 
 /// How serious a finding is, in the three levels SARIF and GitHub share.

@@ -22,7 +22,7 @@ fn reads_outside_the_crate_and_huge_snippets_are_not_built() {
     let doc = write_doc(
         "hostile",
         &format!(
-            "# Hostile\n\n```rust\nconst KEY: &str = include_str!(\"/etc/passwd\");\n```\n\n```rust\nlet token = env!(\"GITHUB_TOKEN\");\n```\n\n```rust\n{deep}\n```\n\n```rust\npub fn fine() {{}}\n```\n"
+            "# Hostile\n\n```rust\nconst KEY: &str = include_str!(\"/etc/passwd\");\n```\n\n```rust\nlet token = env!(\"GITHUB_TOKEN\");\n```\n\n```rust\n{deep}\n```\n\n```rust\npub fn fine() {{}}\n```\n\n```rust\nlet proxy = env!(\"CARGO_HTTP_PROXY\");\n```\n"
         ),
     );
     let run = snipcheck(
@@ -30,7 +30,7 @@ fn reads_outside_the_crate_and_huge_snippets_are_not_built() {
         &["--specs", &doc, "--toolchain", "stable", "--format", "json"],
     );
     let report = run.report();
-    for line in [3, 7] {
+    for line in [3, 7, 19] {
         let refused = row(&report, "doc.md", line);
         assert_eq!(
             (refused.status, refused.cause),
@@ -298,4 +298,49 @@ fn two_runs_on_one_sandbox_take_turns_and_both_report_right() {
         })
         .count();
     assert_eq!(waited, 1, "one run waits for the other, and says so");
+}
+
+/// A compiler message and a file name written to forge CI workflow commands
+/// reach stderr with no line the GitHub runner would execute, and without
+/// their control characters.
+#[test]
+fn messages_and_file_names_cannot_forge_workflow_commands() {
+    let dir = root().join("sandbox/it-input-forged");
+    fs::create_dir_all(&dir).expect("create");
+    let text = "# Forged\n\n```rust\ncompile_error!(\"line one\\n::error file=evil::pwned\\n##[error]old\");\n```\n";
+    let plain = dir.join("doc.md");
+    fs::write(&plain, text).expect("write");
+    let mut specs = vec![plain.to_string_lossy().into_owned()];
+    // A file name with a newline and an escape sequence, where the file
+    // system allows one.
+    let forged = dir.join("doc\n::error file=x::pwned\u{1b}[2J.md");
+    if fs::write(&forged, text).is_ok() {
+        specs.push(forged.to_string_lossy().into_owned());
+    }
+    let mut args = vec!["--toolchain", "stable", "--no-diagnose", "--color", "never"];
+    for spec in &specs {
+        args.extend(["--specs", spec.as_str()]);
+    }
+    let run = snipcheck("forged", &args);
+    assert!(run.stderr.contains("line one"), "{}", run.stderr);
+    for line in run.stderr.split(['\n', '\r']) {
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "{line:?} in\n{}",
+            run.stderr
+        );
+        assert!(!line.contains("##["), "{line:?} in\n{}", run.stderr);
+        assert!(
+            !line.contains(|c: char| c.is_control() && c != '\t'),
+            "{line:?} in\n{}",
+            run.stderr
+        );
+    }
+    if specs.len() == 2 {
+        assert!(
+            run.stderr.contains("doc␊::error file=x::pwned␛[2J.md"),
+            "{}",
+            run.stderr
+        );
+    }
 }
