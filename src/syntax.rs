@@ -505,68 +505,94 @@ fn set_by_cargo_for_crates(name: &str) -> bool {
     CRATE_ENV.contains(&name) || CRATE_ENV_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// Compile-time reads outside the crate: `include!`-family macros, `#[path]`,
-/// and `env!`/`option_env!` of anything but what cargo sets for the crate
-/// ([`set_by_cargo_for_crates`]).
-/// Found in the tokens, so comments and strings that mention them don't count.
+/// What a snippet reads outside its crate at compile time, one description
+/// each, from its tokens: `include!`, `include_str!`, `include_bytes!` (also
+/// written as raw identifiers, `r#include_str!`), `env!`/`option_env!` of a
+/// variable cargo does not set for a crate, `#[path = ...]` (also inside
+/// `cfg_attr`), a `use` that renames a file-reading macro (`use
+/// std::include_str as inc;`), and a `macro_rules!` body that invokes a macro
+/// whose name it is given (`$m!(...)`), through which any of these can be
+/// reached under another name. Ordinary code that merely mentions such a
+/// word (`let path = ...;`, `std::env::var`) is not flagged.
 fn outside_access(tokens: TokenStream) -> Vec<String> {
-    use proc_macro2::TokenTree;
-    fn walk(stream: TokenStream, found: &mut Vec<String>) {
-        let tokens: Vec<TokenTree> = stream.into_iter().collect();
-        for (i, token) in tokens.iter().enumerate() {
-            match token {
-                TokenTree::Group(group) => {
-                    let after_hash = i > 0
-                        && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '#');
-                    let mut inner = group.stream().into_iter();
-                    let is_path_attr = after_hash
-                        && group.delimiter() == proc_macro2::Delimiter::Bracket
-                        && matches!(inner.next(), Some(TokenTree::Ident(id)) if id == "path")
-                        && matches!(inner.next(), Some(TokenTree::Punct(p)) if p.as_char() == '=');
-                    if is_path_attr {
-                        found.push("`#[path = ...]` loads a module from another file".to_string());
+    let mut found = Vec::new();
+    walk_for_reads(tokens, Context::Code, &mut found);
+    found
+}
+
+/// Where a token stream stands: ordinary code, or inside an attribute's brackets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Code,
+    Attribute,
+}
+
+/// Macros that read a file at compile time.
+const FILE_READS: &[&str] = &["include", "include_str", "include_bytes"];
+
+fn walk_for_reads(stream: TokenStream, context: Context, found: &mut Vec<String>) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    let punct =
+        |i: usize, c: char| matches!(tokens.get(i), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) => {
+                // `#[...]` or `#![...]`: an attribute's brackets.
+                let attribute = group.delimiter() == Delimiter::Bracket
+                    && i > 0
+                    && (punct(i - 1, '#') || (i > 1 && punct(i - 1, '!') && punct(i - 2, '#')));
+                let inner = if attribute {
+                    Context::Attribute
+                } else {
+                    context
+                };
+                walk_for_reads(group.stream(), inner, found);
+            }
+            TokenTree::Ident(ident) => {
+                let text = ident.to_string();
+                let name = text.strip_prefix("r#").unwrap_or(&text);
+                let is_macro = punct(i + 1, '!');
+                let argument = match tokens.get(i + 2) {
+                    Some(TokenTree::Group(g)) if is_macro => g.stream().to_string(),
+                    _ => String::new(),
+                };
+                let renamed =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Ident(next)) if next == "as");
+                match name {
+                    _ if FILE_READS.contains(&name) && is_macro => {
+                        found.push(format!(
+                            "`{name}!({argument})` reads a file at compile time"
+                        ));
                     }
-                    walk(group.stream(), found);
-                }
-                TokenTree::Ident(ident) => {
-                    let name = ident.to_string();
-                    let is_macro = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-                    let argument = match tokens.get(i + 2) {
-                        Some(TokenTree::Group(g)) => g.stream().to_string(),
-                        _ => String::new(),
-                    };
-                    match name.as_str() {
-                        "include" | "include_str" | "include_bytes" if is_macro => {
+                    "env" | "option_env" if is_macro => {
+                        let var = argument.split(',').next().unwrap_or_default();
+                        if !set_by_cargo_for_crates(var.trim().trim_matches('"')) {
                             found.push(format!(
-                                "`{name}!({argument})` reads a file at compile time"
+                                "`{name}!({argument})` reads the build's environment"
                             ));
                         }
-                        "env" | "option_env" if is_macro => {
-                            let var = argument.split(',').next().unwrap_or_default();
-                            if !set_by_cargo_for_crates(var.trim().trim_matches('"')) {
-                                found.push(format!(
-                                    "`{name}!({argument})` reads the build's environment"
-                                ));
-                            }
-                        }
-                        "path"
-                            if i > 0
-                                && matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=') =>
-                        {
-                            found.push(
-                                "`#[path = ...]` loads a module from another file".to_string(),
-                            );
-                        }
-                        _ => {}
                     }
+                    _ if (FILE_READS.contains(&name) || name == "option_env") && renamed => {
+                        found.push(format!(
+                            "`{name} as ...` renames a macro that reads outside the crate at compile time"
+                        ));
+                    }
+                    "path" if context == Context::Attribute && punct(i + 1, '=') => {
+                        found.push("`#[path = ...]` loads a module from another file".to_string());
+                    }
+                    // `$m!(...)` in a macro body: the macro's name comes from its caller.
+                    _ if is_macro && i > 0 && punct(i - 1, '$') => {
+                        found.push(format!(
+                            "`${name}!` invokes a macro whose name the caller gives, which may read outside the crate"
+                        ));
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
-    let mut found = Vec::new();
-    walk(tokens, &mut found);
-    found
 }
 
 /// The names items define, at any depth, of whatever `visit` walks.
@@ -730,6 +756,45 @@ mod tests {
                     let found = outside_access(code.parse().expect("tokens"));
                     assert_eq!(found.len(), expected, "{code}: {found:?}");
                 }
+            }
+        }
+    }
+
+    /// Compile-time reads, however they are spelled, and ordinary code that
+    /// only looks like one.
+    #[test]
+    fn compile_time_reads_are_caught_however_they_are_spelled() {
+        let flagged = [
+            "const S: &str = include_str!(\"/etc/passwd\");",
+            "const S: &[u8] = include_bytes!(\"../../.git/config\");",
+            "include!(\"other.rs\");",
+            "const S: &str = r#include_str!(\"/etc/passwd\");",
+            "use std::include_str as inc;\nconst S: &str = inc!(\"/etc/passwd\");",
+            "use std::{include_bytes as bytes};",
+            "use core::option_env as oe;",
+            "macro_rules! call { ($m:ident) => { $m!(\"/etc/passwd\") }; }\nconst S: &str = call!(include_str);",
+            "#[path = \"/etc/passwd\"]\nmod m;",
+            "#[cfg_attr(unix, path = \"/etc/passwd\")]\nmod m;",
+            "#![path = \"x.rs\"]",
+            "macro_rules! m { () => { #[path = \"x.rs\"] mod x; }; }",
+            "let v = env!(\"GITHUB_TOKEN\");",
+        ];
+        let ordinary = [
+            "let path = std::path::Path::new(\"a\");",
+            "fn f(path: &str) { let path = path.trim(); }",
+            "let p = Config { path = 1 };",
+            "let v = std::env::var(\"HOME\");",
+            "use std::env;\nlet args: Vec<String> = env::args().collect();",
+            "let include = 1; let include_str = include + 1;",
+            "macro_rules! twice { ($e:expr) => { $e; $e; }; }",
+            "const V: &str = env!(\"CARGO_PKG_VERSION\");",
+            "#[derive(Debug)]\nstruct S { path: String }",
+            "use std::env as environment;",
+        ];
+        for (codes, flagged) in [(&flagged[..], true), (&ordinary[..], false)] {
+            for code in codes {
+                let found = outside_access(code.parse().expect("tokens"));
+                assert_eq!(!found.is_empty(), flagged, "{code}: {found:?}");
             }
         }
     }
