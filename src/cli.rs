@@ -17,6 +17,12 @@ use crate::partition::Partition;
 use crate::pins;
 use crate::pipeline::{self as verify, VerifyOptions};
 
+/// The default limit of one cargo build, in seconds: far above what a real
+/// document's examples take (the bundled and shared specs build in minutes,
+/// dependencies included), low enough that a build that never ends cannot
+/// hold a nightly job.
+pub const DEFAULT_BUILD_TIMEOUT_SECS: u64 = 30 * 60;
+
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
 #[derive(Debug, Parser)]
 #[command(name = "snipcheck", version)]
@@ -77,10 +83,11 @@ pub struct Args {
     /// With --fix or --fix-*: print the changes as a unified diff instead of writing them.
     #[arg(long, requires = "repairs")]
     pub dry_run: bool,
-    /// Stop any one cargo build after this many seconds; its unfinished
-    /// snippets are reported as `timeout` and the others are kept.
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<u64>,
+    /// Stop any one cargo build after this many seconds (0: no limit); its
+    /// unfinished snippets are reported as `timeout` and the others are kept.
+    /// Bounded by default, so a never-ending const evaluation cannot hold a run.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_BUILD_TIMEOUT_SECS)]
+    pub timeout: u64,
     /// Print what a cause of the taxonomy means and how it is proven, then exit.
     #[arg(long, value_name = "CAUSE")]
     pub explain: Option<String>,
@@ -505,7 +512,7 @@ fn verify_options(
         cache: !args.no_cache && !repairs,
         merge: !args.no_merge && !repairs,
         allow_outside_access: args.allow_outside_access,
-        build_timeout: args.timeout.map(std::time::Duration::from_secs),
+        build_timeout: (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)),
         fix: args.fix,
         repair,
         config,
@@ -734,6 +741,14 @@ mod tests {
         };
         assert_eq!(options.toolchains, ["stable"]);
         assert!(options.cache && options.merge);
+        // Every build is bounded unless asked not to be.
+        let limit = std::time::Duration::from_secs(DEFAULT_BUILD_TIMEOUT_SECS);
+        assert_eq!(options.build_timeout, Some(limit));
+        let unbounded = run_config(&["--toolchain", "stable", "--timeout", "0"]);
+        let Work::Check(unbounded) = &unbounded.work else {
+            panic!("a check: {unbounded:?}");
+        };
+        assert_eq!(unbounded.build_timeout, None);
         // Fixes need every snippet built on its own, with no cached result.
         let fix = run_config(&["--toolchain", "stable", "--fix", "--specs", "a.md"]);
         assert_eq!(fix.edits, Edits::Write);
