@@ -183,6 +183,7 @@ fn bundled_specs_get_the_outcome_a_maintainer_gets_by_hand() {
 }
 
 #[test]
+#[ignore = "needs ../shared/specs"]
 fn real_specs_every_block_and_the_known_failures() {
     let specs = shared_specs();
     let specs = specs.to_string_lossy();

@@ -1,7 +1,8 @@
 //! Repository rules, checked by `cargo test` (rust-analyzer's `tidy` idea).
 //!
-//! The rules: every module starts with a `//!` doc; no ignored or
-//! `should_panic` tests; no machine paths; no function longer than 150 lines
+//! The rules: every module starts with a `//!` doc; no `should_panic` tests,
+//! and no ignored test but those that need `../shared/specs` (with exactly
+//! that reason; `.ci/run` runs them); no machine paths; no function longer than 150 lines
 //! in `src/` or `xtask/src/`; ARCHITECTURE.md names every source file by its
 //! path; the top-level modules of `src/` do not reach each other in a cycle;
 //! every `#[allow]`/`#[expect]` in `src/` gives a reason. Where the structure
@@ -52,8 +53,12 @@ fn every_module_says_why_it_exists() {
 #[test]
 fn no_ignored_or_should_panic_tests() {
     let banned = [concat!("#[", "ignore"), concat!("#[", "should_panic")];
+    // The one allowed ignore: a test that reads the real specs beside the
+    // repository, which a fresh clone does not have.
+    let allowed = concat!("#[", "ignore = \"needs ../shared/specs\"]");
     for file in sources() {
         let text = fs::read_to_string(&file).expect("a source file is UTF-8");
+        let text = text.replace(allowed, "");
         for pattern in banned {
             assert!(
                 !text.contains(pattern),
