@@ -204,7 +204,9 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
 
     // The report.
     let span = trace::span("report rows");
-    let (mut rows, to_cache) = rows::rows(&entries, &deps, &builds, &diagnoses, &docs, &registry);
+    let (mut rows, to_cache) = rows::rows(
+        &entries, &deps, &units, &builds, &diagnoses, &docs, &registry,
+    );
     span.done();
     write_cache(&setup.result_cache, &to_cache, &mut log);
     let cached_rows = builds

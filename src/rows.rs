@@ -11,7 +11,7 @@ use crate::executor::BuildOutcome;
 use crate::experiments::Diagnosis;
 use crate::extract::BlockProblem;
 use crate::pins;
-use crate::prepare::{self, Code, DocFacts, Entry};
+use crate::prepare::{Code, DocFacts, Entry, Unit};
 use crate::primary::ToolchainBuild;
 use crate::registry::{Lookup, Registry};
 use crate::report::{Cause, Dependency, Diagnostic, SnippetReport, Status, UNLABELLED};
@@ -72,6 +72,7 @@ fn apply_diagnosis(row: &mut SnippetReport, diagnosis: &Diagnosis) {
 pub fn rows<'b>(
     entries: &[Entry],
     deps: &BTreeMap<String, DepSet>,
+    units: &[Unit<'_>],
     builds: &'b [ToolchainBuild],
     diagnoses: &BTreeMap<String, Diagnosis>,
     docs: &BTreeMap<String, DocFacts>,
@@ -79,10 +80,7 @@ pub fn rows<'b>(
 ) -> (Vec<SnippetReport>, Vec<(&'b Key, CachedOutcome)>) {
     let mut rows = Vec::new();
     let mut to_cache = Vec::new();
-    let built_ids: BTreeSet<&str> = prepare::units(entries, deps)
-        .iter()
-        .map(|u| u.entry.id.as_str())
-        .collect();
+    let built_ids: BTreeSet<&str> = units.iter().map(|u| u.entry.id.as_str()).collect();
     for (n, build) in builds.iter().enumerate() {
         for entry in entries
             .iter()
