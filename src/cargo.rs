@@ -12,7 +12,13 @@ use std::process::{Command, Output, Stdio};
 
 use cargo_metadata::Message;
 
+use crate::confine::{Access, Confinement};
 use crate::error::{Error, Result};
+
+/// The working folder of cargo: cargo reads `.cargo/config.toml` in every
+/// folder above the one it runs in, so it runs in `/`, and only the
+/// machine's (`/.cargo`) and the user's (`$CARGO_HOME`) configuration apply.
+const NEUTRAL_CWD: &str = "/";
 
 /// The environment a cargo or rustc process gets: only what finding the
 /// toolchain, the registry and a network proxy needs. Everything else (CI
@@ -158,20 +164,69 @@ pub fn display(cmd: &Command) -> String {
     out
 }
 
-fn output(mut cmd: Command) -> Result<Output> {
-    cmd.stdin(Stdio::null());
-    cmd.output().map_err(|source| Error::Spawn {
-        command: display(&cmd),
+fn output(
+    cmd: Command,
+    confine: &Confinement,
+    access: &Access<'_>,
+    limit: Limit,
+) -> Result<Output> {
+    let shown = display(&cmd);
+    bounded_output(confine.command(cmd, access), None, limit).map_err(|source| Error::Spawn {
+        command: shown,
         source,
     })
 }
 
+/// How long a helper process (not a build) may run: the per-process limit,
+/// and the run's deadline through `interrupt::interrupted`.
+pub type Limit = Option<std::time::Duration>;
+
+/// Runs `cmd` to its end in a process group of its own, feeding it `input`
+/// on stdin, and kills the group at `limit` or when the run is interrupted
+/// (or its deadline passes): a lookup, a resolution or rustfmt cannot hold a
+/// run any more than a build can.
+fn bounded_output(mut cmd: Command, input: Option<&str>, limit: Limit) -> std::io::Result<Output> {
+    use std::io::Write;
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn()?;
+    let stdin = child.stdin.take();
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    let timed_out = std::sync::atomic::AtomicBool::new(false);
+    let pid = child.id();
+    std::thread::scope(|scope| {
+        let (finished, timed_out) = (&finished, &timed_out);
+        scope.spawn(move || watchdog(pid, limit, finished, timed_out));
+        // Written on a thread of its own, so a large input cannot fill both pipes.
+        scope.spawn(move || {
+            if let (Some(mut stdin), Some(input)) = (stdin, input) {
+                // A process that exits early closes the pipe; its status says why.
+                let _ = stdin.write_all(input.as_bytes());
+            }
+        });
+        let out = child.wait_with_output();
+        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+        out
+    })
+}
+
 /// `rustc -V` of a toolchain, or `None` when rustup says it is not installed.
-pub fn rustc_version(toolchain: &str) -> Result<Option<String>> {
+pub fn rustc_version(
+    toolchain: &str,
+    confine: &Confinement,
+    limit: Limit,
+) -> Result<Option<String>> {
     let mut cmd = command("rustc", Some(toolchain));
     cmd.arg("-V");
     let shown = display(&cmd);
-    let out = output(cmd)?;
+    let out = output(cmd, confine, &Access::Tool { cwd: None }, limit)?;
     if out.status.success() {
         return Ok(Some(
             String::from_utf8_lossy(&out.stdout).trim().to_string(),
@@ -190,15 +245,26 @@ pub fn rustc_version(toolchain: &str) -> Result<Option<String>> {
 /// `cargo info NAME`, run in `cwd` (a folder whose manifest has no dependencies,
 /// so cargo reports the registry's newest release). `--verbose` makes cargo list
 /// every feature instead of summarising long lists.
-pub fn registry_info(name: &str, cwd: &Path, offline: bool) -> std::io::Result<Output> {
+pub fn registry_info(
+    name: &str,
+    cwd: &Path,
+    offline: bool,
+    confine: &Confinement,
+    limit: Limit,
+) -> std::io::Result<Output> {
     let mut cmd = command("cargo", None);
+    // Out of any workspace and below no configuration but the machine's
+    // and the user's: the registry's newest release.
     cmd.args(["info", "--verbose", "--color", "never", name])
-        .current_dir(cwd)
-        .stdin(Stdio::null());
+        .current_dir(NEUTRAL_CWD);
     if offline {
         cmd.arg("--offline");
     }
-    cmd.output()
+    bounded_output(
+        confine.command(cmd, &Access::Registry { probe: cwd }),
+        None,
+        limit,
+    )
 }
 
 /// `cargo metadata` of the scratch workspace: resolves (and locks) its dependencies.
@@ -206,6 +272,8 @@ pub fn metadata(
     manifest_path: &Path,
     toolchain: &str,
     offline: bool,
+    confine: &Confinement,
+    limit: Limit,
 ) -> Result<cargo_metadata::Metadata> {
     let mut meta = cargo_metadata::MetadataCommand::new();
     meta.manifest_path(manifest_path);
@@ -214,8 +282,13 @@ pub fn metadata(
     }
     let mut cmd = meta.cargo_command();
     scrub(&mut cmd, Some(toolchain));
+    let workspace = manifest_path.parent().unwrap_or(manifest_path);
+    // Cargo reads configuration from the folders above its working folder:
+    // from `/`, only the machine's and the user's own apply, never one
+    // planted above the sandbox.
+    cmd.current_dir(NEUTRAL_CWD);
     let shown = display(&cmd);
-    let out = output(cmd)?;
+    let out = output(cmd, confine, &Access::Resolve { workspace }, limit)?;
     if !out.status.success() {
         return Err(Error::CommandFailed {
             command: shown,
@@ -226,6 +299,33 @@ pub fn metadata(
     cargo_metadata::MetadataCommand::parse(stdout.as_ref()).map_err(|source| Error::CommandFailed {
         command: shown,
         stderr: format!("unreadable output: {source}"),
+    })
+}
+
+/// `cargo fetch` of the scratch workspace: downloads what its lockfile names,
+/// so that the confined build that follows needs no network. Runs no
+/// dependency code.
+pub fn fetch(
+    workspace_dir: &Path,
+    toolchain: &str,
+    confine: &Confinement,
+    limit: Limit,
+) -> Result<()> {
+    let mut cmd = command("cargo", Some(toolchain));
+    cmd.args(["fetch", "--color", "never", "--manifest-path"])
+        .arg(workspace_dir.join("Cargo.toml"))
+        .current_dir(NEUTRAL_CWD);
+    let shown = display(&cmd);
+    let access = Access::Resolve {
+        workspace: workspace_dir,
+    };
+    let out = output(cmd, confine, &access, limit)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(Error::CommandFailed {
+        command: shown,
+        stderr: cargo_error_lines(&String::from_utf8_lossy(&out.stderr)),
     })
 }
 
@@ -241,31 +341,20 @@ pub struct RustfmtOutput {
 /// `rustfmt --edition EDITION --emit stdout` of the toolchain, on `input`
 /// (given on stdin), run in `cwd` (where rustfmt looks for its configuration).
 /// Nothing is written to disk.
-pub fn rustfmt(toolchain: &str, edition: &str, input: &str, cwd: &Path) -> Result<RustfmtOutput> {
-    use std::io::Write;
+pub fn rustfmt(
+    toolchain: &str,
+    edition: &str,
+    input: &str,
+    cwd: &Path,
+    confine: &Confinement,
+    limit: Limit,
+) -> Result<RustfmtOutput> {
     let mut cmd = command("rustfmt", Some(toolchain));
     cmd.args(["--edition", edition, "--emit", "stdout"])
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .current_dir(cwd);
     let shown = display(&cmd);
-    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
-        command: shown.clone(),
-        source,
-    })?;
-    let stdin = child.stdin.take();
-    // Written on a thread of its own, so a large input cannot fill both pipes.
-    let out = std::thread::scope(|scope| {
-        scope.spawn(move || {
-            if let Some(mut stdin) = stdin {
-                // A rustfmt that exits early closes the pipe; its status says why.
-                let _ = stdin.write_all(input.as_bytes());
-            }
-        });
-        child.wait_with_output()
-    })
-    .map_err(|source| Error::Spawn {
+    let cmd = confine.command(cmd, &Access::Tool { cwd: Some(cwd) });
+    let out = bounded_output(cmd, Some(input), limit).map_err(|source| Error::Spawn {
         command: shown,
         source,
     })?;
@@ -310,6 +399,7 @@ pub struct ClippyRun<'a> {
     pub offline: bool,
     /// Kill the build (its whole process group) after this long.
     pub timeout: Option<std::time::Duration>,
+    pub confine: &'a Confinement,
 }
 
 /// Runs one `cargo clippy --workspace --all-targets --keep-going` over the whole
@@ -323,18 +413,29 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
         "--keep-going",
         "--message-format=json",
     ]);
-    if run.offline {
+    // Confined builds never use the network: what they need was fetched
+    // (`fetch`) before any dependency code could run.
+    if run.offline || run.confine.is_confined() {
         cmd.arg("--offline");
     }
-    cmd.current_dir(run.workspace_dir)
-        .env("CARGO_TARGET_DIR", run.target_dir)
-        .stdin(Stdio::null())
+    cmd.arg("--manifest-path")
+        .arg(run.workspace_dir.join("Cargo.toml"))
+        .current_dir(NEUTRAL_CWD)
+        .env("CARGO_TARGET_DIR", run.target_dir);
+    let shown = display(&cmd);
+    // Confinement grants the target dir by its folder, which must exist.
+    std::fs::create_dir_all(run.target_dir).map_err(|e| Error::io("create", run.target_dir, e))?;
+    let access = Access::Build {
+        workspace: run.workspace_dir,
+        target: run.target_dir,
+    };
+    let mut cmd = run.confine.command(cmd, &access);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Its own process group, so a time limit stops rustc and build scripts too.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let shown = display(&cmd);
     let mut child = cmd.spawn().map_err(|source| Error::Spawn {
         command: shown.clone(),
         source,
@@ -409,16 +510,73 @@ fn watchdog(
     }
 }
 
+/// The last [`STDERR_TAIL`] lines of a stream, after every earlier line that
+/// says a compiler was stopped ([`is_stop_line`]), however long the stream.
 fn read_tail(stream: impl Read) -> VecDeque<String> {
-    let mut tail = VecDeque::with_capacity(STDERR_TAIL);
+    let mut kept: VecDeque<String> = VecDeque::new();
+    let mut tail: VecDeque<String> = VecDeque::with_capacity(STDERR_TAIL);
     for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { break };
-        if tail.len() == STDERR_TAIL {
-            tail.pop_front();
+        if tail.len() == STDERR_TAIL
+            && let Some(old) = tail.pop_front()
+            && is_stop_line(&old)
+            && kept.len() < STDERR_TAIL
+        {
+            kept.push_back(old);
         }
         tail.push_back(line);
     }
-    tail
+    kept.extend(tail);
+    kept
+}
+
+/// Whether a line of cargo's stderr says that a compiler process ended by a
+/// signal, or that it could not allocate memory.
+fn is_stop_line(line: &str) -> bool {
+    (line.contains("process didn't exit successfully") && line.contains("(signal: "))
+        || line.starts_with("memory allocation of")
+}
+
+/// A compiler process that a signal ended (the memory cap makes rustc abort).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedCompiler {
+    /// The `--crate-name` it compiled.
+    pub crate_name: String,
+    /// `signal: 6, SIGABRT: process abort signal`.
+    pub signal: String,
+    /// rustc said it could not allocate memory: the memory cap stopped it.
+    pub out_of_memory: bool,
+}
+
+/// The compilers a build's stderr says were ended by a signal. Pure.
+pub fn stopped_compilers(stderr: &[String]) -> Vec<StoppedCompiler> {
+    let out_of_memory = stderr
+        .iter()
+        .any(|l| l.starts_with("memory allocation of") || l.contains("LLVM ERROR: out of memory"));
+    let mut stopped = Vec::new();
+    for line in stderr {
+        if !line.contains("process didn't exit successfully") {
+            continue;
+        }
+        let Some(signal) = line
+            .rsplit_once("(signal: ")
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+        else {
+            continue;
+        };
+        let Some(crate_name) = line
+            .split_once(" --crate-name ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+        else {
+            continue;
+        };
+        stopped.push(StoppedCompiler {
+            crate_name: crate_name.to_string(),
+            signal: format!("signal: {signal}"),
+            out_of_memory: out_of_memory && signal.contains("SIGABRT"),
+        });
+    }
+    stopped
 }
 
 #[cfg(test)]
@@ -543,6 +701,41 @@ mod tests {
         ] {
             assert!(kept(name), "{name}");
         }
+    }
+
+    #[test]
+    fn compilers_stopped_by_a_signal_are_named_with_their_crate() {
+        let line = |name: &str, signal: &str| {
+            format!(
+                "  process didn't exit successfully: `/t/bin/clippy-driver /t/bin/rustc --crate-name {name} --edition=2024 src/lib.rs` ({signal})"
+            )
+        };
+        let killed = vec![line("snip_a", "signal: 9, SIGKILL: kill")];
+        assert_eq!(
+            stopped_compilers(&killed),
+            [StoppedCompiler {
+                crate_name: "snip_a".into(),
+                signal: "signal: 9, SIGKILL: kill".into(),
+                out_of_memory: false,
+            }]
+        );
+        let capped = vec![
+            "memory allocation of 134217728 bytes failed".to_string(),
+            line("snip_b", "signal: 6, SIGABRT: process abort signal"),
+        ];
+        assert!(stopped_compilers(&capped)[0].out_of_memory);
+        // An ordinary failure (exit status) is no stop.
+        let failed = vec![
+            "  process didn't exit successfully: `rustc --crate-name x` (exit status: 1)"
+                .to_string(),
+        ];
+        assert!(stopped_compilers(&failed).is_empty());
+        // However long the output, the lines that say so are kept.
+        let mut long: Vec<String> = capped.clone();
+        long.extend((0..500).map(|n| format!("noise {n}")));
+        let tail: Vec<String> = read_tail(long.join("\n").as_bytes()).into();
+        assert_eq!(stopped_compilers(&tail).len(), 1);
+        assert!(stopped_compilers(&tail)[0].out_of_memory);
     }
 
     #[test]

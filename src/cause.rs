@@ -346,6 +346,7 @@ mod tests {
             Cause::Compile,
             Cause::DependencyBuild,
             Cause::Timeout,
+            Cause::ResourceLimit,
         ];
         assert_eq!(all.len(), TAXONOMY.len());
         for (rank, cause) in all.iter().enumerate() {

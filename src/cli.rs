@@ -88,6 +88,15 @@ pub struct Args {
     /// Bounded by default, so a never-ending const evaluation cannot hold a run.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_BUILD_TIMEOUT_SECS)]
     pub timeout: u64,
+    /// Cap the memory of every compiler process at this many MiB (0: no cap);
+    /// a compiler stopped by the cap is reported as `resource-limit`.
+    #[arg(long, value_name = "MIB", default_value_t = crate::confine::DEFAULT_MEMORY_LIMIT_MIB)]
+    pub memory_limit: u64,
+    /// Build without the operating system's confinement: the examples'
+    /// dependencies (build scripts, proc macros) run with your rights. Only
+    /// for documents you trust, on a machine that cannot confine (see SECURITY.md).
+    #[arg(long)]
+    pub unconfined: bool,
     /// Print what a cause of the taxonomy means and how it is proven, then exit.
     #[arg(long, value_name = "CAUSE")]
     pub explain: Option<String>,
@@ -210,6 +219,9 @@ pub struct Defaults {
     pub baseline: Option<PathBuf>,
     /// The lockfile when `--lockfile` is not given; `--bless` writes it.
     pub lockfile: Option<PathBuf>,
+    /// The program started as the confining parent of every build: this
+    /// executable (see `confine.rs`).
+    pub confine_helper: PathBuf,
 }
 
 impl Default for Defaults {
@@ -220,6 +232,7 @@ impl Default for Defaults {
             config: PathBuf::from("snipcheck.toml"),
             baseline: None,
             lockfile: None,
+            confine_helper: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("snipcheck")),
         }
     }
 }
@@ -520,6 +533,14 @@ fn verify_options(
         lockfile,
         latest: args.latest,
         partition: args.partition,
+        confinement: if args.unconfined {
+            crate::confine::Request::Unconfined
+        } else {
+            crate::confine::Request::Confine {
+                helper: defaults.confine_helper.clone(),
+                memory_limit_mib: (args.memory_limit > 0).then_some(args.memory_limit),
+            }
+        },
     })
 }
 

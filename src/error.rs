@@ -44,6 +44,8 @@ pub enum Error {
         "refusing to use `{path}` as a sandbox: it holds files that snipcheck did not create (no `{marker}` marker); point --sandbox at an empty or new folder"
     )]
     ForeignSandbox { path: PathBuf, marker: &'static str },
+    #[error(transparent)]
+    Unconfinable(#[from] crate::confine::Unavailable),
     #[error("failed to serialize {what}")]
     Serialize {
         what: &'static str,

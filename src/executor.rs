@@ -164,6 +164,8 @@ pub struct BuildOutcome {
     /// (`__snipcheck_m3::Foo`) before they were normalized: what they say may
     /// depend on their neighbours.
     pub named_modules: BTreeSet<String>,
+    /// Units whose compiler a signal ended (the memory cap, a kill): unit -> why.
+    pub stopped: BTreeMap<String, String>,
     pub log: Log,
 }
 
@@ -172,6 +174,7 @@ impl BuildOutcome {
     pub fn extend(&mut self, later: BuildOutcome) {
         self.units.extend(later.units);
         self.named_modules.extend(later.named_modules);
+        self.stopped.extend(later.stopped);
         self.timed_out |= later.timed_out;
         self.interrupted |= later.interrupted;
         self.log.extend(later.log);
@@ -202,6 +205,8 @@ pub struct Settings {
     pub timeout: Option<std::time::Duration>,
     /// Write every build's cargo output here (`SNIPCHECK_RECORD`).
     pub record: Option<PathBuf>,
+    /// How every process is confined (see `confine.rs`).
+    pub confine: crate::confine::Confinement,
 }
 
 /// The only doer of a run: writes the sandbox, starts the processes.
@@ -266,6 +271,7 @@ impl<'a> Executor<'a> {
         let mut crates: Vec<CrateFiles> = plan.jobs.iter().map(|j| j.files.clone()).collect();
         crates.extend(plan.kept.iter().cloned());
         let mut units_total = crates.len();
+        let has_deps = crates.iter().any(|c| !c.deps.is_empty());
         // Without dependencies there is nothing to resolve, and no version to show.
         let resolve =
             plan.versions == Versions::Resolve && crates.iter().any(|c| !c.deps.is_empty());
@@ -287,6 +293,7 @@ impl<'a> Executor<'a> {
             seed_lock(&written.dir, &plan.lock)?;
             written
         };
+        self.fetch_for_confined_build(plan, has_deps, &written, &mut out);
 
         (self.observer)(Event::BuildStarted {
             toolchain: plan.toolchain.clone(),
@@ -301,6 +308,7 @@ impl<'a> Executor<'a> {
             toolchain: &plan.toolchain,
             offline: self.settings.offline,
             timeout: self.settings.timeout,
+            confine: &self.settings.confine,
         };
         let span = trace::span(format!("{}: clippy", plan.workspace)).items(plan.jobs.len());
         let output = cargo::clippy(&run, &mut |message| {
@@ -321,6 +329,34 @@ impl<'a> Executor<'a> {
             &output,
             out,
         ))
+    }
+
+    /// A confined build has no network: download first what it needs (a
+    /// resolution did already). A failed download is a problem of the run;
+    /// the offline build then says which crate it lacks.
+    fn fetch_for_confined_build(
+        &self,
+        plan: &BuildPlan,
+        has_deps: bool,
+        written: &sandbox::WrittenWorkspace,
+        out: &mut BuildOutcome,
+    ) {
+        let resolved = plan.versions == Versions::Resolve;
+        if !self.settings.confine.is_confined() || self.settings.offline || resolved || !has_deps {
+            return;
+        }
+        out.log.count("fetch", 1);
+        if let Err(error) = cargo::fetch(
+            &written.dir,
+            &plan.toolchain,
+            &self.settings.confine,
+            self.settings.timeout,
+        ) {
+            out.log.problem(RunProblem::environment(
+                Some(plan.toolchain.clone()),
+                error.to_string(),
+            ));
+        }
     }
 
     /// Resolves the workspace `workspace` of `crates`, seeded with `lock`, with
@@ -396,7 +432,13 @@ impl<'a> Executor<'a> {
         log: &mut Log,
     ) -> Result<cargo_metadata::Metadata> {
         log.count("metadata", 1);
-        cargo::metadata(&written.manifest_path, toolchain, self.settings.offline)
+        cargo::metadata(
+            &written.manifest_path,
+            toolchain,
+            self.settings.offline,
+            &self.settings.confine,
+            self.settings.timeout,
+        )
     }
 
     /// The folder where `cargo info` runs for registry lookups.
@@ -406,13 +448,19 @@ impl<'a> Executor<'a> {
 
     /// One `cargo info` for a registry lookup, run in the probe folder.
     pub fn registry_info(&self, name: &str, probe: &Path) -> std::io::Result<std::process::Output> {
-        cargo::registry_info(name, probe, self.settings.offline)
+        cargo::registry_info(
+            name,
+            probe,
+            self.settings.offline,
+            &self.settings.confine,
+            self.settings.timeout,
+        )
     }
 
     /// `rustc -V` of a toolchain: `None` when it is not installed.
     pub fn rustc_version(&self, toolchain: &str, log: &mut Log) -> Option<String> {
         log.count("version", 1);
-        match cargo::rustc_version(toolchain) {
+        match cargo::rustc_version(toolchain, &self.settings.confine, self.settings.timeout) {
             Ok(version) => version,
             Err(error) => {
                 log.problem(RunProblem::environment(
@@ -431,7 +479,14 @@ impl<'a> Executor<'a> {
         edition: &str,
         input: &str,
     ) -> Result<cargo::RustfmtOutput> {
-        cargo::rustfmt(toolchain, edition, input, &self.sandbox.root)
+        cargo::rustfmt(
+            toolchain,
+            edition,
+            input,
+            &self.sandbox.root,
+            &self.settings.confine,
+            self.settings.timeout,
+        )
     }
 
     /// The registry-only text of a resolved workspace's `Cargo.lock`.
@@ -474,7 +529,9 @@ fn normalize_paths(text: &str, dir: &Path, sandbox: &Path) -> String {
 
 /// Whether rustup has `toolchain` (one `rustc -V`), for choosing the default toolchains.
 pub fn installed(toolchain: &str) -> bool {
-    matches!(cargo::rustc_version(toolchain), Ok(Some(_)))
+    // `rustc -V` runs nothing a document wrote.
+    let plain = crate::confine::Confinement::unconfined("a version query");
+    matches!(cargo::rustc_version(toolchain, &plain, None), Ok(Some(_)))
 }
 
 /// A cargo build as recorded for fixtures: everything [`read_build`] reads.
@@ -646,11 +703,12 @@ pub fn read_build(
         ));
     }
     normalize_merged(plan, &mut out);
+    let stopped = read_stopped(plan, output, &mut out);
     let nothing = out
         .units
         .values()
         .all(|u| u.diagnostics.is_empty() && !u.built);
-    if !output.success && nothing && !output.timed_out && !output.interrupted {
+    if !output.success && nothing && !output.timed_out && !output.interrupted && !stopped {
         let message = format!(
             "`{}` built nothing:\n{}",
             output.command,
@@ -663,6 +721,38 @@ pub fn read_build(
         out.failure = Some(message);
     }
     out
+}
+
+/// Units whose own compiler a signal ended: each member of its crate is
+/// `stopped` with the reason, and the run has a `limit` problem per crate.
+/// Whether any was.
+fn read_stopped(plan: &BuildPlan, output: &cargo::BuildOutput, out: &mut BuildOutcome) -> bool {
+    let stops = cargo::stopped_compilers(&output.stderr_tail);
+    for stop in &stops {
+        let Some(job) = plan
+            .jobs
+            .iter()
+            .find(|j| j.files.package.replace('-', "_") == stop.crate_name)
+        else {
+            continue;
+        };
+        let reason = if stop.out_of_memory {
+            format!(
+                "the compiler ran out of memory under the memory cap (--memory-limit) and was stopped ({})",
+                stop.signal
+            )
+        } else {
+            format!("the compiler was ended by a signal ({})", stop.signal)
+        };
+        for member in &job.members {
+            out.stopped.insert(member.key.clone(), reason.clone());
+        }
+        out.log.problem(RunProblem::limit(
+            Some(plan.toolchain.clone()),
+            format!("`{}`: {reason}", job.files.package),
+        ));
+    }
+    !stops.is_empty()
 }
 
 /// Members of a merged crate: versions are the crate's, and messages read as

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cargo;
 pub mod cause;
 pub mod cli;
+pub mod confine;
 pub mod deps;
 pub mod diagnose;
 pub mod discover;

@@ -72,6 +72,8 @@ pub struct VerifyOptions {
     pub partition: Option<crate::partition::Partition>,
     /// The repairs besides those fixes (see `repair.rs`).
     pub repair: Repair,
+    /// How the builds are confined (see `confine.rs`).
+    pub confinement: crate::confine::Request,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -94,7 +96,9 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
             sandbox: root.to_path_buf(),
         });
     })?;
-    let executor = Executor::new(&sandbox, settings(options), observer);
+    let confine = crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
+    let confinement = confine.summary();
+    let executor = Executor::new(&sandbox, settings(options, confine), observer);
     let mut log = Log {
         problems,
         ..Log::default()
@@ -222,7 +226,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         summary.unusable =
             summary.found && summary.mode == LockMode::Locked && lock == LockSeed::Keep;
     }
-    let report = report(&specs, toolchains, rows, log, lockfile_summary, options);
+    let mut report = report(&specs, toolchains, rows, log, lockfile_summary, options);
+    report.confinement = Some(confinement);
     Ok(Outcome {
         report,
         sources: sources(&specs),
@@ -331,12 +336,14 @@ fn report(
         incomplete: interrupted(),
         lockfile,
         partition: options.partition,
+        confinement: None,
     }
 }
 
 /// Where the executor builds, and how it is bounded.
-fn settings(options: &VerifyOptions) -> Settings {
+fn settings(options: &VerifyOptions, confine: crate::confine::Confinement) -> Settings {
     Settings {
+        confine,
         target_dir: options.target_dir.clone(),
         offline: options.offline,
         timeout: options.build_timeout,

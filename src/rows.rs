@@ -335,6 +335,7 @@ fn build_verdict(
     }
     let units = results.and_then(|r| r.units.get(&package));
     let failure = results.and_then(|r| r.failure.as_deref());
+    let stopped = results.and_then(|r| r.stopped.get(&package));
     match (units, failure) {
         (Some(result), _)
             if results.is_some_and(|r| r.interrupted)
@@ -342,6 +343,14 @@ fn build_verdict(
                 && result.diagnostics.is_empty() =>
         {
             out.skip_reason = Some("not checked: the run was interrupted".to_string());
+        }
+        (Some(result), _) if !result.built && stopped.is_some() => {
+            out.status = Status::Fail;
+            out.cause = Some(Cause::ResourceLimit);
+            out.diagnostics = result.diagnostics.clone();
+            let reason = stopped.cloned().unwrap_or_default();
+            out.diagnostics.push(fence_diagnostic(entry, reason));
+            out.suggestion = Some(Cause::ResourceLimit.info().fix.to_string());
         }
         (Some(result), _)
             if results.is_some_and(|r| r.timed_out)

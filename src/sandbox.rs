@@ -144,6 +144,17 @@ impl Sandbox {
         self.root.join("target").join(sanitize(toolchain))
     }
 
+    /// The private temporary folder of confined builds, emptied for each run
+    /// (the only place besides the target dir where a build may write).
+    pub fn private_tmp(&self) -> Result<PathBuf> {
+        let dir = self.root.join("tmp");
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| Error::io("empty", &dir, e))?;
+        }
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        Ok(dir)
+    }
+
     /// A folder holding a package without dependencies, where `cargo info` reports
     /// the registry's newest releases.
     pub fn probe_dir(&self) -> Result<PathBuf> {

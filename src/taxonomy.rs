@@ -31,6 +31,7 @@ pub enum Cause {
     Compile,
     DependencyBuild,
     Timeout,
+    ResourceLimit,
 }
 
 /// One row of the taxonomy.
@@ -173,6 +174,13 @@ pub const TAXONOMY: &[CauseInfo] = &[
         summary: "the build ran past the time limit and was stopped",
         proof: "the build was killed (with its whole process group) at --timeout",
         fix: "raise --timeout, or look for a dependency whose build script hangs",
+    },
+    CauseInfo {
+        cause: Cause::ResourceLimit,
+        name: "resource-limit",
+        summary: "the compiler was stopped by a limit: the memory cap, or a signal",
+        proof: "cargo says the example's own compiler process ended by a signal; rustc's `memory allocation ... failed` names the memory cap",
+        fix: "raise --memory-limit if the example is legitimately large; otherwise it makes the compiler explode (a recursive macro, a huge const): shrink it",
     },
 ];
 

@@ -364,6 +364,7 @@ pub fn merge(mut shards: Vec<ShardReport>) -> Result<Merged, MergeError> {
         incomplete,
         lockfile: merge_lockfiles(shards.iter().map(|s| s.report.lockfile.as_ref())),
         partition: None,
+        confinement: template.confinement.clone(),
     };
     Ok(Merged {
         report,

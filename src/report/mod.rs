@@ -51,6 +51,28 @@ pub struct Report {
     /// and for merged shard reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<crate::partition::Partition>,
+    /// How the run's builds were confined by the operating system; absent in
+    /// reports written before builds were confined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confinement: Option<ConfinementSummary>,
+}
+
+/// How a run's builds were confined, in words a maintainer reads.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConfinementSummary {
+    /// The builds ran confined by the operating system.
+    pub confined: bool,
+    /// What the builds could read and write.
+    pub filesystem: String,
+    /// What the builds could reach on the network.
+    pub network: String,
+    /// How processes a build left behind were ended.
+    pub processes: String,
+    /// The memory cap of each compiler process.
+    pub memory: String,
+    /// Why builds were not confined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The run's dependency versions against the committed lockfile.

@@ -22,6 +22,15 @@ const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify
        cargo xtask compare-reports BEFORE AFTER [--ignore PATH]...";
 
 fn main() {
+    // `cargo xtask verify` runs snipcheck in this process, so this
+    // executable is the confining parent of its builds (see confine.rs).
+    let mut raw = std::env::args_os();
+    if raw
+        .nth(1)
+        .is_some_and(|first| first == snipcheck::confine::ENTRY)
+    {
+        std::process::exit(snipcheck::confine::enter(raw.collect()));
+    }
     let mut args = std::env::args().skip(1);
     let code = match args.next().as_deref() {
         Some("verify") => verify(args.collect()),
@@ -82,6 +91,7 @@ fn verify(rest: Vec<String>) -> i32 {
         config: root.join("snipcheck.toml"),
         baseline: Some(relative_to_cwd(root.join("snipcheck.baseline.toml"))),
         lockfile: Some(relative_to_cwd(root.join("snipcheck.lock"))),
+        ..Defaults::default()
     };
     edge::run(&args, &defaults, Terminal::detect())
 }

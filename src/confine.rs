@@ -1,0 +1,658 @@
+//! Operating-system confinement of every process that compiles.
+//!
+//! Documents are untrusted: naming a crate runs its build script and proc
+//! macros, and rustc evaluates whatever a snippet's constants ask. So every
+//! cargo, rustc, clippy-driver and rustfmt process snipcheck starts runs
+//! through a small confining parent: snipcheck itself, started again as
+//! `snipcheck __confine POLICY -- PROGRAM ARGS...` ([`ENTRY`]). Being a fresh,
+//! single-threaded process, it can confine itself with safe system calls
+//! before it starts the program (no `pre_exec`, so no `unsafe`):
+//!
+//! 1. a memory cap (`RLIMIT_AS`) that every descendant inherits;
+//! 2. where the kernel allows unprivileged namespaces and the step needs no
+//!    network: a user, network and PID namespace — no network device at all,
+//!    and the program is the namespace's first process, so the kernel kills
+//!    every process it left behind (detached ones included) when it ends;
+//! 3. a child subreaper, so that without a PID namespace orphans are still
+//!    its children and are killed when the program ends;
+//! 4. Landlock: read-only access to the system's programs and libraries,
+//!    the toolchain and cargo's registry; read-write access only to the
+//!    scratch workspace, its target dir and a private temporary folder; TCP
+//!    bind and connect denied when the step needs no network; signals and
+//!    abstract Unix sockets scoped to the build. Nothing else: no home
+//!    folder, no checkout, no `/proc` of another process.
+//!
+//! The policy travels as JSON in the command line. [`probe`] runs the same
+//! entry once at the start of a run to learn what this machine can do, and
+//! [`Confinement::summary`] says it in every report.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::report::ConfinementSummary;
+
+/// The hidden first argument that makes `snipcheck` the confining parent.
+pub const ENTRY: &str = "__confine";
+
+/// Exit status of the confining parent when it could not confine (as `env`
+/// and container runtimes use 125 for "the wrapper failed").
+pub const SETUP_FAILED: i32 = 125;
+
+/// The default memory cap of each compiler process, in MiB.
+pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 4096;
+
+/// What one confined process may do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Readable (and executable) trees.
+    pub read: Vec<PathBuf>,
+    /// Readable and writable trees.
+    pub write: Vec<PathBuf>,
+    /// Whether the process may use the network (fetching crates, registry
+    /// lookups: steps that run no dependency code).
+    pub network: bool,
+    /// Enter new user, network and PID namespaces (only when the probe found
+    /// that the kernel allows them).
+    pub namespaces: bool,
+    /// `RLIMIT_AS` of the process and all its descendants, in bytes.
+    pub memory_bytes: Option<u64>,
+}
+
+/// What a process needs beyond the system and the toolchain.
+#[derive(Debug, Clone)]
+pub enum Access<'a> {
+    /// A build: the scratch workspace (cargo updates its lockfile) and its
+    /// target dir, no network.
+    Build {
+        workspace: &'a Path,
+        target: &'a Path,
+    },
+    /// `cargo metadata` or `cargo fetch`: writes the lockfile, downloads crates.
+    Resolve { workspace: &'a Path },
+    /// `cargo info` in the probe folder: reads the registry.
+    Registry { probe: &'a Path },
+    /// rustfmt reading its configuration in `cwd`; `rustc -V`.
+    Tool { cwd: Option<&'a Path> },
+}
+
+/// What this machine's kernel offers, as the probe found it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Support {
+    /// The Landlock ABI version (0: none).
+    pub landlock_abi: u8,
+    /// Unprivileged user, network and PID namespaces can be made.
+    pub namespaces: bool,
+}
+
+impl Support {
+    /// Landlock restricts TCP from ABI 4 on.
+    fn tcp_rules(self) -> bool {
+        self.landlock_abi >= 4
+    }
+}
+
+/// How the builds of a run are confined: decided once, at the start.
+#[derive(Debug, Clone)]
+pub struct Confinement {
+    mode: Mode,
+    memory_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+enum Mode {
+    Confined {
+        helper: PathBuf,
+        support: Support,
+        homes: Homes,
+        tmp: PathBuf,
+    },
+    Unconfined {
+        /// Why: the user asked (`--unconfined`), or the machine cannot.
+        reason: String,
+    },
+}
+
+/// Where the toolchain and cargo's caches live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Homes {
+    pub cargo: PathBuf,
+    pub rustup: PathBuf,
+    /// Folders of the `cargo` and `rustc` found on `PATH`, resolved (a
+    /// toolchain installed without rustup).
+    pub tool_dirs: Vec<PathBuf>,
+}
+
+/// System folders every compiler process may read: programs, the C
+/// toolchain and libraries build scripts link with, and `/etc` (the dynamic
+/// loader's cache, users, time zones). Missing ones are left out.
+const SYSTEM_READ: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+];
+
+/// Devices a build may read (randomness) or write (the null sink).
+const DEVICE_READ: &[&str] = &["/dev/urandom", "/dev/random", "/dev/zero"];
+const DEVICE_WRITE: &[&str] = &["/dev/null", "/dev/full", "/dev/tty"];
+
+/// What the run asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Confine, with this program as the confining parent (normally
+    /// snipcheck's own executable).
+    Confine {
+        helper: PathBuf,
+        memory_limit_mib: Option<u64>,
+    },
+    /// Run builds with the user's rights (`--unconfined`).
+    Unconfined,
+}
+
+/// Why builds cannot be confined on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "cannot confine the builds on this machine: {reason}. The examples' dependencies (build scripts, proc macros) would run with your rights; run with --unconfined to build anyway"
+)]
+pub struct Unavailable {
+    pub reason: String,
+}
+
+impl Default for Confinement {
+    /// None: what a library caller gets without asking; the command line
+    /// always asks (see `cli.rs`).
+    fn default() -> Confinement {
+        Confinement::unconfined("not requested")
+    }
+}
+
+impl Confinement {
+    /// Builds run with the user's rights.
+    pub fn unconfined(reason: impl Into<String>) -> Confinement {
+        Confinement {
+            mode: Mode::Unconfined {
+                reason: reason.into(),
+            },
+            memory_bytes: None,
+        }
+    }
+
+    /// Decides how this run's builds are confined: probes the machine (one
+    /// start of the helper) unless the run asked for none. `tmp` is the
+    /// private temporary folder of the builds.
+    pub fn new(request: &Request, tmp: &Path) -> Result<Confinement, Unavailable> {
+        let (helper, memory_limit_mib) = match request {
+            Request::Unconfined => {
+                return Ok(Confinement::unconfined(
+                    "--unconfined: builds run with the user's rights",
+                ));
+            }
+            Request::Confine {
+                helper,
+                memory_limit_mib,
+            } => (helper, memory_limit_mib),
+        };
+        let support = probe(helper)?;
+        Ok(Confinement {
+            mode: Mode::Confined {
+                helper: helper.clone(),
+                support,
+                homes: Homes::from_env(),
+                tmp: tmp.to_path_buf(),
+            },
+            memory_bytes: memory_limit_mib.map(|mib| mib.saturating_mul(1024 * 1024)),
+        })
+    }
+
+    pub fn is_confined(&self) -> bool {
+        matches!(self.mode, Mode::Confined { .. })
+    }
+
+    /// The private temporary folder of confined builds.
+    pub fn tmp(&self) -> Option<&Path> {
+        match &self.mode {
+            Mode::Confined { tmp, .. } => Some(tmp),
+            Mode::Unconfined { .. } => None,
+        }
+    }
+
+    /// The memory cap of each compiler process, in bytes.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        match self.mode {
+            Mode::Confined { .. } => self.memory_bytes,
+            Mode::Unconfined { .. } => None,
+        }
+    }
+
+    /// What a report says of the confinement.
+    pub fn summary(&self) -> ConfinementSummary {
+        match &self.mode {
+            Mode::Unconfined { reason } => ConfinementSummary {
+                confined: false,
+                filesystem: "none".into(),
+                network: "none".into(),
+                processes: "process group".into(),
+                memory: "none".into(),
+                note: Some(reason.clone()),
+            },
+            Mode::Confined { support, .. } => ConfinementSummary {
+                confined: true,
+                filesystem: format!(
+                    "Landlock ABI {}: read-only system, toolchain and registry; read-write scratch workspace, target dir and private temporary folder",
+                    support.landlock_abi
+                ),
+                network: if support.namespaces {
+                    "none during builds (network namespace)".into()
+                } else if support.tcp_rules() {
+                    "no TCP during builds (Landlock); UDP is not confined".into()
+                } else {
+                    "not confined (Landlock ABI < 4 and no unprivileged namespaces)".into()
+                },
+                processes: if support.namespaces {
+                    "PID namespace: every descendant ends with its build".into()
+                } else {
+                    "child subreaper: orphans are killed when their build ends".into()
+                },
+                memory: match self.memory_bytes {
+                    Some(bytes) => format!("{} MiB per process (RLIMIT_AS)", bytes / (1024 * 1024)),
+                    None => "none".into(),
+                },
+                note: None,
+            },
+        }
+    }
+
+    /// The policy of one process, or `None` when unconfined.
+    pub fn policy(&self, access: &Access<'_>) -> Option<Policy> {
+        let Mode::Confined {
+            support,
+            homes,
+            tmp,
+            ..
+        } = &self.mode
+        else {
+            return None;
+        };
+        let mut policy = Policy {
+            memory_bytes: self.memory_bytes,
+            ..Policy::default()
+        };
+        policy.read.extend(SYSTEM_READ.iter().map(PathBuf::from));
+        policy.read.extend(DEVICE_READ.iter().map(PathBuf::from));
+        policy.write.extend(DEVICE_WRITE.iter().map(PathBuf::from));
+        policy.read.push(homes.rustup.clone());
+        policy.read.extend(homes.tool_dirs.iter().cloned());
+        policy.read.push(homes.cargo.join("bin"));
+        // The user's own cargo configuration (registry mirrors); credentials
+        // live in `credentials.toml`, which stays unreadable.
+        policy.read.push(homes.cargo.join("config.toml"));
+        policy.read.push(homes.cargo.join("config"));
+        policy.write.push(tmp.clone());
+        let caches = [homes.cargo.join("registry"), homes.cargo.join("git")];
+        match access {
+            Access::Build { workspace, target } => {
+                policy.read.extend(caches);
+                policy.write.push(workspace.to_path_buf());
+                policy.write.push(target.to_path_buf());
+                policy.namespaces = support.namespaces;
+            }
+            Access::Resolve { workspace } => {
+                policy.write.extend(caches);
+                // Cargo's locks on the package cache.
+                policy.write.push(homes.cargo.join(".package-cache"));
+                policy.write.push(homes.cargo.join(".package-cache-mutate"));
+                policy.write.push(homes.cargo.join(".global-cache"));
+                policy.write.push(workspace.to_path_buf());
+                policy.network = true;
+            }
+            Access::Registry { probe } => {
+                policy.write.extend(caches);
+                policy.write.push(homes.cargo.join(".package-cache"));
+                policy.write.push(homes.cargo.join(".package-cache-mutate"));
+                policy.write.push(homes.cargo.join(".global-cache"));
+                policy.write.push(probe.to_path_buf());
+                policy.network = true;
+            }
+            Access::Tool { cwd } => {
+                policy.read.extend(cwd.map(Path::to_path_buf));
+                policy.namespaces = support.namespaces;
+            }
+        }
+        Some(policy)
+    }
+
+    /// `cmd` as this run starts it: unchanged when unconfined, otherwise
+    /// started by the confining parent under the policy of `access`. The
+    /// environment and folder of `cmd` carry over; set stdio afterwards.
+    pub fn command(&self, cmd: Command, access: &Access<'_>) -> Command {
+        let (
+            Some(policy),
+            Mode::Confined {
+                helper, homes, tmp, ..
+            },
+        ) = (self.policy(access), &self.mode)
+        else {
+            return cmd;
+        };
+        let Ok(policy_json) = serde_json::to_string(&policy) else {
+            return cmd;
+        };
+        let mut wrapped = Command::new(helper);
+        wrapped.arg(ENTRY).arg(policy_json).arg("--");
+        wrapped.arg(cmd.get_program());
+        wrapped.args(cmd.get_args());
+        wrapped.env_clear();
+        for (name, value) in cmd.get_envs() {
+            if let Some(value) = value {
+                wrapped.env(name, value);
+            }
+        }
+        // Homes spelled out, so nothing depends on reading `HOME`; temporary
+        // files in the private folder.
+        wrapped.env("CARGO_HOME", &homes.cargo);
+        wrapped.env("RUSTUP_HOME", &homes.rustup);
+        wrapped.env("TMPDIR", tmp);
+        // A compilation cache server is reached over a socket the build may
+        // not open.
+        wrapped.env_remove("RUSTC_WRAPPER");
+        wrapped.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
+        if let Some(dir) = cmd.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        wrapped
+    }
+}
+
+impl Homes {
+    /// Cargo's and rustup's homes as cargo and rustup find them, and the
+    /// folders of the `cargo` and `rustc` on `PATH`.
+    pub fn from_env() -> Homes {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let home_dir = |var: &str, default: &str| {
+            std::env::var_os(var)
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(default)))
+                .unwrap_or_else(|| PathBuf::from(default))
+        };
+        let cargo = home_dir("CARGO_HOME", ".cargo");
+        let rustup = home_dir("RUSTUP_HOME", ".rustup");
+        let mut tool_dirs = Vec::new();
+        for tool in ["cargo", "rustc"] {
+            if let Some(dir) = find_on_path(tool).and_then(|p| std::fs::canonicalize(p).ok())
+                && let Some(parent) = dir.parent()
+                && !tool_dirs.iter().any(|d: &PathBuf| d == parent)
+            {
+                tool_dirs.push(parent.to_path_buf());
+            }
+        }
+        Homes {
+            cargo: std::fs::canonicalize(&cargo).unwrap_or(cargo),
+            rustup: std::fs::canonicalize(&rustup).unwrap_or(rustup),
+            tool_dirs,
+        }
+    }
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Starts the helper once with `--probe`: what confinement this machine
+/// allows. Landlock is required; namespaces are a bonus.
+pub fn probe(helper: &Path) -> Result<Support, Unavailable> {
+    let output = Command::new(helper)
+        .arg(ENTRY)
+        .arg("--probe")
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Unavailable {
+            reason: format!("cannot start `{}`: {e}", helper.display()),
+        })?;
+    let support: Support = serde_json::from_slice(&output.stdout).map_err(|_| Unavailable {
+        reason: format!(
+            "`{} {ENTRY} --probe` did not answer ({})",
+            helper.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+    })?;
+    if support.landlock_abi == 0 {
+        return Err(Unavailable {
+            reason: "the kernel offers no Landlock (Linux 5.13 or later with Landlock enabled is needed)".into(),
+        });
+    }
+    Ok(support)
+}
+
+/// The confining parent's `main`: `args` are what follows [`ENTRY`]. Returns
+/// the exit status to end with.
+pub fn enter(args: Vec<OsString>) -> i32 {
+    match args.first().and_then(|a| a.to_str()) {
+        Some("--probe") => {
+            let support = os::probe();
+            println!(
+                "{}",
+                serde_json::to_string(&support).unwrap_or_else(|_| "{}".into())
+            );
+            0
+        }
+        Some(policy) => {
+            let Ok(policy) = serde_json::from_str::<Policy>(policy) else {
+                eprintln!("snipcheck {ENTRY}: unreadable policy");
+                return SETUP_FAILED;
+            };
+            if args.get(1).and_then(|a| a.to_str()) != Some("--") || args.len() < 3 {
+                eprintln!("snipcheck {ENTRY}: usage: POLICY -- PROGRAM [ARGS...]");
+                return SETUP_FAILED;
+            }
+            match os::run(&policy, &args[2], &args[3..]) {
+                Ok(code) => code,
+                Err(message) => {
+                    eprintln!("snipcheck: cannot confine the build: {message}");
+                    SETUP_FAILED
+                }
+            }
+        }
+        None => {
+            eprintln!("snipcheck {ENTRY}: usage: POLICY -- PROGRAM [ARGS...]");
+            SETUP_FAILED
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod os {
+    //! The Linux confinement: rlimit, namespaces, subreaper, Landlock.
+
+    use std::ffi::OsString;
+    use std::path::Path;
+    use std::process::Command;
+
+    use landlock::{
+        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, LandlockStatus, PathBeneath,
+        PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+    };
+    use nix::sched::CloneFlags;
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    use nix::unistd::Pid;
+
+    use super::{Policy, Support};
+
+    /// The newest ABI this code knows how to use.
+    const ABI_USED: ABI = ABI::V6;
+
+    pub fn probe() -> Support {
+        // In this throwaway process (it exits right after): can an
+        // unprivileged user make the namespaces a build uses, and does the
+        // kernel enforce a Landlock ruleset, of which ABI?
+        let namespaces = nix::sched::unshare(
+            CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID,
+        )
+        .is_ok()
+            && Command::new("/bin/true")
+                .status()
+                .is_ok_and(|s| s.success());
+        let restricted = Ruleset::default()
+            .handle_access(AccessFs::from_all(ABI_USED))
+            .and_then(|r| r.create())
+            .and_then(|r| r.restrict_self());
+        let landlock_abi = match restricted {
+            Ok(status) if status.ruleset != RulesetStatus::NotEnforced => match status.landlock {
+                LandlockStatus::Available { effective_abi, .. } => effective_abi as u8,
+                _ => 0,
+            },
+            _ => 0,
+        };
+        Support {
+            landlock_abi,
+            namespaces,
+        }
+    }
+
+    pub fn run(policy: &Policy, program: &OsString, args: &[OsString]) -> Result<i32, String> {
+        if let Some(bytes) = policy.memory_bytes {
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes)
+                .map_err(|e| format!("cannot cap memory: {e}"))?;
+        }
+        if policy.namespaces && !policy.network {
+            nix::sched::unshare(
+                CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID,
+            )
+            .map_err(|e| format!("cannot make the build's namespaces: {e}"))?;
+        }
+        nix::sys::prctl::set_child_subreaper(true)
+            .map_err(|e| format!("cannot become a child subreaper: {e}"))?;
+        restrict(policy)?;
+        let child = Command::new(program)
+            .args(args)
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", program.to_string_lossy()))?;
+        let child = Pid::from_raw(i32::try_from(child.id()).map_err(|e| e.to_string())?);
+        let code = reap(child);
+        kill_orphans();
+        Ok(code)
+    }
+
+    /// Landlock: the policy's trees, TCP denied without network, signals and
+    /// abstract sockets kept inside.
+    fn restrict(policy: &Policy) -> Result<(), String> {
+        let err = |e: landlock::RulesetError| e.to_string();
+        let mut ruleset = Ruleset::default()
+            .set_compatibility(CompatLevel::BestEffort)
+            .handle_access(AccessFs::from_all(ABI_USED))
+            .map_err(err)?
+            .scope(Scope::Signal | Scope::AbstractUnixSocket)
+            .map_err(err)?;
+        if !policy.network {
+            ruleset = ruleset
+                .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)
+                .map_err(err)?;
+        }
+        let mut created = ruleset.create().map_err(err)?;
+        // Its own children lists, to find the orphans left when the build ends.
+        let own_tasks = vec![std::path::PathBuf::from(format!(
+            "/proc/{}/task",
+            std::process::id()
+        ))];
+        for (paths, access) in [
+            (&own_tasks, AccessFs::from_read(ABI_USED)),
+            (&policy.read, AccessFs::from_read(ABI_USED)),
+            (&policy.write, AccessFs::from_all(ABI_USED)),
+        ] {
+            for path in paths {
+                // A tree that does not exist here (no /lib32) is left out.
+                let Ok(fd) = PathFd::new(path) else { continue };
+                let access = if Path::new(path).is_dir() {
+                    access
+                } else {
+                    access & AccessFs::from_file(ABI_USED)
+                };
+                created = created
+                    .add_rule(PathBeneath::new(fd, access))
+                    .map_err(err)?;
+            }
+        }
+        let status = created.restrict_self().map_err(err)?;
+        if status.ruleset == RulesetStatus::NotEnforced {
+            return Err("the kernel does not enforce Landlock".into());
+        }
+        Ok(())
+    }
+
+    /// Waits for `child`, reaping the orphans that come to this subreaper on
+    /// the way; its exit code (128 + the signal when a signal ended it).
+    fn reap(child: Pid) -> i32 {
+        loop {
+            match waitpid(None, None) {
+                Ok(WaitStatus::Exited(pid, code)) if pid == child => return code,
+                Ok(WaitStatus::Signaled(pid, signal, _)) if pid == child => {
+                    return 128 + signal as i32;
+                }
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => return super::SETUP_FAILED,
+            }
+        }
+    }
+
+    /// Kills what the build left running. In a PID namespace the kernel did
+    /// it when the program (its first process) ended; otherwise the
+    /// orphans that were reparented here are found in `/proc` by parent and
+    /// killed until none is left.
+    fn kill_orphans() {
+        use nix::sys::signal::{Signal, kill};
+        for _round in 0..1000 {
+            let children = own_children();
+            if children.is_empty() {
+                break;
+            }
+            for pid in children {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+            // Reap what died; their own children come here next round.
+            while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                if matches!(status, WaitStatus::StillAlive) {
+                    break;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    fn own_children() -> Vec<Pid> {
+        let me = std::process::id().to_string();
+        let mut out = Vec::new();
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{me}/task")) else {
+            return out;
+        };
+        for task in tasks.flatten() {
+            let Ok(text) = std::fs::read_to_string(task.path().join("children")) else {
+                continue;
+            };
+            out.extend(
+                text.split_whitespace()
+                    .filter_map(|pid| pid.parse::<i32>().ok())
+                    .map(Pid::from_raw),
+            );
+        }
+        out
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod os {
+    use std::ffi::OsString;
+
+    use super::{Policy, Support};
+
+    pub fn probe() -> Support {
+        Support::default()
+    }
+
+    pub fn run(_policy: &Policy, _program: &OsString, _args: &[OsString]) -> Result<i32, String> {
+        Err("confinement is implemented for Linux only".into())
+    }
+}
