@@ -23,6 +23,10 @@ use crate::pipeline::{self as verify, VerifyOptions};
 /// hold a nightly job.
 pub const DEFAULT_BUILD_TIMEOUT_SECS: u64 = 30 * 60;
 
+/// The default deadline of a whole run: four hours, so that a run on a CI
+/// job limited to six still writes its (partial) report.
+pub const DEFAULT_DEADLINE_SECS: u64 = 4 * 60 * 60;
+
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
 #[derive(Debug, Parser)]
 #[command(name = "snipcheck", version)]
@@ -88,6 +92,11 @@ pub struct Args {
     /// Bounded by default, so a never-ending const evaluation cannot hold a run.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_BUILD_TIMEOUT_SECS)]
     pub timeout: u64,
+    /// End the whole run after this many seconds (0: no deadline), registry
+    /// lookups and resolutions included: running processes are stopped and
+    /// the report covers what was checked (`"incomplete": true`).
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DEADLINE_SECS)]
+    pub deadline: u64,
     /// Cap the memory of every compiler process at this many MiB (0: no cap);
     /// a compiler stopped by the cap is reported as `resource-limit`.
     #[arg(long, value_name = "MIB", default_value_t = crate::confine::DEFAULT_MEMORY_LIMIT_MIB)]
@@ -526,6 +535,7 @@ fn verify_options(
         merge: !args.no_merge && !repairs,
         allow_outside_access: args.allow_outside_access,
         build_timeout: (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)),
+        deadline: (args.deadline > 0).then(|| std::time::Duration::from_secs(args.deadline)),
         fix: args.fix,
         repair,
         config,
@@ -765,6 +775,15 @@ mod tests {
         // Every build is bounded unless asked not to be.
         let limit = std::time::Duration::from_secs(DEFAULT_BUILD_TIMEOUT_SECS);
         assert_eq!(options.build_timeout, Some(limit));
+        let deadline = std::time::Duration::from_secs(DEFAULT_DEADLINE_SECS);
+        assert_eq!(options.deadline, Some(deadline));
+        assert!(matches!(
+            options.confinement,
+            crate::confine::Request::Confine {
+                memory_limit_mib: Some(crate::confine::DEFAULT_MEMORY_LIMIT_MIB),
+                ..
+            }
+        ));
         let unbounded = run_config(&["--toolchain", "stable", "--timeout", "0"]);
         let Work::Check(unbounded) = &unbounded.work else {
             panic!("a check: {unbounded:?}");

@@ -229,6 +229,9 @@ impl Confinement {
         match &self.mode {
             Mode::Unconfined { reason } => ConfinementSummary {
                 confined: false,
+                summary: format!(
+                    "{reason}; the examples' build scripts and proc macros could read your files, use the network and write anywhere you can"
+                ),
                 filesystem: "none".into(),
                 network: "none".into(),
                 processes: "process group".into(),
@@ -237,6 +240,21 @@ impl Confinement {
             },
             Mode::Confined { support, .. } => ConfinementSummary {
                 confined: true,
+                summary: format!(
+                    "builds confined by Landlock (ABI {}){}{}",
+                    support.landlock_abi,
+                    if support.namespaces {
+                        ", without network, in a PID namespace"
+                    } else if support.tcp_rules() {
+                        ", without TCP"
+                    } else {
+                        ""
+                    },
+                    match self.memory_bytes {
+                        Some(bytes) => format!(", {} MiB per process", bytes / (1024 * 1024)),
+                        None => String::new(),
+                    }
+                ),
                 filesystem: format!(
                     "Landlock ABI {}: read-only system, toolchain and registry; read-write scratch workspace, target dir and private temporary folder",
                     support.landlock_abi
@@ -654,5 +672,162 @@ mod os {
 
     pub fn run(_policy: &Policy, _program: &OsString, _args: &[OsString]) -> Result<i32, String> {
         Err("confinement is implemented for Linux only".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn confined(support: Support) -> Confinement {
+        Confinement {
+            mode: Mode::Confined {
+                helper: PathBuf::from("/opt/snipcheck"),
+                support,
+                homes: Homes {
+                    cargo: PathBuf::from("/home/u/.cargo"),
+                    rustup: PathBuf::from("/home/u/.rustup"),
+                    tool_dirs: vec![PathBuf::from("/home/u/.cargo/bin")],
+                },
+                tmp: PathBuf::from("/work/sandbox/tmp"),
+            },
+            memory_bytes: Some(64 << 20),
+        }
+    }
+
+    const FULL: Support = Support {
+        landlock_abi: 7,
+        namespaces: true,
+    };
+
+    #[test]
+    fn a_build_writes_only_its_workspace_target_and_private_tmp() {
+        let confinement = confined(FULL);
+        let access = Access::Build {
+            workspace: Path::new("/work/sandbox/ws"),
+            target: Path::new("/work/sandbox/target/stable"),
+        };
+        let policy = confinement.policy(&access).expect("confined");
+        assert!(!policy.network);
+        assert!(policy.namespaces);
+        assert_eq!(policy.memory_bytes, Some(64 << 20));
+        let writable: Vec<&Path> = policy
+            .write
+            .iter()
+            .map(PathBuf::as_path)
+            .filter(|p| !p.starts_with("/dev"))
+            .collect();
+        assert_eq!(
+            writable,
+            [
+                Path::new("/work/sandbox/tmp"),
+                Path::new("/work/sandbox/ws"),
+                Path::new("/work/sandbox/target/stable"),
+            ]
+        );
+        // Cargo's caches and the toolchain are read, never written; neither
+        // the home folder, nor the checkout, nor `/proc` is granted.
+        assert!(
+            policy
+                .read
+                .contains(&PathBuf::from("/home/u/.cargo/registry"))
+        );
+        assert!(policy.read.contains(&PathBuf::from("/home/u/.rustup")));
+        for denied in [
+            "/home/u",
+            "/home/u/.cargo",
+            "/work",
+            "/work/sandbox",
+            "/proc",
+            "/",
+        ] {
+            let denied = Path::new(denied);
+            assert!(
+                !policy.read.iter().chain(&policy.write).any(|p| p == denied),
+                "{denied:?} granted"
+            );
+        }
+        assert!(!policy.read.iter().any(|p| p.ends_with("credentials.toml")));
+    }
+
+    #[test]
+    fn only_steps_that_run_no_dependency_code_get_the_network() {
+        let confinement = confined(FULL);
+        let workspace = Path::new("/work/sandbox/ws");
+        let resolve = confinement
+            .policy(&Access::Resolve { workspace })
+            .expect("confined");
+        assert!(resolve.network && !resolve.namespaces);
+        assert!(
+            resolve
+                .write
+                .contains(&PathBuf::from("/home/u/.cargo/registry"))
+        );
+        let registry = confinement
+            .policy(&Access::Registry { probe: workspace })
+            .expect("confined");
+        assert!(registry.network);
+        let tool = confinement
+            .policy(&Access::Tool { cwd: None })
+            .expect("confined");
+        assert!(!tool.network && tool.namespaces);
+        // Without namespaces, a build still has no network: Landlock's TCP rules.
+        let landlock_only = confined(Support {
+            landlock_abi: 4,
+            namespaces: false,
+        });
+        let build = landlock_only
+            .policy(&Access::Build {
+                workspace,
+                target: workspace,
+            })
+            .expect("confined");
+        assert!(!build.network && !build.namespaces);
+        assert!(landlock_only.summary().network.contains("no TCP"));
+    }
+
+    #[test]
+    fn a_confined_command_is_the_helper_with_the_same_environment_and_folder() {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["clippy", "--offline"])
+            .env_clear()
+            .env("PATH", "/usr/bin")
+            .env("RUSTC_WRAPPER", "sccache")
+            .current_dir("/");
+        let wrapped = confined(FULL).command(cmd, &Access::Tool { cwd: None });
+        assert_eq!(wrapped.get_program(), "/opt/snipcheck");
+        let args: Vec<String> = wrapped
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args[0], ENTRY);
+        let policy: Policy = serde_json::from_str(&args[1]).expect("policy");
+        assert_eq!(policy.memory_bytes, Some(64 << 20));
+        assert_eq!(&args[2..], ["--", "cargo", "clippy", "--offline"]);
+        let env: Vec<(String, Option<String>)> = wrapped
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        assert!(env.contains(&("PATH".into(), Some("/usr/bin".into()))));
+        assert!(env.contains(&("TMPDIR".into(), Some("/work/sandbox/tmp".into()))));
+        assert!(!env.iter().any(|(k, v)| k == "RUSTC_WRAPPER" && v.is_some()));
+        assert_eq!(wrapped.get_current_dir(), Some(Path::new("/")));
+    }
+
+    #[test]
+    fn unconfined_leaves_the_command_alone_and_says_so() {
+        let plain = Confinement::unconfined("--unconfined");
+        assert!(plain.policy(&Access::Tool { cwd: None }).is_none());
+        let wrapped = plain.command(Command::new("cargo"), &Access::Tool { cwd: None });
+        assert_eq!(wrapped.get_program(), "cargo");
+        let summary = plain.summary();
+        assert!(!summary.confined);
+        assert!(summary.summary.contains("--unconfined"));
+        assert_eq!(plain.memory_bytes(), None);
     }
 }

@@ -58,8 +58,12 @@ pub struct VerifyOptions {
     pub merge: bool,
     /// Build snippets that read outside their crate at compile time.
     pub allow_outside_access: bool,
-    /// Stop a cargo build that runs longer than this.
+    /// Stop any one process (a build, a registry lookup, a resolution,
+    /// rustfmt) that runs longer than this.
     pub build_timeout: Option<std::time::Duration>,
+    /// End the whole run this long after it started: running processes are
+    /// killed and the report is partial (see `interrupt.rs`).
+    pub deadline: Option<std::time::Duration>,
     /// Collect the machine-applicable fixes of the primary build (see `fix.rs`).
     pub fix: bool,
     /// The committed lockfile of the scratch crates (see `lockfile.rs`).
@@ -90,6 +94,9 @@ pub struct Outcome {
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
+    if let Some(deadline) = options.deadline {
+        crate::interrupt::set_deadline(std::time::Instant::now() + deadline);
+    }
     let (specs, problems) = discover::discover(&options.specs);
     let sandbox = Sandbox::open(&options.sandbox, &|root| {
         observer(Event::WaitingForSandbox {
@@ -153,11 +160,14 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let setup = Setup {
         result_cache: ResultCache::new(sandbox.root.join("cache")),
         hints_path: sandbox.failure_hints_path(),
+        // A result holds for the confinement it was built under: a build
+        // script that needs the network fails confined and passes without.
         diagnosis: format!(
-            "diagnose={};nightly={:?};lock={}",
+            "diagnose={};nightly={:?};lock={};confinement={}",
             options.diagnose,
             nightly,
-            locking::lock_fingerprint(&lock)
+            locking::lock_fingerprint(&lock),
+            confinement.summary
         ),
     };
     let builds = build_all(
@@ -228,6 +238,18 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     }
     let mut report = report(&specs, toolchains, rows, log, lockfile_summary, options);
     report.confinement = Some(confinement);
+    if let Some(deadline) = options
+        .deadline
+        .filter(|_| crate::interrupt::deadline_passed())
+    {
+        report.problems.push(RunProblem::limit(
+            None,
+            format!(
+                "the run's deadline ({} s, --deadline) passed: running processes were stopped and unchecked blocks skipped",
+                deadline.as_secs()
+            ),
+        ));
+    }
     Ok(Outcome {
         report,
         sources: sources(&specs),

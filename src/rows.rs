@@ -342,7 +342,11 @@ fn build_verdict(
                 && !result.built
                 && result.diagnostics.is_empty() =>
         {
-            out.skip_reason = Some("not checked: the run was interrupted".to_string());
+            out.skip_reason = Some(if crate::interrupt::deadline_passed() {
+                "not checked: the run's deadline (--deadline) passed".to_string()
+            } else {
+                "not checked: the run was interrupted".to_string()
+            });
         }
         (Some(result), _) if !result.built && stopped.is_some() => {
             out.status = Status::Fail;

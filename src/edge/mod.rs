@@ -130,7 +130,11 @@ fn run_config(config: &RunConfig) -> Result<i32, Stop> {
         );
     }
     write_reports(&config.targets, &outcome, config.color)?;
-    if outcome.report.incomplete {
+    if outcome.report.incomplete && crate::interrupt::deadline_passed() {
+        eprintln!(
+            "error: the run's deadline (--deadline) passed: the report covers only what was checked before it"
+        );
+    } else if outcome.report.incomplete {
         eprintln!(
             "error: interrupted: the report covers only what was checked before the interruption"
         );
@@ -190,6 +194,11 @@ fn check(options: &VerifyOptions, config: &RunConfig) -> Result<Outcome, Stop> {
     if let Some(partition) = config.partition {
         eprintln!(
             "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
+        );
+    }
+    if options.confinement == crate::confine::Request::Unconfined {
+        eprintln!(
+            "warning: --unconfined: the examples' build scripts and proc macros run with your rights (files, network, secrets)"
         );
     }
     let outcome = run_pipeline(options, config.progress)?;

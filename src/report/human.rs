@@ -113,6 +113,15 @@ pub fn render_human(
             out.push_title(&mut text, Severity::Note, sentence);
         }
     }
+    match &report.confinement {
+        Some(confinement) if !confinement.confined => out.push_title(
+            &mut text,
+            Severity::Warning,
+            format!("the builds were not confined: {}", confinement.summary),
+        ),
+        Some(confinement) => out.push_title(&mut text, Severity::Note, confinement.summary.clone()),
+        None => {}
+    }
     render_differential(&out, report, &mut text);
     render_table(&out, report, &mut text);
     render_totals(&out, report, &mut text);

@@ -43,6 +43,14 @@ pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> S
             code(&partition.to_string())
         );
     }
+    if let Some(confinement) = &report.confinement {
+        let said = if confinement.confined {
+            "Builds were confined"
+        } else {
+            "**Builds were not confined**"
+        };
+        let _ = writeln!(out, "> {said}: {}.\n", inline(&confinement.summary));
+    }
     render_chart(report, &mut out);
     render_file_table(report, &mut out);
     render_problems(report, &mut out);

@@ -62,6 +62,8 @@ pub struct Report {
 pub struct ConfinementSummary {
     /// The builds ran confined by the operating system.
     pub confined: bool,
+    /// The whole in one sentence.
+    pub summary: String,
     /// What the builds could read and write.
     pub filesystem: String,
     /// What the builds could reach on the network.
