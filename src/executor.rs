@@ -245,6 +245,11 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// Whether the builds run confined (see `confine.rs`).
+    pub fn confined(&self) -> bool {
+        self.settings.confine.is_confined()
+    }
+
     pub fn sandbox_root(&self) -> &Path {
         &self.sandbox.root
     }

@@ -110,6 +110,15 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         problems,
         ..Log::default()
     };
+    if executor.confined() {
+        for name in ["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"] {
+            if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
+                log.problem(RunProblem::environment(None, format!(
+                    "{name} is not used: confined builds cannot reach a compilation cache (no network, no writes outside the sandbox); run with --unconfined to use it"
+                )));
+            }
+        }
+    }
     let committed = locking::read_lockfile(options.lockfile.as_ref()).unwrap_or_else(|problem| {
         log.problem(problem);
         None

@@ -258,6 +258,9 @@ fn builds_under_a_rustc_wrapper_give_the_same_verdicts() {
         "stable",
         "--no-diagnose",
         "--no-cache",
+        // A compilation cache is reached over a socket, which confined
+        // builds may not open: confined runs leave the wrapper out.
+        "--unconfined",
         "--format",
         "json",
     ];
