@@ -332,7 +332,11 @@ impl Confinement {
                 policy.network = true;
             }
             Access::Tool { cwd } => {
-                policy.read.extend(cwd.map(Path::to_path_buf));
+                if let Some(cwd) = cwd {
+                    policy.read.push(cwd.to_path_buf());
+                    // rustfmt reads the nearest configuration above its folder.
+                    policy.read.extend(rustfmt_configs(cwd));
+                }
                 policy.namespaces = support.namespaces;
             }
         }
@@ -409,6 +413,14 @@ impl Homes {
             tool_dirs,
         }
     }
+}
+
+/// The rustfmt configuration files in `dir` and the folders above it.
+fn rustfmt_configs(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .flat_map(|d| ["rustfmt.toml", ".rustfmt.toml"].map(|name| d.join(name)))
+        .filter(|file| file.is_file())
+        .collect()
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -685,11 +697,11 @@ mod tests {
                 helper: PathBuf::from("/opt/snipcheck"),
                 support,
                 homes: Homes {
-                    cargo: PathBuf::from("/home/u/.cargo"),
-                    rustup: PathBuf::from("/home/u/.rustup"),
-                    tool_dirs: vec![PathBuf::from("/home/u/.cargo/bin")],
+                    cargo: PathBuf::from("/users/u/.cargo"),
+                    rustup: PathBuf::from("/users/u/.rustup"),
+                    tool_dirs: vec![PathBuf::from("/users/u/.cargo/bin")],
                 },
-                tmp: PathBuf::from("/work/sandbox/tmp"),
+                tmp: PathBuf::from("/srv/docs/sandbox/tmp"),
             },
             memory_bytes: Some(64 << 20),
         }
@@ -704,8 +716,8 @@ mod tests {
     fn a_build_writes_only_its_workspace_target_and_private_tmp() {
         let confinement = confined(FULL);
         let access = Access::Build {
-            workspace: Path::new("/work/sandbox/ws"),
-            target: Path::new("/work/sandbox/target/stable"),
+            workspace: Path::new("/srv/docs/sandbox/ws"),
+            target: Path::new("/srv/docs/sandbox/target/stable"),
         };
         let policy = confinement.policy(&access).expect("confined");
         assert!(!policy.network);
@@ -720,9 +732,9 @@ mod tests {
         assert_eq!(
             writable,
             [
-                Path::new("/work/sandbox/tmp"),
-                Path::new("/work/sandbox/ws"),
-                Path::new("/work/sandbox/target/stable"),
+                Path::new("/srv/docs/sandbox/tmp"),
+                Path::new("/srv/docs/sandbox/ws"),
+                Path::new("/srv/docs/sandbox/target/stable"),
             ]
         );
         // Cargo's caches and the toolchain are read, never written; neither
@@ -730,14 +742,14 @@ mod tests {
         assert!(
             policy
                 .read
-                .contains(&PathBuf::from("/home/u/.cargo/registry"))
+                .contains(&PathBuf::from("/users/u/.cargo/registry"))
         );
-        assert!(policy.read.contains(&PathBuf::from("/home/u/.rustup")));
+        assert!(policy.read.contains(&PathBuf::from("/users/u/.rustup")));
         for denied in [
-            "/home/u",
-            "/home/u/.cargo",
+            "/users/u",
+            "/users/u/.cargo",
             "/work",
-            "/work/sandbox",
+            "/srv/docs/sandbox",
             "/proc",
             "/",
         ] {
@@ -753,7 +765,7 @@ mod tests {
     #[test]
     fn only_steps_that_run_no_dependency_code_get_the_network() {
         let confinement = confined(FULL);
-        let workspace = Path::new("/work/sandbox/ws");
+        let workspace = Path::new("/srv/docs/sandbox/ws");
         let resolve = confinement
             .policy(&Access::Resolve { workspace })
             .expect("confined");
@@ -761,7 +773,7 @@ mod tests {
         assert!(
             resolve
                 .write
-                .contains(&PathBuf::from("/home/u/.cargo/registry"))
+                .contains(&PathBuf::from("/users/u/.cargo/registry"))
         );
         let registry = confinement
             .policy(&Access::Registry { probe: workspace })
@@ -814,7 +826,7 @@ mod tests {
             })
             .collect();
         assert!(env.contains(&("PATH".into(), Some("/usr/bin".into()))));
-        assert!(env.contains(&("TMPDIR".into(), Some("/work/sandbox/tmp".into()))));
+        assert!(env.contains(&("TMPDIR".into(), Some("/srv/docs/sandbox/tmp".into()))));
         assert!(!env.iter().any(|(k, v)| k == "RUSTC_WRAPPER" && v.is_some()));
         assert_eq!(wrapped.get_current_dir(), Some(Path::new("/")));
     }

@@ -94,31 +94,15 @@ pub struct Outcome {
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
-    if let Some(deadline) = options.deadline {
-        crate::interrupt::set_deadline(std::time::Instant::now() + deadline);
-    }
     let (specs, problems) = discover::discover(&options.specs);
-    let sandbox = Sandbox::open(&options.sandbox, &|root| {
-        observer(Event::WaitingForSandbox {
-            sandbox: root.to_path_buf(),
-        });
-    })?;
-    let confine = crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
+    let (sandbox, confine) = start(options, observer)?;
     let confinement = confine.summary();
     let executor = Executor::new(&sandbox, settings(options, confine), observer);
     let mut log = Log {
         problems,
         ..Log::default()
     };
-    if executor.confined() {
-        for name in ["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"] {
-            if std::env::var_os(name).is_some_and(|v| !v.is_empty()) {
-                log.problem(RunProblem::environment(None, format!(
-                    "{name} is not used: confined builds cannot reach a compilation cache (no network, no writes outside the sandbox); run with --unconfined to use it"
-                )));
-            }
-        }
-    }
+    log.problems.extend(wrapper_left_out(&executor));
     let committed = locking::read_lockfile(options.lockfile.as_ref()).unwrap_or_else(|problem| {
         log.problem(problem);
         None
@@ -247,18 +231,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     }
     let mut report = report(&specs, toolchains, rows, log, lockfile_summary, options);
     report.confinement = Some(confinement);
-    if let Some(deadline) = options
-        .deadline
-        .filter(|_| crate::interrupt::deadline_passed())
-    {
-        report.problems.push(RunProblem::limit(
-            None,
-            format!(
-                "the run's deadline ({} s, --deadline) passed: running processes were stopped and unchecked blocks skipped",
-                deadline.as_secs()
-            ),
-        ));
-    }
+    report.problems.extend(deadline_passed(options));
     Ok(Outcome {
         report,
         sources: sources(&specs),
@@ -369,6 +342,52 @@ fn report(
         partition: options.partition,
         confinement: None,
     }
+}
+
+/// The run's start: its deadline set, the sandbox opened (waiting for another
+/// run's turn), and how its builds will be confined decided.
+fn start(
+    options: &VerifyOptions,
+    observer: Observer<'_>,
+) -> Result<(Sandbox, crate::confine::Confinement)> {
+    if let Some(deadline) = options.deadline {
+        crate::interrupt::set_deadline(std::time::Instant::now() + deadline);
+    }
+    let sandbox = Sandbox::open(&options.sandbox, &|root| {
+        observer(Event::WaitingForSandbox {
+            sandbox: root.to_path_buf(),
+        });
+    })?;
+    let confine = crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
+    Ok((sandbox, confine))
+}
+
+/// A rustc wrapper in the environment that confined builds leave out, and why.
+fn wrapper_left_out(executor: &Executor<'_>) -> Vec<RunProblem> {
+    if !executor.confined() {
+        return Vec::new();
+    }
+    ["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"]
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .map(|name| RunProblem::environment(None, format!(
+            "{name} is not used: confined builds cannot reach a compilation cache (no network, no writes outside the sandbox); run with --unconfined to use it"
+        )))
+        .collect()
+}
+
+/// The problem that says the run's deadline passed, when it did.
+fn deadline_passed(options: &VerifyOptions) -> Option<RunProblem> {
+    let deadline = options
+        .deadline
+        .filter(|_| crate::interrupt::deadline_passed())?;
+    Some(RunProblem::limit(
+        None,
+        format!(
+            "the run's deadline ({} s, --deadline) passed: running processes were stopped and unchecked blocks skipped",
+            deadline.as_secs()
+        ),
+    ))
 }
 
 /// Where the executor builds, and how it is bounded.

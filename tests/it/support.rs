@@ -45,6 +45,27 @@ pub fn snipcheck(sandbox: &str, args: &[&str]) -> Run {
     snipcheck_with(sandbox, &root().join("sandbox/it-target"), &[], args)
 }
 
+/// Whether this machine can confine builds: the probe snipcheck itself runs
+/// at the start of a run (`snipcheck __confine --probe`). Says so once when not.
+pub fn can_confine() -> bool {
+    static CAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CAN.get_or_init(|| {
+        let probe = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+            .args([snipcheck::confine::ENTRY, "--probe"])
+            .output()
+            .expect("the snipcheck binary starts");
+        let support: Option<snipcheck::confine::Support> =
+            serde_json::from_slice(&probe.stdout).ok();
+        let can = support.is_some_and(|s| s.landlock_abi > 0);
+        if !can {
+            eprintln!(
+                "note: this machine cannot confine builds (no Landlock); the tests run snipcheck --unconfined and the attack suite is skipped"
+            );
+        }
+        can
+    })
+}
+
 /// [`snipcheck`] with extra environment variables.
 pub fn snipcheck_with_env(sandbox: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, Path::new(*v))).collect();
@@ -54,6 +75,9 @@ pub fn snipcheck_with_env(sandbox: &str, args: &[&str], env: &[(&str, &str)]) ->
 /// [`snipcheck`] with another target dir and extra environment variables.
 pub fn snipcheck_with(sandbox: &str, target: &Path, env: &[(&str, &Path)], args: &[&str]) -> Run {
     let sandbox = root().join("sandbox").join(format!("it-{sandbox}"));
+    // On a machine that cannot confine builds (no Landlock), snipcheck
+    // refuses to build; the tests of everything else run unconfined there.
+    let unconfined = (!can_confine() && !args.contains(&"--unconfined")).then_some("--unconfined");
     let output = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
         .current_dir(root())
         .arg("--sandbox")
@@ -61,6 +85,7 @@ pub fn snipcheck_with(sandbox: &str, target: &Path, env: &[(&str, &Path)], args:
         .arg("--target-dir")
         .arg(target)
         .arg("--no-progress")
+        .args(unconfined)
         .args(args)
         .env_remove("NO_COLOR")
         .envs(env.iter().copied())
