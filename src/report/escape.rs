@@ -417,6 +417,39 @@ mod views {
     }
 
     #[test]
+    fn every_view_says_how_the_builds_were_confined() {
+        let sources = sample::sources();
+        for confined in [true, false] {
+            let mut report = sample::report();
+            let summary = if confined {
+                "builds confined by Landlock (ABI 7)"
+            } else {
+                "--unconfined: builds run with the user's rights"
+            };
+            report.confinement = Some(crate::report::ConfinementSummary {
+                confined,
+                summary: summary.to_owned(),
+                ..Default::default()
+            });
+            let views = [
+                human::render_human(&report, &sources, &human::HumanOptions { color: false }),
+                github::render_github(&report),
+                markdown::render_markdown(&report, &sources),
+                junit::render_junit(&report),
+                sarif::render_sarif(&report),
+            ];
+            for view in views {
+                // Markdown and XML escape the apostrophe; the rest is verbatim.
+                let said = summary.split('\'').next().unwrap_or(summary);
+                assert!(view.contains(said), "{summary:?} missing:\n{view}");
+                if !confined && !view.contains("<testsuite") && !view.contains("\"runs\"") {
+                    assert!(view.contains("not confined"), "{view}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn no_view_carries_a_control_byte_or_a_command() {
         for case in CASES {
             let (report, sources) = hostile(case);

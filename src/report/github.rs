@@ -40,6 +40,20 @@ pub fn render_github(report: &Report) -> String {
     });
     lines.extend(block_problems);
 
+    match &report.confinement {
+        Some(confinement) if !confinement.confined => lines.push(format!(
+            "::warning title=snipcheck::{}",
+            escape_data(&format!(
+                "the builds were not confined: {}",
+                confinement.summary
+            ))
+        )),
+        Some(confinement) => lines.push(format!(
+            "::notice title=snipcheck::{}",
+            escape_data(&confinement.summary)
+        )),
+        None => {}
+    }
     for problem in &report.problems {
         let message = match &problem.subject {
             Some(subject) => format!("{subject}: {}", problem.message),

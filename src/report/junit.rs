@@ -40,6 +40,11 @@ pub fn render_junit(report: &Report) -> String {
         suite.add_test_case(test_case(snippet));
     }
 
+    if let Some(confinement) = &report.confinement {
+        for (_, suite) in suites.values_mut() {
+            suite.add_property(("confinement", confinement.summary.as_str()));
+        }
+    }
     let mut ordered: Vec<(usize, TestSuite)> = suites.into_values().collect();
     ordered.sort_by_key(|(order, _)| *order);
     let mut junit = quick_junit::Report::new("snipcheck");

@@ -61,6 +61,11 @@ pub fn render_sarif(report: &Report) -> String {
                 // problems that kept parts of it from running are notifications.
                 execution_successful: true,
                 tool_execution_notifications: notifications,
+                properties: report
+                    .confinement
+                    .iter()
+                    .map(|c| ("confinement".to_owned(), c.summary.clone()))
+                    .collect(),
             }],
             // rustc counts columns in characters, not in UTF-16 code units
             // (SARIF's default), so a location on a line with non-ASCII text
@@ -392,6 +397,9 @@ struct Invocation {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_execution_notifications: Vec<Notification>,
+    /// How the builds were confined (`confinement`: the report's summary).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    properties: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
