@@ -9,10 +9,14 @@
 //! before it starts the program (no `pre_exec`, so no `unsafe`):
 //!
 //! 1. a memory cap (`RLIMIT_AS`) that every descendant inherits;
+//! 0. it ends with snipcheck (`PR_SET_PDEATHSIG`), even a snipcheck killed
+//!    outright;
 //! 2. where the kernel allows unprivileged namespaces and the step needs no
 //!    network: a user, network and PID namespace — no network device at all,
-//!    and the program is the namespace's first process, so the kernel kills
-//!    every process it left behind (detached ones included) when it ends;
+//!    and the namespace's first process is this program again as its init
+//!    (`__confine --init`), which ends with the confining parent, so the
+//!    kernel kills every process the build left behind (detached ones
+//!    included) when the build ends, is stopped, or snipcheck is killed;
 //! 3. a child subreaper, so that without a PID namespace orphans are still
 //!    its children and are killed when the program ends;
 //! 4. Landlock: read-only access to the system's programs and libraries,
@@ -283,10 +287,10 @@ impl Confinement {
     /// The policy of one process, or `None` when unconfined.
     pub fn policy(&self, access: &Access<'_>) -> Option<Policy> {
         let Mode::Confined {
+            helper,
             support,
             homes,
             tmp,
-            ..
         } = &self.mode
         else {
             return None;
@@ -298,6 +302,8 @@ impl Confinement {
         policy.read.extend(SYSTEM_READ.iter().map(PathBuf::from));
         policy.read.extend(DEVICE_READ.iter().map(PathBuf::from));
         policy.write.extend(DEVICE_WRITE.iter().map(PathBuf::from));
+        // The confining parent starts itself again as the PID namespace's init.
+        policy.read.push(helper.clone());
         policy.read.push(homes.rustup.clone());
         policy.read.extend(homes.tool_dirs.iter().cloned());
         policy.read.push(homes.cargo.join("bin"));
@@ -469,6 +475,15 @@ pub fn enter(args: Vec<OsString>) -> i32 {
             );
             0
         }
+        Some("--init") if args.get(1).and_then(|a| a.to_str()) == Some("--") && args.len() > 2 => {
+            match os::init(&args[2], &args[3..]) {
+                Ok(code) => code,
+                Err(message) => {
+                    eprintln!("snipcheck: cannot start the build: {message}");
+                    SETUP_FAILED
+                }
+            }
+        }
         Some(policy) => {
             let Ok(policy) = serde_json::from_str::<Policy>(policy) else {
                 eprintln!("snipcheck {ENTRY}: unreadable policy");
@@ -506,6 +521,7 @@ mod os {
         PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
     };
     use nix::sched::CloneFlags;
+    use nix::sys::signal::Signal;
     use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
     use nix::unistd::Pid;
 
@@ -543,11 +559,15 @@ mod os {
     }
 
     pub fn run(policy: &Policy, program: &OsString, args: &[OsString]) -> Result<i32, String> {
+        // Ends with snipcheck, even when snipcheck is killed outright.
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+            .map_err(|e| format!("cannot follow snipcheck's end: {e}"))?;
         if let Some(bytes) = policy.memory_bytes {
             nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes)
                 .map_err(|e| format!("cannot cap memory: {e}"))?;
         }
-        if policy.namespaces && !policy.network {
+        let namespaced = policy.namespaces && !policy.network;
+        if namespaced {
             nix::sched::unshare(
                 CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWPID,
             )
@@ -556,7 +576,18 @@ mod os {
         nix::sys::prctl::set_child_subreaper(true)
             .map_err(|e| format!("cannot become a child subreaper: {e}"))?;
         restrict(policy)?;
-        let child = Command::new(program)
+        // In a PID namespace the first process is its init: this program
+        // again (`--init`), which ends with this one and takes every process
+        // of the namespace with it.
+        let mut command = if namespaced {
+            let me = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+            let mut init = Command::new(me);
+            init.args([super::ENTRY, "--init", "--"]).arg(program);
+            init
+        } else {
+            Command::new(program)
+        };
+        let child = command
             .args(args)
             .spawn()
             .map_err(|e| format!("cannot start `{}`: {e}", program.to_string_lossy()))?;
@@ -564,6 +595,21 @@ mod os {
         let code = reap(child);
         kill_orphans();
         Ok(code)
+    }
+
+    /// The first process of a build's PID namespace: ends with the confining
+    /// parent (so with snipcheck), starts the program, reaps every orphan of
+    /// the namespace, and returns the program's status. When it returns, the
+    /// kernel kills whatever is left in the namespace.
+    pub fn init(program: &OsString, args: &[OsString]) -> Result<i32, String> {
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+            .map_err(|e| format!("cannot follow the confining parent's end: {e}"))?;
+        let child = Command::new(program)
+            .args(args)
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", program.to_string_lossy()))?;
+        let child = Pid::from_raw(i32::try_from(child.id()).map_err(|e| e.to_string())?);
+        Ok(reap(child))
     }
 
     /// Landlock: the policy's trees, TCP denied without network, signals and
@@ -683,6 +729,10 @@ mod os {
     }
 
     pub fn run(_policy: &Policy, _program: &OsString, _args: &[OsString]) -> Result<i32, String> {
+        Err("confinement is implemented for Linux only".into())
+    }
+
+    pub fn init(_program: &OsString, _args: &[OsString]) -> Result<i32, String> {
         Err("confinement is implemented for Linux only".into())
     }
 }
