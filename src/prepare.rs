@@ -6,7 +6,8 @@
 //! language, `ignore`), Rust that is never wrapped (too large, unparsable,
 //! reading outside its crate), or Rust wrapped into a crate source. Dependency
 //! sets come from a later stage (they need the registry) and are handed
-//! forward beside the entries, keyed by id, never written into them.
+//! forward beside the entries, keyed by id, never written into them; so are
+//! the snippets the configuration's `[policy]` refuses ([`refusals`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,8 +18,9 @@ use crate::discover::SpecFile;
 use crate::extract::{self, Block};
 use crate::identity;
 use crate::parallel::parallel_map;
-use crate::pins::{self, Config, PinSet};
+use crate::pins::{self, Config, PinSet, Policy};
 use crate::plan;
+use crate::policy::{self, Refusal, Request, Wanted};
 use crate::registry::Lookup;
 use crate::wrap::{self, WrappedSource};
 
@@ -161,6 +163,10 @@ pub struct DocFacts {
     pub defined: BTreeMap<String, u32>,
     /// Crate name (as code writes it) -> the version requirement the document pins.
     pub pins: BTreeMap<String, String>,
+    /// The crates the document declares anywhere (its toml blocks, every
+    /// snippet's frontmatter and `dep=` tokens), as code writes them: what
+    /// `[policy].crates = "declared"` lets its snippets build.
+    pub declared: BTreeSet<String>,
 }
 
 /// Extracts and prepares every block. A snippet that reads outside its crate
@@ -209,7 +215,8 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
         .collect()
 }
 
-/// What each document's Rust blocks define, and the versions its toml blocks pin.
+/// What each document's Rust blocks define, the versions its toml blocks pin
+/// and the crates it declares.
 pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
     let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
     for entry in entries {
@@ -221,9 +228,13 @@ pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
                 .entry(name.clone())
                 .or_insert(entry.block.fence_line);
         }
+        if let Some(snippet) = entry.snippet() {
+            facts.declared.extend(snippet.declared.deps.keys().cloned());
+        }
         if entry.block.fence.lang.as_deref() == Some("toml") {
             // A block that is not TOML is reported on its row (see `rows.rs`).
             if let Ok(pins) = pins::pins_from_toml_block(&entry.block.text) {
+                facts.declared.extend(pins.deps.keys().cloned());
                 for (name, pin) in pins.deps {
                     if let Some(requirement) = pin.requirement {
                         facts.pins.insert(name, requirement);
@@ -278,6 +289,54 @@ pub fn crate_uses(
         .iter()
         .zip(scanned)
         .filter_map(|(e, uses)| Some((e.id.clone(), uses?)))
+        .collect()
+}
+
+/// The snippets the configuration's `[policy]` refuses to build, by id (see
+/// `policy.rs`): each document's snippets that have crate uses, in document
+/// order, with the crates they need, the package each would be fetched as
+/// (a pin's or a known-crate rule's, when it differs) and what the document
+/// and the configuration declare for them.
+pub fn refusals(
+    entries: &[Entry],
+    uses: &BTreeMap<String, Uses>,
+    docs: &BTreeMap<String, DocFacts>,
+    known: &KnownCrates,
+    policy: &Policy,
+) -> BTreeMap<String, Refusal> {
+    let mut by_doc: BTreeMap<&str, Vec<Request>> = BTreeMap::new();
+    for entry in entries {
+        let Some(uses) = uses.get(&entry.id) else {
+            continue;
+        };
+        let mut declared = docs
+            .get(&entry.file)
+            .map(|doc| doc.declared.clone())
+            .unwrap_or_default();
+        declared.extend(uses.pins.deps.keys().cloned());
+        let crates = uses
+            .crates
+            .iter()
+            .map(|krate| {
+                let package = uses
+                    .pins
+                    .package_for(&krate.name)
+                    .unwrap_or_else(|| known.registry_name(&krate.name));
+                Wanted {
+                    name: krate.name.clone(),
+                    package: (package != krate.name).then(|| package.to_owned()),
+                }
+            })
+            .collect();
+        by_doc.entry(&entry.file).or_default().push(Request {
+            id: entry.id.clone(),
+            crates,
+            declared,
+        });
+    }
+    by_doc
+        .values()
+        .flat_map(|requests| policy::decide(policy, requests))
         .collect()
 }
 
