@@ -366,3 +366,77 @@ pub fn dependency_sets(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// A document that declares `serde` in a toml block, `anyhow` in a `dep=`
+    /// token and `rand_old` (the package `rand`) in frontmatter, and uses
+    /// `tokio` undeclared.
+    const DOC: &str = "# Guide\n\n```toml\n[dependencies]\nserde = \"1\"\n```\n\n```rust\nuse serde::Serialize;\nuse tokio::sync::Mutex;\n```\n\n```rust,dep=anyhow\npub fn f() -> anyhow::Result<()> { Ok(()) }\n```\n\n```rust\n---\n[dependencies]\nrand_old = { package = \"rand\", version = \"0.7\" }\n---\nfn main() { let _ = rand_old::random::<u8>(); }\n```\n\n```rust\npub fn std_only() {}\n```\n";
+
+    /// The refusals of `DOC` under the configuration `config`, as
+    /// `fence line: crates; ...`.
+    #[track_caller]
+    fn check(config: &str, expected: &str) {
+        let spec = SpecFile {
+            path: PathBuf::from("docs/guide.md"),
+            text: DOC.to_owned(),
+        };
+        let entries = extract_all(&[spec], false);
+        let docs = doc_facts(&entries);
+        let known = KnownCrates::builtin();
+        let config = pins::parse_config(config).expect("a valid configuration");
+        let uses = crate_uses(&entries, &known, Some(&config));
+        let refused = refusals(&entries, &uses, &docs, &known, &config.policy);
+        let rendered: Vec<String> = entries
+            .iter()
+            .filter_map(|entry| {
+                let refusal = refused.get(&entry.id)?;
+                Some(format!(
+                    "{}: {}",
+                    entry.block.fence_line,
+                    refusal.crates.join(" ")
+                ))
+            })
+            .collect();
+        assert_eq!(rendered.join("; "), expected, "configuration: {config:?}");
+    }
+
+    #[test]
+    fn the_policy_sees_declarations_pins_and_renames() {
+        check("", "");
+        check("[policy]\ncrates = \"any\"", "");
+        // Declared by the toml block, the `dep=` token and the frontmatter:
+        // all but `tokio`.
+        check("[policy]\ncrates = \"declared\"", "8: tokio");
+        // The configuration's pins declare too, globally or per file.
+        check("[policy]\ncrates = \"declared\"\n[pins]\ntokio = \"1\"", "");
+        check(
+            "[policy]\ncrates = \"declared\"\n[[files]]\npath = \"guide.md\"\npins = { tokio = \"1\" }",
+            "",
+        );
+        check(
+            "[policy]\ncrates = \"declared\"\n[[files]]\npath = \"other.md\"\npins = { tokio = \"1\" }",
+            "8: tokio",
+        );
+        // A renamed crate needs its package allowed too.
+        check(
+            "[policy]\nallow = [\"serde\", \"tokio\", \"anyhow\", \"rand_old\"]",
+            "17: rand_old",
+        );
+        check(
+            "[policy]\nallow = [\"serde\", \"tokio\", \"anyhow\", \"rand_old\", \"rand\"]",
+            "",
+        );
+        // The cap counts serde and tokio, then refuses anyhow and rand_old.
+        check(
+            "[policy]\nmax-crates-per-document = 2",
+            "13: anyhow; 17: rand_old",
+        );
+        check("[policy]\nmax-crates-per-document = 4", "");
+    }
+}
