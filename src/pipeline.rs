@@ -261,7 +261,7 @@ fn prepare_entries(specs: &[SpecFile], known: &KnownCrates, options: &VerifyOpti
     let span = trace::span("extract, analyze, wrap").items(specs.len());
     let mut entries = prepare::extract_all(specs, options.allow_outside_access);
     span.done();
-    let _span = trace::span("document facts, scan, policy");
+    let _span = trace::span("document facts, scan");
     let docs = prepare::doc_facts(&entries);
     let mut uses = prepare::crate_uses(&entries, known, options.config.as_ref());
     let policy = options

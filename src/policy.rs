@@ -49,9 +49,8 @@ pub struct Request {
     pub id: String,
     /// Its crates (direct dependencies), in the order first seen.
     pub crates: Vec<Wanted>,
-    /// The crates declared for it: by its document (toml blocks, every
-    /// snippet's frontmatter and `dep=` tokens) and by the configuration's
-    /// pins that apply to it. Code names.
+    /// The crates declared for it besides what its document declares: by
+    /// the configuration's pins that apply to it. Code names (`-` as `_`).
     pub declared: BTreeSet<String>,
 }
 
@@ -67,7 +66,9 @@ pub struct Refusal {
 }
 
 /// The snippets of one document that the policy refuses, by id; the others
-/// may be built. `snippets` are the document's snippets in document order.
+/// may be built. `snippets` are the document's snippets in document order;
+/// `declared` the crates the document declares (toml blocks, every snippet's
+/// frontmatter and `dep=` tokens), code names (`-` as `_`).
 ///
 /// A crate is refused by name when `allow` does not list it (or the package
 /// it is fetched as), or when `crates = "declared"` and nothing declares it.
@@ -76,26 +77,34 @@ pub struct Refusal {
 /// those past the first `max-crates-per-document` are refused wherever they
 /// appear. A snippet that needs any refused crate is refused whole, so the
 /// crates that are built for a document never break the policy.
-pub fn decide(policy: &Policy, snippets: &[Request]) -> BTreeMap<String, Refusal> {
+pub fn decide(
+    policy: &Policy,
+    declared: &BTreeSet<String>,
+    snippets: &[Request],
+) -> BTreeMap<String, Refusal> {
     let by_name: Vec<Vec<(&Wanted, Option<String>)>> = snippets
         .iter()
         .map(|snippet| {
+            let declared = [declared, &snippet.declared];
             snippet
                 .crates
                 .iter()
-                .map(|wanted| (wanted, name_rule(&policy.crates, wanted, &snippet.declared)))
+                .map(|wanted| (wanted, name_rule(&policy.crates, wanted, declared)))
                 .collect()
         })
         .collect();
+    // Sets beside the lists: a hostile document may name thousands of crates.
     let mut order: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
     for (wanted, _) in by_name.iter().flatten().filter(|(_, why)| why.is_none()) {
         let name = normalize(&wanted.name);
-        if !order.contains(&name) {
+        if seen.insert(name.clone()) {
             order.push(name);
         }
     }
     let cap = usize::try_from(policy.max_crates_per_document).unwrap_or(usize::MAX);
     let past: &[String] = order.get(cap..).unwrap_or_default();
+    let past_set: BTreeSet<&str> = past.iter().map(String::as_str).collect();
 
     let mut refusals = BTreeMap::new();
     for (snippet, checked) in snippets.iter().zip(&by_name) {
@@ -108,7 +117,7 @@ pub fn decide(policy: &Policy, snippets: &[Request]) -> BTreeMap<String, Refusal
                 crates.push(wanted.name.clone());
                 refused_by_name.push(wanted.name.clone());
                 sentences.push(why.clone());
-            } else if past.contains(&normalize(&wanted.name)) {
+            } else if past_set.contains(normalize(&wanted.name).as_str()) {
                 crates.push(wanted.name.clone());
                 over_cap = true;
             }
@@ -133,12 +142,17 @@ pub fn decide(policy: &Policy, snippets: &[Request]) -> BTreeMap<String, Refusal
 }
 
 /// Why the name rule refuses `wanted`, or `None` when it may be built.
-fn name_rule(rule: &CrateRule, wanted: &Wanted, declared: &BTreeSet<String>) -> Option<String> {
+/// `declared`: the document's declarations and the snippet's own.
+fn name_rule(
+    rule: &CrateRule,
+    wanted: &Wanted,
+    declared: [&BTreeSet<String>; 2],
+) -> Option<String> {
     let name = &wanted.name;
     match rule {
         CrateRule::Any => None,
         CrateRule::Declared => {
-            let declared = declared.iter().any(|d| normalize(d) == normalize(name));
+            let declared = declared.iter().any(|set| set.contains(&normalize(name)));
             (!declared).then(|| {
                 format!(
                     "`{name}` is not declared by the document (a ```toml block, frontmatter or a `dep=` token) nor pinned in snipcheck.toml, and [policy].crates = \"declared\""
@@ -233,7 +247,7 @@ mod tests {
                     },
                 })
                 .collect(),
-            declared: declared.split_whitespace().map(str::to_owned).collect(),
+            declared: declared.split_whitespace().map(normalize).collect(),
         }
     }
 
@@ -249,6 +263,11 @@ mod tests {
             crates,
             max_crates_per_document: max,
         }
+    }
+
+    /// A document that declares nothing.
+    fn none() -> BTreeSet<String> {
+        BTreeSet::new()
     }
 
     /// Renders the refusals as `id: crate crate; id: crate`.
@@ -359,7 +378,7 @@ mod tests {
         ];
         for (policy, snippets, expected) in cases {
             assert_eq!(
-                render(&decide(&policy, &snippets)),
+                render(&decide(&policy, &BTreeSet::new(), &snippets)),
                 expected,
                 "{policy:?} {snippets:?}"
             );
@@ -367,8 +386,31 @@ mod tests {
     }
 
     #[test]
+    fn what_the_document_declares_serves_every_snippet() {
+        let document: BTreeSet<String> = ["serde_json".to_owned()].into();
+        let snippets = [
+            request("a", "serde_json tokio", "tokio"),
+            request("b", "serde-json tokio", ""),
+        ];
+        let refusals = decide(&rule(CrateRule::Declared, 50), &document, &snippets);
+        assert_eq!(render(&refusals), "b: tokio");
+        // A hostile number of distinct crates is decided at once.
+        let many: Vec<String> = (0..20_000).map(|n| format!("c{n}")).collect();
+        let snippets: Vec<Request> = many
+            .iter()
+            .map(|name| request(name, &format!("{name} serde"), ""))
+            .collect();
+        let refusals = decide(&Policy::default(), &document, &snippets);
+        assert_eq!(refusals.len(), 20_000 - 49);
+    }
+
+    #[test]
     fn messages_name_the_crate_and_the_rule() {
-        let refusals = decide(&allow("serde", 50), &[request("a", "serde serde_yaml", "")]);
+        let refusals = decide(
+            &allow("serde", 50),
+            &none(),
+            &[request("a", "serde serde_yaml", "")],
+        );
         assert_eq!(
             refusals["a"].message,
             "`serde_yaml` is not in [policy].allow of snipcheck.toml"
@@ -378,13 +420,21 @@ mod tests {
             "if you trust `serde_yaml`, add it to [policy].allow in snipcheck.toml; otherwise mark the block `ignore`"
         );
 
-        let refusals = decide(&allow("rand_old", 50), &[request("a", "rand_old=evil", "")]);
+        let refusals = decide(
+            &allow("rand_old", 50),
+            &none(),
+            &[request("a", "rand_old=evil", "")],
+        );
         assert_eq!(
             refusals["a"].message,
             "`rand_old` would be fetched as the package `evil`, which is not in [policy].allow of snipcheck.toml"
         );
 
-        let refusals = decide(&rule(CrateRule::Declared, 50), &[request("a", "tokio", "")]);
+        let refusals = decide(
+            &rule(CrateRule::Declared, 50),
+            &none(),
+            &[request("a", "tokio", "")],
+        );
         assert_eq!(
             refusals["a"].message,
             "`tokio` is not declared by the document (a ```toml block, frontmatter or a `dep=` token) nor pinned in snipcheck.toml, and [policy].crates = \"declared\""
@@ -393,6 +443,7 @@ mod tests {
         let many: Vec<String> = (0..63).map(|n| format!("c{n:02}")).collect();
         let refusals = decide(
             &rule(CrateRule::Any, 50),
+            &none(),
             &[request("a", &many.join(" "), "")],
         );
         assert_eq!(
@@ -409,7 +460,11 @@ mod tests {
             "split the document, or raise [policy].max-crates-per-document in snipcheck.toml; otherwise mark the block `ignore`"
         );
 
-        let refusals = decide(&allow("a1 a2 a3", 1), &[request("s", "a1 a2 zz", "")]);
+        let refusals = decide(
+            &allow("a1 a2 a3", 1),
+            &none(),
+            &[request("s", "a1 a2 zz", "")],
+        );
         assert_eq!(
             refusals["s"].message,
             "`zz` is not in [policy].allow of snipcheck.toml; the document pulls in 2 distinct crates, over [policy].max-crates-per-document = 1; the crates past the cap are `a2`"

@@ -309,11 +309,9 @@ pub fn refusals(
         let Some(uses) = uses.get(&entry.id) else {
             continue;
         };
-        let mut declared = docs
-            .get(&entry.file)
-            .map(|doc| doc.declared.clone())
-            .unwrap_or_default();
-        declared.extend(uses.pins.deps.keys().cloned());
+        // The snippet's pins hold its own declarations (which its document's
+        // declare already) and the configuration's, which are what it adds.
+        let declared = uses.pins.deps.keys().cloned().collect();
         let crates = uses
             .crates
             .iter()
@@ -334,9 +332,13 @@ pub fn refusals(
             declared,
         });
     }
+    let nothing = BTreeSet::new();
     by_doc
-        .values()
-        .flat_map(|requests| policy::decide(policy, requests))
+        .into_iter()
+        .flat_map(|(file, requests)| {
+            let declared = docs.get(file).map_or(&nothing, |doc| &doc.declared);
+            policy::decide(policy, declared, &requests)
+        })
         .collect()
 }
 
