@@ -105,15 +105,9 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         None
     });
 
-    // Blocks, what their documents define, and what each snippet is built
-    // with; the snippets the policy refuses go no further.
+    // Blocks, what documents define, what the policy refuses, what snippets are built with.
     let known = known_crates(options, &mut log);
-    let Prepared {
-        entries,
-        docs,
-        uses,
-        refusals,
-    } = prepare_entries(&specs, &known, options);
+    let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options);
     let names = prepare::registry_names(&uses, &known);
     let cache = RegistryCache::load(sandbox.registry_cache_path());
     let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
@@ -237,18 +231,17 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     })
 }
 
-/// What the prepare stage hands forward.
+/// What the prepare stage hands forward: every block of every document
+/// (this shard's), what each document defines, pins and declares, the crate
+/// uses of the snippets that may be built, and the snippets the
+/// configuration's `[policy]` refuses, with why.
 #[derive(Debug)]
-struct Prepared {
-    /// Every block of every document (this shard's).
-    entries: Vec<prepare::Entry>,
-    /// What each document defines, pins and declares.
-    docs: BTreeMap<String, prepare::DocFacts>,
-    /// The crate uses of the snippets that may be built.
-    uses: BTreeMap<String, prepare::Uses>,
-    /// The snippets the configuration's `[policy]` refuses, with why.
-    refusals: BTreeMap<String, Refusal>,
-}
+struct Prepared(
+    Vec<prepare::Entry>,
+    BTreeMap<String, prepare::DocFacts>,
+    BTreeMap<String, prepare::Uses>,
+    BTreeMap<String, Refusal>,
+);
 
 /// Every block of every document (this shard's); what each document defines,
 /// pins and declares, read from all of its blocks, this shard's or not (ids
@@ -277,12 +270,7 @@ fn prepare_entries(specs: &[SpecFile], known: &KnownCrates, options: &VerifyOpti
         refusals.retain(|id, _| kept.contains(id.as_str()));
     }
     uses.retain(|id, _| !refusals.contains_key(id));
-    Prepared {
-        entries,
-        docs,
-        uses,
-        refusals,
-    }
+    Prepared(entries, docs, uses, refusals)
 }
 
 /// Where the builds' results are remembered between runs, and the
