@@ -331,6 +331,7 @@ mod tests {
             Cause::Syntax,
             Cause::TooLarge,
             Cause::OutsideAccess,
+            Cause::DependencyRefused,
             Cause::UnknownCrate,
             Cause::RegistryUnreachable,
             Cause::UnresolvableDependency,

@@ -148,7 +148,7 @@ pub struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Configuration: pins per crate, file or snippet, and known-crate rules
+    /// Configuration: pins per crate, file or snippet, known-crate rules, and the dependency policy (`[policy]`)
     /// [default: snipcheck.toml, when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

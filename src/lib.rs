@@ -35,6 +35,7 @@ pub mod pin_fix;
 pub mod pins;
 pub mod pipeline;
 pub mod plan;
+pub mod policy;
 pub mod prepare;
 pub mod primary;
 pub mod progress;

@@ -15,6 +15,10 @@
 //! 4. the `snipcheck.toml` configuration, globally, per file and per snippet
 //!    ([`parse_config`], [`Config::pins_for`]).
 //!
+//! The configuration's `[policy]` table ([`Policy`]), which says what crates
+//! documents may make a run build at all, is read here with the rest of
+//! `snipcheck.toml`; `crate::policy` applies it.
+//!
 //! Each source becomes a [`PinSet`], keyed by the crate name as code writes it.
 //! The caller layers them with [`PinSet::merge_over`] (later and more specific
 //! sources win) and applies the result to the inferred dependencies with
@@ -726,6 +730,126 @@ pub struct Config {
     /// caller hands it to `KnownCrates::extend_from_toml` (see
     /// [`Config::known_crates_toml`]), which validates it.
     pub known_crates: Option<toml::Table>,
+    /// `[policy]`: which crates documents may make the run fetch and build.
+    pub policy: Policy,
+}
+
+/// How many distinct crates one document's snippets may pull in when
+/// `[policy]` does not say: far above what a real document needs (the
+/// bundled and the shared specs use at most 7), low enough that a document
+/// cannot make one run fetch and build a large part of crates.io.
+pub const DEFAULT_MAX_CRATES_PER_DOCUMENT: u32 = 50;
+
+/// The `[policy]` table: which crates documents may make a run fetch and
+/// build. Documents are untrusted input, and a published crate's build script
+/// and proc macros run at build time, so naming a crate in an example is
+/// asking the run to execute its code. The decision is `crate::policy`'s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Which crates may be built at all.
+    pub crates: CrateRule,
+    /// The most distinct crates (direct dependencies) one document's snippets
+    /// may pull in; never 0.
+    pub max_crates_per_document: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            crates: CrateRule::Any,
+            max_crates_per_document: DEFAULT_MAX_CRATES_PER_DOCUMENT,
+        }
+    }
+}
+
+/// Which crates a run may build (`crates = ..` or `allow = [..]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrateRule {
+    /// `crates = "any"`, the default: every crate the code names, the
+    /// known-crate rules add or the snippet declares.
+    Any,
+    /// `crates = "declared"`: only crates the document declares (a
+    /// ```` ```toml ```` manifest block, a snippet's frontmatter or `dep=`
+    /// token) or the configuration pins.
+    Declared,
+    /// `allow = [..]`: only these crates, by the name code uses (`-` read as
+    /// `_`, so `serde-json` and `serde_json` are one name).
+    Allow(BTreeSet<String>),
+}
+
+/// How `crates = ".."` may be spelled.
+#[derive(Debug, Clone, Copy)]
+enum CratesValue {
+    Any,
+    Declared,
+}
+
+impl<'de> Deserialize<'de> for CratesValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "any" => Ok(CratesValue::Any),
+            "declared" => Ok(CratesValue::Declared),
+            other => Err(de::Error::custom(format!(
+                "`crates = \"{other}\"` is not a crate rule: write `\"any\"` or `\"declared\"`, or list the crates in `allow = [..]`"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a `[policy]` table"
+)]
+struct RawPolicy {
+    crates: Option<CratesValue>,
+    allow: Option<Vec<CrateKey>>,
+    max_crates_per_document: Option<CrateCap>,
+}
+
+/// A `max-crates-per-document` value, checked where toml knows its position.
+#[derive(Debug, Clone, Copy)]
+struct CrateCap(u32);
+
+impl<'de> Deserialize<'de> for CrateCap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match u32::deserialize(deserializer)? {
+            0 => Err(de::Error::custom(
+                "`max-crates-per-document` must be 1 or more (there is no unlimited setting; to build no crate at all, write `allow = []`)",
+            )),
+            max => Ok(CrateCap(max)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    /// Validated while toml still knows where the table is, so the errors
+    /// of a bad combination carry its line.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawPolicy::deserialize(deserializer)?;
+        let crates = match (raw.crates, raw.allow) {
+            (Some(_), Some(_)) => {
+                return Err(de::Error::custom(
+                    "`crates` and `allow` cannot both be given: `crates = \"declared\"` builds the crates documents declare, `allow = [..]` only the crates listed; keep one",
+                ));
+            }
+            (None | Some(CratesValue::Any), None) => CrateRule::Any,
+            (Some(CratesValue::Declared), None) => CrateRule::Declared,
+            (None, Some(allow)) => CrateRule::Allow(
+                allow
+                    .into_iter()
+                    .map(|CrateKey(name)| code_name(&name))
+                    .collect(),
+            ),
+        };
+        Ok(Policy {
+            crates,
+            max_crates_per_document: raw
+                .max_crates_per_document
+                .map_or(DEFAULT_MAX_CRATES_PER_DOCUMENT, |CrateCap(max)| max),
+        })
+    }
 }
 
 /// One `[[files]]` entry.
@@ -763,6 +887,8 @@ struct RawConfig {
     #[serde(default)]
     files: Vec<RawFile>,
     known_crates: Option<toml::Table>,
+    #[serde(default)]
+    policy: Policy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -804,8 +930,10 @@ fn normalize_path(path: &str) -> String {
 
 /// Parses `snipcheck.toml`. Unknown keys, values of the wrong type, invalid
 /// crate names, features or version requirements are errors with toml's
-/// line and column; a `[[files]]` entry with an empty path, and a snippet
-/// entry without exactly one of `id` and `line`, are errors too.
+/// line and column, and so are a `[policy]` that gives both `crates` and
+/// `allow` or a `max-crates-per-document` of 0; a `[[files]]` entry with an
+/// empty path, and a snippet entry without exactly one of `id` and `line`,
+/// are errors too.
 pub fn parse_config(text: &str) -> Result<Config, PinError> {
     let raw: RawConfig =
         toml::from_str(text).map_err(|e| toml_error("the configuration", text, 0, &e))?;
@@ -846,6 +974,7 @@ pub fn parse_config(text: &str) -> Result<Config, PinError> {
         pins: config_pins(raw.pins),
         files,
         known_crates: raw.known_crates,
+        policy: raw.policy,
     })
 }
 
@@ -1453,7 +1582,7 @@ package = "my-crate"
     fn config_errors() {
         check_config_error(
             "[pins]\naxum = \"0.7\"\n[extra]\nx = 1",
-            "failed to read the configuration at line 3, column 2: unknown field `extra`, expected one of `pins`, `files`, `known-crates`",
+            "failed to read the configuration at line 3, column 2: unknown field `extra`, expected one of `pins`, `files`, `known-crates`, `policy`",
         );
         check_config_error(
             "[[files]]\npath = \"a.md\"\ncrates = {}",
@@ -1495,6 +1624,125 @@ package = "my-crate"
             "known-crates = 3",
             "failed to read the configuration at line 1, column 16: invalid type: integer `3`, expected a map",
         );
+    }
+
+    /// Renders a policy as `any/declared/allow[a,b] max=N`.
+    fn render_policy(policy: &Policy) -> String {
+        let crates = match &policy.crates {
+            CrateRule::Any => "any".to_owned(),
+            CrateRule::Declared => "declared".to_owned(),
+            CrateRule::Allow(names) => {
+                format!(
+                    "allow[{}]",
+                    names.iter().cloned().collect::<Vec<_>>().join(",")
+                )
+            }
+        };
+        format!("{crates} max={}", policy.max_crates_per_document)
+    }
+
+    #[test]
+    fn policy_parses() {
+        let cases = [
+            ("", "any max=50"),
+            ("[policy]", "any max=50"),
+            ("[policy]\ncrates = \"any\"", "any max=50"),
+            ("[policy]\ncrates = \"declared\"", "declared max=50"),
+            (
+                "[policy]\ncrates = \"any\"\nmax-crates-per-document = 3",
+                "any max=3",
+            ),
+            (
+                "[policy]\nallow = [\"tokio\", \"serde-json\", \"serde\", \"serde_json\"]",
+                "allow[serde,serde_json,tokio] max=50",
+            ),
+            ("[policy]\nallow = []", "allow[] max=50"),
+            (
+                "policy = { allow = [\"serde\"], max-crates-per-document = 1 }",
+                "allow[serde] max=1",
+            ),
+            (
+                "[policy]\nmax-crates-per-document = 4294967295",
+                "any max=4294967295",
+            ),
+        ];
+        for (text, expected) in cases {
+            let config = parse_config(text).expect("valid configuration");
+            assert_eq!(
+                render_policy(&config.policy),
+                expected,
+                "configuration: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn policy_errors() {
+        let cases = [
+            (
+                "[policy]\ncrates = \"declared\"\nallow = [\"serde\"]",
+                "failed to read the configuration at line 1, column 1: `crates` and `allow` cannot both be given: `crates = \"declared\"` builds the crates documents declare, `allow = [..]` only the crates listed; keep one",
+            ),
+            (
+                "[policy]\ncrates = \"any\"\nallow = []",
+                "failed to read the configuration at line 1, column 1: `crates` and `allow` cannot both be given: `crates = \"declared\"` builds the crates documents declare, `allow = [..]` only the crates listed; keep one",
+            ),
+            (
+                "[policy]\ncrates = \"all\"",
+                "failed to read the configuration at line 2, column 10: `crates = \"all\"` is not a crate rule: write `\"any\"` or `\"declared\"`, or list the crates in `allow = [..]`",
+            ),
+            (
+                "[policy]\ncrates = [\"serde\"]",
+                "failed to read the configuration at line 2, column 10: invalid type: sequence, expected a string",
+            ),
+            (
+                "[policy]\nallow = [\"serde\", \"serde yaml\"]",
+                "failed to read the configuration at line 2, column 9: invalid crate name `serde yaml`",
+            ),
+            (
+                "[policy]\nallow = [\"-serde\"]",
+                "failed to read the configuration at line 2, column 9: invalid crate name `-serde`",
+            ),
+            (
+                "[policy]\nallow = \"serde\"",
+                "failed to read the configuration at line 2, column 9: invalid type: string \"serde\", expected a sequence",
+            ),
+            (
+                "[policy]\nallow = [1]",
+                "failed to read the configuration at line 2, column 10: invalid type: integer `1`, expected a string",
+            ),
+            (
+                "[policy]\nmax-crates-per-document = 0",
+                "failed to read the configuration at line 2, column 27: `max-crates-per-document` must be 1 or more (there is no unlimited setting; to build no crate at all, write `allow = []`)",
+            ),
+            (
+                "[policy]\nmax-crates-per-document = -1",
+                "failed to read the configuration at line 2, column 27: invalid value: integer `-1`, expected u32",
+            ),
+            (
+                "[policy]\nmax-crates-per-document = \"50\"",
+                "failed to read the configuration at line 2, column 27: invalid type: string \"50\", expected u32",
+            ),
+            (
+                "[policy]\nmax-crates-per-document = 4294967296",
+                "failed to read the configuration at line 2, column 27: invalid value: integer `4294967296`, expected u32",
+            ),
+            (
+                "[policy]\nmax_crates_per_document = 5",
+                "failed to read the configuration at line 2, column 1: unknown field `max_crates_per_document`, expected one of `crates`, `allow`, `max-crates-per-document`",
+            ),
+            (
+                "[policy]\ndeny = [\"openssl\"]",
+                "failed to read the configuration at line 2, column 1: unknown field `deny`, expected one of `crates`, `allow`, `max-crates-per-document`",
+            ),
+            (
+                "policy = \"declared\"",
+                "failed to read the configuration at line 1, column 10: invalid type: string \"declared\", expected a `[policy]` table",
+            ),
+        ];
+        for (text, expected) in cases {
+            check_config_error(text, expected);
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::locking::{self, LockRequest};
 use crate::log::Log;
 use crate::parallel::parallel_map;
 use crate::pins::Config;
+use crate::policy::Refusal;
 use crate::prepare::{self, Unit};
 use crate::primary::{self, Inputs, Merging, ToolchainBuild};
 use crate::progress::{Event, Observer};
@@ -108,10 +109,9 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         None
     });
 
-    // Blocks, what their documents define, and what each snippet is built with.
-    let (entries, docs) = prepare_entries(&specs, options);
+    // Blocks, what documents define, what the policy refuses, what snippets are built with.
     let known = known_crates(options, &mut log);
-    let uses = prepare::crate_uses(&entries, &known, options.config.as_ref());
+    let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options);
     let names = prepare::registry_names(&uses, &known);
     let cache = RegistryCache::load(sandbox.registry_cache_path());
     let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
@@ -212,7 +212,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     // The report.
     let span = trace::span("report rows");
     let (mut rows, to_cache) = rows::rows(
-        &entries, &deps, &units, &builds, &diagnoses, &docs, &registry,
+        &entries, &deps, &refusals, &units, &builds, &diagnoses, &docs, &registry,
     );
     span.done();
     write_cache(&setup.result_cache, &to_cache, &mut log);
@@ -240,22 +240,46 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     })
 }
 
-/// Every block of every document (this shard's), and what each document
-/// defines and pins, read from all of its blocks, this shard's or not: ids
-/// are given before the shard keeps its own.
-fn prepare_entries(
-    specs: &[SpecFile],
-    options: &VerifyOptions,
-) -> (Vec<prepare::Entry>, BTreeMap<String, prepare::DocFacts>) {
+/// What the prepare stage hands forward: every block of every document
+/// (this shard's), what each document defines, pins and declares, the crate
+/// uses of the snippets that may be built, and the snippets the
+/// configuration's `[policy]` refuses, with why.
+#[derive(Debug)]
+struct Prepared(
+    Vec<prepare::Entry>,
+    BTreeMap<String, prepare::DocFacts>,
+    BTreeMap<String, prepare::Uses>,
+    BTreeMap<String, Refusal>,
+);
+
+/// Every block of every document (this shard's); what each document defines,
+/// pins and declares, read from all of its blocks, this shard's or not (ids
+/// are given before the shard keeps its own); the crate uses of the
+/// snippets, and those the policy refuses. The policy counts a document's
+/// crates over all of its blocks too, so every shard refuses the same; a
+/// refused snippet keeps no uses, so its crates are never looked up,
+/// resolved or written into a workspace.
+fn prepare_entries(specs: &[SpecFile], known: &KnownCrates, options: &VerifyOptions) -> Prepared {
     let span = trace::span("extract, analyze, wrap").items(specs.len());
     let mut entries = prepare::extract_all(specs, options.allow_outside_access);
     span.done();
     let _span = trace::span("document facts, scan");
     let docs = prepare::doc_facts(&entries);
+    let mut uses = prepare::crate_uses(&entries, known, options.config.as_ref());
+    let policy = options
+        .config
+        .as_ref()
+        .map(|config| config.policy.clone())
+        .unwrap_or_default();
+    let mut refusals = prepare::refusals(&entries, &uses, &docs, known, &policy);
     if let Some(partition) = options.partition {
         entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
+        let kept: BTreeSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+        uses.retain(|id, _| kept.contains(id.as_str()));
+        refusals.retain(|id, _| kept.contains(id.as_str()));
     }
-    (entries, docs)
+    uses.retain(|id, _| !refusals.contains_key(id));
+    Prepared(entries, docs, uses, refusals)
 }
 
 /// Where the builds' results are remembered between runs, and the

@@ -6,7 +6,8 @@
 //! language, `ignore`), Rust that is never wrapped (too large, unparsable,
 //! reading outside its crate), or Rust wrapped into a crate source. Dependency
 //! sets come from a later stage (they need the registry) and are handed
-//! forward beside the entries, keyed by id, never written into them.
+//! forward beside the entries, keyed by id, never written into them; so are
+//! the snippets the configuration's `[policy]` refuses ([`refusals`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,8 +18,9 @@ use crate::discover::SpecFile;
 use crate::extract::{self, Block};
 use crate::identity;
 use crate::parallel::parallel_map;
-use crate::pins::{self, Config, PinSet};
+use crate::pins::{self, Config, PinSet, Policy};
 use crate::plan;
+use crate::policy::{self, Refusal, Request, Wanted};
 use crate::registry::Lookup;
 use crate::wrap::{self, WrappedSource};
 
@@ -161,6 +163,10 @@ pub struct DocFacts {
     pub defined: BTreeMap<String, u32>,
     /// Crate name (as code writes it) -> the version requirement the document pins.
     pub pins: BTreeMap<String, String>,
+    /// The crates the document declares anywhere (its toml blocks, every
+    /// snippet's frontmatter and `dep=` tokens), as code writes them: what
+    /// `[policy].crates = "declared"` lets its snippets build.
+    pub declared: BTreeSet<String>,
 }
 
 /// Extracts and prepares every block. A snippet that reads outside its crate
@@ -209,7 +215,8 @@ pub fn extract_all(specs: &[SpecFile], allow_outside_access: bool) -> Vec<Entry>
         .collect()
 }
 
-/// What each document's Rust blocks define, and the versions its toml blocks pin.
+/// What each document's Rust blocks define, the versions its toml blocks pin
+/// and the crates it declares.
 pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
     let mut docs: BTreeMap<String, DocFacts> = BTreeMap::new();
     for entry in entries {
@@ -221,9 +228,13 @@ pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
                 .entry(name.clone())
                 .or_insert(entry.block.fence_line);
         }
+        if let Some(snippet) = entry.snippet() {
+            facts.declared.extend(snippet.declared.deps.keys().cloned());
+        }
         if entry.block.fence.lang.as_deref() == Some("toml") {
             // A block that is not TOML is reported on its row (see `rows.rs`).
             if let Ok(pins) = pins::pins_from_toml_block(&entry.block.text) {
+                facts.declared.extend(pins.deps.keys().cloned());
                 for (name, pin) in pins.deps {
                     if let Some(requirement) = pin.requirement {
                         facts.pins.insert(name, requirement);
@@ -281,6 +292,56 @@ pub fn crate_uses(
         .collect()
 }
 
+/// The snippets the configuration's `[policy]` refuses to build, by id (see
+/// `policy.rs`): each document's snippets that have crate uses, in document
+/// order, with the crates they need, the package each would be fetched as
+/// (a pin's or a known-crate rule's, when it differs) and what the document
+/// and the configuration declare for them.
+pub fn refusals(
+    entries: &[Entry],
+    uses: &BTreeMap<String, Uses>,
+    docs: &BTreeMap<String, DocFacts>,
+    known: &KnownCrates,
+    policy: &Policy,
+) -> BTreeMap<String, Refusal> {
+    let mut by_doc: BTreeMap<&str, Vec<Request>> = BTreeMap::new();
+    for entry in entries {
+        let Some(uses) = uses.get(&entry.id) else {
+            continue;
+        };
+        // The snippet's pins hold its own declarations (which its document's
+        // declare already) and the configuration's, which are what it adds.
+        let declared = uses.pins.deps.keys().cloned().collect();
+        let crates = uses
+            .crates
+            .iter()
+            .map(|krate| {
+                let package = uses
+                    .pins
+                    .package_for(&krate.name)
+                    .unwrap_or_else(|| known.registry_name(&krate.name));
+                Wanted {
+                    name: krate.name.clone(),
+                    package: (package != krate.name).then(|| package.to_owned()),
+                }
+            })
+            .collect();
+        by_doc.entry(&entry.file).or_default().push(Request {
+            id: entry.id.clone(),
+            crates,
+            declared,
+        });
+    }
+    let nothing = BTreeSet::new();
+    by_doc
+        .into_iter()
+        .flat_map(|(file, requests)| {
+            let declared = docs.get(file).map_or(&nothing, |doc| &doc.declared);
+            policy::decide(policy, declared, &requests)
+        })
+        .collect()
+}
+
 /// The registry names the run must look up.
 pub fn registry_names(uses: &BTreeMap<String, Uses>, known: &KnownCrates) -> BTreeSet<String> {
     uses.values()
@@ -306,4 +367,78 @@ pub fn dependency_sets(
             (id.clone(), set)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// A document that declares `serde` in a toml block, `anyhow` in a `dep=`
+    /// token and `rand_old` (the package `rand`) in frontmatter, and uses
+    /// `tokio` undeclared.
+    const DOC: &str = "# Guide\n\n```toml\n[dependencies]\nserde = \"1\"\n```\n\n```rust\nuse serde::Serialize;\nuse tokio::sync::Mutex;\n```\n\n```rust,dep=anyhow\npub fn f() -> anyhow::Result<()> { Ok(()) }\n```\n\n```rust\n---\n[dependencies]\nrand_old = { package = \"rand\", version = \"0.7\" }\n---\nfn main() { let _ = rand_old::random::<u8>(); }\n```\n\n```rust\npub fn std_only() {}\n```\n";
+
+    /// The refusals of `DOC` under the configuration `config`, as
+    /// `fence line: crates; ...`.
+    #[track_caller]
+    fn check(config: &str, expected: &str) {
+        let spec = SpecFile {
+            path: PathBuf::from("docs/guide.md"),
+            text: DOC.to_owned(),
+        };
+        let entries = extract_all(&[spec], false);
+        let docs = doc_facts(&entries);
+        let known = KnownCrates::builtin();
+        let config = pins::parse_config(config).expect("a valid configuration");
+        let uses = crate_uses(&entries, &known, Some(&config));
+        let refused = refusals(&entries, &uses, &docs, &known, &config.policy);
+        let rendered: Vec<String> = entries
+            .iter()
+            .filter_map(|entry| {
+                let refusal = refused.get(&entry.id)?;
+                Some(format!(
+                    "{}: {}",
+                    entry.block.fence_line,
+                    refusal.crates.join(" ")
+                ))
+            })
+            .collect();
+        assert_eq!(rendered.join("; "), expected, "configuration: {config:?}");
+    }
+
+    #[test]
+    fn the_policy_sees_declarations_pins_and_renames() {
+        check("", "");
+        check("[policy]\ncrates = \"any\"", "");
+        // Declared by the toml block, the `dep=` token and the frontmatter:
+        // all but `tokio`.
+        check("[policy]\ncrates = \"declared\"", "8: tokio");
+        // The configuration's pins declare too, globally or per file.
+        check("[policy]\ncrates = \"declared\"\n[pins]\ntokio = \"1\"", "");
+        check(
+            "[policy]\ncrates = \"declared\"\n[[files]]\npath = \"guide.md\"\npins = { tokio = \"1\" }",
+            "",
+        );
+        check(
+            "[policy]\ncrates = \"declared\"\n[[files]]\npath = \"other.md\"\npins = { tokio = \"1\" }",
+            "8: tokio",
+        );
+        // A renamed crate needs its package allowed too.
+        check(
+            "[policy]\nallow = [\"serde\", \"tokio\", \"anyhow\", \"rand_old\"]",
+            "17: rand_old",
+        );
+        check(
+            "[policy]\nallow = [\"serde\", \"tokio\", \"anyhow\", \"rand_old\", \"rand\"]",
+            "",
+        );
+        // The cap counts serde and tokio, then refuses anyhow and rand_old.
+        check(
+            "[policy]\nmax-crates-per-document = 2",
+            "13: anyhow; 17: rand_old",
+        );
+        check("[policy]\nmax-crates-per-document = 4", "");
+    }
 }

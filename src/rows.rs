@@ -11,6 +11,7 @@ use crate::executor::BuildOutcome;
 use crate::experiments::Diagnosis;
 use crate::extract::BlockProblem;
 use crate::pins;
+use crate::policy::Refusal;
 use crate::prepare::{Code, DocFacts, Entry, Unit};
 use crate::primary::ToolchainBuild;
 use crate::registry::{Lookup, Registry};
@@ -68,10 +69,16 @@ fn apply_diagnosis(row: &mut SnippetReport, diagnosis: &Diagnosis) {
 /// built (other languages, `ignore`, syntax errors, unknown crates) say the
 /// same on every toolchain, so they get one row, with the first toolchain;
 /// every built block gets one row per toolchain, from the cache or from this
-/// run's build and diagnosis.
+/// run's build and diagnosis. A snippet the policy refuses is one of the
+/// blocks that are not built.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's stages, each handed in as data"
+)]
 pub fn rows<'b>(
     entries: &[Entry],
     deps: &BTreeMap<String, DepSet>,
+    refusals: &BTreeMap<String, Refusal>,
     units: &[Unit<'_>],
     builds: &'b [ToolchainBuild],
     diagnoses: &BTreeMap<String, Diagnosis>,
@@ -89,6 +96,7 @@ pub fn rows<'b>(
             let mut row = row(
                 entry,
                 deps.get(&entry.id),
+                refusals.get(&entry.id),
                 Some(&build.toolchain),
                 Some(&build.built),
                 registry,
@@ -127,11 +135,16 @@ pub fn rows<'b>(
         }
     }
     if builds.is_empty() {
-        rows.extend(
-            entries
-                .iter()
-                .map(|e| row(e, deps.get(&e.id), None, None, registry)),
-        );
+        rows.extend(entries.iter().map(|e| {
+            row(
+                e,
+                deps.get(&e.id),
+                refusals.get(&e.id),
+                None,
+                None,
+                registry,
+            )
+        }));
     }
     (rows, to_cache)
 }
@@ -141,6 +154,7 @@ pub fn rows<'b>(
 pub fn row(
     entry: &Entry,
     deps: Option<&DepSet>,
+    refusal: Option<&Refusal>,
     toolchain: Option<&str>,
     results: Option<&BuildOutcome>,
     registry: &Registry,
@@ -155,6 +169,17 @@ pub fn row(
         Code::Wrapped(wrapped) => &wrapped.0,
     };
     if !snippet_facts(entry, snippet, &mut out) {
+        return out;
+    }
+    if let Some(refusal) = refusal {
+        // A skip reason is not shown by every view; the problem is.
+        out.cause = Some(Cause::DependencyRefused);
+        out.skip_reason = Some(format!("not built: {}", refusal.message));
+        out.problems.push(format!(
+            "not built, by the dependency policy: {}",
+            refusal.message
+        ));
+        out.suggestion = Some(refusal.hint.clone());
         return out;
     }
     let Some(deps) = deps else {

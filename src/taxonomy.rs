@@ -15,6 +15,7 @@ pub enum Cause {
     Syntax,
     TooLarge,
     OutsideAccess,
+    DependencyRefused,
     UnknownCrate,
     RegistryUnreachable,
     UnresolvableDependency,
@@ -69,6 +70,13 @@ pub const TAXONOMY: &[CauseInfo] = &[
         summary: "the example reads outside its crate at compile time (`include!`, `#[path]`, `env!` of a secret)",
         proof: "the macro or attribute is in the snippet's tokens",
         fix: "inline what it includes, or allow it with --allow-outside-access",
+    },
+    CauseInfo {
+        cause: Cause::DependencyRefused,
+        name: "dependency-refused",
+        summary: "the example needs a crate that the `[policy]` of snipcheck.toml does not let the run build",
+        proof: "the crate is not in `[policy].allow`, not declared under `crates = \"declared\"`, or past the document's `max-crates-per-document` (its crates counted in order of first appearance); it is refused before the registry is asked",
+        fix: "if you trust the crate, add it to `[policy].allow` (or declare it in the document), or raise `[policy].max-crates-per-document`; otherwise mark the block `ignore`",
     },
     CauseInfo {
         cause: Cause::UnknownCrate,

@@ -719,13 +719,17 @@ fn block_end(source: &str, index: &LineIndex, open: u32) -> Option<u32> {
 }
 
 /// Appends the per-file table: one row per document, the file left-aligned
-/// and the counts right-aligned under their headers.
+/// and the counts right-aligned under their headers (`crates`: how many the
+/// document pulled in; the JSON and Markdown reports name them).
 fn render_table(out: &Output, report: &Report, text: &mut String) {
     if report.files.is_empty() {
         return;
     }
-    let header = ["file", "blocks", "rust", "pass", "warn", "fail", "skip"].map(str::to_owned);
-    let rows: Vec<[String; 7]> = report
+    let header = [
+        "file", "blocks", "rust", "pass", "warn", "fail", "skip", "crates",
+    ]
+    .map(str::to_owned);
+    let rows: Vec<[String; 8]> = report
         .files
         .iter()
         .map(|file| {
@@ -737,10 +741,11 @@ fn render_table(out: &Output, report: &Report, text: &mut String) {
                 file.warn.to_string(),
                 file.fail.to_string(),
                 file.skip.to_string(),
+                file.crates.len().to_string(),
             ]
         })
         .collect();
-    let mut widths = [0; 7];
+    let mut widths = [0; 8];
     for row in std::iter::once(&header).chain(&rows) {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -760,7 +765,7 @@ fn render_table(out: &Output, report: &Report, text: &mut String) {
 
 /// One table line: the first column left-aligned, the counts right-aligned,
 /// two spaces between columns and no trailing whitespace.
-fn format_row(cells: &[String; 7], widths: &[usize; 7]) -> String {
+fn format_row(cells: &[String; 8], widths: &[usize; 8]) -> String {
     let mut line = String::new();
     for (column, (cell, width)) in cells.iter().zip(widths).enumerate() {
         // `{:<width$}` pads by chars, which matches how the widths were measured.
@@ -1115,7 +1120,10 @@ println!(\"{n}\");
         };
         summary.files = vec![
             file("README.md", [3, 2, 2, 0, 0, 1]),
-            file("docs/guide.md", [12, 9, 5, 1, 3, 3]),
+            FileSummary {
+                crates: vec!["serde".to_owned(), "tokio".to_owned()],
+                ..file("docs/guide.md", [12, 9, 5, 1, 3, 3])
+            },
             file("specs/async-services.md", [14, 11, 5, 0, 2, 7]),
         ];
         summary.totals = Totals {

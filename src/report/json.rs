@@ -126,6 +126,7 @@ mod tests {
                 warn: 0,
                 fail: 1,
                 skip: 1,
+                crates: vec!["serde".to_owned()],
                 ..Default::default()
             }],
             snippets: vec![failing, skipped],

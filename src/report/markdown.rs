@@ -158,8 +158,8 @@ fn render_file_table(report: &Report, out: &mut String) {
     }
     let mut files: Vec<&FileSummary> = report.files.iter().collect();
     files.sort_by_key(|file| (file.fail == 0, file.warn == 0));
-    out.push_str("| | file | blocks | rust | pass | warn | fail | skip |\n");
-    out.push_str("|---|---|--:|--:|--:|--:|--:|--:|\n");
+    out.push_str("| | file | blocks | rust | pass | warn | fail | skip | crates |\n");
+    out.push_str("|---|---|--:|--:|--:|--:|--:|--:|---|\n");
     for file in files {
         let mark = if file.fail > 0 {
             "❌"
@@ -168,9 +168,18 @@ fn render_file_table(report: &Report, out: &mut String) {
         } else {
             "✅"
         };
+        let crates = if file.crates.is_empty() {
+            "—".to_string()
+        } else {
+            file.crates
+                .iter()
+                .map(|name| code(name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let _ = writeln!(
             out,
-            "| {mark} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {mark} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&link(&file.file, &file.file, None)),
             file.blocks,
             file.rust_blocks,
@@ -178,6 +187,7 @@ fn render_file_table(report: &Report, out: &mut String) {
             file.warn,
             file.fail,
             file.skip,
+            cell(&crates),
         );
     }
     out.push('\n');
@@ -889,7 +899,10 @@ let n: i32 = \"7\".parse()?;
                 },
             ],
             files: vec![
-                file_summary(GUIDE_FILE, [5, 4, 1, 0, 2, 2]),
+                FileSummary {
+                    crates: vec!["serde".to_owned(), "tokio".to_owned()],
+                    ..file_summary(GUIDE_FILE, [5, 4, 1, 0, 2, 2])
+                },
                 file_summary(README_FILE, [3, 3, 0, 1, 2, 1]),
             ],
             snippets: [guide_snippets(), readme_snippets()].concat(),

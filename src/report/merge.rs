@@ -417,6 +417,8 @@ fn add_summary(into: &mut FileSummary, from: &FileSummary) {
     into.expected_to_fail += from.expected_to_fail;
     add_counts(&mut into.skipped, &from.skipped);
     into.unlabelled_rust.extend(&from.unlabelled_rust);
+    let crates: BTreeSet<String> = into.crates.drain(..).chain(from.crates.clone()).collect();
+    into.crates = crates.into_iter().collect();
 }
 
 fn add_counts(into: &mut BTreeMap<String, u32>, from: &BTreeMap<String, u32>) {
@@ -429,7 +431,7 @@ fn add_counts(into: &mut BTreeMap<String, u32>, from: &BTreeMap<String, u32>) {
 mod tests {
     use super::*;
     use crate::partition::Scheme;
-    use crate::report::{BaselineSummary, RunProblem, Status};
+    use crate::report::{BaselineSummary, Dependency, RunProblem, Status};
 
     fn partition(shard: u32, count: u32) -> Partition {
         Partition {
@@ -450,16 +452,42 @@ mod tests {
         }
     }
 
-    /// The whole run: two documents, stable and nightly, a skipped block.
+    /// `row` built with the direct dependencies `packages`.
+    fn with_crates(mut row: SnippetReport, packages: &[&str]) -> SnippetReport {
+        row.dependencies = packages
+            .iter()
+            .map(|package| Dependency {
+                name: package.replace('-', "_"),
+                package: (*package).to_string(),
+                ..Dependency::default()
+            })
+            .collect();
+        row
+    }
+
+    /// The whole run: two documents, stable and nightly, a skipped block,
+    /// crates pulled in by blocks of different shards.
     fn whole() -> Report {
         let rows = vec![
-            row("a.md", 3, Some("stable"), Status::Pass),
+            with_crates(row("a.md", 3, Some("stable"), Status::Pass), &["serde"]),
             row("a.md", 9, None, Status::Skip),
-            row("a.md", 20, Some("stable"), Status::Fail),
-            row("b.md", 1, Some("stable"), Status::Warn),
-            row("a.md", 3, Some("nightly"), Status::Pass),
-            row("a.md", 20, Some("nightly"), Status::Pass),
-            row("b.md", 1, Some("nightly"), Status::Warn),
+            with_crates(
+                row("a.md", 20, Some("stable"), Status::Fail),
+                &["anyhow", "serde"],
+            ),
+            with_crates(
+                row("b.md", 1, Some("stable"), Status::Warn),
+                &["wasm-bindgen"],
+            ),
+            with_crates(row("a.md", 3, Some("nightly"), Status::Pass), &["serde"]),
+            with_crates(
+                row("a.md", 20, Some("nightly"), Status::Pass),
+                &["anyhow", "serde"],
+            ),
+            with_crates(
+                row("b.md", 1, Some("nightly"), Status::Warn),
+                &["wasm-bindgen"],
+            ),
         ];
         let files = vec![summary_of("a.md", &rows), summary_of("b.md", &rows)];
         Report {
@@ -500,7 +528,13 @@ mod tests {
                 summary.blocks += 1;
                 *summary.languages.entry("rust".to_string()).or_default() += 1;
             }
+            for dependency in &r.dependencies {
+                if !summary.crates.contains(&dependency.package) {
+                    summary.crates.push(dependency.package.clone());
+                }
+            }
         }
+        summary.crates.sort();
         summary
     }
 
@@ -536,13 +570,14 @@ mod tests {
     #[test]
     fn shards_merge_into_the_whole_run() {
         let whole = whole();
-        let owner = |file: &str, line: u32| if file == "b.md" || line == 9 { 1 } else { 2 };
+        let owner = |file: &str, line: u32| if file == "b.md" || line >= 9 { 1 } else { 2 };
         let mut shards = cut(&whole, &owner, 2);
         shards.reverse();
         let merged = merge(shards).expect("merges");
         assert_eq!(merged.shards, [partition(1, 2), partition(2, 2)]);
         let mut report = merged.report;
         assert_eq!(report.cargo_invocations["build"], 4, "summed");
+        assert_eq!(report.files[0].crates, ["anyhow", "serde"], "united");
         report.cargo_invocations = whole.cargo_invocations.clone();
         assert_eq!(report, whole);
     }

@@ -197,6 +197,11 @@ pub struct FileSummary {
     /// examples missing their `rust` tag.
     #[serde(default)]
     pub unlabelled_rust: Vec<u32>,
+    /// The crates the document pulled in: the registry packages its built
+    /// snippets depend on directly, sorted. A crate the `[policy]` of
+    /// snipcheck.toml refuses is never among them.
+    #[serde(default)]
+    pub crates: Vec<String>,
 }
 
 #[derive(
@@ -289,7 +294,11 @@ pub fn summarize_files(files: &[String], rows: &[SnippetReport]) -> Vec<FileSumm
                 ..FileSummary::default()
             };
             let mut counted = BTreeSet::new();
+            let mut crates = BTreeSet::new();
             for row in mine {
+                if row.toolchain.is_some() {
+                    crates.extend(row.dependencies.iter().map(|d| d.package.clone()));
+                }
                 if !counted.insert(row.id.as_str()) {
                     continue;
                 }
@@ -317,6 +326,7 @@ pub fn summarize_files(files: &[String], rows: &[SnippetReport]) -> Vec<FileSumm
                     summary.unlabelled_rust.push(row.line);
                 }
             }
+            summary.crates = crates.into_iter().collect();
             summary
         })
         .collect()

@@ -6,7 +6,7 @@ use std::fs;
 
 use snipcheck::report::{Cause, Status};
 
-use crate::support::{root, row, snipcheck};
+use crate::support::{root, row, snipcheck, snipcheck_with_env};
 
 fn write_doc(name: &str, text: &str) -> String {
     let dir = root().join(format!("sandbox/it-input-{name}"));
@@ -343,4 +343,206 @@ fn messages_and_file_names_cannot_forge_workflow_commands() {
             run.stderr
         );
     }
+}
+
+/// Every file under `dir` (a sandbox) whose bytes name one of `crates`, with
+/// the names it holds.
+fn files_naming(dir: &std::path::Path, crates: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let text = String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned();
+            for name in crates.iter().filter(|name| text.contains(**name)) {
+                found.push(format!("{}: {name}", path.display()));
+            }
+        }
+    }
+    found
+}
+
+/// A document and a `snipcheck.toml` in a fresh folder; the arguments that
+/// check the one with the other.
+fn policy_input(name: &str, doc: &str, config: &str) -> (String, String) {
+    let dir = root().join(format!("sandbox/it-input-{name}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create");
+    fs::write(dir.join("doc.md"), doc).expect("write");
+    fs::write(dir.join("snipcheck.toml"), config).expect("write");
+    (
+        dir.join("doc.md").to_string_lossy().into_owned(),
+        dir.join("snipcheck.toml").to_string_lossy().into_owned(),
+    )
+}
+
+/// With no network at all (a proxy nobody listens on), the `[policy]`
+/// refuses a crate outside its allow-list and one past its cap: skipped as
+/// `dependency-refused`, never `registry-unreachable`, because neither crate
+/// (nor any other) ever reaches the registry, `cargo metadata` or a
+/// workspace. Every shard refuses the same, though the cap counts over the
+/// whole document.
+#[test]
+fn the_dependency_policy_refuses_crates_before_the_registry_is_asked() {
+    let (doc, config) = policy_input(
+        "policy-offline",
+        "# Policy\n\n```rust\npub fn parse(text: &str) -> anyhow::Result<serde_yaml::Value> {\n    Ok(serde_yaml::from_str(text)?)\n}\n```\n\n```rust\n#[derive(Debug, thiserror::Error)]\n#[error(\"bad\")]\npub struct Bad;\n```\n\n```rust\npub fn std_only() -> u8 {\n    1\n}\n```\n",
+        "[policy]\nallow = [\"anyhow\", \"thiserror\"]\nmax-crates-per-document = 1\n",
+    );
+    let dead_proxy = [
+        ("CARGO_HTTP_PROXY", "http://127.0.0.1:9"),
+        ("CARGO_NET_RETRY", "0"),
+    ];
+    let check = |sandbox: &str, partition: Option<&str>| {
+        let _ = fs::remove_dir_all(root().join(format!("sandbox/it-{sandbox}")));
+        let mut args = vec![
+            "--specs",
+            doc.as_str(),
+            "--config",
+            config.as_str(),
+            "--toolchain",
+            "stable",
+            "--no-diagnose",
+            "--format",
+            "json",
+        ];
+        if let Some(partition) = partition {
+            args.extend(["--partition", partition]);
+        }
+        let run = snipcheck_with_env(sandbox, &args, &dead_proxy);
+        assert_eq!(run.code, 0, "skips fail nothing:\n{}", run.stderr);
+        let report = run.report();
+        assert_eq!(report.cargo_invocations.get("registry"), None, "{report:?}");
+        assert_eq!(report.cargo_invocations.get("metadata"), None, "{report:?}");
+        assert_eq!(report.files[0].crates, Vec::<String>::new());
+        let named = files_naming(
+            &root().join(format!("sandbox/it-{sandbox}")),
+            &["serde_yaml", "serde-yaml", "thiserror", "anyhow"],
+        );
+        assert_eq!(
+            named,
+            Vec::<String>::new(),
+            "nothing in the sandbox names them"
+        );
+        report
+    };
+
+    let report = check("policy-offline", None);
+    let yaml = row(&report, "doc.md", 3);
+    assert_eq!(
+        (yaml.status, yaml.cause),
+        (Status::Skip, Some(Cause::DependencyRefused)),
+        "{yaml:?}"
+    );
+    assert_eq!(
+        yaml.skip_reason.as_deref(),
+        Some("not built: `serde_yaml` is not in [policy].allow of snipcheck.toml")
+    );
+    assert_eq!(
+        yaml.suggestion.as_deref(),
+        Some(
+            "if you trust `serde_yaml`, add it to [policy].allow in snipcheck.toml; otherwise mark the block `ignore`"
+        )
+    );
+    // `anyhow` is allowed: it is the document's first crate, and fills the cap.
+    let error = row(&report, "doc.md", 9);
+    assert_eq!(
+        (error.status, error.cause),
+        (Status::Skip, Some(Cause::DependencyRefused)),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.skip_reason.as_deref(),
+        Some(
+            "not built: the document pulls in 2 distinct crates, over [policy].max-crates-per-document = 1; the crates past the cap are `thiserror`"
+        )
+    );
+    assert_eq!(row(&report, "doc.md", 15).status, Status::Pass);
+
+    let mut shards = Vec::new();
+    for (k, sandbox) in [(1, "policy-offline-1"), (2, "policy-offline-2")] {
+        shards.extend(check(sandbox, Some(&format!("hash:{k}/2"))).snippets);
+    }
+    for line in [3, 9] {
+        let whole = row(&report, "doc.md", line);
+        let shard = shards
+            .iter()
+            .find(|s| s.line == line)
+            .unwrap_or_else(|| panic!("a shard checks line {line}"));
+        assert_eq!(
+            (shard.cause, &shard.skip_reason),
+            (whole.cause, &whole.skip_reason)
+        );
+    }
+}
+
+/// With crates.io: the allowed crate is built and listed as the document's,
+/// the refused ones are neither built nor written anywhere, and a snippet
+/// that needs only crates within the cap is built though a neighbour past
+/// it is not.
+#[test]
+fn the_dependency_policy_builds_what_it_allows_and_nothing_else() {
+    let (doc, config) = policy_input(
+        "policy",
+        "# Policy\n\n```rust\npub fn check<T: serde::Serialize>(value: &T) -> &T {\n    value\n}\n```\n\n```rust\npub fn parse(text: &str) -> Option<serde_yaml::Value> {\n    serde_yaml::from_str(text).ok()\n}\n```\n\n```rust\npub fn fallible() -> anyhow::Result<u8> {\n    Ok(1)\n}\n```\n\n```rust\npub fn again<T: serde::Serialize>(value: T) -> T {\n    value\n}\n```\n",
+        "[policy]\nallow = [\"serde\", \"anyhow\"]\nmax-crates-per-document = 1\n",
+    );
+    let _ = fs::remove_dir_all(root().join("sandbox/it-policy"));
+    let run = snipcheck(
+        "policy",
+        &[
+            "--specs",
+            &doc,
+            "--config",
+            &config,
+            "--toolchain",
+            "stable",
+            "--no-diagnose",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    let statuses: Vec<(u32, Status, Option<Cause>)> = report
+        .snippets
+        .iter()
+        .map(|s| (s.line, s.status, s.cause))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (3, Status::Pass, None),
+            (9, Status::Skip, Some(Cause::DependencyRefused)),
+            (15, Status::Skip, Some(Cause::DependencyRefused)),
+            (21, Status::Pass, None),
+        ],
+        "{}",
+        run.stderr
+    );
+    assert!(
+        row(&report, "doc.md", 15)
+            .skip_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("the crates past the cap are `anyhow`")),
+        "{report:?}"
+    );
+    assert_eq!(report.files[0].crates, ["serde"]);
+    let sandbox = root().join("sandbox/it-policy");
+    assert_eq!(
+        files_naming(&sandbox, &["serde_yaml", "serde-yaml", "anyhow"]),
+        Vec::<String>::new(),
+        "nothing in the sandbox names the refused crates"
+    );
+    assert!(
+        !files_naming(&sandbox.join("ws"), &["serde"]).is_empty(),
+        "the allowed crate is in the workspace"
+    );
 }
