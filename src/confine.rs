@@ -99,6 +99,9 @@ impl Support {
 pub struct Confinement {
     mode: Mode,
     memory_bytes: Option<u64>,
+    /// Trees builds and resolutions may also read: only the folder of the
+    /// test-only injected dependency (see `sandbox::PathDependency`).
+    also_read: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +177,7 @@ impl Confinement {
                 reason: reason.into(),
             },
             memory_bytes: None,
+            also_read: Vec::new(),
         }
     }
 
@@ -201,7 +205,16 @@ impl Confinement {
                 tmp: tmp.to_path_buf(),
             },
             memory_bytes: memory_limit_mib.map(|mib| mib.saturating_mul(1024 * 1024)),
+            also_read: Vec::new(),
         })
+    }
+
+    /// Builds and resolutions may also read `tree`. Test-only: the folder of
+    /// the dependency the attack suite injects (`sandbox::PathDependency`),
+    /// which cargo must read to build it; nothing else is ever added.
+    pub fn also_reading(mut self, tree: &Path) -> Confinement {
+        self.also_read.push(tree.to_path_buf());
+        self
     }
 
     pub fn is_confined(&self) -> bool {
@@ -257,7 +270,17 @@ impl Confinement {
                     Some(bytes) => format!("{} MiB per process (RLIMIT_AS)", bytes / (1024 * 1024)),
                     None => "none".into(),
                 },
-                note: None,
+                note: (!self.also_read.is_empty()).then(|| {
+                    let trees: Vec<String> = self
+                        .also_read
+                        .iter()
+                        .map(|t| t.display().to_string())
+                        .collect();
+                    format!(
+                        "test-only: builds also read the injected dependency's folder {}",
+                        trees.join(", ")
+                    )
+                }),
             },
         }
     }
@@ -292,11 +315,13 @@ impl Confinement {
         match access {
             Access::Build { workspace, target } => {
                 policy.read.extend(caches);
+                policy.read.extend(self.also_read.iter().cloned());
                 policy.write.push(workspace.to_path_buf());
                 policy.write.push(target.to_path_buf());
                 policy.namespaces = support.namespaces;
             }
             Access::Resolve { workspace } => {
+                policy.read.extend(self.also_read.iter().cloned());
                 policy.write.extend(caches);
                 // Cargo's locks on the package cache.
                 policy.write.push(homes.cargo.join(".package-cache"));
@@ -654,5 +679,61 @@ mod os {
 
     pub fn run(_policy: &Policy, _program: &OsString, _args: &[OsString]) -> Result<i32, String> {
         Err("confinement is implemented for Linux only".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn confined(support: Support) -> Confinement {
+        Confinement {
+            mode: Mode::Confined {
+                helper: PathBuf::from("/opt/snipcheck"),
+                support,
+                homes: Homes {
+                    cargo: PathBuf::from("/h/.cargo"),
+                    rustup: PathBuf::from("/h/.rustup"),
+                    tool_dirs: Vec::new(),
+                },
+                tmp: PathBuf::from("/s/tmp"),
+            },
+            memory_bytes: Some(1024),
+            also_read: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_injected_folder_is_readable_by_builds_and_resolutions_only() {
+        let support = Support {
+            landlock_abi: 7,
+            namespaces: true,
+        };
+        let fixture = Path::new("/f/attack");
+        let confine = confined(support).also_reading(fixture);
+        let (ws, target, probe) = (Path::new("/s/ws"), Path::new("/s/t"), Path::new("/s/p"));
+        let build = Access::Build {
+            workspace: ws,
+            target,
+        };
+        let resolve = Access::Resolve { workspace: ws };
+        for access in [&build, &resolve] {
+            let policy = confine.policy(access).expect("confined");
+            assert!(policy.read.iter().any(|p| p == fixture), "{access:?}");
+            assert!(!policy.write.iter().any(|p| p == fixture), "{access:?}");
+        }
+        for access in [Access::Registry { probe }, Access::Tool { cwd: None }] {
+            let policy = confine.policy(&access).expect("confined");
+            assert!(!policy.read.iter().any(|p| p == fixture), "{access:?}");
+        }
+        let plain = confined(support).policy(&build).expect("confined");
+        assert!(!plain.read.iter().any(|p| p == fixture));
+        assert!(
+            confine
+                .summary()
+                .note
+                .is_some_and(|n| n.contains("/f/attack"))
+        );
+        assert_eq!(confined(support).summary().note, None);
     }
 }
