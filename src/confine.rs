@@ -20,7 +20,7 @@
 //!    scratch workspace, its target dir and a private temporary folder; TCP
 //!    bind and connect denied when the step needs no network; signals and
 //!    abstract Unix sockets scoped to the build. Nothing else: no home
-//!    folder, no checkout, no `/proc` of another process.
+//!    folder, no checkout, no `/proc` of another process, no terminal.
 //!
 //! The policy travels as JSON in the command line. [`probe`] runs the same
 //! entry once at the start of a run to learn what this machine can do, and
@@ -135,9 +135,11 @@ const SYSTEM_READ: &[&str] = &[
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 ];
 
-/// Devices a build may read (randomness) or write (the null sink).
+/// Devices a build may read (randomness) or write (the null sink). Not
+/// `/dev/tty`: through it a build could read what the user types and write
+/// (or, with `TIOCSTI`, type) into their terminal (`tests/it/attack.rs`).
 const DEVICE_READ: &[&str] = &["/dev/urandom", "/dev/random", "/dev/zero"];
-const DEVICE_WRITE: &[&str] = &["/dev/null", "/dev/full", "/dev/tty"];
+const DEVICE_WRITE: &[&str] = &["/dev/null", "/dev/full"];
 
 /// What the run asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -735,5 +737,43 @@ mod tests {
                 .is_some_and(|n| n.contains("/f/attack"))
         );
         assert_eq!(confined(support).summary().note, None);
+    }
+
+    #[test]
+    fn builds_get_no_network_no_terminal_and_no_home() {
+        let support = Support {
+            landlock_abi: 7,
+            namespaces: false,
+        };
+        let policy = confined(support)
+            .policy(&Access::Build {
+                workspace: Path::new("/s/ws"),
+                target: Path::new("/s/t"),
+            })
+            .expect("confined");
+        assert!(!policy.network);
+        let everything = || policy.read.iter().chain(&policy.write);
+        assert!(
+            !everything().any(|p| p.starts_with("/dev/tty")),
+            "{policy:?}"
+        );
+        assert!(
+            !everything().any(|p| p == Path::new("/h/.cargo")),
+            "{policy:?}"
+        );
+        assert!(
+            !everything().any(|p| p.ends_with("credentials.toml")),
+            "{policy:?}"
+        );
+        assert_eq!(
+            policy.write,
+            [
+                PathBuf::from("/dev/null"),
+                PathBuf::from("/dev/full"),
+                PathBuf::from("/s/tmp"),
+                PathBuf::from("/s/ws"),
+                PathBuf::from("/s/t"),
+            ]
+        );
     }
 }
