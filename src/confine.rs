@@ -20,7 +20,11 @@
 //!    scratch workspace, its target dir and a private temporary folder; TCP
 //!    bind and connect denied when the step needs no network; signals and
 //!    abstract Unix sockets scoped to the build. Nothing else: no home
-//!    folder, no checkout, no `/proc` of another process, no terminal.
+//!    folder, no checkout, no `/proc` of another process, no terminal;
+//! 5. when the step needs no network, a seccomp filter that refuses to make
+//!    Unix sockets: Landlock (before ABI 9) does not stop a connection to a
+//!    socket by its path, through which a build could drive any daemon the
+//!    user can reach (a container engine, an ssh agent, the session bus).
 //!
 //! The policy travels as JSON in the command line. [`probe`] runs the same
 //! entry once at the start of a run to learn what this machine can do, and
@@ -257,11 +261,11 @@ impl Confinement {
                     support.landlock_abi
                 ),
                 network: if support.namespaces {
-                    "none during builds (network namespace)".into()
+                    "none during builds (network namespace), no Unix sockets (seccomp)".into()
                 } else if support.tcp_rules() {
-                    "no TCP during builds (Landlock); UDP is not confined".into()
+                    "no TCP (Landlock) and no Unix sockets (seccomp) during builds; UDP is not confined".into()
                 } else {
-                    "not confined (Landlock ABI < 4 and no unprivileged namespaces)".into()
+                    "no Unix sockets during builds (seccomp); TCP and UDP not confined (Landlock ABI < 4 and no unprivileged namespaces)".into()
                 },
                 processes: if support.namespaces {
                     "PID namespace: every descendant ends with its build".into()
@@ -553,6 +557,9 @@ mod os {
         nix::sys::prctl::set_child_subreaper(true)
             .map_err(|e| format!("cannot become a child subreaper: {e}"))?;
         restrict(policy)?;
+        if !policy.network {
+            deny_unix_sockets()?;
+        }
         let child = Command::new(program)
             .args(args)
             .spawn()
@@ -607,6 +614,47 @@ mod os {
             return Err("the kernel does not enforce Landlock".into());
         }
         Ok(())
+    }
+
+    /// A seccomp filter: `socket(AF_UNIX, ...)` fails with `EACCES`, for this
+    /// process and every descendant (Landlock already set `no_new_privs`).
+    /// A pair of connected sockets (`socketpair`) reaches nothing and stays
+    /// allowed; a system call of another architecture ends the process.
+    fn deny_unix_sockets() -> Result<(), String> {
+        use seccompiler::{
+            BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition,
+            SeccompFilter, SeccompRule,
+        };
+        let err = |e: seccompiler::BackendError| e.to_string();
+        let arch = std::env::consts::ARCH
+            .try_into()
+            .map_err(|e: seccompiler::BackendError| {
+                format!("no seccomp filter for {}: {e}", std::env::consts::ARCH)
+            })?;
+        let unix = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Eq,
+            nix::libc::AF_UNIX as u64,
+        )
+        .map_err(err)?;
+        let rule = SeccompRule::new(vec![unix]).map_err(err)?;
+        let mut rules =
+            std::collections::BTreeMap::from([(nix::libc::SYS_socket, vec![rule.clone()])]);
+        // On x86_64, the same call through the x32 ABI has another number.
+        if cfg!(target_arch = "x86_64") {
+            rules.insert(nix::libc::SYS_socket | 0x4000_0000, vec![rule]);
+        }
+        let filter = SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(nix::libc::EACCES as u32),
+            arch,
+        )
+        .map_err(err)?;
+        let program: BpfProgram = filter.try_into().map_err(err)?;
+        seccompiler::apply_filter(&program)
+            .map_err(|e| format!("cannot apply the seccomp filter: {e}"))
     }
 
     /// Waits for `child`, reaping the orphans that come to this subreaper on
