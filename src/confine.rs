@@ -824,4 +824,50 @@ mod tests {
             ]
         );
     }
+
+    /// A stand-in for the confining parent that answers the probe as a
+    /// machine with `support` would.
+    #[cfg(unix)]
+    fn probing_as(dir: &Path, support: &str) -> Result<Confinement, Unavailable> {
+        let helper = dir.join(format!("helper-{}", support.len()));
+        std::fs::write(&helper, format!("#!/bin/sh\necho '{support}'\n")).expect("write");
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let request = Request::Confine {
+            helper,
+            memory_limit_mib: Some(512),
+        };
+        // Another test's fork may hold the new file open for a moment.
+        for _ in 0..50 {
+            match Confinement::new(&request, dir) {
+                Err(e) if e.reason.contains("busy") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                result => return result,
+            }
+        }
+        Confinement::new(&request, dir)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn without_landlock_the_run_refuses_and_names_the_way_out() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let refused = probing_as(dir.path(), r#"{"landlock_abi":0,"namespaces":true}"#)
+            .expect_err("no Landlock, no build");
+        assert!(refused.to_string().contains("--unconfined"), "{refused}");
+        let mute = probing_as(dir.path(), "nonsense").expect_err("no answer, no build");
+        assert!(mute.to_string().contains("did not answer"), "{mute}");
+        // Without namespaces: Landlock's TCP rules and the subreaper stand in.
+        let fallback = probing_as(dir.path(), r#"{"landlock_abi":6,"namespaces":false}"#)
+            .expect("Landlock is enough");
+        let summary = fallback.summary();
+        assert!(summary.confined);
+        assert!(
+            summary.network.contains("UDP is not confined"),
+            "{summary:?}"
+        );
+        assert!(summary.processes.contains("subreaper"), "{summary:?}");
+        assert_eq!(summary.memory, "512 MiB per process (RLIMIT_AS)");
+    }
 }
