@@ -231,7 +231,17 @@ pub struct Defaults {
     /// The program started as the confining parent of every build: this
     /// executable (see `confine.rs`).
     pub confine_helper: PathBuf,
+    /// Test-only: the value of [`TEST_DEPENDENCY_ENV`], `NAME=ABSOLUTE_PATH`.
+    pub test_dependency: Option<std::ffi::OsString>,
 }
+
+/// The environment variable that makes every scratch crate depend on a local
+/// crate, `NAME=ABSOLUTE_PATH`, which builds may then read. Test-only: the
+/// attack suite (`tests/it/attack.rs`) injects a build script it wrote this
+/// way, to prove what confinement stops. Only the environment of the
+/// `snipcheck` process sets it; no document, fence token or `snipcheck.toml`
+/// can.
+pub const TEST_DEPENDENCY_ENV: &str = "SNIPCHECK_TEST_INJECT_DEPENDENCY";
 
 impl Default for Defaults {
     fn default() -> Defaults {
@@ -242,6 +252,7 @@ impl Default for Defaults {
             baseline: None,
             lockfile: None,
             confine_helper: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("snipcheck")),
+            test_dependency: std::env::var_os(TEST_DEPENDENCY_ENV),
         }
     }
 }
@@ -516,6 +527,7 @@ fn verify_options(
         None => None,
     };
     let lockfile = lockfile_path(args, defaults);
+    let test_dependency = test_dependency(defaults.test_dependency.as_deref())?;
     Ok(VerifyOptions {
         specs: if args.specs.is_empty() {
             vec![defaults.specs.clone()]
@@ -531,7 +543,8 @@ fn verify_options(
         offline: args.offline,
         known_crates,
         diagnose: !args.no_diagnose,
-        cache: !args.no_cache && !repairs,
+        // A result built beside the test-only dependency is neither kept nor reused.
+        cache: !args.no_cache && !repairs && test_dependency.is_none(),
         merge: !args.no_merge && !repairs,
         allow_outside_access: args.allow_outside_access,
         build_timeout: (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)),
@@ -551,7 +564,43 @@ fn verify_options(
                 memory_limit_mib: (args.memory_limit > 0).then_some(args.memory_limit),
             }
         },
+        test_dependency,
     })
+}
+
+/// The test-only injected dependency: `NAME=ABSOLUTE_PATH`, a crate name and
+/// the absolute folder of its `Cargo.toml` (see [`TEST_DEPENDENCY_ENV`]).
+fn test_dependency(
+    value: Option<&std::ffi::OsStr>,
+) -> Result<Option<crate::sandbox::PathDependency>, ArgsError> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let wrong = |why: &str| {
+        ArgsError::Usage(format!(
+            "{TEST_DEPENDENCY_ENV} (test-only) must be NAME=ABSOLUTE_PATH: {why}"
+        ))
+    };
+    let text = value.to_str().ok_or_else(|| wrong("not UTF-8"))?;
+    let (name, path) = text.split_once('=').ok_or_else(|| wrong("no `=`"))?;
+    let valid_name = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid_name {
+        return Err(wrong(&format!("`{name}` is no crate name")));
+    }
+    let path = PathBuf::from(path);
+    if !path.is_absolute() || !path.join("Cargo.toml").is_file() {
+        return Err(wrong(&format!(
+            "`{}` is no absolute folder holding a Cargo.toml",
+            path.display()
+        )));
+    }
+    Ok(Some(crate::sandbox::PathDependency {
+        name: name.to_string(),
+        path,
+    }))
 }
 
 /// A named lockfile must exist unless the run writes it (`--bless`) or
@@ -899,5 +948,48 @@ mod tests {
             Ok(vec!["Json=None".to_string()])
         );
         assert!(Args::try_parse_from(["snipcheck", "--format", "json="]).is_err());
+    }
+
+    #[test]
+    fn the_test_dependency_is_a_name_and_an_absolute_folder_with_a_manifest() {
+        let crate_dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(crate_dir.path().join("Cargo.toml"), "[package]\n").expect("write");
+        let value = |text: String| test_dependency(Some(std::ffi::OsStr::new(&text)));
+        let path = crate_dir.path().display().to_string();
+        assert_eq!(test_dependency(None).ok(), Some(None));
+        assert_eq!(
+            value(format!("attack={path}")).ok().flatten(),
+            Some(crate::sandbox::PathDependency {
+                name: "attack".into(),
+                path: crate_dir.path().to_path_buf(),
+            })
+        );
+        for wrong in [
+            path.clone(),
+            format!("=={path}"),
+            format!("../x={path}"),
+            "attack=relative/folder".to_string(),
+            format!("attack={path}/missing"),
+        ] {
+            assert!(value(wrong.clone()).is_err(), "{wrong}");
+        }
+        // Only the environment sets it: the defaults carry it, and without
+        // it no run has one.
+        let options = |defaults: &Defaults| {
+            let args = Args::try_parse_from(["snipcheck"]).expect("parses");
+            verify_options(&args, defaults, None, Vec::new(), vec!["stable".into()]).expect("valid")
+        };
+        let plain = Defaults {
+            test_dependency: None,
+            ..Defaults::default()
+        };
+        assert_eq!(options(&plain).test_dependency, None);
+        assert!(options(&plain).cache);
+        let injected = Defaults {
+            test_dependency: Some(format!("attack={path}").into()),
+            ..Defaults::default()
+        };
+        assert!(options(&injected).test_dependency.is_some());
+        assert!(!options(&injected).cache, "its results are never cached");
     }
 }

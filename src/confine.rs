@@ -24,7 +24,11 @@
 //!    scratch workspace, its target dir and a private temporary folder; TCP
 //!    bind and connect denied when the step needs no network; signals and
 //!    abstract Unix sockets scoped to the build. Nothing else: no home
-//!    folder, no checkout, no `/proc` of another process.
+//!    folder, no checkout, no `/proc` of another process, no terminal;
+//! 5. when the step needs no network, a seccomp filter that refuses to make
+//!    Unix sockets: Landlock (before ABI 9) does not stop a connection to a
+//!    socket by its path, through which a build could drive any daemon the
+//!    user can reach (a container engine, an ssh agent, the session bus).
 //!
 //! The policy travels as JSON in the command line. [`probe`] runs the same
 //! entry once at the start of a run to learn what this machine can do, and
@@ -103,6 +107,9 @@ impl Support {
 pub struct Confinement {
     mode: Mode,
     memory_bytes: Option<u64>,
+    /// Trees builds and resolutions may also read: only the folder of the
+    /// test-only injected dependency (see `sandbox::PathDependency`).
+    also_read: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,9 +143,11 @@ const SYSTEM_READ: &[&str] = &[
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
 ];
 
-/// Devices a build may read (randomness) or write (the null sink).
+/// Devices a build may read (randomness) or write (the null sink). Not
+/// `/dev/tty`: through it a build could read what the user types and write
+/// (or, with `TIOCSTI`, type) into their terminal (`tests/it/attack.rs`).
 const DEVICE_READ: &[&str] = &["/dev/urandom", "/dev/random", "/dev/zero"];
-const DEVICE_WRITE: &[&str] = &["/dev/null", "/dev/full", "/dev/tty"];
+const DEVICE_WRITE: &[&str] = &["/dev/null", "/dev/full"];
 
 /// What the run asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +187,7 @@ impl Confinement {
                 reason: reason.into(),
             },
             memory_bytes: None,
+            also_read: Vec::new(),
         }
     }
 
@@ -205,7 +215,16 @@ impl Confinement {
                 tmp: tmp.to_path_buf(),
             },
             memory_bytes: memory_limit_mib.map(|mib| mib.saturating_mul(1024 * 1024)),
+            also_read: Vec::new(),
         })
+    }
+
+    /// Builds and resolutions may also read `tree`. Test-only: the folder of
+    /// the dependency the attack suite injects (`sandbox::PathDependency`),
+    /// which cargo must read to build it; nothing else is ever added.
+    pub fn also_reading(mut self, tree: &Path) -> Confinement {
+        self.also_read.push(tree.to_path_buf());
+        self
     }
 
     pub fn is_confined(&self) -> bool {
@@ -264,11 +283,11 @@ impl Confinement {
                     support.landlock_abi
                 ),
                 network: if support.namespaces {
-                    "none during builds (network namespace)".into()
+                    "none during builds (network namespace), no Unix sockets (seccomp)".into()
                 } else if support.tcp_rules() {
-                    "no TCP during builds (Landlock); UDP is not confined".into()
+                    "no TCP (Landlock) and no Unix sockets (seccomp) during builds; UDP is not confined".into()
                 } else {
-                    "not confined (Landlock ABI < 4 and no unprivileged namespaces)".into()
+                    "no Unix sockets during builds (seccomp); TCP and UDP not confined (Landlock ABI < 4 and no unprivileged namespaces)".into()
                 },
                 processes: if support.namespaces {
                     "PID namespace: every descendant ends with its build".into()
@@ -279,7 +298,17 @@ impl Confinement {
                     Some(bytes) => format!("{} MiB per process (RLIMIT_AS)", bytes / (1024 * 1024)),
                     None => "none".into(),
                 },
-                note: None,
+                note: (!self.also_read.is_empty()).then(|| {
+                    let trees: Vec<String> = self
+                        .also_read
+                        .iter()
+                        .map(|t| t.display().to_string())
+                        .collect();
+                    format!(
+                        "test-only: builds also read the injected dependency's folder {}",
+                        trees.join(", ")
+                    )
+                }),
             },
         }
     }
@@ -316,11 +345,13 @@ impl Confinement {
         match access {
             Access::Build { workspace, target } => {
                 policy.read.extend(caches);
+                policy.read.extend(self.also_read.iter().cloned());
                 policy.write.push(workspace.to_path_buf());
                 policy.write.push(target.to_path_buf());
                 policy.namespaces = support.namespaces;
             }
             Access::Resolve { workspace } => {
+                policy.read.extend(self.also_read.iter().cloned());
                 policy.write.extend(caches);
                 // Cargo's locks on the package cache.
                 policy.write.push(homes.cargo.join(".package-cache"));
@@ -576,6 +607,9 @@ mod os {
         nix::sys::prctl::set_child_subreaper(true)
             .map_err(|e| format!("cannot become a child subreaper: {e}"))?;
         restrict(policy)?;
+        if !policy.network {
+            deny_unix_sockets()?;
+        }
         // In a PID namespace the first process is its init: this program
         // again (`--init`), which ends with this one and takes every process
         // of the namespace with it.
@@ -656,6 +690,47 @@ mod os {
             return Err("the kernel does not enforce Landlock".into());
         }
         Ok(())
+    }
+
+    /// A seccomp filter: `socket(AF_UNIX, ...)` fails with `EACCES`, for this
+    /// process and every descendant (Landlock already set `no_new_privs`).
+    /// A pair of connected sockets (`socketpair`) reaches nothing and stays
+    /// allowed; a system call of another architecture ends the process.
+    fn deny_unix_sockets() -> Result<(), String> {
+        use seccompiler::{
+            BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition,
+            SeccompFilter, SeccompRule,
+        };
+        let err = |e: seccompiler::BackendError| e.to_string();
+        let arch = std::env::consts::ARCH
+            .try_into()
+            .map_err(|e: seccompiler::BackendError| {
+                format!("no seccomp filter for {}: {e}", std::env::consts::ARCH)
+            })?;
+        let unix = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Eq,
+            nix::libc::AF_UNIX as u64,
+        )
+        .map_err(err)?;
+        let rule = SeccompRule::new(vec![unix]).map_err(err)?;
+        let mut rules =
+            std::collections::BTreeMap::from([(nix::libc::SYS_socket, vec![rule.clone()])]);
+        // On x86_64, the same call through the x32 ABI has another number.
+        if cfg!(target_arch = "x86_64") {
+            rules.insert(nix::libc::SYS_socket | 0x4000_0000, vec![rule]);
+        }
+        let filter = SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(nix::libc::EACCES as u32),
+            arch,
+        )
+        .map_err(err)?;
+        let program: BpfProgram = filter.try_into().map_err(err)?;
+        seccompiler::apply_filter(&program)
+            .map_err(|e| format!("cannot apply the seccomp filter: {e}"))
     }
 
     /// Waits for `child`, reaping the orphans that come to this subreaper on
@@ -891,5 +966,145 @@ mod tests {
         assert!(!summary.confined);
         assert!(summary.summary.contains("--unconfined"));
         assert_eq!(plain.memory_bytes(), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn confined(support: Support) -> Confinement {
+        Confinement {
+            mode: Mode::Confined {
+                helper: PathBuf::from("/opt/snipcheck"),
+                support,
+                homes: Homes {
+                    cargo: PathBuf::from("/h/.cargo"),
+                    rustup: PathBuf::from("/h/.rustup"),
+                    tool_dirs: Vec::new(),
+                },
+                tmp: PathBuf::from("/s/tmp"),
+            },
+            memory_bytes: Some(1024),
+            also_read: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_injected_folder_is_readable_by_builds_and_resolutions_only() {
+        let support = Support {
+            landlock_abi: 7,
+            namespaces: true,
+        };
+        let fixture = Path::new("/f/attack");
+        let confine = confined(support).also_reading(fixture);
+        let (ws, target, probe) = (Path::new("/s/ws"), Path::new("/s/t"), Path::new("/s/p"));
+        let build = Access::Build {
+            workspace: ws,
+            target,
+        };
+        let resolve = Access::Resolve { workspace: ws };
+        for access in [&build, &resolve] {
+            let policy = confine.policy(access).expect("confined");
+            assert!(policy.read.iter().any(|p| p == fixture), "{access:?}");
+            assert!(!policy.write.iter().any(|p| p == fixture), "{access:?}");
+        }
+        for access in [Access::Registry { probe }, Access::Tool { cwd: None }] {
+            let policy = confine.policy(&access).expect("confined");
+            assert!(!policy.read.iter().any(|p| p == fixture), "{access:?}");
+        }
+        let plain = confined(support).policy(&build).expect("confined");
+        assert!(!plain.read.iter().any(|p| p == fixture));
+        assert!(
+            confine
+                .summary()
+                .note
+                .is_some_and(|n| n.contains("/f/attack"))
+        );
+        assert_eq!(confined(support).summary().note, None);
+    }
+
+    #[test]
+    fn builds_get_no_network_no_terminal_and_no_home() {
+        let support = Support {
+            landlock_abi: 7,
+            namespaces: false,
+        };
+        let policy = confined(support)
+            .policy(&Access::Build {
+                workspace: Path::new("/s/ws"),
+                target: Path::new("/s/t"),
+            })
+            .expect("confined");
+        assert!(!policy.network);
+        let everything = || policy.read.iter().chain(&policy.write);
+        assert!(
+            !everything().any(|p| p.starts_with("/dev/tty")),
+            "{policy:?}"
+        );
+        assert!(
+            !everything().any(|p| p == Path::new("/h/.cargo")),
+            "{policy:?}"
+        );
+        assert!(
+            !everything().any(|p| p.ends_with("credentials.toml")),
+            "{policy:?}"
+        );
+        assert_eq!(
+            policy.write,
+            [
+                PathBuf::from("/dev/null"),
+                PathBuf::from("/dev/full"),
+                PathBuf::from("/s/tmp"),
+                PathBuf::from("/s/ws"),
+                PathBuf::from("/s/t"),
+            ]
+        );
+    }
+
+    /// A stand-in for the confining parent that answers the probe as a
+    /// machine with `support` would.
+    #[cfg(unix)]
+    fn probing_as(dir: &Path, support: &str) -> Result<Confinement, Unavailable> {
+        let helper = dir.join(format!("helper-{}", support.len()));
+        std::fs::write(&helper, format!("#!/bin/sh\necho '{support}'\n")).expect("write");
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let request = Request::Confine {
+            helper,
+            memory_limit_mib: Some(512),
+        };
+        // Another test's fork may hold the new file open for a moment.
+        for _ in 0..50 {
+            match Confinement::new(&request, dir) {
+                Err(e) if e.reason.contains("busy") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                result => return result,
+            }
+        }
+        Confinement::new(&request, dir)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn without_landlock_the_run_refuses_and_names_the_way_out() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let refused = probing_as(dir.path(), r#"{"landlock_abi":0,"namespaces":true}"#)
+            .expect_err("no Landlock, no build");
+        assert!(refused.to_string().contains("--unconfined"), "{refused}");
+        let mute = probing_as(dir.path(), "nonsense").expect_err("no answer, no build");
+        assert!(mute.to_string().contains("did not answer"), "{mute}");
+        // Without namespaces: Landlock's TCP rules and the subreaper stand in.
+        let fallback = probing_as(dir.path(), r#"{"landlock_abi":6,"namespaces":false}"#)
+            .expect("Landlock is enough");
+        let summary = fallback.summary();
+        assert!(summary.confined);
+        assert!(
+            summary.network.contains("UDP is not confined"),
+            "{summary:?}"
+        );
+        assert!(summary.processes.contains("subreaper"), "{summary:?}");
+        assert_eq!(summary.memory, "512 MiB per process (RLIMIT_AS)");
     }
 }

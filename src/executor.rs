@@ -207,6 +207,10 @@ pub struct Settings {
     pub record: Option<PathBuf>,
     /// How every process is confined (see `confine.rs`).
     pub confine: crate::confine::Confinement,
+    /// Test-only: a local crate every scratch crate depends on (the attack
+    /// suite's build script; see `sandbox::PathDependency`). `None` in every
+    /// real run.
+    pub test_dependency: Option<sandbox::PathDependency>,
 }
 
 /// The only doer of a run: writes the sandbox, starts the processes.
@@ -254,6 +258,17 @@ impl<'a> Executor<'a> {
         &self.sandbox.root
     }
 
+    /// Writes a scratch workspace: every write of one goes through here, so
+    /// the test-only injected dependency reaches every crate.
+    fn write_workspace(
+        &self,
+        name: &str,
+        crates: &[CrateFiles],
+    ) -> Result<sandbox::WrittenWorkspace> {
+        self.sandbox
+            .write_workspace(name, crates, self.settings.test_dependency.as_slice())
+    }
+
     fn target_dir(&self, toolchain: &str) -> PathBuf {
         match &self.settings.target_dir {
             Some(dir) => dir.join(sandbox::sanitize(toolchain)),
@@ -294,7 +309,7 @@ impl<'a> Executor<'a> {
             }
         } else {
             let _span = trace::span(format!("{}: write", plan.workspace)).items(crates.len());
-            let written = self.sandbox.write_workspace(&plan.workspace, &crates)?;
+            let written = self.write_workspace(&plan.workspace, &crates)?;
             seed_lock(&written.dir, &plan.lock)?;
             written
         };
@@ -378,7 +393,7 @@ impl<'a> Executor<'a> {
         let mut log = Log::default();
         let mut unresolvable = BTreeMap::new();
         loop {
-            let written = self.sandbox.write_workspace(workspace, &crates)?;
+            let written = self.write_workspace(workspace, &crates)?;
             seed_lock(&written.dir, lock)?;
             let error = match self.metadata(&written, toolchain, &mut log) {
                 Ok(metadata) => {
@@ -424,7 +439,7 @@ impl<'a> Executor<'a> {
             crates.retain(|c| c.package != package);
             unresolvable.insert(package, reason);
             if crates.is_empty() {
-                let written = self.sandbox.write_workspace(workspace, &crates)?;
+                let written = self.write_workspace(workspace, &crates)?;
                 return Ok(resolution(written, None, unresolvable, None, log));
             }
         }

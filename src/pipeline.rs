@@ -79,6 +79,10 @@ pub struct VerifyOptions {
     pub repair: Repair,
     /// How the builds are confined (see `confine.rs`).
     pub confinement: crate::confine::Request,
+    /// Test-only: a local crate every scratch crate depends on, and builds
+    /// may read (`SNIPCHECK_TEST_INJECT_DEPENDENCY`, see `cli.rs`); never
+    /// from a document or `snipcheck.toml`.
+    pub test_dependency: Option<crate::sandbox::PathDependency>,
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -382,7 +386,11 @@ fn start(
             sandbox: root.to_path_buf(),
         });
     })?;
-    let confine = crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
+    let mut confine =
+        crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
+    if let Some(injected) = &options.test_dependency {
+        confine = confine.also_reading(&injected.path);
+    }
     Ok((sandbox, confine))
 }
 
@@ -422,6 +430,7 @@ fn settings(options: &VerifyOptions, confine: crate::confine::Confinement) -> Se
         offline: options.offline,
         timeout: options.build_timeout,
         record: std::env::var_os("SNIPCHECK_RECORD").map(PathBuf::from),
+        test_dependency: options.test_dependency.clone(),
     }
 }
 

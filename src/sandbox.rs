@@ -56,6 +56,19 @@ pub struct CrateFiles {
     pub deps: Vec<DepSpec>,
 }
 
+/// A dependency on a local crate by its folder, added to every scratch crate
+/// written. Test-only: the attack suite (`tests/it/attack.rs`) makes one with
+/// `SNIPCHECK_TEST_INJECT_DEPENDENCY` (read by `cli.rs`) so that a build
+/// script it wrote runs in every build; documents and `snipcheck.toml` can
+/// never name one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathDependency {
+    /// The crate's package name.
+    pub name: String,
+    /// Its folder, absolute.
+    pub path: PathBuf,
+}
+
 /// What was written: the workspace manifest and each member's source file.
 #[derive(Debug, Clone)]
 pub struct WrittenWorkspace {
@@ -171,8 +184,15 @@ impl Sandbox {
     }
 
     /// Writes the scratch workspace `name` (a folder of the sandbox) for `crates`
-    /// and removes members of earlier runs that are no longer wanted.
-    pub fn write_workspace(&self, name: &str, crates: &[CrateFiles]) -> Result<WrittenWorkspace> {
+    /// and removes members of earlier runs that are no longer wanted. Every
+    /// crate also depends on each of `path_deps` (test-only, see
+    /// [`PathDependency`]; empty in every real run).
+    pub fn write_workspace(
+        &self,
+        name: &str,
+        crates: &[CrateFiles],
+        path_deps: &[PathDependency],
+    ) -> Result<WrittenWorkspace> {
         let dir = self.root.join(sanitize(name));
         let members_dir = dir.join(MEMBERS_DIR);
         fs::create_dir_all(&members_dir).map_err(|e| Error::io("create", &members_dir, e))?;
@@ -205,7 +225,10 @@ impl Sandbox {
         let mut sources = BTreeMap::new();
         for krate in crates {
             let crate_dir = members_dir.join(&krate.package);
-            write_if_changed(&crate_dir.join("Cargo.toml"), &member_manifest(krate))?;
+            write_if_changed(
+                &crate_dir.join("Cargo.toml"),
+                &member_manifest(krate, path_deps),
+            )?;
             let src = crate_dir.join(krate.kind.src_file());
             write_if_changed(&src, &krate.source)?;
             // A crate that changed kind keeps no stale source of its old kind.
@@ -234,8 +257,9 @@ fn package_table(name: &str, edition: Edition) -> Table {
     package
 }
 
-/// The manifest of one member, as text.
-pub fn member_manifest(krate: &CrateFiles) -> String {
+/// The manifest of one member, as text: its registry dependencies, and
+/// `path_deps` (test-only) as ordinary dependencies by path.
+pub fn member_manifest(krate: &CrateFiles, path_deps: &[PathDependency]) -> String {
     let mut doc = DocumentMut::new();
     doc["package"] = Item::Table(package_table(&krate.package, krate.edition));
     let mut target = Table::new();
@@ -262,6 +286,13 @@ pub fn member_manifest(krate: &CrateFiles) -> String {
                 spec.insert("features", features.into());
             }
             table[dep.package.as_str()] = value(spec);
+        }
+        if !dev {
+            for dep in path_deps {
+                let mut spec = InlineTable::new();
+                spec.insert("path", dep.path.to_string_lossy().as_ref().into());
+                table[dep.name.as_str()] = value(spec);
+            }
         }
         if !table.is_empty() {
             doc[section] = Item::Table(table);
@@ -330,7 +361,7 @@ mod tests {
                 dev: true,
             },
         ];
-        let text = member_manifest(&krate(CrateKind::MainWrapped, deps));
+        let text = member_manifest(&krate(CrateKind::MainWrapped, deps), &[]);
         let expected = r#"[package]
 name = "snip-doc-1234abcd"
 version = "0.0.0"
@@ -351,6 +382,21 @@ tokio = { version = "1.48.0", features = ["macros", "rt"] }
 wasm-bindgen = { version = "0.2.130" }
 "#;
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn an_injected_dependency_is_a_path_dependency_of_every_crate() {
+        let injected = PathDependency {
+            name: "attack".into(),
+            path: PathBuf::from("/tmp/fixture/attack"),
+        };
+        let text = member_manifest(&krate(CrateKind::Lib, Vec::new()), &[injected]);
+        assert!(
+            text.ends_with("[dependencies]\nattack = { path = \"/tmp/fixture/attack\" }\n"),
+            "{text}"
+        );
+        let plain = member_manifest(&krate(CrateKind::Lib, Vec::new()), &[]);
+        assert!(!plain.contains("[dependencies]"), "{plain}");
     }
 
     #[test]
@@ -424,14 +470,16 @@ wasm-bindgen = { version = "0.2.130" }
         let mut b = krate(CrateKind::Bin, Vec::new());
         b.package = "snip-b".into();
         let written = sandbox
-            .write_workspace("ws", &[a.clone(), b])
+            .write_workspace("ws", &[a.clone(), b], &[])
             .expect("write");
         let src = written.sources["snip-a"].clone();
         let before = fs::metadata(&src)
             .and_then(|m| m.modified())
             .expect("mtime");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let written = sandbox.write_workspace("ws", &[a]).expect("write again");
+        let written = sandbox
+            .write_workspace("ws", &[a], &[])
+            .expect("write again");
         let after = fs::metadata(&src)
             .and_then(|m| m.modified())
             .expect("mtime");
