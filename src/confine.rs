@@ -813,7 +813,7 @@ mod os {
 }
 
 #[cfg(test)]
-mod tests {
+mod policy_tests {
     use super::*;
 
     fn confined(support: Support) -> Confinement {
@@ -829,6 +829,7 @@ mod tests {
                 tmp: PathBuf::from("/srv/docs/sandbox/tmp"),
             },
             memory_bytes: Some(64 << 20),
+            also_read: Vec::new(),
         }
     }
 
