@@ -215,6 +215,15 @@ fn bounded_output(mut cmd: Command, input: Option<&str>, limit: Limit) -> std::i
         finished.store(true, std::sync::atomic::Ordering::SeqCst);
         out
     })
+    .and_then(|out| {
+        if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "it ran past the time limit (--timeout) and was stopped",
+            ));
+        }
+        Ok(out)
+    })
 }
 
 /// `rustc -V` of a toolchain, or `None` when rustup says it is not installed.
@@ -701,6 +710,20 @@ mod tests {
         ] {
             assert!(kept(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_helper_process_past_its_limit_is_stopped_and_says_so() {
+        let started = std::time::Instant::now();
+        let mut slow = Command::new("sleep");
+        slow.arg("30");
+        let limit = Some(std::time::Duration::from_millis(200));
+        let error = bounded_output(slow, None, limit).expect_err("stopped");
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let mut quick = Command::new("true");
+        quick.arg("--version");
+        assert!(bounded_output(quick, None, limit).is_ok());
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// A process stopped at its time limit (`--timeout`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Spawn { source, .. } if source.kind() == std::io::ErrorKind::TimedOut)
+    }
+
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             action,

@@ -191,6 +191,8 @@ pub struct Resolution {
     pub unresolvable: BTreeMap<String, String>,
     /// Why the workspace could not be resolved at all.
     pub failure: Option<String>,
+    /// The resolution ran past the time limit: its crates time out.
+    pub timed_out: bool,
     pub log: Log,
 }
 
@@ -401,6 +403,17 @@ impl<'a> Executor<'a> {
                 }
                 Err(_) if crate::interrupt::interrupted() => {
                     return Ok(resolution(written, None, unresolvable, None, log));
+                }
+                Err(error) if error.is_timeout() => {
+                    let failure = match &error {
+                        crate::error::Error::Spawn { command, .. } => format!(
+                            "`{command}` ran past the time limit (--timeout) and was stopped"
+                        ),
+                        other => other.to_string(),
+                    };
+                    let mut stopped = resolution(written, None, unresolvable, Some(failure), log);
+                    stopped.timed_out = true;
+                    return Ok(stopped);
                 }
                 Err(error) => error,
             };
@@ -622,6 +635,7 @@ fn resolution(
         metadata,
         unresolvable,
         failure,
+        timed_out: false,
         log,
     }
 }
@@ -665,10 +679,14 @@ fn absorb_resolution(
         // Every crate was left out: each says why in its own row.
         (None, None) => return None,
         (None, Some(message)) => {
-            out.log.problem(RunProblem::environment(
-                Some(plan.toolchain.clone()),
-                message.clone(),
-            ));
+            let problem = if resolution.timed_out {
+                out.timed_out = true;
+                RunProblem::limit
+            } else {
+                RunProblem::environment
+            };
+            out.log
+                .problem(problem(Some(plan.toolchain.clone()), message.clone()));
             out.failure = Some(message);
             return None;
         }
@@ -1042,6 +1060,7 @@ mod tests {
             metadata: None,
             unresolvable: BTreeMap::from([(package.clone(), "no such version".to_string())]),
             failure: failure.map(str::to_string),
+            timed_out: false,
             log: Log::default(),
         };
         // Every crate left out: nothing to build, each row says why.

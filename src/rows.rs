@@ -398,7 +398,12 @@ fn build_verdict(
         }
         (None, Some(failure)) => {
             out.status = Status::Fail;
-            out.cause = Some(Cause::DependencyBuild);
+            // A resolution stopped at the time limit is the limit's doing.
+            out.cause = Some(if results.is_some_and(|r| r.timed_out) {
+                Cause::Timeout
+            } else {
+                Cause::DependencyBuild
+            });
             out.diagnostics
                 .push(fence_diagnostic(entry, failure.to_string()));
         }

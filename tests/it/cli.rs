@@ -85,6 +85,7 @@ fn a_foreign_sandbox_is_refused_with_a_clear_message() {
     fs::create_dir_all(&dir).expect("create");
     fs::write(dir.join("precious.txt"), "not snipcheck's").expect("write");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(crate::support::unconfined_here())
         .current_dir(root())
         .args(["--specs", "specs", "--sandbox"])
         .arg(&dir)

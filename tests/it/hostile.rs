@@ -83,6 +83,7 @@ fn a_build_past_its_time_limit_is_stopped_and_the_rest_is_reported() {
     let target_arg = target.to_string_lossy().into_owned();
     let started = std::time::Instant::now();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(crate::support::unconfined_here())
         .current_dir(root())
         .args([
             "--specs",
@@ -137,6 +138,7 @@ fn an_interrupted_run_stops_cargo_and_writes_a_partial_report() {
     let _ = fs::remove_file(&report_path);
     let format = format!("json={}", report_path.display());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(crate::support::unconfined_here())
         .current_dir(root())
         .args([
             "--specs",
@@ -210,6 +212,7 @@ const TAKES_A_WHILE: &str = "# Doc\n\n```rust\npub fn one() -> u8 { 1 }\n```\n\n
 /// Starts snipcheck on `doc` with the given sandbox and target dir, its JSON report on stdout.
 fn spawn(doc: &str, sandbox: &str, target: &str, extra: &[&str]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(crate::support::unconfined_here())
         .current_dir(root())
         .args(["--specs", doc, "--toolchain", "stable", "--no-progress"])
         .args(["--format", "json"])

@@ -66,6 +66,11 @@ pub fn can_confine() -> bool {
     })
 }
 
+/// `--unconfined` on a machine that cannot confine builds (see [`can_confine`]).
+pub fn unconfined_here() -> Option<&'static str> {
+    (!can_confine()).then_some("--unconfined")
+}
+
 /// [`snipcheck`] with extra environment variables.
 pub fn snipcheck_with_env(sandbox: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let env: Vec<(&str, &Path)> = env.iter().map(|(k, v)| (*k, Path::new(*v))).collect();
