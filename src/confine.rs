@@ -137,10 +137,38 @@ pub struct Homes {
 }
 
 /// System folders every compiler process may read: programs, the C
-/// toolchain and libraries build scripts link with, and `/etc` (the dynamic
-/// loader's cache, users, time zones). Missing ones are left out.
+/// toolchain and libraries build scripts link with. Missing ones are left out.
 const SYSTEM_READ: &[&str] = &[
-    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+];
+
+/// What of `/etc` every compiler process may read: the dynamic loader's
+/// configuration, the `alternatives` links (`cc`, `ld`), the user and group
+/// databases and the time zone. Not the rest: `/etc/shadow`, host keys,
+/// `machine-id` and whatever a CI image keeps there stay unreadable (a
+/// process running as root would otherwise read them).
+const ETC_READ: &[&str] = &[
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+];
+
+/// What of `/etc` the steps that use the network also read: name
+/// resolution and the certificate authorities.
+const ETC_NETWORK_READ: &[&str] = &[
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/pki",
+    "/etc/crypto-policies",
 ];
 
 /// Devices a build may read (randomness) or write (the null sink). Not
@@ -329,6 +357,7 @@ impl Confinement {
             ..Policy::default()
         };
         policy.read.extend(SYSTEM_READ.iter().map(PathBuf::from));
+        policy.read.extend(ETC_READ.iter().map(PathBuf::from));
         policy.read.extend(DEVICE_READ.iter().map(PathBuf::from));
         policy.write.extend(DEVICE_WRITE.iter().map(PathBuf::from));
         // The confining parent starts itself again as the PID namespace's init.
@@ -359,6 +388,9 @@ impl Confinement {
                 policy.write.push(homes.cargo.join(".global-cache"));
                 policy.write.push(workspace.to_path_buf());
                 policy.network = true;
+                policy
+                    .read
+                    .extend(ETC_NETWORK_READ.iter().map(PathBuf::from));
             }
             Access::Registry { probe } => {
                 policy.write.extend(caches);
@@ -367,6 +399,9 @@ impl Confinement {
                 policy.write.push(homes.cargo.join(".global-cache"));
                 policy.write.push(probe.to_path_buf());
                 policy.network = true;
+                policy
+                    .read
+                    .extend(ETC_NETWORK_READ.iter().map(PathBuf::from));
             }
             Access::Tool { cwd } => {
                 if let Some(cwd) = cwd {
@@ -886,6 +921,11 @@ mod policy_tests {
             );
         }
         assert!(!policy.read.iter().any(|p| p.ends_with("credentials.toml")));
+        // Of `/etc`, what the loader, `cc` and user lookups need; never the
+        // whole folder, so not `/etc/shadow` (readable to a root CI job).
+        assert!(policy.read.contains(&PathBuf::from("/etc/ld.so.cache")));
+        assert!(!policy.read.iter().any(|p| p == Path::new("/etc")));
+        assert!(!policy.read.iter().any(|p| p.starts_with("/etc/ssl")));
     }
 
     #[test]
