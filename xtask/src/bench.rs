@@ -2258,6 +2258,7 @@ fn plot(path: &Path, results: &Results) -> Result<()> {
         RGBColor(255, 127, 14),
         RGBColor(214, 39, 40),
         RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
     ];
     for (panel, mix) in panels.iter().zip(&mixes) {
         let mut chart = ChartBuilder::on(panel)
