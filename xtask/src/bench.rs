@@ -10,10 +10,11 @@
 //! snipcheck confines its builds by default (`src/confine.rs`), and that has a
 //! price: the confining parent started before every cargo process, the probe,
 //! the `cargo fetch` before an offline build. So the cold and the warm run are
-//! each repeated at once with `--unconfined`, in folders of their own, and the
-//! run prints confined / unconfined per mix, size and temperature, flagging a
-//! cold ratio above [`CONFINEMENT_AIM`] (it does not fail: one run on a shared
-//! machine is evidence, not a verdict).
+//! each repeated at once with `--unconfined`, in folders of their own, a few
+//! times (`--confinement-runs`, the twin that goes first alternating), and the
+//! run prints the ratio of the twins' medians, confined / unconfined, per mix,
+//! size and temperature, flagging a cold ratio above [`CONFINEMENT_AIM`] (it
+//! does not fail: a few runs on a shared machine are evidence, not a verdict).
 //!
 //! How it measures: every approach runs inside a fresh child process (`xtask
 //! bench-one PLAN`), which starts the approach's commands, waits for them and
@@ -85,11 +86,17 @@ struct BenchArgs {
     /// Corpus mixes: `std` (standard library only) and `deps` (serde, tokio, thiserror).
     #[arg(long, value_delimiter = ',', default_values = ["std", "deps"])]
     mixes: Vec<String>,
+    /// Cold and warm runs of snipcheck, confined and with --unconfined, behind
+    /// each confinement ratio (medians). The first pair is the table's rows;
+    /// each further pair runs in fresh folders, the twin that goes first
+    /// alternating, so that a busy moment of the machine does not decide the ratio.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    confinement_runs: usize,
     /// Where `latest.json` and `latest.svg` go [default: bench/results; with
     /// --smoke a temporary folder under sandbox/bench].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// A quick run for CI: std mix, 10 snippets, naive sample 2; checks that every
+    /// A quick run for CI: std mix, 10 snippets, naive sample 2, 2 confinement runs; checks that every
     /// approach ran and the results were written, and leaves README.md alone.
     #[arg(long)]
     smoke: bool,
@@ -668,6 +675,9 @@ struct Row {
     /// Where snipcheck's wall time went, phase by phase (its trace).
     #[serde(skip_serializing_if = "Option::is_none")]
     profile: Option<serde_json::Value>,
+    /// A confinement twin's run after the first pair: which pair (from 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repeat: Option<usize>,
 }
 
 fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
@@ -686,6 +696,7 @@ fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
         snipcheck_self_max_rss_kib: None,
         snipcheck_self_cpu_s: None,
         profile: None,
+        repeat: None,
     }
 }
 
@@ -751,21 +762,28 @@ impl Temperature {
 }
 
 /// What confinement costs on one corpus at one temperature: the confined
-/// run (the default) against the same command with `--unconfined`.
+/// runs (the default) against the same command with `--unconfined`.
 #[derive(Debug, Clone, Serialize)]
 struct ConfinementCost {
     mix: Mix,
     size: usize,
     temperature: Temperature,
+    /// Runs of each twin behind the medians (pairs).
+    runs: usize,
+    /// Median wall time of the confined runs.
     confined_wall_s: f64,
     unconfined_wall_s: f64,
-    /// Confined over unconfined wall time (`None` when the unconfined run took no time).
+    /// Confined over unconfined median wall time (`None` when the unconfined
+    /// runs took no time).
     wall_ratio: Option<f64>,
+    /// Median CPU time of every process.
     confined_cpu_s: f64,
     unconfined_cpu_s: f64,
-    /// Confined over unconfined CPU time of every process: less moved by other
-    /// load on the machine than wall time.
+    /// Confined over unconfined median CPU time: less moved by other load on
+    /// the machine than wall time.
     cpu_ratio: Option<f64>,
+    /// Each pair's own wall ratio, in the order the pairs ran.
+    pair_wall_ratios: Vec<Option<f64>>,
     /// A cold run whose wall ratio is above [`CONFINEMENT_AIM`].
     over_aim: bool,
 }
@@ -775,30 +793,64 @@ fn ratio(a: f64, b: f64) -> Option<f64> {
     (b > 0.0).then(|| a / b)
 }
 
-/// The confinement ratios of every corpus that has both runs of a pair, by
-/// mix, size, then cold before warm.
-fn confinement_costs(rows: &[Row]) -> Vec<ConfinementCost> {
+/// The median of some times (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// The confinement ratios of every corpus that has both twins, by mix, size,
+/// then cold before warm: the first pair from `rows`, the further pairs from
+/// `repeats`.
+fn confinement_costs(rows: &[Row], repeats: &[Row]) -> Vec<ConfinementCost> {
     let mut costs = Vec::new();
-    for confined_row in rows.iter().filter(|r| !r.scaled) {
+    for first in rows.iter().filter(|r| !r.scaled) {
         for temperature in [Temperature::Cold, Temperature::Warm] {
             let (confined, unconfined) = temperature.approaches();
-            if confined_row.approach != confined {
+            if first.approach != confined {
                 continue;
             }
-            let Some(twin) = find(rows, confined_row.mix, confined_row.size, unconfined) else {
+            let Some(twin) = find(rows, first.mix, first.size, unconfined) else {
                 continue;
             };
-            let wall_ratio = ratio(confined_row.wall_s, twin.wall_s);
+            let runs_of = |approach: Approach, first: &Row| -> Vec<(f64, f64)> {
+                std::iter::once(first)
+                    .chain(repeats.iter().filter(|r| {
+                        r.mix == first.mix && r.size == first.size && r.approach == approach
+                    }))
+                    .map(|r| (r.wall_s, r.cpu_s))
+                    .collect()
+            };
+            let with = runs_of(confined, first);
+            let without = runs_of(unconfined, twin);
+            let walls = |runs: &[(f64, f64)]| runs.iter().map(|r| r.0).collect::<Vec<_>>();
+            let cpus = |runs: &[(f64, f64)]| runs.iter().map(|r| r.1).collect::<Vec<_>>();
+            let (confined_wall_s, unconfined_wall_s) =
+                (median(&walls(&with)), median(&walls(&without)));
+            let (confined_cpu_s, unconfined_cpu_s) =
+                (median(&cpus(&with)), median(&cpus(&without)));
+            let wall_ratio = ratio(confined_wall_s, unconfined_wall_s);
             costs.push(ConfinementCost {
-                mix: confined_row.mix,
-                size: confined_row.size,
+                mix: first.mix,
+                size: first.size,
                 temperature,
-                confined_wall_s: confined_row.wall_s,
-                unconfined_wall_s: twin.wall_s,
+                runs: with.len().min(without.len()),
+                confined_wall_s,
+                unconfined_wall_s,
                 wall_ratio,
-                confined_cpu_s: confined_row.cpu_s,
-                unconfined_cpu_s: twin.cpu_s,
-                cpu_ratio: ratio(confined_row.cpu_s, twin.cpu_s),
+                confined_cpu_s,
+                unconfined_cpu_s,
+                cpu_ratio: ratio(confined_cpu_s, unconfined_cpu_s),
+                pair_wall_ratios: with
+                    .iter()
+                    .zip(&without)
+                    .map(|(a, b)| ratio(a.0, b.0))
+                    .collect(),
                 over_aim: temperature == Temperature::Cold
                     && wall_ratio.is_some_and(|r| r > CONFINEMENT_AIM),
             });
@@ -842,8 +894,11 @@ struct Results {
     corpora: Vec<CorpusInfo>,
     measurements: Vec<Row>,
     /// Confined against `--unconfined`, per mix, size and temperature (from
-    /// `measurements`).
+    /// `measurements` and `confinement_repeats`).
     confinement: Vec<ConfinementCost>,
+    /// The confinement twins' cold and warm runs after the first pair, in the
+    /// order they ran (`repeat` numbers the pair from 2).
+    confinement_repeats: Vec<Row>,
 }
 
 // ---------------------------------------------------------------------------
@@ -886,7 +941,11 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
         eprintln!("bench: rustdoc is not installed; its rows are left out");
     }
 
-    let (rows, corpora) = measure_all(&paths, &scope, &templates, rustdoc_available)?;
+    let Measurements {
+        rows,
+        repeats,
+        corpora,
+    } = measure_all(&paths, &scope, &templates, rustdoc_available)?;
     let results = Results {
         schema: 1,
         command: std::iter::once("cargo xtask bench".to_string())
@@ -907,8 +966,9 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
             .map(|a| (a.label(), a.description()))
             .collect(),
         corpora,
-        confinement: confinement_costs(&rows),
+        confinement: confinement_costs(&rows, &repeats),
         measurements: rows,
+        confinement_repeats: repeats,
     };
     let written = write_results(&folders.out, &results)?;
     if args.smoke {
@@ -951,10 +1011,12 @@ struct Scope {
     naive_sample: usize,
     mixes: Vec<Mix>,
     alternatives_up_to: usize,
+    confinement_runs: usize,
 }
 
 impl Scope {
     fn of(args: &BenchArgs) -> Result<Scope> {
+        let confinement_runs = if args.smoke { 2 } else { args.confinement_runs };
         let (sizes, naive_sample, mixes) = if args.smoke {
             (vec![10], 2, vec![Mix::Std])
         } else {
@@ -973,11 +1035,13 @@ impl Scope {
             "--sizes needs positive numbers"
         );
         ensure!(naive_sample > 0, "--naive-sample needs at least 1");
+        ensure!(confinement_runs > 0, "--confinement-runs needs at least 1");
         Ok(Scope {
             sizes,
             naive_sample,
             mixes,
             alternatives_up_to: args.alternatives_up_to,
+            confinement_runs,
         })
     }
 }
@@ -1043,19 +1107,33 @@ impl Templates {
     }
 }
 
-/// Measures every approach on every mix and size: the rows sorted by mix,
-/// approach and size, and what each corpus held.
+/// What a run measured: the rows, the further confinement runs, what each corpus held.
+#[derive(Debug)]
+struct Measurements {
+    /// One per mix, size and approach, sorted by mix, approach and size.
+    rows: Vec<Row>,
+    /// The confinement twins' runs after the first pair (`--confinement-runs`),
+    /// in the order they ran.
+    repeats: Vec<Row>,
+    corpora: Vec<CorpusInfo>,
+}
+
+/// Measures every approach on every mix and size.
 fn measure_all(
     paths: &Paths,
     scope: &Scope,
     templates: &Templates,
     rustdoc_available: bool,
-) -> Result<(Vec<Row>, Vec<CorpusInfo>)> {
+) -> Result<Measurements> {
     let mut rows = Vec::new();
+    let mut repeats = Vec::new();
     let mut corpora = Vec::new();
     for &mix in &scope.mixes {
         let (measured, infos) = measure_corpora(paths, scope, mix, templates, rustdoc_available)?;
-        rows.extend(measured);
+        let (again, first): (Vec<Row>, Vec<Row>) =
+            measured.into_iter().partition(|r| r.repeat.is_some());
+        rows.extend(first);
+        repeats.extend(again);
         corpora.extend(infos);
         let scaled = scale_alternatives(&rows, mix, &scope.sizes);
         rows.extend(scaled);
@@ -1066,7 +1144,11 @@ fn measure_all(
         }
     }
     rows.sort_by_key(|r| (r.mix, r.approach, r.size));
-    Ok((rows, corpora))
+    Ok(Measurements {
+        rows,
+        repeats,
+        corpora,
+    })
 }
 
 /// Prepares the mix (registry, warm-up) and measures every approach but the
@@ -1093,6 +1175,7 @@ fn measure_corpora(
             &all,
             size <= scope.alternatives_up_to,
             rustdoc_available && mix == Mix::Std,
+            scope.confinement_runs,
         )?;
         rows.append(&mut measured);
         corpora.push(info);
@@ -1400,12 +1483,27 @@ fn write_corpus<'a>(
 /// process: its row, with snipcheck's own figures and profile when a step
 /// wrote a trace.
 fn timed(corpus: &Corpus<'_>, approach: Approach, steps: &[Step], ok: &[i32]) -> Result<Row> {
+    timed_run(corpus, approach, None, steps, ok)
+}
+
+/// [`timed`], for the `repeat`th pair of the confinement twins when it is one.
+fn timed_run(
+    corpus: &Corpus<'_>,
+    approach: Approach,
+    repeat: Option<usize>,
+    steps: &[Step],
+    ok: &[i32],
+) -> Result<Row> {
     let (mix, size) = (corpus.mix, corpus.size);
-    eprint!("bench: [{} {size}] {} ... ", mix.name(), approach.label());
+    let what = match repeat {
+        Some(n) => format!("{}, run {n}", approach.label()),
+        None => approach.label().to_string(),
+    };
+    eprint!("bench: [{} {size}] {what} ... ", mix.name());
     for trace in steps.iter().filter_map(trace_path) {
         let _ = fs::remove_file(trace);
     }
-    let label = format!("{} {size} {}", mix.name(), approach.label());
+    let label = format!("{} {size} {what}", mix.name());
     let usage = measure(&corpus.dir, &label, steps, ok)?.usage;
     eprintln!("{:.1} s", usage.wall_s);
     let mut measured = row(mix, size, approach, usage);
@@ -1415,6 +1513,7 @@ fn timed(corpus: &Corpus<'_>, approach: Approach, steps: &[Step], ok: &[i32]) ->
         measured.snipcheck_self_cpu_s = trace.get("self_cpu_seconds").and_then(|v| v.as_f64());
         measured.profile = Some(trace);
     }
+    measured.repeat = repeat;
     Ok(measured)
 }
 
@@ -1426,9 +1525,11 @@ fn measure_corpus(
     all: &[Snippet],
     with_alternatives: bool,
     with_rustdoc: bool,
+    confinement_runs: usize,
 ) -> Result<(Vec<Row>, CorpusInfo)> {
     let corpus = write_corpus(paths, mix, size, all)?;
-    let (mut rows, [totals, unconfined_totals]) = measure_snipcheck_runs(paths, &corpus)?;
+    let (mut rows, [totals, unconfined_totals]) =
+        measure_snipcheck_runs(paths, &corpus, confinement_runs)?;
     if with_alternatives {
         let per_crate = snipcheck_step(
             paths,
@@ -1448,7 +1549,13 @@ fn measure_corpus(
         rows.push(measure_rustdoc(paths, &corpus)?);
     }
     // The target dirs are the bulk of the disk use; the corpus and logs stay.
-    for name in ["merged-target", "unconfined-target", "per-crate-target"] {
+    for name in [
+        "merged-target",
+        "unconfined-target",
+        "repeat-confined-target",
+        "repeat-unconfined-target",
+        "per-crate-target",
+    ] {
         let _ = fs::remove_dir_all(corpus.dir.join(name));
     }
     let info = CorpusInfo {
@@ -1464,14 +1571,16 @@ fn measure_corpus(
 }
 
 /// snipcheck's own runs on the corpus, in this order: cold, cold
-/// `--unconfined`, warm, warm `--unconfined`, one edit, new toolchain. Each
-/// confined run is followed at once by its `--unconfined` twin (in folders of
-/// its own), so the two meet the same machine and their ratio is what
-/// confinement costs. Also returns the totals of the two cold runs' reports
-/// (confined, unconfined). The corpus is left with its one edit.
+/// `--unconfined`, warm, warm `--unconfined`, the further confinement pairs,
+/// one edit, new toolchain. Each confined run is followed at once by its
+/// `--unconfined` twin (in folders of its own), so the two meet the same
+/// machine and their ratio is what confinement costs. Also returns the
+/// totals of the two cold runs' reports (confined, unconfined). The corpus
+/// is left with its one edit.
 fn measure_snipcheck_runs(
     paths: &Paths,
     corpus: &Corpus<'_>,
+    confinement_runs: usize,
 ) -> Result<(Vec<Row>, [serde_json::Value; 2])> {
     let dir = &corpus.dir;
     let main = snipcheck_step(paths, dir, &corpus.doc_paths, "merged", &[]);
@@ -1507,6 +1616,9 @@ fn measure_snipcheck_runs(
             &[0, 1],
         )?);
     }
+    for repeat in 2..=confinement_runs {
+        rows.extend(measure_confinement_pair(paths, corpus, repeat)?);
+    }
     let middle = corpus.documents.len() / 2;
     let edited = corpus.documents.get(middle).map(|doc| doc.len() / 2);
     corpus.write_document(middle, edited)?;
@@ -1533,6 +1645,69 @@ fn measure_snipcheck_runs(
         &[0, 1],
     )?);
     Ok((rows, [totals, unconfined_totals]))
+}
+
+/// The `repeat`th pair of confinement twins: both cold in fresh folders,
+/// then both warm. The first pair (the table's rows) starts with the confined
+/// twin, so even pairs start with the `--unconfined` one: neither twin always
+/// meets the machine first.
+fn measure_confinement_pair(paths: &Paths, corpus: &Corpus<'_>, repeat: usize) -> Result<Vec<Row>> {
+    let confined = (
+        snipcheck_step(
+            paths,
+            &corpus.dir,
+            &corpus.doc_paths,
+            "repeat-confined",
+            &[],
+        ),
+        Temperature::Cold.approaches().0,
+        Temperature::Warm.approaches().0,
+    );
+    let unconfined = (
+        snipcheck_step(
+            paths,
+            &corpus.dir,
+            &corpus.doc_paths,
+            "repeat-unconfined",
+            &["--unconfined"],
+        ),
+        Temperature::Cold.approaches().1,
+        Temperature::Warm.approaches().1,
+    );
+    let twins = if repeat.is_multiple_of(2) {
+        [unconfined, confined]
+    } else {
+        [confined, unconfined]
+    };
+    for name in ["repeat-confined", "repeat-unconfined"] {
+        for folder in ["sandbox", "target"] {
+            let stale = corpus.dir.join(format!("{name}-{folder}"));
+            if stale.exists() {
+                fs::remove_dir_all(&stale)
+                    .with_context(|| format!("remove `{}`", stale.display()))?;
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (step, cold, _) in &twins {
+        rows.push(timed_run(
+            corpus,
+            *cold,
+            Some(repeat),
+            std::slice::from_ref(step),
+            &[0, 1],
+        )?);
+    }
+    for (step, _, warm) in &twins {
+        rows.push(timed_run(
+            corpus,
+            *warm,
+            Some(repeat),
+            std::slice::from_ref(step),
+            &[0, 1],
+        )?);
+    }
+    Ok(rows)
 }
 
 /// The `totals` object of a snipcheck JSON report.
@@ -1717,8 +1892,10 @@ fn method_notes() -> BTreeMap<&'static str, String> {
             "confinement",
             format!(
                 "snipcheck's builds are confined by default; the cold and warm runs are repeated \
-                 with --unconfined, each right after its confined twin, in folders of their own; \
-                 confinement lists confined / unconfined wall and CPU time per mix, size and \
+                 with --unconfined, each right after its confined twin, in folders of their own, \
+                 and the pair runs --confinement-runs times (further pairs in fresh folders, \
+                 confinement_repeats, the twin that goes first alternating); confinement lists \
+                 the twins' median wall and CPU times and their ratio per mix, size and \
                  temperature, and flags (over_aim) a cold wall ratio above {CONFINEMENT_AIM:.2}"
             ),
         ),
@@ -1913,20 +2090,24 @@ fn confinement_lines(costs: &[ConfinementCost], mix: Mix) -> String {
     }
     let _ = writeln!(
         out,
-        "confinement, confined (the default) / --unconfined (aim: cold at most {CONFINEMENT_AIM:.2}x):"
+        "confinement, confined (the default) / --unconfined, medians of each twin's runs \
+         (aim: cold at most {CONFINEMENT_AIM:.2}x):"
     );
     for cost in costs {
+        let pairs: Vec<String> = cost.pair_wall_ratios.iter().map(|&r| times(r)).collect();
         let _ = writeln!(
             out,
-            "  {} {:>6} snippets: wall {} / {} = {}; CPU {} / {} = {}{}",
+            "  {} {:>6} snippets, {} run(s): wall {} / {} = {}; CPU {} / {} = {}; wall ratio per pair {}{}",
             cost.temperature.name(),
             cost.size,
+            cost.runs,
             secs(cost.confined_wall_s),
             secs(cost.unconfined_wall_s),
             times(cost.wall_ratio),
             secs(cost.confined_cpu_s),
             secs(cost.unconfined_cpu_s),
             times(cost.cpu_ratio),
+            pairs.join(" "),
             if cost.over_aim {
                 "  <- ABOVE THE AIM"
             } else {
@@ -1964,8 +2145,8 @@ fn confinement_verdict(costs: &[ConfinementCost]) -> String {
     } else {
         format!(
             "confinement: ABOVE THE AIM of {CONFINEMENT_AIM:.2}x cold, confined / --unconfined \
-             wall time: {}. (One run each, on a machine not reserved for the bench; see the CPU \
-             ratios above.)\n",
+             wall time: {}. (Medians of a few runs on a machine not reserved for the bench; see \
+             the CPU ratios and the ratio of each pair above.)\n",
             over.join(", ")
         )
     }
@@ -2081,11 +2262,13 @@ fn confinement_table(costs: &[ConfinementCost]) -> String {
     }
     let mut out = format!(
         "\nWhat confinement costs. *cold* and *warm* are run again with `--unconfined`, each right \
-         after its confined twin and in folders of its own; the ratio is confined over \
-         unconfined time (aim: at most {CONFINEMENT_AIM:.2}x cold; **bold** when above it). CPU \
-         is every process's, which other load on the machine moves less than wall time:\n\n\
-         | mix | snippets | run | wall, confined | wall, unconfined | wall ratio | CPU ratio |\n\
-         |---|---:|---|---:|---:|---:|---:|\n"
+         after its confined twin and in folders of its own, and the pair is repeated \
+         (`--confinement-runs`, in fresh folders, the twin that goes first alternating); times \
+         are each twin's median, the ratio is confined over unconfined (aim: at most \
+         {CONFINEMENT_AIM:.2}x cold; **bold** when above it). CPU is every process's, which other \
+         load on the machine moves less than wall time:\n\n\
+         | mix | snippets | run | pairs | wall, confined | wall, unconfined | wall ratio | CPU ratio |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|\n"
     );
     for cost in costs {
         let wall_ratio = if cost.over_aim {
@@ -2095,10 +2278,11 @@ fn confinement_table(costs: &[ConfinementCost]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {wall_ratio} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {wall_ratio} | {} |",
             cost.mix.name(),
             cost.size,
             cost.temperature.name(),
+            cost.runs,
             secs(cost.confined_wall_s),
             secs(cost.unconfined_wall_s),
             times(cost.cpu_ratio),
@@ -2358,7 +2542,7 @@ mod tests {
             // No unconfined twin: no ratio.
             timed_row(Mix::Deps, Approach::SnipcheckWarm, 0.3, 0.3),
         ];
-        let costs = confinement_costs(&rows);
+        let costs = confinement_costs(&rows, &[]);
         let seen: Vec<(Mix, Temperature, String, String, bool)> = costs
             .iter()
             .map(|c| {
@@ -2384,15 +2568,50 @@ mod tests {
             timed_row(Mix::Deps, Approach::SnipcheckCold, 12.0, 20.0),
             timed_row(Mix::Deps, Approach::SnipcheckColdUnconfined, 10.0, 20.0),
         ];
-        let costs = confinement_costs(&slower);
+        let costs = confinement_costs(&slower, &[]);
         assert!(costs[0].over_aim);
         let verdict = confinement_verdict(&costs);
         assert!(verdict.contains("ABOVE THE AIM") && verdict.contains("deps 1000 (1.20x)"));
         assert!(confinement_lines(&costs, Mix::Deps).contains("<- ABOVE THE AIM"));
         assert!(
             confinement_table(&costs)
-                .contains("| deps | 1000 | cold | 12.0 s | 10.0 s | **1.20x** | 1.00x |")
+                .contains("| deps | 1000 | cold | 1 | 12.0 s | 10.0 s | **1.20x** | 1.00x |")
         );
         assert_eq!(confinement_verdict(&[]), "");
+    }
+
+    #[test]
+    fn further_pairs_make_the_ratio_one_of_medians() {
+        let again = |approach: Approach, wall_s: f64, repeat: usize| Row {
+            repeat: Some(repeat),
+            ..timed_row(Mix::Std, approach, wall_s, wall_s)
+        };
+        let rows = [
+            timed_row(Mix::Std, Approach::SnipcheckCold, 4.0, 4.0),
+            timed_row(Mix::Std, Approach::SnipcheckColdUnconfined, 3.0, 3.0),
+        ];
+        // A busy moment made the first confined run slow; the pairs after it
+        // say confinement costs 2 %.
+        let repeats = [
+            again(Approach::SnipcheckColdUnconfined, 3.0, 2),
+            again(Approach::SnipcheckCold, 3.06, 2),
+            again(Approach::SnipcheckCold, 3.09, 3),
+            again(Approach::SnipcheckColdUnconfined, 3.1, 3),
+            // Another corpus's runs are not this one's.
+            Row {
+                size: 10,
+                ..again(Approach::SnipcheckCold, 9.0, 2)
+            },
+        ];
+        let costs = confinement_costs(&rows, &repeats);
+        assert_eq!(costs.len(), 1);
+        let cost = &costs[0];
+        assert_eq!(cost.runs, 3);
+        assert_eq!((cost.confined_wall_s, cost.unconfined_wall_s), (3.09, 3.0));
+        assert_eq!(times(cost.wall_ratio), "1.03x");
+        assert!(!cost.over_aim);
+        let pairs: Vec<String> = cost.pair_wall_ratios.iter().map(|&r| times(r)).collect();
+        assert_eq!(pairs, ["1.33x", "1.02x", "1.00x"]);
+        assert_eq!(median(&[1.0, 4.0, 2.0, 3.0]), 2.5);
     }
 }
