@@ -7,6 +7,15 @@
 //! snippet), by the naive approach (a crate and a target dir per snippet, `cargo
 //! clippy` each) and by `rustdoc --test`, side by side in one run on one machine.
 //!
+//! snipcheck confines its builds by default (`src/confine.rs`), and that has a
+//! price: the confining parent started before every cargo process, the probe,
+//! the `cargo fetch` before an offline build. So the cold and the warm run are
+//! each repeated at once with `--unconfined`, in folders of their own, a few
+//! times (`--confinement-runs`, the twin that goes first alternating), and the
+//! run prints the ratio of the twins' medians, confined / unconfined, per mix,
+//! size and temperature, flagging a cold ratio above [`CONFINEMENT_AIM`] (it
+//! does not fail: a few runs on a shared machine are evidence, not a verdict).
+//!
 //! How it measures: every approach runs inside a fresh child process (`xtask
 //! bench-one PLAN`), which starts the approach's commands, waits for them and
 //! reads `getrusage(RUSAGE_CHILDREN)`: user + system time of every descendant
@@ -77,11 +86,17 @@ struct BenchArgs {
     /// Corpus mixes: `std` (standard library only) and `deps` (serde, tokio, thiserror).
     #[arg(long, value_delimiter = ',', default_values = ["std", "deps"])]
     mixes: Vec<String>,
+    /// Cold and warm runs of snipcheck, confined and with --unconfined, behind
+    /// each confinement ratio (medians). The first pair is the table's rows;
+    /// each further pair runs in fresh folders, the twin that goes first
+    /// alternating, so that a busy moment of the machine does not decide the ratio.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    confinement_runs: usize,
     /// Where `latest.json` and `latest.svg` go [default: bench/results; with
     /// --smoke a temporary folder under sandbox/bench].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// A quick run for CI: std mix, 10 snippets, naive sample 2; checks that every
+    /// A quick run for CI: std mix, 10 snippets, naive sample 2, 2 confinement runs; checks that every
     /// approach ran and the results were written, and leaves README.md alone.
     #[arg(long)]
     smoke: bool,
@@ -549,13 +564,31 @@ enum Approach {
     SnipcheckWarm,
     SnipcheckEdit,
     SnipcheckNewToolchain,
+    SnipcheckColdUnconfined,
+    SnipcheckWarmUnconfined,
     CratePerSnippet,
     Naive,
     Rustdoc,
 }
 
 impl Approach {
-    const ALL: [Approach; 7] = [
+    /// Every measured approach: the rows of the printed tables and of `latest.json`.
+    const ALL: [Approach; 9] = [
+        Approach::SnipcheckCold,
+        Approach::SnipcheckWarm,
+        Approach::SnipcheckEdit,
+        Approach::SnipcheckNewToolchain,
+        Approach::SnipcheckColdUnconfined,
+        Approach::SnipcheckWarmUnconfined,
+        Approach::CratePerSnippet,
+        Approach::Naive,
+        Approach::Rustdoc,
+    ];
+
+    /// The approaches the README's table and the plot set side by side. The
+    /// `--unconfined` runs are left out: they answer another question (what
+    /// confinement costs), which has a table of its own.
+    const COMPARED: [Approach; 7] = [
         Approach::SnipcheckCold,
         Approach::SnipcheckWarm,
         Approach::SnipcheckEdit,
@@ -571,6 +604,8 @@ impl Approach {
             Approach::SnipcheckWarm => "snipcheck warm",
             Approach::SnipcheckEdit => "snipcheck, 1 edit",
             Approach::SnipcheckNewToolchain => "snipcheck, new toolchain",
+            Approach::SnipcheckColdUnconfined => "snipcheck cold, unconfined",
+            Approach::SnipcheckWarmUnconfined => "snipcheck warm, unconfined",
             Approach::CratePerSnippet => "crate per snippet",
             Approach::Naive => "naive (scaled)",
             Approach::Rustdoc => "rustdoc --test",
@@ -590,6 +625,15 @@ impl Approach {
                 "the same command again with the result cache and the target dir deleted, as a \
                  new nightly or rustc makes every cached result stale, but the failure hints of \
                  the earlier runs kept: what a nightly job pays each day"
+            }
+            Approach::SnipcheckColdUnconfined => {
+                "snipcheck cold's command with --unconfined (builds run without Landlock, \
+                 namespaces or memory cap), its own fresh sandbox and target dir; measured right \
+                 after snipcheck cold, whose builds are confined (the default)"
+            }
+            Approach::SnipcheckWarmUnconfined => {
+                "the --unconfined command again, nothing changed; measured right after snipcheck \
+                 warm"
             }
             Approach::CratePerSnippet => {
                 "snipcheck --no-merge --no-cache: one crate per snippet, one shared target dir, cold"
@@ -631,6 +675,9 @@ struct Row {
     /// Where snipcheck's wall time went, phase by phase (its trace).
     #[serde(skip_serializing_if = "Option::is_none")]
     profile: Option<serde_json::Value>,
+    /// A confinement twin's run after the first pair: which pair (from 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repeat: Option<usize>,
 }
 
 fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
@@ -649,6 +696,7 @@ fn row(mix: Mix, size: usize, approach: Approach, usage: Usage) -> Row {
         snipcheck_self_max_rss_kib: None,
         snipcheck_self_cpu_s: None,
         profile: None,
+        repeat: None,
     }
 }
 
@@ -676,7 +724,140 @@ struct CorpusInfo {
     documents: usize,
     expected: BTreeMap<&'static str, usize>,
     snipcheck_totals: serde_json::Value,
+    /// The totals of the `--unconfined` cold run's report: confinement should
+    /// change no verdict, so they should equal `snipcheck_totals`.
+    unconfined_totals: serde_json::Value,
     naive_failed: Option<usize>,
+}
+
+/// The most confinement may cost a cold run: confined wall time over
+/// `--unconfined` wall time (the issue's aim: at most 10 % more).
+const CONFINEMENT_AIM: f64 = 1.10;
+
+/// Which of snipcheck's runs a confinement ratio compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Temperature {
+    /// Fresh sandbox and target dir.
+    Cold,
+    /// The same command again, nothing changed.
+    Warm,
+}
+
+impl Temperature {
+    fn name(self) -> &'static str {
+        match self {
+            Temperature::Cold => "cold",
+            Temperature::Warm => "warm",
+        }
+    }
+
+    /// The confined run and its `--unconfined` twin.
+    fn approaches(self) -> (Approach, Approach) {
+        match self {
+            Temperature::Cold => (Approach::SnipcheckCold, Approach::SnipcheckColdUnconfined),
+            Temperature::Warm => (Approach::SnipcheckWarm, Approach::SnipcheckWarmUnconfined),
+        }
+    }
+}
+
+/// What confinement costs on one corpus at one temperature: the confined
+/// runs (the default) against the same command with `--unconfined`.
+#[derive(Debug, Clone, Serialize)]
+struct ConfinementCost {
+    mix: Mix,
+    size: usize,
+    temperature: Temperature,
+    /// Runs of each twin behind the medians (pairs).
+    runs: usize,
+    /// Median wall time of the confined runs.
+    confined_wall_s: f64,
+    unconfined_wall_s: f64,
+    /// Confined over unconfined median wall time (`None` when the unconfined
+    /// runs took no time).
+    wall_ratio: Option<f64>,
+    /// Median CPU time of every process.
+    confined_cpu_s: f64,
+    unconfined_cpu_s: f64,
+    /// Confined over unconfined median CPU time: less moved by other load on
+    /// the machine than wall time.
+    cpu_ratio: Option<f64>,
+    /// Each pair's own wall ratio, in the order the pairs ran.
+    pair_wall_ratios: Vec<Option<f64>>,
+    /// A cold run whose wall ratio is above [`CONFINEMENT_AIM`].
+    over_aim: bool,
+}
+
+/// `a / b`, when `b` is a time.
+fn ratio(a: f64, b: f64) -> Option<f64> {
+    (b > 0.0).then(|| a / b)
+}
+
+/// The median of some times (the mean of the middle two for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// The confinement ratios of every corpus that has both twins, by mix, size,
+/// then cold before warm: the first pair from `rows`, the further pairs from
+/// `repeats`.
+fn confinement_costs(rows: &[Row], repeats: &[Row]) -> Vec<ConfinementCost> {
+    let mut costs = Vec::new();
+    for first in rows.iter().filter(|r| !r.scaled) {
+        for temperature in [Temperature::Cold, Temperature::Warm] {
+            let (confined, unconfined) = temperature.approaches();
+            if first.approach != confined {
+                continue;
+            }
+            let Some(twin) = find(rows, first.mix, first.size, unconfined) else {
+                continue;
+            };
+            let runs_of = |approach: Approach, first: &Row| -> Vec<(f64, f64)> {
+                std::iter::once(first)
+                    .chain(repeats.iter().filter(|r| {
+                        r.mix == first.mix && r.size == first.size && r.approach == approach
+                    }))
+                    .map(|r| (r.wall_s, r.cpu_s))
+                    .collect()
+            };
+            let with = runs_of(confined, first);
+            let without = runs_of(unconfined, twin);
+            let walls = |runs: &[(f64, f64)]| runs.iter().map(|r| r.0).collect::<Vec<_>>();
+            let cpus = |runs: &[(f64, f64)]| runs.iter().map(|r| r.1).collect::<Vec<_>>();
+            let (confined_wall_s, unconfined_wall_s) =
+                (median(&walls(&with)), median(&walls(&without)));
+            let (confined_cpu_s, unconfined_cpu_s) =
+                (median(&cpus(&with)), median(&cpus(&without)));
+            let wall_ratio = ratio(confined_wall_s, unconfined_wall_s);
+            costs.push(ConfinementCost {
+                mix: first.mix,
+                size: first.size,
+                temperature,
+                runs: with.len().min(without.len()),
+                confined_wall_s,
+                unconfined_wall_s,
+                wall_ratio,
+                confined_cpu_s,
+                unconfined_cpu_s,
+                cpu_ratio: ratio(confined_cpu_s, unconfined_cpu_s),
+                pair_wall_ratios: with
+                    .iter()
+                    .zip(&without)
+                    .map(|(a, b)| ratio(a.0, b.0))
+                    .collect(),
+                over_aim: temperature == Temperature::Cold
+                    && wall_ratio.is_some_and(|r| r > CONFINEMENT_AIM),
+            });
+        }
+    }
+    costs.sort_by_key(|c| (c.mix, c.size, c.temperature));
+    costs
 }
 
 #[derive(Debug, Serialize)]
@@ -712,6 +893,12 @@ struct Results {
     approaches: BTreeMap<&'static str, &'static str>,
     corpora: Vec<CorpusInfo>,
     measurements: Vec<Row>,
+    /// Confined against `--unconfined`, per mix, size and temperature (from
+    /// `measurements` and `confinement_repeats`).
+    confinement: Vec<ConfinementCost>,
+    /// The confinement twins' cold and warm runs after the first pair, in the
+    /// order they ran (`repeat` numbers the pair from 2).
+    confinement_repeats: Vec<Row>,
 }
 
 // ---------------------------------------------------------------------------
@@ -754,7 +941,11 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
         eprintln!("bench: rustdoc is not installed; its rows are left out");
     }
 
-    let (rows, corpora) = measure_all(&paths, &scope, &templates, rustdoc_available)?;
+    let Measurements {
+        rows,
+        repeats,
+        corpora,
+    } = measure_all(&paths, &scope, &templates, rustdoc_available)?;
     let results = Results {
         schema: 1,
         command: std::iter::once("cargo xtask bench".to_string())
@@ -775,7 +966,9 @@ pub fn run(root: &Path, rest: Vec<String>) -> Result<i32> {
             .map(|a| (a.label(), a.description()))
             .collect(),
         corpora,
+        confinement: confinement_costs(&rows, &repeats),
         measurements: rows,
+        confinement_repeats: repeats,
     };
     let written = write_results(&folders.out, &results)?;
     if args.smoke {
@@ -818,10 +1011,12 @@ struct Scope {
     naive_sample: usize,
     mixes: Vec<Mix>,
     alternatives_up_to: usize,
+    confinement_runs: usize,
 }
 
 impl Scope {
     fn of(args: &BenchArgs) -> Result<Scope> {
+        let confinement_runs = if args.smoke { 2 } else { args.confinement_runs };
         let (sizes, naive_sample, mixes) = if args.smoke {
             (vec![10], 2, vec![Mix::Std])
         } else {
@@ -840,11 +1035,13 @@ impl Scope {
             "--sizes needs positive numbers"
         );
         ensure!(naive_sample > 0, "--naive-sample needs at least 1");
+        ensure!(confinement_runs > 0, "--confinement-runs needs at least 1");
         Ok(Scope {
             sizes,
             naive_sample,
             mixes,
             alternatives_up_to: args.alternatives_up_to,
+            confinement_runs,
         })
     }
 }
@@ -910,19 +1107,33 @@ impl Templates {
     }
 }
 
-/// Measures every approach on every mix and size: the rows sorted by mix,
-/// approach and size, and what each corpus held.
+/// What a run measured: the rows, the further confinement runs, what each corpus held.
+#[derive(Debug)]
+struct Measurements {
+    /// One per mix, size and approach, sorted by mix, approach and size.
+    rows: Vec<Row>,
+    /// The confinement twins' runs after the first pair (`--confinement-runs`),
+    /// in the order they ran.
+    repeats: Vec<Row>,
+    corpora: Vec<CorpusInfo>,
+}
+
+/// Measures every approach on every mix and size.
 fn measure_all(
     paths: &Paths,
     scope: &Scope,
     templates: &Templates,
     rustdoc_available: bool,
-) -> Result<(Vec<Row>, Vec<CorpusInfo>)> {
+) -> Result<Measurements> {
     let mut rows = Vec::new();
+    let mut repeats = Vec::new();
     let mut corpora = Vec::new();
     for &mix in &scope.mixes {
         let (measured, infos) = measure_corpora(paths, scope, mix, templates, rustdoc_available)?;
-        rows.extend(measured);
+        let (again, first): (Vec<Row>, Vec<Row>) =
+            measured.into_iter().partition(|r| r.repeat.is_some());
+        rows.extend(first);
+        repeats.extend(again);
         corpora.extend(infos);
         let scaled = scale_alternatives(&rows, mix, &scope.sizes);
         rows.extend(scaled);
@@ -933,7 +1144,11 @@ fn measure_all(
         }
     }
     rows.sort_by_key(|r| (r.mix, r.approach, r.size));
-    Ok((rows, corpora))
+    Ok(Measurements {
+        rows,
+        repeats,
+        corpora,
+    })
 }
 
 /// Prepares the mix (registry, warm-up) and measures every approach but the
@@ -960,6 +1175,7 @@ fn measure_corpora(
             &all,
             size <= scope.alternatives_up_to,
             rustdoc_available && mix == Mix::Std,
+            scope.confinement_runs,
         )?;
         rows.append(&mut measured);
         corpora.push(info);
@@ -1210,15 +1426,35 @@ fn read_trace(path: &Path) -> Option<serde_json::Value> {
     serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
-/// Writes the corpus and measures every approach but the naive one on it.
-fn measure_corpus(
+/// A corpus written to disk: its folder and its documents.
+#[derive(Debug)]
+struct Corpus<'a> {
+    mix: Mix,
+    size: usize,
+    dir: PathBuf,
+    /// The snippets of each document, in order.
+    documents: Vec<&'a [Snippet]>,
+    doc_paths: Vec<PathBuf>,
+}
+
+impl Corpus<'_> {
+    /// Rewrites document `index`, with its snippet `edited` prefixed by a comment line.
+    fn write_document(&self, index: usize, edited: Option<usize>) -> Result<()> {
+        let (Some(doc), Some(path)) = (self.documents.get(index), self.doc_paths.get(index)) else {
+            return Ok(());
+        };
+        fs::write(path, render_document(index, doc, edited))
+            .with_context(|| format!("write `{}`", path.display()))
+    }
+}
+
+/// Writes the corpus's documents into a fresh folder.
+fn write_corpus<'a>(
     paths: &Paths,
     mix: Mix,
     size: usize,
-    all: &[Snippet],
-    with_alternatives: bool,
-    with_rustdoc: bool,
-) -> Result<(Vec<Row>, CorpusInfo)> {
+    all: &'a [Snippet],
+) -> Result<Corpus<'a>> {
     let dir = paths.work.join(format!("{}-{size}", mix.name()));
     if dir.exists() {
         fs::remove_dir_all(&dir).with_context(|| format!("remove `{}`", dir.display()))?;
@@ -1227,64 +1463,171 @@ fn measure_corpus(
     fs::create_dir_all(&docs_dir)?;
     fs::create_dir_all(paths.work.join("tmp"))?;
     let documents: Vec<&[Snippet]> = all.chunks(SNIPPETS_PER_DOC).collect();
-    let doc_path = |index: usize| docs_dir.join(format!("guide-{index:03}.md"));
-    for (index, doc) in documents.iter().enumerate() {
-        fs::write(doc_path(index), render_document(index, doc, None))?;
-    }
-    let label = |what: &str| format!("{} {size} {what}", mix.name());
-    let mut rows = Vec::new();
-    let mut timed = |approach: Approach, steps: &[Step], ok: &[i32]| -> Result<Usage> {
-        eprint!("bench: [{} {size}] {} ... ", mix.name(), approach.label());
-        for trace in steps.iter().filter_map(trace_path) {
-            let _ = fs::remove_file(trace);
-        }
-        let usage = measure(&dir, &label(approach.label()), steps, ok)?.usage;
-        eprintln!("{:.1} s", usage.wall_s);
-        let mut measured = row(mix, size, approach, usage);
-        if let Some(trace) = steps.iter().find_map(trace_path).and_then(read_trace) {
-            measured.snipcheck_self_max_rss_kib =
-                trace.get("self_max_rss_kib").and_then(|v| v.as_u64());
-            measured.snipcheck_self_cpu_s = trace.get("self_cpu_seconds").and_then(|v| v.as_f64());
-            measured.profile = Some(trace);
-        }
-        rows.push(measured);
-        Ok(usage)
+    let doc_paths = (0..documents.len())
+        .map(|index| docs_dir.join(format!("guide-{index:03}.md")))
+        .collect();
+    let corpus = Corpus {
+        mix,
+        size,
+        dir,
+        documents,
+        doc_paths,
     };
+    for index in 0..corpus.documents.len() {
+        corpus.write_document(index, None)?;
+    }
+    Ok(corpus)
+}
 
-    let doc_paths: Vec<PathBuf> = (0..documents.len()).map(doc_path).collect();
-    let main = snipcheck_step(paths, &dir, &doc_paths, "merged", &[]);
-    timed(
+/// Measures `steps` as `approach` on the corpus, in a fresh `xtask bench-one`
+/// process: its row, with snipcheck's own figures and profile when a step
+/// wrote a trace.
+fn timed(corpus: &Corpus<'_>, approach: Approach, steps: &[Step], ok: &[i32]) -> Result<Row> {
+    timed_run(corpus, approach, None, steps, ok)
+}
+
+/// [`timed`], for the `repeat`th pair of the confinement twins when it is one.
+fn timed_run(
+    corpus: &Corpus<'_>,
+    approach: Approach,
+    repeat: Option<usize>,
+    steps: &[Step],
+    ok: &[i32],
+) -> Result<Row> {
+    let (mix, size) = (corpus.mix, corpus.size);
+    let what = match repeat {
+        Some(n) => format!("{}, run {n}", approach.label()),
+        None => approach.label().to_string(),
+    };
+    eprint!("bench: [{} {size}] {what} ... ", mix.name());
+    for trace in steps.iter().filter_map(trace_path) {
+        let _ = fs::remove_file(trace);
+    }
+    let label = format!("{} {size} {what}", mix.name());
+    let usage = measure(&corpus.dir, &label, steps, ok)?.usage;
+    eprintln!("{:.1} s", usage.wall_s);
+    let mut measured = row(mix, size, approach, usage);
+    if let Some(trace) = steps.iter().find_map(trace_path).and_then(read_trace) {
+        measured.snipcheck_self_max_rss_kib =
+            trace.get("self_max_rss_kib").and_then(|v| v.as_u64());
+        measured.snipcheck_self_cpu_s = trace.get("self_cpu_seconds").and_then(|v| v.as_f64());
+        measured.profile = Some(trace);
+    }
+    measured.repeat = repeat;
+    Ok(measured)
+}
+
+/// Writes the corpus and measures every approach but the naive one on it.
+fn measure_corpus(
+    paths: &Paths,
+    mix: Mix,
+    size: usize,
+    all: &[Snippet],
+    with_alternatives: bool,
+    with_rustdoc: bool,
+    confinement_runs: usize,
+) -> Result<(Vec<Row>, CorpusInfo)> {
+    let corpus = write_corpus(paths, mix, size, all)?;
+    let (mut rows, [totals, unconfined_totals]) =
+        measure_snipcheck_runs(paths, &corpus, confinement_runs)?;
+    if with_alternatives {
+        let per_crate = snipcheck_step(
+            paths,
+            &corpus.dir,
+            &corpus.doc_paths,
+            "per-crate",
+            &["--no-merge", "--no-cache"],
+        );
+        rows.push(timed(
+            &corpus,
+            Approach::CratePerSnippet,
+            &[per_crate],
+            &[0, 1],
+        )?);
+    }
+    if with_alternatives && with_rustdoc {
+        rows.push(measure_rustdoc(paths, &corpus)?);
+    }
+    // The target dirs are the bulk of the disk use; the corpus and logs stay.
+    for name in [
+        "merged-target",
+        "unconfined-target",
+        "repeat-confined-target",
+        "repeat-unconfined-target",
+        "per-crate-target",
+    ] {
+        let _ = fs::remove_dir_all(corpus.dir.join(name));
+    }
+    let info = CorpusInfo {
+        mix,
+        size,
+        documents: corpus.documents.len(),
+        expected: expected_counts(all),
+        snipcheck_totals: totals,
+        unconfined_totals,
+        naive_failed: None,
+    };
+    Ok((rows, info))
+}
+
+/// snipcheck's own runs on the corpus, in this order: cold, cold
+/// `--unconfined`, warm, warm `--unconfined`, the further confinement pairs,
+/// one edit, new toolchain. Each confined run is followed at once by its
+/// `--unconfined` twin (in folders of its own), so the two meet the same
+/// machine and their ratio is what confinement costs. Also returns the
+/// totals of the two cold runs' reports (confined, unconfined). The corpus
+/// is left with its one edit.
+fn measure_snipcheck_runs(
+    paths: &Paths,
+    corpus: &Corpus<'_>,
+    confinement_runs: usize,
+) -> Result<(Vec<Row>, [serde_json::Value; 2])> {
+    let dir = &corpus.dir;
+    let main = snipcheck_step(paths, dir, &corpus.doc_paths, "merged", &[]);
+    let unconfined = snipcheck_step(
+        paths,
+        dir,
+        &corpus.doc_paths,
+        "unconfined",
+        &["--unconfined"],
+    );
+    let mut rows = vec![timed(
+        corpus,
         Approach::SnipcheckCold,
         std::slice::from_ref(&main),
         &[0, 1],
-    )?;
-    let report_path = dir.join("merged-report.json");
-    let report: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(&report_path)
-            .with_context(|| format!("read `{}`", report_path.display()))?,
-    )
-    .with_context(|| format!("parse `{}`", report_path.display()))?;
-    let totals = report
-        .get("totals")
-        .cloned()
-        .unwrap_or(serde_json::Value::Null);
-    timed(
-        Approach::SnipcheckWarm,
-        std::slice::from_ref(&main),
+    )?];
+    let totals = report_totals(&dir.join("merged-report.json"))?;
+    rows.push(timed(
+        corpus,
+        Approach::SnipcheckColdUnconfined,
+        std::slice::from_ref(&unconfined),
         &[0, 1],
-    )?;
-    let middle = documents.len() / 2;
-    if let Some(doc) = documents.get(middle) {
-        fs::write(
-            doc_path(middle),
-            render_document(middle, doc, Some(doc.len() / 2)),
-        )?;
+    )?);
+    let unconfined_totals = report_totals(&dir.join("unconfined-report.json"))?;
+    for (approach, step) in [
+        (Approach::SnipcheckWarm, &main),
+        (Approach::SnipcheckWarmUnconfined, &unconfined),
+    ] {
+        rows.push(timed(
+            corpus,
+            approach,
+            std::slice::from_ref(step),
+            &[0, 1],
+        )?);
     }
-    timed(
+    for repeat in 2..=confinement_runs {
+        rows.extend(measure_confinement_pair(paths, corpus, repeat)?);
+    }
+    let middle = corpus.documents.len() / 2;
+    let edited = corpus.documents.get(middle).map(|doc| doc.len() / 2);
+    corpus.write_document(middle, edited)?;
+    rows.push(timed(
+        corpus,
         Approach::SnipcheckEdit,
         std::slice::from_ref(&main),
         &[0, 1],
-    )?;
+    )?);
     // A new toolchain: every cached result is stale and nothing is compiled
     // for it yet; what the earlier runs learned of failures is kept.
     for stale in [
@@ -1295,66 +1638,123 @@ fn measure_corpus(
             fs::remove_dir_all(&stale).with_context(|| format!("remove `{}`", stale.display()))?;
         }
     }
-    timed(
+    rows.push(timed(
+        corpus,
         Approach::SnipcheckNewToolchain,
         std::slice::from_ref(&main),
         &[0, 1],
-    )?;
-    let per_crate = snipcheck_step(
-        paths,
-        &dir,
-        &doc_paths,
-        "per-crate",
-        &["--no-merge", "--no-cache"],
-    );
-    if with_alternatives {
-        timed(Approach::CratePerSnippet, &[per_crate], &[0, 1])?;
-    }
+    )?);
+    Ok((rows, [totals, unconfined_totals]))
+}
 
-    if with_alternatives && with_rustdoc {
-        // The edit above is undone so rustdoc reads the same corpus as the cold run.
-        if let Some(doc) = documents.get(middle) {
-            fs::write(doc_path(middle), render_document(middle, doc, None))?;
-        }
-        let steps: Vec<Step> = (0..documents.len())
-            .map(|index| Step {
-                program: "rustdoc".into(),
-                args: vec![
-                    "--test".into(),
-                    "--edition".into(),
-                    "2024".into(),
-                    doc_path(index).display().to_string(),
-                    "--test-args".into(),
-                    "--quiet".into(),
-                ],
-                cwd: dir.clone(),
-                env: vec![
-                    ("RUSTUP_TOOLCHAIN".into(), "stable".into()),
-                    (
-                        "TMPDIR".into(),
-                        paths.work.join("tmp").display().to_string(),
-                    ),
-                ],
-                stdout: dir.join(format!("rustdoc-{index:03}.stdout")),
-                stderr: dir.join(format!("rustdoc-{index:03}.stderr")),
-            })
-            .collect();
-        // 101: some doctest failed, which the corpus does on purpose.
-        timed(Approach::Rustdoc, &steps, &[0, 101])?;
-    }
-    // The target dirs are the bulk of the disk use; the corpus and logs stay.
-    for name in ["merged-target", "per-crate-target"] {
-        let _ = fs::remove_dir_all(dir.join(name));
-    }
-    let info = CorpusInfo {
-        mix,
-        size,
-        documents: documents.len(),
-        expected: expected_counts(all),
-        snipcheck_totals: totals,
-        naive_failed: None,
+/// The `repeat`th pair of confinement twins: both cold in fresh folders,
+/// then both warm. The first pair (the table's rows) starts with the confined
+/// twin, so even pairs start with the `--unconfined` one: neither twin always
+/// meets the machine first.
+fn measure_confinement_pair(paths: &Paths, corpus: &Corpus<'_>, repeat: usize) -> Result<Vec<Row>> {
+    let confined = (
+        snipcheck_step(
+            paths,
+            &corpus.dir,
+            &corpus.doc_paths,
+            "repeat-confined",
+            &[],
+        ),
+        Temperature::Cold.approaches().0,
+        Temperature::Warm.approaches().0,
+    );
+    let unconfined = (
+        snipcheck_step(
+            paths,
+            &corpus.dir,
+            &corpus.doc_paths,
+            "repeat-unconfined",
+            &["--unconfined"],
+        ),
+        Temperature::Cold.approaches().1,
+        Temperature::Warm.approaches().1,
+    );
+    let twins = if repeat.is_multiple_of(2) {
+        [unconfined, confined]
+    } else {
+        [confined, unconfined]
     };
-    Ok((rows, info))
+    for name in ["repeat-confined", "repeat-unconfined"] {
+        for folder in ["sandbox", "target"] {
+            let stale = corpus.dir.join(format!("{name}-{folder}"));
+            if stale.exists() {
+                fs::remove_dir_all(&stale)
+                    .with_context(|| format!("remove `{}`", stale.display()))?;
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (step, cold, _) in &twins {
+        rows.push(timed_run(
+            corpus,
+            *cold,
+            Some(repeat),
+            std::slice::from_ref(step),
+            &[0, 1],
+        )?);
+    }
+    for (step, _, warm) in &twins {
+        rows.push(timed_run(
+            corpus,
+            *warm,
+            Some(repeat),
+            std::slice::from_ref(step),
+            &[0, 1],
+        )?);
+    }
+    Ok(rows)
+}
+
+/// The `totals` object of a snipcheck JSON report.
+fn report_totals(path: &Path) -> Result<serde_json::Value> {
+    let report: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(path).with_context(|| format!("read `{}`", path.display()))?,
+    )
+    .with_context(|| format!("parse `{}`", path.display()))?;
+    Ok(report
+        .get("totals")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null))
+}
+
+/// `rustdoc --test` on every document of the corpus, with the edit of the
+/// snipcheck runs undone so rustdoc reads the same corpus as the cold run.
+fn measure_rustdoc(paths: &Paths, corpus: &Corpus<'_>) -> Result<Row> {
+    corpus.write_document(corpus.documents.len() / 2, None)?;
+    let dir = &corpus.dir;
+    let steps: Vec<Step> = corpus
+        .doc_paths
+        .iter()
+        .enumerate()
+        .map(|(index, doc)| Step {
+            program: "rustdoc".into(),
+            args: vec![
+                "--test".into(),
+                "--edition".into(),
+                "2024".into(),
+                doc.display().to_string(),
+                "--test-args".into(),
+                "--quiet".into(),
+            ],
+            cwd: dir.clone(),
+            env: vec![
+                ("RUSTUP_TOOLCHAIN".into(), "stable".into()),
+                (
+                    "TMPDIR".into(),
+                    paths.work.join("tmp").display().to_string(),
+                ),
+            ],
+            stdout: dir.join(format!("rustdoc-{index:03}.stdout")),
+            stderr: dir.join(format!("rustdoc-{index:03}.stderr")),
+        })
+        .collect();
+    // 101: some doctest failed, which the corpus does on purpose.
+    timed(corpus, Approach::Rustdoc, &steps, &[0, 101])
 }
 
 /// Builds each sampled snippet as its own crate with its own target dir, `cargo
@@ -1487,6 +1887,17 @@ fn method_notes() -> BTreeMap<&'static str, String> {
         (
             "wall_s",
             "elapsed time around the approach's commands, in the measuring process".to_string(),
+        ),
+        (
+            "confinement",
+            format!(
+                "snipcheck's builds are confined by default; the cold and warm runs are repeated \
+                 with --unconfined, each right after its confined twin, in folders of their own, \
+                 and the pair runs --confinement-runs times (further pairs in fresh folders, \
+                 confinement_repeats, the twin that goes first alternating); confinement lists \
+                 the twins' median wall and CPU times and their ratio per mix, size and \
+                 temperature, and flags (over_aim) a cold wall ratio above {CONFINEMENT_AIM:.2}"
+            ),
         ),
         (
             "naive",
@@ -1629,12 +2040,20 @@ fn render_tables(results: &Results) -> String {
                 }
             }
         }
+        out.push_str(&confinement_lines(&results.confinement, mix));
         for info in results.corpora.iter().filter(|c| c.mix == mix) {
             let _ = writeln!(
                 out,
                 "corpus check ({} snippets): templates expect {:?}; snipcheck said {}",
                 info.size, info.expected, info.snipcheck_totals
             );
+            if info.unconfined_totals != info.snipcheck_totals {
+                let _ = writeln!(
+                    out,
+                    "  but with --unconfined it said {}: confinement changed verdicts",
+                    info.unconfined_totals
+                );
+            }
         }
     }
     let _ = writeln!(
@@ -1653,7 +2072,84 @@ fn render_tables(results: &Results) -> String {
         "peak RSS: the largest single process (ru_maxrss of RUSAGE_CHILDREN), not a sum; \
          own RSS: the snipcheck process alone (RUSAGE_SELF). `~`: scaled linearly."
     );
+    out.push_str(&confinement_verdict(&results.confinement));
     out
+}
+
+/// `1.07x`, or `-` without a ratio.
+fn times(ratio: Option<f64>) -> String {
+    ratio.map_or("-".to_string(), |r| format!("{r:.2}x"))
+}
+
+/// The printed confinement ratios of one mix, each cold one above the aim flagged.
+fn confinement_lines(costs: &[ConfinementCost], mix: Mix) -> String {
+    let mut out = String::new();
+    let costs: Vec<&ConfinementCost> = costs.iter().filter(|c| c.mix == mix).collect();
+    if costs.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "confinement, confined (the default) / --unconfined, medians of each twin's runs \
+         (aim: cold at most {CONFINEMENT_AIM:.2}x):"
+    );
+    for cost in costs {
+        let pairs: Vec<String> = cost.pair_wall_ratios.iter().map(|&r| times(r)).collect();
+        let _ = writeln!(
+            out,
+            "  {} {:>6} snippets, {} run(s): wall {} / {} = {}; CPU {} / {} = {}; wall ratio per pair {}{}",
+            cost.temperature.name(),
+            cost.size,
+            cost.runs,
+            secs(cost.confined_wall_s),
+            secs(cost.unconfined_wall_s),
+            times(cost.wall_ratio),
+            secs(cost.confined_cpu_s),
+            secs(cost.unconfined_cpu_s),
+            times(cost.cpu_ratio),
+            pairs.join(" "),
+            if cost.over_aim {
+                "  <- ABOVE THE AIM"
+            } else {
+                ""
+            }
+        );
+    }
+    out
+}
+
+/// The closing line on confinement: which cold runs were above the aim.
+fn confinement_verdict(costs: &[ConfinementCost]) -> String {
+    let cold: Vec<&ConfinementCost> = costs
+        .iter()
+        .filter(|c| c.temperature == Temperature::Cold)
+        .collect();
+    if cold.is_empty() {
+        return String::new();
+    }
+    let over: Vec<String> = cold
+        .iter()
+        .filter(|c| c.over_aim)
+        .map(|c| format!("{} {} ({})", c.mix.name(), c.size, times(c.wall_ratio)))
+        .collect();
+    if over.is_empty() {
+        let largest = cold
+            .iter()
+            .filter_map(|c| c.wall_ratio)
+            .fold(f64::NEG_INFINITY, f64::max);
+        format!(
+            "confinement: every cold run within the aim of {CONFINEMENT_AIM:.2}x its --unconfined \
+             twin (largest {}).\n",
+            times(largest.is_finite().then_some(largest))
+        )
+    } else {
+        format!(
+            "confinement: ABOVE THE AIM of {CONFINEMENT_AIM:.2}x cold, confined / --unconfined \
+             wall time: {}. (Medians of a few runs on a machine not reserved for the bench; see \
+             the CPU ratios and the ratio of each pair above.)\n",
+            over.join(", ")
+        )
+    }
 }
 
 fn short_commit(commit: &str) -> &str {
@@ -1692,11 +2188,11 @@ fn readme_section(results: &Results, svg: &Path) -> String {
         secs(results.bench_seconds)
     );
     out.push_str("| mix | snippets |");
-    for approach in Approach::ALL {
+    for approach in Approach::COMPARED {
         let _ = write!(out, " {} |", approach.label());
     }
     out.push_str("\n|---|---:|");
-    for _ in Approach::ALL {
+    for _ in Approach::COMPARED {
         out.push_str("---|");
     }
     out.push('\n');
@@ -1704,7 +2200,7 @@ fn readme_section(results: &Results, svg: &Path) -> String {
         for &size in &results.sizes {
             let cold = find(rows, mix, size, Approach::SnipcheckCold).map_or(0.0, |c| c.wall_s);
             let _ = write!(out, "| {} | {size} |", mix.name());
-            for approach in Approach::ALL {
+            for approach in Approach::COMPARED {
                 match find(rows, mix, size, approach) {
                     Some(r) if approach == Approach::SnipcheckCold => {
                         let _ = write!(out, " {} |", secs(r.wall_s));
@@ -1729,6 +2225,7 @@ fn readme_section(results: &Results, svg: &Path) -> String {
         }
     }
     out.push_str(&growth_and_profile(results));
+    out.push_str(&confinement_table(&results.confinement));
     out.push_str(
         "\nWhat each number includes. Every snipcheck run is `snipcheck --toolchain stable \
          --no-diagnose` (the same command for cold, warm and one edit): it checks with clippy \
@@ -1739,7 +2236,10 @@ fn readme_section(results: &Results, svg: &Path) -> String {
          the result cache and the target dir are deleted, as a new nightly or rustc makes every \
          cached result stale, with the failure hints of the earlier runs kept: what a nightly \
          job pays each day. *crate per snippet* is `snipcheck --no-merge --no-cache` \
-         (the same work, one crate per snippet, one shared target dir, cold). *naive* is one \
+         (the same work, one crate per snippet, one shared target dir, cold). Every snipcheck \
+         run above builds confined, the default (Landlock, namespaces, a memory cap per \
+         process; see `SECURITY.md`); the confinement table compares its cold and warm runs \
+         with the same command and `--unconfined`. *naive* is one \
          cargo crate and target dir per snippet, `cargo clippy --all-targets` each: a sample is \
          built for real and scaled linearly, which is sound because the crates are independent. \
          *rustdoc --test* (std mix only) also links and runs every example, and runs no clippy. \
@@ -1751,6 +2251,43 @@ fn readme_section(results: &Results, svg: &Path) -> String {
          `bench/results/latest.json` with the machine's details and each snipcheck run's \
          phase profile. The machine was not reserved for the run.\n",
     );
+    out
+}
+
+/// The README's table of what confinement costs: snipcheck's cold and warm
+/// runs, confined (the default) and with `--unconfined`.
+fn confinement_table(costs: &[ConfinementCost]) -> String {
+    if costs.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nWhat confinement costs. *cold* and *warm* are run again with `--unconfined`, each right \
+         after its confined twin and in folders of its own, and the pair is repeated \
+         (`--confinement-runs`, in fresh folders, the twin that goes first alternating); times \
+         are each twin's median, the ratio is confined over unconfined (aim: at most \
+         {CONFINEMENT_AIM:.2}x cold; **bold** when above it). CPU is every process's, which other \
+         load on the machine moves less than wall time:\n\n\
+         | mix | snippets | run | pairs | wall, confined | wall, unconfined | wall ratio | CPU ratio |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|\n"
+    );
+    for cost in costs {
+        let wall_ratio = if cost.over_aim {
+            format!("**{}**", times(cost.wall_ratio))
+        } else {
+            times(cost.wall_ratio)
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {wall_ratio} | {} |",
+            cost.mix.name(),
+            cost.size,
+            cost.temperature.name(),
+            cost.runs,
+            secs(cost.confined_wall_s),
+            secs(cost.unconfined_wall_s),
+            times(cost.cpu_ratio),
+        );
+    }
     out
 }
 
@@ -1905,6 +2442,7 @@ fn plot(path: &Path, results: &Results) -> Result<()> {
         RGBColor(255, 127, 14),
         RGBColor(214, 39, 40),
         RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
     ];
     for (panel, mix) in panels.iter().zip(&mixes) {
         let mut chart = ChartBuilder::on(panel)
@@ -1934,7 +2472,7 @@ fn plot(path: &Path, results: &Results) -> Result<()> {
             })
             .draw()
             .map_err(|e| anyhow!("{e}"))?;
-        for (approach, color) in Approach::ALL.iter().zip(colors) {
+        for (approach, color) in Approach::COMPARED.iter().zip(colors) {
             let points: Vec<(f64, f64)> = results
                 .sizes
                 .iter()
@@ -1975,5 +2513,105 @@ fn bounds(values: &[f64]) -> (f64, f64) {
         (min, max)
     } else {
         (1.0, 10.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timed_row(mix: Mix, approach: Approach, wall_s: f64, cpu_s: f64) -> Row {
+        let usage = Usage {
+            wall_s,
+            user_s: cpu_s,
+            sys_s: 0.0,
+            max_rss_kib: 0,
+        };
+        row(mix, 1000, approach, usage)
+    }
+
+    #[test]
+    fn confinement_is_confined_over_unconfined_and_cold_above_the_aim_is_flagged() {
+        let rows = [
+            timed_row(Mix::Std, Approach::SnipcheckCold, 3.3, 6.0),
+            timed_row(Mix::Std, Approach::SnipcheckWarm, 0.5, 0.4),
+            timed_row(Mix::Std, Approach::SnipcheckColdUnconfined, 3.0, 5.0),
+            timed_row(Mix::Std, Approach::SnipcheckWarmUnconfined, 0.25, 0.2),
+            timed_row(Mix::Deps, Approach::SnipcheckCold, 10.5, 20.0),
+            timed_row(Mix::Deps, Approach::SnipcheckColdUnconfined, 10.0, 20.0),
+            // No unconfined twin: no ratio.
+            timed_row(Mix::Deps, Approach::SnipcheckWarm, 0.3, 0.3),
+        ];
+        let costs = confinement_costs(&rows, &[]);
+        let seen: Vec<(Mix, Temperature, String, String, bool)> = costs
+            .iter()
+            .map(|c| {
+                (
+                    c.mix,
+                    c.temperature,
+                    times(c.wall_ratio),
+                    times(c.cpu_ratio),
+                    c.over_aim,
+                )
+            })
+            .collect();
+        let expected = [
+            (Mix::Std, Temperature::Cold, "1.10x", "1.20x", false),
+            (Mix::Std, Temperature::Warm, "2.00x", "2.00x", false),
+            (Mix::Deps, Temperature::Cold, "1.05x", "1.00x", false),
+        ]
+        .map(|(mix, t, wall, cpu, over)| (mix, t, wall.to_string(), cpu.to_string(), over));
+        assert_eq!(seen, expected);
+        assert!(confinement_verdict(&costs).contains("within the aim"));
+
+        let slower = [
+            timed_row(Mix::Deps, Approach::SnipcheckCold, 12.0, 20.0),
+            timed_row(Mix::Deps, Approach::SnipcheckColdUnconfined, 10.0, 20.0),
+        ];
+        let costs = confinement_costs(&slower, &[]);
+        assert!(costs[0].over_aim);
+        let verdict = confinement_verdict(&costs);
+        assert!(verdict.contains("ABOVE THE AIM") && verdict.contains("deps 1000 (1.20x)"));
+        assert!(confinement_lines(&costs, Mix::Deps).contains("<- ABOVE THE AIM"));
+        assert!(
+            confinement_table(&costs)
+                .contains("| deps | 1000 | cold | 1 | 12.0 s | 10.0 s | **1.20x** | 1.00x |")
+        );
+        assert_eq!(confinement_verdict(&[]), "");
+    }
+
+    #[test]
+    fn further_pairs_make_the_ratio_one_of_medians() {
+        let again = |approach: Approach, wall_s: f64, repeat: usize| Row {
+            repeat: Some(repeat),
+            ..timed_row(Mix::Std, approach, wall_s, wall_s)
+        };
+        let rows = [
+            timed_row(Mix::Std, Approach::SnipcheckCold, 4.0, 4.0),
+            timed_row(Mix::Std, Approach::SnipcheckColdUnconfined, 3.0, 3.0),
+        ];
+        // A busy moment made the first confined run slow; the pairs after it
+        // say confinement costs 2 %.
+        let repeats = [
+            again(Approach::SnipcheckColdUnconfined, 3.0, 2),
+            again(Approach::SnipcheckCold, 3.06, 2),
+            again(Approach::SnipcheckCold, 3.09, 3),
+            again(Approach::SnipcheckColdUnconfined, 3.1, 3),
+            // Another corpus's runs are not this one's.
+            Row {
+                size: 10,
+                ..again(Approach::SnipcheckCold, 9.0, 2)
+            },
+        ];
+        let costs = confinement_costs(&rows, &repeats);
+        assert_eq!(costs.len(), 1);
+        let cost = &costs[0];
+        assert_eq!(cost.runs, 3);
+        assert_eq!((cost.confined_wall_s, cost.unconfined_wall_s), (3.09, 3.0));
+        assert_eq!(times(cost.wall_ratio), "1.03x");
+        assert!(!cost.over_aim);
+        let pairs: Vec<String> = cost.pair_wall_ratios.iter().map(|&r| times(r)).collect();
+        assert_eq!(pairs, ["1.33x", "1.02x", "1.00x"]);
+        assert_eq!(median(&[1.0, 4.0, 2.0, 3.0]), 2.5);
     }
 }
