@@ -222,6 +222,18 @@ pub struct Executor<'a> {
     observer: Observer<'a>,
     /// Builds and resolutions recorded so far (`SNIPCHECK_RECORD`), to number the files.
     recorded: std::sync::atomic::AtomicUsize,
+    /// What this run has downloaded: per toolchain and lockfile text, the
+    /// dependencies written with it (resolved by `cargo metadata` or
+    /// fetched), so a later build of a subset needs no `cargo fetch`.
+    downloaded: std::sync::Mutex<Vec<Downloaded>>,
+}
+
+/// One resolution or fetch of the run (see `Executor::downloaded`).
+#[derive(Debug)]
+struct Downloaded {
+    toolchain: String,
+    lock: String,
+    deps: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Executor<'_> {
@@ -248,6 +260,7 @@ impl<'a> Executor<'a> {
             settings,
             observer,
             recorded: std::sync::atomic::AtomicUsize::new(0),
+            downloaded: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -293,7 +306,10 @@ impl<'a> Executor<'a> {
         let mut crates: Vec<CrateFiles> = plan.jobs.iter().map(|j| j.files.clone()).collect();
         crates.extend(plan.kept.iter().cloned());
         let mut units_total = crates.len();
-        let has_deps = crates.iter().any(|c| !c.deps.is_empty());
+        let deps: BTreeSet<String> = crates
+            .iter()
+            .flat_map(|c| c.deps.iter().map(|d| format!("{d:?}")))
+            .collect();
         // Without dependencies there is nothing to resolve, and no version to show.
         let resolve =
             plan.versions == Versions::Resolve && crates.iter().any(|c| !c.deps.is_empty());
@@ -305,6 +321,7 @@ impl<'a> Executor<'a> {
             match absorb_resolution(plan, resolution, &mut out) {
                 Some((written, total)) => {
                     units_total = total;
+                    self.remember_download(&plan.toolchain, &written, &deps);
                     written
                 }
                 None => return Ok(out),
@@ -315,7 +332,7 @@ impl<'a> Executor<'a> {
             seed_lock(&written.dir, &plan.lock)?;
             written
         };
-        self.fetch_for_confined_build(plan, has_deps, &written, &mut out);
+        self.fetch_for_confined_build(plan, &deps, &written, &mut out);
 
         (self.observer)(Event::BuildStarted {
             toolchain: plan.toolchain.clone(),
@@ -359,26 +376,71 @@ impl<'a> Executor<'a> {
     fn fetch_for_confined_build(
         &self,
         plan: &BuildPlan,
-        has_deps: bool,
+        deps: &BTreeSet<String>,
         written: &sandbox::WrittenWorkspace,
         out: &mut BuildOutcome,
     ) {
         let resolved = plan.versions == Versions::Resolve;
-        if !self.settings.confine.is_confined() || self.settings.offline || resolved || !has_deps {
+        if !self.settings.confine.is_confined()
+            || self.settings.offline
+            || resolved
+            || deps.is_empty()
+            || self.already_downloaded(&plan.toolchain, written, deps)
+        {
             return;
         }
+        let _span = trace::span(format!("{}: fetch", plan.workspace));
         out.log.count("fetch", 1);
-        if let Err(error) = cargo::fetch(
+        match cargo::fetch(
             &written.dir,
             &plan.toolchain,
             &self.settings.confine,
             self.settings.timeout,
         ) {
-            out.log.problem(RunProblem::environment(
+            Ok(()) => self.remember_download(&plan.toolchain, written, deps),
+            Err(error) => out.log.problem(RunProblem::environment(
                 Some(plan.toolchain.clone()),
                 error.to_string(),
-            ));
+            )),
         }
+    }
+
+    /// Records that `written`'s lockfile and `deps` are downloaded.
+    fn remember_download(
+        &self,
+        toolchain: &str,
+        written: &sandbox::WrittenWorkspace,
+        deps: &BTreeSet<String>,
+    ) {
+        let Some(lock) = self.read_lock(written) else {
+            return;
+        };
+        if let Ok(mut downloaded) = self.downloaded.lock() {
+            downloaded.push(Downloaded {
+                toolchain: toolchain.to_string(),
+                lock,
+                deps: deps.clone(),
+            });
+        }
+    }
+
+    /// Whether a resolution or fetch of this run with the same toolchain and
+    /// lockfile covered every one of `deps` (the re-merge round builds a
+    /// subset of the primary build's crates).
+    fn already_downloaded(
+        &self,
+        toolchain: &str,
+        written: &sandbox::WrittenWorkspace,
+        deps: &BTreeSet<String>,
+    ) -> bool {
+        let Some(lock) = self.read_lock(written) else {
+            return false;
+        };
+        self.downloaded.lock().is_ok_and(|downloaded| {
+            downloaded
+                .iter()
+                .any(|d| d.toolchain == toolchain && d.lock == lock && deps.is_subset(&d.deps))
+        })
     }
 
     /// Resolves the workspace `workspace` of `crates`, seeded with `lock`, with
