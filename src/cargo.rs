@@ -427,6 +427,15 @@ pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Resu
     if run.offline || run.confine.is_confined() {
         cmd.arg("--offline");
     }
+    // A confined cargo cannot read its control group's CPU quota (`/proc`
+    // is closed), so it would start a job per CPU: snipcheck, which can,
+    // says how many.
+    if run.confine.is_confined()
+        && std::env::var_os("CARGO_BUILD_JOBS").is_none()
+        && let Ok(jobs) = std::thread::available_parallelism()
+    {
+        cmd.arg("--jobs").arg(jobs.to_string());
+    }
     cmd.arg("--manifest-path")
         .arg(run.workspace_dir.join("Cargo.toml"))
         .current_dir(NEUTRAL_CWD)
