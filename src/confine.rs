@@ -49,6 +49,10 @@ pub const ENTRY: &str = "__confine";
 /// and container runtimes use 125 for "the wrapper failed").
 pub const SETUP_FAILED: i32 = 125;
 
+/// Test-only: confine as a machine without unprivileged namespaces would
+/// (Landlock's TCP rules, the subreaper), to test that fallback here.
+pub const NO_NAMESPACES_ENV: &str = "SNIPCHECK_TEST_NO_NAMESPACES";
+
 /// The default memory cap of each compiler process, in MiB.
 pub const DEFAULT_MEMORY_LIMIT_MIB: u64 = 4096;
 
@@ -234,7 +238,13 @@ impl Confinement {
                 memory_limit_mib,
             } => (helper, memory_limit_mib),
         };
-        let support = probe(helper)?;
+        let mut support = probe(helper)?;
+        // Test-only: the attack suite checks the fallback of machines that
+        // allow no unprivileged namespaces on one that does. It can only
+        // take confinement away, never add to what a build may do.
+        if std::env::var_os(NO_NAMESPACES_ENV).is_some() {
+            support.namespaces = false;
+        }
         Ok(Confinement {
             mode: Mode::Confined {
                 helper: helper.clone(),

@@ -183,6 +183,11 @@ impl Scene {
     /// Runs snipcheck on the document, every format to a file, the human
     /// one on a terminal when `script` can give it one.
     fn run(&self, extra: &[&str]) -> Observed {
+        self.run_with(extra, &[])
+    }
+
+    /// [`Scene::run`] with extra environment variables for snipcheck.
+    fn run_with(&self, extra: &[&str], env: &[(&str, &str)]) -> Observed {
         let before = files_outside_the_sandbox(self.dir.path());
         let exe = env!("CARGO_BIN_EXE_snipcheck");
         let mut args: Vec<String> = [
@@ -232,6 +237,7 @@ impl Scene {
             .env("SNIPCHECK_CANARY", format!("CANARY-ENV-{}", self.nonce))
             .env("CARGO_HOME", self.path("cargo-home"))
             .env("SNIPCHECK_TEST_INJECT_DEPENDENCY", injected)
+            .envs(env.iter().copied())
             .env_remove("NO_COLOR")
             .stdin(Stdio::null())
             .output()
@@ -564,6 +570,34 @@ fn confined_every_attack_is_blocked() {
     if !seen.confined() {
         return;
     }
+    assert_every_attack_blocked(&scene, &seen);
+}
+
+#[test]
+fn without_namespaces_the_fallback_still_blocks_every_attack() {
+    // As on a machine that allows no unprivileged namespaces: no network
+    // namespace (Landlock's TCP rules instead), no PID namespace (the child
+    // subreaper kills what the build leaves), signals scoped by Landlock.
+    let scene = Scene::new();
+    let seen = scene.run_with(&[], &[(snipcheck::confine::NO_NAMESPACES_ENV, "1")]);
+    if !seen.confined() {
+        return;
+    }
+    let confinement = seen
+        .report
+        .as_ref()
+        .and_then(|r| r.confinement.clone())
+        .expect("the report says how builds were confined");
+    assert!(confinement.network.contains("Landlock"), "{confinement:?}");
+    assert!(
+        confinement.processes.contains("subreaper"),
+        "{confinement:?}"
+    );
+    assert_every_attack_blocked(&scene, &seen);
+}
+
+/// What a confined run must show, with or without namespaces.
+fn assert_every_attack_blocked(scene: &Scene, seen: &Observed) {
     assert!(
         !seen.findings.is_empty(),
         "the build script did not run:\n{}",
