@@ -49,6 +49,11 @@ pub const ENTRY: &str = "__confine";
 /// and container runtimes use 125 for "the wrapper failed").
 pub const SETUP_FAILED: i32 = 125;
 
+/// Variables of the builds' environment a confined build goes without: a
+/// rustc wrapper (sccache) reaches its server over a socket the build may
+/// not open.
+pub const DROPPED_ENV: &[&str] = &["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"];
+
 /// Test-only: confine as a machine without unprivileged namespaces would
 /// (Landlock's TCP rules, the subreaper), to test that fallback here.
 pub const NO_NAMESPACES_ENV: &str = "SNIPCHECK_TEST_NO_NAMESPACES";
@@ -269,14 +274,6 @@ impl Confinement {
         matches!(self.mode, Mode::Confined { .. })
     }
 
-    /// The private temporary folder of confined builds.
-    pub fn tmp(&self) -> Option<&Path> {
-        match &self.mode {
-            Mode::Confined { tmp, .. } => Some(tmp),
-            Mode::Unconfined { .. } => None,
-        }
-    }
-
     /// The memory cap of each compiler process, in bytes.
     pub fn memory_bytes(&self) -> Option<u64> {
         match self.mode {
@@ -380,10 +377,9 @@ impl Confinement {
         policy.read.push(homes.cargo.join("config.toml"));
         policy.read.push(homes.cargo.join("config"));
         policy.write.push(tmp.clone());
-        let caches = [homes.cargo.join("registry"), homes.cargo.join("git")];
         match access {
             Access::Build { workspace, target } => {
-                policy.read.extend(caches);
+                policy.read.extend(cargo_caches(homes));
                 policy.read.extend(self.also_read.iter().cloned());
                 policy.write.push(workspace.to_path_buf());
                 policy.write.push(target.to_path_buf());
@@ -391,28 +387,9 @@ impl Confinement {
             }
             Access::Resolve { workspace } => {
                 policy.read.extend(self.also_read.iter().cloned());
-                policy.write.extend(caches);
-                // Cargo's locks on the package cache.
-                policy.write.push(homes.cargo.join(".package-cache"));
-                policy.write.push(homes.cargo.join(".package-cache-mutate"));
-                policy.write.push(homes.cargo.join(".global-cache"));
-                policy.write.push(workspace.to_path_buf());
-                policy.network = true;
-                policy
-                    .read
-                    .extend(ETC_NETWORK_READ.iter().map(PathBuf::from));
+                downloads(&mut policy, homes, workspace);
             }
-            Access::Registry { probe } => {
-                policy.write.extend(caches);
-                policy.write.push(homes.cargo.join(".package-cache"));
-                policy.write.push(homes.cargo.join(".package-cache-mutate"));
-                policy.write.push(homes.cargo.join(".global-cache"));
-                policy.write.push(probe.to_path_buf());
-                policy.network = true;
-                policy
-                    .read
-                    .extend(ETC_NETWORK_READ.iter().map(PathBuf::from));
-            }
+            Access::Registry { probe } => downloads(&mut policy, homes, probe),
             Access::Tool { cwd } => {
                 if let Some(cwd) = cwd {
                     policy.read.push(cwd.to_path_buf());
@@ -458,8 +435,9 @@ impl Confinement {
         wrapped.env("TMPDIR", tmp);
         // A compilation cache server is reached over a socket the build may
         // not open.
-        wrapped.env_remove("RUSTC_WRAPPER");
-        wrapped.env_remove("CARGO_BUILD_RUSTC_WRAPPER");
+        for name in DROPPED_ENV {
+            wrapped.env_remove(name);
+        }
         if let Some(dir) = cmd.get_current_dir() {
             wrapped.current_dir(dir);
         }
@@ -495,6 +473,27 @@ impl Homes {
             tool_dirs,
         }
     }
+}
+
+/// Cargo's registry and git caches: read by builds, written by downloads.
+fn cargo_caches(homes: &Homes) -> [PathBuf; 2] {
+    [homes.cargo.join("registry"), homes.cargo.join("git")]
+}
+
+/// What a step that downloads (resolution, fetch, registry lookup) may do
+/// besides the common part: the network, name resolution and certificates,
+/// cargo's caches and their locks, and its own folder `dir`.
+fn downloads(policy: &mut Policy, homes: &Homes, dir: &Path) {
+    policy.network = true;
+    policy
+        .read
+        .extend(ETC_NETWORK_READ.iter().map(PathBuf::from));
+    policy.write.extend(cargo_caches(homes));
+    // Cargo's locks on the package cache.
+    for lock in [".package-cache", ".package-cache-mutate", ".global-cache"] {
+        policy.write.push(homes.cargo.join(lock));
+    }
+    policy.write.push(dir.to_path_buf());
 }
 
 /// The rustfmt configuration files in `dir` and the folders above it.

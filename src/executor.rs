@@ -311,8 +311,7 @@ impl<'a> Executor<'a> {
             .flat_map(|c| c.deps.iter().map(|d| format!("{d:?}")))
             .collect();
         // Without dependencies there is nothing to resolve, and no version to show.
-        let resolve =
-            plan.versions == Versions::Resolve && crates.iter().any(|c| !c.deps.is_empty());
+        let resolve = plan.versions == Versions::Resolve && !deps.is_empty();
         let written = if resolve {
             // `resolve` writes the workspace, without the crates it leaves out.
             let _span =

@@ -399,8 +399,8 @@ fn wrapper_left_out(executor: &Executor<'_>) -> Vec<RunProblem> {
     if !executor.confined() {
         return Vec::new();
     }
-    ["RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER"]
-        .into_iter()
+    crate::confine::DROPPED_ENV
+        .iter()
         .filter(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
         .map(|name| RunProblem::environment(None, format!(
             "{name} is not used: confined builds cannot reach a compilation cache (no network, no writes outside the sandbox); run with --unconfined to use it"

@@ -1688,20 +1688,16 @@ fn measure_confinement_pair(paths: &Paths, corpus: &Corpus<'_>, repeat: usize) -
             }
         }
     }
+    // Every cold twin, then every warm one.
+    let runs = twins
+        .iter()
+        .map(|(step, cold, _)| (step, *cold))
+        .chain(twins.iter().map(|(step, _, warm)| (step, *warm)));
     let mut rows = Vec::new();
-    for (step, cold, _) in &twins {
+    for (step, run) in runs {
         rows.push(timed_run(
             corpus,
-            *cold,
-            Some(repeat),
-            std::slice::from_ref(step),
-            &[0, 1],
-        )?);
-    }
-    for (step, _, warm) in &twins {
-        rows.push(timed_run(
-            corpus,
-            *warm,
+            run,
             Some(repeat),
             std::slice::from_ref(step),
             &[0, 1],
