@@ -282,6 +282,8 @@ mod tests {
                 passed: false,
                 tests: Cause::Placeholder,
                 remaining: vec!["docs/a.md:12:5: error[E0425]: cannot find value `x`".into()],
+                not_built: None,
+                explains: vec![],
             }],
             suggestion: Some("define `x`".into()),
             dependencies: vec![],

@@ -29,6 +29,8 @@ pub enum NameKind {
     Function,
     Value,
     Macro,
+    /// A lowercase path root (`io` in `io::Error`): imported, never stubbed.
+    Module,
 }
 
 /// A name rustc could not resolve (`cannot find type `User` in this scope`).
@@ -66,9 +68,11 @@ pub fn unresolved_name(code: Option<&str>, message: &str) -> Option<UnresolvedNa
         return None;
     };
     // A lowercase "type" is a module or crate path, not a placeholder type.
-    if kind == NameKind::Type && name.chars().next().is_none_or(|c| !c.is_uppercase()) {
-        return None;
-    }
+    let kind = if kind == NameKind::Type && name.chars().next().is_none_or(|c| !c.is_uppercase()) {
+        NameKind::Module
+    } else {
+        kind
+    };
     Some(UnresolvedName {
         name: name.to_string(),
         kind,
@@ -151,6 +155,13 @@ pub enum Change {
     DependencyVersion { crate_name: String, version: String },
     /// Insert these lines (`use ...;`) at these generated lines (1-based, before the line).
     Imports { lines: Vec<(u32, String)> },
+    /// Append the definitions other blocks of the document give (`source`,
+    /// from the blocks at these fence lines), with the crates they need.
+    Context {
+        blocks: Vec<u32>,
+        source: String,
+        deps: Vec<crate::deps::DepSpec>,
+    },
     /// Add the imports and stub the undefined names.
     Stubs {
         imports: Vec<(u32, String)>,
@@ -166,6 +177,7 @@ impl Change {
             Change::Nightly { .. } => Cause::NightlyFeature,
             Change::DependencyVersion { .. } => Cause::DependencyDrift,
             Change::Imports { .. } => Cause::MissingImport,
+            Change::Context { .. } => Cause::NeedsContext,
             Change::Stubs { .. } => Cause::Placeholder,
         }
     }
@@ -189,6 +201,14 @@ impl Change {
             Change::Imports { lines } => {
                 let uses: Vec<&str> = lines.iter().map(|(_, l)| l.trim()).collect();
                 format!("with {}", uses.join(" "))
+            }
+            Change::Context { blocks, .. } => {
+                let lines: Vec<String> = blocks.iter().map(u32::to_string).collect();
+                let noun = if blocks.len() == 1 { "block" } else { "blocks" };
+                format!(
+                    "with the definitions of the {noun} at line {}",
+                    lines.join(", ")
+                )
             }
             Change::Stubs { imports, names } => {
                 let stubbed: Vec<&str> = names.iter().map(|n| n.name.as_str()).collect();
@@ -245,7 +265,7 @@ pub fn stub_source(
                 ));
                 continue;
             }
-            NameKind::Value => continue,
+            NameKind::Value | NameKind::Module => continue,
         };
         items.push(tokens);
     }
@@ -305,8 +325,30 @@ pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Cause::NeedsContext => format!(
+            "make the block stand alone: define {} in hidden `# ` lines (copied from the block that defines it), or say in the text that it continues that block",
+            detail.context.join(", ")
+        ),
+        Cause::CodeBug if !detail.code_errors.is_empty() => {
+            format!("fix the example: {}", detail.code_errors.join("; "))
+        }
         other => other.info().fix.to_string(),
     }
+}
+
+/// The suggestion for a primary cause and the other causes proven beside it,
+/// in the order a maintainer applies them (`add ..., then fix ...`).
+pub fn combined_suggestion(primary: Cause, others: &[Cause], detail: &SuggestionDetail) -> String {
+    let mut text = suggestion(primary, detail);
+    for other in others {
+        // Stubs only show what else is wrong; code errors are named by code-bug.
+        if matches!(other, Cause::Lint | Cause::Compile) {
+            continue;
+        }
+        text.push_str(", then ");
+        text.push_str(&suggestion(*other, detail));
+    }
+    text
 }
 
 /// What a suggestion can name, gathered by the classifier.
@@ -319,6 +361,10 @@ pub struct SuggestionDetail {
     pub drift: Option<(String, String, Option<String>)>,
     pub imports: Vec<String>,
     pub placeholders: Vec<String>,
+    /// The names another block defines, with where (`` `User` (the block at line 12) ``).
+    pub context: Vec<String>,
+    /// The errors no variant explains, placed (`line 65: casting ...`).
+    pub code_errors: Vec<String>,
 }
 
 #[cfg(test)]

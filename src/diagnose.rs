@@ -69,17 +69,27 @@ impl Suggestion {
     /// The `use` line to insert and the generated line to insert it before, when
     /// this is an import suggestion with exactly one candidate.
     pub fn single_import(&self) -> Option<(u32, String)> {
-        if !self.message.starts_with("consider importing") {
-            return None;
+        match self.imports().as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
         }
-        let [edit] = self.candidates.as_slice() else {
-            return None;
-        };
-        let text = edit.text.trim();
-        (text.starts_with("use ")
-            && edit.line_start == edit.line_end
-            && edit.column_start == edit.column_end)
-            .then(|| (edit.line_start, text.to_string()))
+    }
+
+    /// Every `use` line this import suggestion offers (one per candidate, in
+    /// rustc's order), with the generated line to insert it before.
+    pub fn imports(&self) -> Vec<(u32, String)> {
+        if !self.message.starts_with("consider importing") {
+            return Vec::new();
+        }
+        self.candidates
+            .iter()
+            .filter(|edit| {
+                edit.text.trim().starts_with("use ")
+                    && edit.line_start == edit.line_end
+                    && edit.column_start == edit.column_end
+            })
+            .map(|edit| (edit.line_start, edit.text.trim().to_string()))
+            .collect()
     }
 }
 

@@ -3,19 +3,28 @@
 //!
 //! Round 1 builds, for every failing snippet at once, each variant its errors
 //! call for: an older edition, nightly with the feature gates, the document's
-//! pinned (or the previous) release series of a crate, the imports rustc names,
-//! stubs for undefined names. Round 2 and 3 narrow a dependency drift down to
-//! the release series, then the release, where the example broke. Each round is
-//! one workspace and one `cargo clippy` per toolchain; the cause is read from
-//! which variants built (see `cause.rs` for the taxonomy and precedence).
+//! pinned (or the previous) release series of a crate, the imports rustc names
+//! (one variant per candidate), the definitions other blocks of the document
+//! give, stubs for undefined names. Round 2 and 3 narrow a dependency drift
+//! down to the release series, then the release, where the example broke. Each
+//! round is one workspace and one `cargo clippy` per toolchain; variants cargo
+//! cannot resolve together are split off into a build of their own, and one
+//! that cannot be resolved even alone says so ("not built"), never "fails".
+//!
+//! Causes are proven error by error: an error of the example is credited to
+//! the variant that removes it without putting a new error on its line; the
+//! primary cause is the one that explains the first error the build reported
+//! (ties go to the taxonomy's precedence), the others are `other_causes`; an
+//! error no variant removes is the example's own (`code-bug`), quoted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cause::{self, Cause, Change, SuggestionDetail, UnresolvedName};
+use crate::cause::{self, Cause, Change, NameKind, SuggestionDetail, UnresolvedName};
 use crate::diagnose::{self, UnitResult};
 use crate::error::Result;
 use crate::fence::Edition;
 use crate::report::{Diagnostic, Evidence, Status};
+use crate::syntax::TopItemKind;
 
 use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed};
 use crate::log::Log;
@@ -27,6 +36,14 @@ use crate::trace;
 const MAX_DRIFT_TRIALS: usize = 3;
 /// Most remaining errors quoted per variant.
 const MAX_REMAINING: usize = 3;
+/// Most `use` candidates tried for one name (each in a variant of its own).
+const MAX_CANDIDATES: usize = 4;
+/// Most split builds of one round whose variants cargo cannot resolve together.
+const MAX_SPLITS: usize = 4;
+/// Most other blocks of a document whose definitions one variant borrows.
+const MAX_CONTEXT_BLOCKS: usize = 3;
+/// Most unexplained errors a suggestion quotes.
+const MAX_QUOTED: usize = 3;
 
 /// A failing snippet and what its primary build said.
 #[derive(Debug)]
@@ -68,15 +85,60 @@ struct Trial {
 #[derive(Debug, Clone)]
 struct Outcome {
     passed: bool,
+    /// The first errors, placed, for the report.
     remaining: Vec<String>,
+    /// Every error the variant had, to compare with the example's.
+    errors: BTreeSet<ErrorKey>,
+    /// Why cargo built nothing for the variant: it proves nothing.
+    not_built: Option<String>,
+}
+
+impl Outcome {
+    fn not_built(reason: String) -> Outcome {
+        Outcome {
+            passed: false,
+            remaining: Vec::new(),
+            errors: BTreeSet::new(),
+            not_built: Some(reason),
+        }
+    }
+}
+
+/// An error as builds of one example are compared: its document line, code
+/// and message (stub paths left out).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ErrorKey {
+    line: u32,
+    code: Option<String>,
+    message: String,
+}
+
+impl ErrorKey {
+    fn of(diagnostic: &Diagnostic) -> ErrorKey {
+        ErrorKey {
+            line: diagnostic.line,
+            code: diagnostic.code.clone(),
+            message: diagnostic
+                .message
+                .replace(&format!("{}::", cause::STUB_MODULE), ""),
+        }
+    }
+
+    /// `line 65: casting ...`, as a suggestion quotes it.
+    fn quoted(&self) -> String {
+        format!("line {}: {}", self.line, self.message)
+    }
 }
 
 /// Runs the experiments for `subjects` and classifies each: entry id -> diagnosis.
+/// `units` are every unit of the run: the blocks a subject's document
+/// defines its missing names in are among them.
 pub fn run(
     executor: &Executor<'_>,
     registry: &mut Registry,
     toolchains: Toolchains<'_>,
     subjects: &[Subject<'_>],
+    units: &[Unit<'_>],
     docs: &BTreeMap<String, DocFacts>,
     lock: &LockSeed,
 ) -> Result<(BTreeMap<String, Diagnosis>, Log)> {
@@ -99,6 +161,14 @@ pub fn run(
     for (index, subject) in subjects.iter().enumerate() {
         let drift = wanted_series.get(&index);
         trials.extend(first_round(index, subject, toolchains, registry, drift));
+        if let Some(change) = context_change(subject, units) {
+            trials.push(Trial {
+                subject: index,
+                change,
+                toolchain: toolchains.primary.to_string(),
+                outcome: None,
+            });
+        }
     }
     let trials = rounds.build("variants", trials, &mut log)?;
 
@@ -379,22 +449,38 @@ fn first_round(
             ));
         }
     }
-    let imports = single_imports(subject.result);
-    if !imports.is_empty() {
-        let lines = imports.values().cloned().collect();
-        trials.push(trial(Change::Imports { lines }, toolchains.primary));
+    // One variant per candidate: the n-th takes each name's n-th candidate
+    // (or its last), so every candidate of every name is tried in one round.
+    let candidates = import_candidates(subject.result);
+    let most = candidates.values().map(Vec::len).max().unwrap_or(0);
+    let mut tried = BTreeSet::new();
+    for n in 0..most {
+        let lines: Vec<(u32, String)> = candidates
+            .values()
+            .filter_map(|c| c.get(n).or(c.last()).cloned())
+            .collect();
+        if tried.insert(lines.clone()) {
+            trials.push(trial(Change::Imports { lines }, toolchains.primary));
+        }
     }
-    // Stubs for the names rustc has no single import for, with the imports for
-    // the others; and, when some names had an import, stubs for all of them
-    // (the import may be the wrong item of the same name).
-    let all_names = unresolved(subject.result);
+    let firsts: BTreeMap<String, (u32, String)> = candidates
+        .iter()
+        .filter_map(|(name, c)| Some((name.clone(), c.first()?.clone())))
+        .collect();
+    // Stubs for the names rustc has no import for, with the first candidates
+    // for the others; and, when some names had an import, stubs for all of
+    // them (the import may be the wrong item of the same name).
+    let all_names: Vec<UnresolvedName> = unresolved(subject.result)
+        .into_iter()
+        .filter(|n| n.kind != NameKind::Module)
+        .collect();
     let others: Vec<UnresolvedName> = all_names
         .iter()
-        .filter(|n| !imports.contains_key(&n.name))
+        .filter(|n| !firsts.contains_key(&n.name))
         .cloned()
         .collect();
-    let mut stub_sets = vec![(imports.values().cloned().collect::<Vec<_>>(), others)];
-    if !imports.is_empty() {
+    let mut stub_sets = vec![(firsts.values().cloned().collect::<Vec<_>>(), others)];
+    if !firsts.is_empty() {
         stub_sets.push((Vec::new(), all_names));
     }
     for (imports, names) in stub_sets {
@@ -428,21 +514,89 @@ fn first_of_series(version: &str) -> String {
     }
 }
 
-/// Unresolved name -> the one `use` rustc suggests for it (generated line, text).
-fn single_imports(result: &UnitResult) -> BTreeMap<String, (u32, String)> {
-    let mut out = BTreeMap::new();
+/// Unresolved name -> the `use` lines rustc suggests for it (generated
+/// line, text), in rustc's order, at most [`MAX_CANDIDATES`].
+fn import_candidates(result: &UnitResult) -> BTreeMap<String, Vec<(u32, String)>> {
+    let mut out: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
     for suggestion in &result.suggestions {
-        let Some(import) = suggestion.single_import() else {
+        let mut imports = suggestion.imports();
+        if imports.is_empty() {
             continue;
-        };
+        }
         let Some(name) =
             cause::unresolved_name(suggestion.code.as_deref(), &suggestion.for_message)
         else {
             continue;
         };
-        out.entry(name.name).or_insert(import);
+        imports.truncate(MAX_CANDIDATES);
+        out.entry(name.name).or_insert(imports);
     }
     out
+}
+
+/// The variant that borrows, from the document's other blocks, the
+/// definitions of the names the subject lacks: their items, the `impl`
+/// blocks of those types and the blocks' `use` lines (those the subject
+/// does not have already), with the crates those blocks build with.
+fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
+    let names: BTreeSet<String> = unresolved(subject.result)
+        .into_iter()
+        .filter(|n| n.kind != NameKind::Module)
+        .map(|n| n.name)
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let me = subject.unit.entry;
+    let own: BTreeSet<&str> = subject.unit.snippet.code.lines().map(str::trim).collect();
+    let mut blocks = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    let mut deps: Vec<crate::deps::DepSpec> = Vec::new();
+    for unit in units
+        .iter()
+        .filter(|u| u.entry.file == me.file && u.entry.id != me.id)
+    {
+        let items = &unit.snippet.syntax.top_items;
+        let wanted = |kind: &TopItemKind| match kind {
+            TopItemKind::Defines(name) | TopItemKind::Impl(name) => names.contains(name),
+            _ => false,
+        };
+        if !items
+            .iter()
+            .any(|i| matches!(&i.kind, TopItemKind::Defines(n) if names.contains(n)))
+        {
+            continue;
+        }
+        let code: Vec<&str> = unit.snippet.code.split('\n').collect();
+        for item in items
+            .iter()
+            .filter(|i| i.kind == TopItemKind::Use || wanted(&i.kind))
+        {
+            let (first, last) = (item.first_line as usize, item.last_line as usize);
+            let Some(text) = code.get(first..=last.min(code.len().saturating_sub(1))) else {
+                continue;
+            };
+            if item.kind == TopItemKind::Use && text.iter().all(|l| own.contains(l.trim())) {
+                continue;
+            }
+            lines.extend(text.iter().map(|l| (*l).to_string()));
+        }
+        blocks.push(unit.entry.block.fence_line);
+        for dep in &unit.deps.deps {
+            let known = |d: &crate::deps::DepSpec| d.name == dep.name;
+            if !subject.unit.deps.deps.iter().any(known) && !deps.iter().any(known) {
+                deps.push(dep.clone());
+            }
+        }
+        if blocks.len() == MAX_CONTEXT_BLOCKS {
+            break;
+        }
+    }
+    (!blocks.is_empty()).then(|| Change::Context {
+        blocks,
+        source: lines.join("\n"),
+        deps,
+    })
 }
 
 fn unresolved(result: &UnitResult) -> Vec<UnresolvedName> {
@@ -463,14 +617,40 @@ struct Rounds<'r, 's> {
 impl Rounds<'_, '_> {
     /// Builds one round of trials (one workspace, and one cargo run, per
     /// toolchain) and returns them with their outcomes.
+    ///
+    /// A round whose variants change dependencies is resolved first: a
+    /// variant cargo cannot resolve with the others is left out and built in
+    /// a split build with the other left-out ones (`<workspace>-split<n>`);
+    /// one that cannot be resolved even there is "not built", with cargo's
+    /// reason.
     fn build(&self, workspace: &str, mut trials: Vec<Trial>, log: &mut Log) -> Result<Vec<Trial>> {
         let toolchains: BTreeSet<String> = trials.iter().map(|t| t.toolchain.clone()).collect();
         for toolchain in toolchains {
-            let (plan, packages) =
-                plan_round(workspace, &toolchain, self.subjects, &trials, self.lock);
-            let mut built = self.executor.build(&plan)?;
-            log.extend(std::mem::take(&mut built.log));
-            absorb_trials(&built, &packages, &mut trials);
+            let mut pending: Vec<usize> = (0..trials.len())
+                .filter(|&n| trials[n].toolchain == toolchain)
+                .collect();
+            for split in 0..=MAX_SPLITS {
+                let name = match split {
+                    0 => workspace.to_string(),
+                    n => format!("{workspace}-split{n}"),
+                };
+                let (plan, packages) = plan_round(
+                    &name,
+                    &toolchain,
+                    self.subjects,
+                    &trials,
+                    &pending,
+                    self.lock,
+                );
+                let mut built = self.executor.build(&plan)?;
+                log.extend(std::mem::take(&mut built.log));
+                let left_out = absorb_trials(&built, &packages, &mut trials);
+                // Nothing left out, or nothing resolved: no split can help.
+                if left_out.is_empty() || left_out.len() == pending.len() {
+                    break;
+                }
+                pending = left_out;
+            }
         }
         Ok(trials)
     }
@@ -478,36 +658,78 @@ impl Rounds<'_, '_> {
 
 /// The build of one round's trials on one toolchain, and which trial
 /// (index into `trials`) each package is.
+/// `pending` are the trials (indices into `trials`) this build takes; a
+/// round that changes dependencies is resolved first, so that cargo can
+/// leave out the variants it cannot resolve with the others.
 fn plan_round(
     workspace: &str,
     toolchain: &str,
     subjects: &[Subject<'_>],
     trials: &[Trial],
+    pending: &[usize],
     lock: &LockSeed,
 ) -> (BuildPlan, Vec<(usize, String)>) {
     let mut jobs = Vec::new();
     let mut packages = Vec::new();
-    for (n, trial) in trials
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.toolchain == toolchain)
-    {
+    let mut changes_dependencies = false;
+    for &n in pending {
+        let Some(trial) = trials.get(n).filter(|t| t.toolchain == toolchain) else {
+            continue;
+        };
+        changes_dependencies |= matches!(
+            &trial.change,
+            Change::DependencyVersion { .. } | Change::Context { .. }
+        );
         let job = variant_job(&subjects[trial.subject], &trial.change, n);
         packages.push((n, job.files.package.clone()));
         jobs.push(job);
     }
-    let plan = BuildPlan::variants(format!("{workspace}-{toolchain}"), toolchain, jobs, lock);
+    let mut plan = BuildPlan::variants(format!("{workspace}-{toolchain}"), toolchain, jobs, lock);
+    if changes_dependencies {
+        plan.versions = crate::executor::Versions::Resolve;
+    }
     (plan, packages)
 }
 
-/// Each trial's outcome in a round's build: did the variant build, and
-/// which errors remained.
-fn absorb_trials(built: &BuildOutcome, packages: &[(usize, String)], trials: &mut [Trial]) {
+/// Each trial's outcome in a round's build: did the variant build, which
+/// errors remained, or why it was not built. Returns the trials cargo left
+/// out because their requirements cannot be resolved with the others.
+fn absorb_trials(
+    built: &BuildOutcome,
+    packages: &[(usize, String)],
+    trials: &mut [Trial],
+) -> Vec<usize> {
+    let mut left_out = Vec::new();
     for (n, package) in packages {
+        if let Some(reason) = built.unresolvable.get(package) {
+            trials[*n].outcome = Some(Outcome::not_built(format!(
+                "cargo cannot resolve its dependencies: {reason}"
+            )));
+            left_out.push(*n);
+            continue;
+        }
         let Some(result) = built.units.get(package) else {
+            let reason = if built.timed_out {
+                "the build ran past the time limit".to_string()
+            } else if built.interrupted {
+                "the run was interrupted".to_string()
+            } else {
+                built
+                    .failure
+                    .clone()
+                    .unwrap_or_else(|| "cargo reported nothing for it".to_string())
+            };
+            trials[*n].outcome = Some(Outcome::not_built(reason));
             continue;
         };
         let (status, _) = diagnose::verdict(&crate::analyze::Expect::Pass, result);
+        if status == Status::Fail && errors(result).next().is_none() {
+            trials[*n].outcome = Some(Outcome::not_built(
+                "a dependency failed to build: cargo built no artifact for it and reported no error in it"
+                    .to_string(),
+            ));
+            continue;
+        }
         let remaining = errors(result)
             .take(MAX_REMAINING)
             .map(|d| {
@@ -532,8 +754,11 @@ fn absorb_trials(built: &BuildOutcome, packages: &[(usize, String)], trials: &mu
         trials[*n].outcome = Some(Outcome {
             passed: status != Status::Fail,
             remaining,
+            errors: errors(result).map(ErrorKey::of).collect(),
+            not_built: None,
         });
     }
+    left_out
 }
 
 /// The scratch crate of one variant.
@@ -568,6 +793,11 @@ fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Job {
             wrapped.clone()
         }
         Change::Imports { lines } => wrapped.with_inserted(lines),
+        Change::Context { source, deps, .. } => {
+            files.deps.extend(deps.iter().cloned());
+            files.deps.sort_by(|a, b| a.name.cmp(&b.name));
+            wrapped.with_inserted(&[(wrapped.end(), source.clone())])
+        }
         Change::Stubs { imports, names } => {
             let (head, tail) = cause::stub_source(names, &snippet.syntax.call_arities);
             let mut inserts = imports.clone();
@@ -606,105 +836,245 @@ fn after_crate_attributes(wrapped: &crate::wrap::WrappedSource) -> u32 {
     crate::text::to_u32(skip + 1)
 }
 
+/// What a diagnosis concluded about each error of the example: the cause
+/// that explains it and the trial (index into the subject's trials) that
+/// proved it, if one did.
+type Attribution = Vec<(Cause, Option<usize>)>;
+
+/// Credits each error of the example to the trials that remove it: a trial
+/// that built removes every error; one that still fails removes the errors it
+/// no longer has, unless it has a new error on the same line (the change then
+/// replaced the error, it did not explain it). A trial cargo did not build
+/// proves nothing.
+fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
+    let known: BTreeSet<&ErrorKey> = keys.iter().collect();
+    let mut credits = vec![Vec::new(); keys.len()];
+    for (t, trial) in trials.iter().enumerate() {
+        let Some(outcome) = trial.outcome.as_ref().filter(|o| o.not_built.is_none()) else {
+            continue;
+        };
+        let new_lines: BTreeSet<u32> = outcome
+            .errors
+            .iter()
+            .filter(|e| !known.contains(e))
+            .map(|e| e.line)
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            if outcome.passed || (!outcome.errors.contains(key) && !new_lines.contains(&key.line)) {
+                credits[i].push(t);
+            }
+        }
+    }
+    credits
+}
+
+/// The cause of an error no variant removed.
+fn unproven_cause(diagnostic: &Diagnostic) -> Cause {
+    let gated = diagnostic.code.as_deref() == Some("E0554")
+        || cause::unstable_feature(diagnostic.code.as_deref(), &diagnostic.message).is_some();
+    match cause::unresolved_name(diagnostic.code.as_deref(), &diagnostic.message) {
+        _ if gated => Cause::NightlyFeature,
+        Some(name) if name.kind != NameKind::Module => Cause::Placeholder,
+        _ => Cause::CodeBug,
+    }
+}
+
+/// Errors a real edit (imports, another block's definitions, nightly's
+/// gates) revealed: new
+/// errors of a credited trial, away from the lines it fixed. They are the
+/// example's own, hidden before by the errors the edit removed.
+fn revealed_errors(
+    keys: &[ErrorKey],
+    trials: &[&Trial],
+    attribution: &Attribution,
+) -> Vec<ErrorKey> {
+    let known: BTreeSet<&ErrorKey> = keys.iter().collect();
+    let mut out = BTreeSet::new();
+    for (t, trial) in trials.iter().enumerate() {
+        if !matches!(
+            trial.change,
+            Change::Imports { .. } | Change::Context { .. } | Change::Nightly { .. }
+        ) {
+            continue;
+        }
+        let fixed: BTreeSet<u32> = attribution
+            .iter()
+            .zip(keys)
+            .filter(|((_, by), _)| *by == Some(t))
+            .map(|(_, key)| key.line)
+            .collect();
+        if fixed.is_empty() {
+            continue;
+        }
+        let Some(outcome) = &trial.outcome else {
+            continue;
+        };
+        out.extend(
+            outcome
+                .errors
+                .iter()
+                .filter(|e| !known.contains(e) && !fixed.contains(&e.line))
+                .cloned(),
+        );
+    }
+    out.into_iter().collect()
+}
+
 fn classify(
     subject: &Subject<'_>,
     trials: &[&Trial],
     drift: BTreeMap<String, (String, Option<String>)>,
     doc: Option<&DocFacts>,
 ) -> Diagnosis {
-    let mut applicable: BTreeSet<Cause> = trials
+    let primary: Vec<&Diagnostic> = errors(subject.result).collect();
+    let keys: Vec<ErrorKey> = primary.iter().map(|d| ErrorKey::of(d)).collect();
+    let credits = attribute_errors(&keys, trials);
+    let attribution: Attribution = credits
         .iter()
-        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
-        .map(|t| t.change.proves())
+        .zip(&primary)
+        .map(|(by, diagnostic)| {
+            by.iter()
+                .map(|&t| (trials[t].change.proves(), Some(t)))
+                .min_by_key(|(cause, _)| cause.rank())
+                .unwrap_or_else(|| (unproven_cause(diagnostic), None))
+        })
         .collect();
-    let features: Vec<String> = errors(subject.result)
+    let revealed = revealed_errors(&keys, trials, &attribution);
+    // The first error the build reported decides; ties went to precedence.
+    let cause = attribution.first().map_or(Cause::CodeBug, |(c, _)| *c);
+    let mut others: BTreeSet<Cause> = attribution.iter().map(|(c, _)| *c).collect();
+    if !revealed.is_empty() {
+        others.insert(Cause::CodeBug);
+    }
+    others.remove(&cause);
+    let mut other_causes: Vec<Cause> = others.into_iter().collect();
+    other_causes.sort_by_key(|c| c.rank());
+
+    let evidence = trials
+        .iter()
+        .enumerate()
+        .filter_map(|(t, trial)| {
+            let outcome = trial.outcome.as_ref()?;
+            let explains = attribution
+                .iter()
+                .zip(&keys)
+                .filter(|((_, by), _)| *by == Some(t))
+                .map(|(_, key)| key.quoted())
+                .collect();
+            Some(Evidence {
+                variant: trial.change.describe(),
+                toolchain: trial.toolchain.clone(),
+                passed: outcome.passed,
+                tests: trial.change.proves(),
+                remaining: outcome.remaining.clone(),
+                not_built: outcome.not_built.clone(),
+                explains,
+            })
+        })
+        .collect();
+    let detail = suggestion_detail(
+        subject,
+        trials,
+        &attribution,
+        &primary,
+        &revealed,
+        &drift,
+        doc,
+    );
+    let proven_imports = detail
+        .imports
+        .iter()
+        .map(|i| i.trim_matches('`').to_string())
+        .collect();
+    Diagnosis {
+        cause,
+        other_causes: other_causes.clone(),
+        evidence,
+        suggestion: cause::combined_suggestion(cause, &other_causes, &detail),
+        drift,
+        proven_imports,
+    }
+}
+
+/// What the suggestion names: the gates, the drift, the imports and the
+/// other blocks' definitions that explained errors, the placeholders and
+/// the errors nothing explained.
+fn suggestion_detail(
+    subject: &Subject<'_>,
+    trials: &[&Trial],
+    attribution: &Attribution,
+    primary: &[&Diagnostic],
+    revealed: &[ErrorKey],
+    drift: &BTreeMap<String, (String, Option<String>)>,
+    doc: Option<&DocFacts>,
+) -> SuggestionDetail {
+    let features: Vec<String> = primary
+        .iter()
         .filter_map(|d| cause::unstable_feature(d.code.as_deref(), &d.message))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let gated = errors(subject.result).any(|d| d.code.as_deref() == Some("E0554"));
-    if gated || !features.is_empty() {
-        applicable.insert(Cause::NightlyFeature);
-    }
-    let names = unresolved(subject.result);
-    let imports = single_imports(subject.result);
-    let imports_passed = trials.iter().any(|t| {
-        matches!(t.change, Change::Imports { .. }) && t.outcome.as_ref().is_some_and(|o| o.passed)
-    });
-    // Names the passing imports resolve are not placeholders; when the imports
-    // did not help, every unresolved name is one.
-    let placeholders: Vec<String> = names
-        .iter()
-        .filter(|n| !(imports_passed && imports.contains_key(&n.name)))
-        .map(|n| n.name.clone())
-        .collect();
-    if !placeholders.is_empty() {
-        applicable.insert(Cause::Placeholder);
-    }
-    // A nightly variant that still fails shows the example has other problems too.
-    let nightly_still_fails = trials.iter().any(|t| {
-        matches!(t.change, Change::Nightly { .. }) && t.outcome.as_ref().is_some_and(|o| !o.passed)
-    });
-    if nightly_still_fails {
-        applicable.insert(Cause::CodeBug);
-    }
-    let mut ordered: Vec<Cause> = applicable.into_iter().collect();
-    ordered.sort_by_key(|c| c.rank());
-    let cause = ordered.first().copied().unwrap_or(Cause::CodeBug);
-    let other_causes = ordered.into_iter().skip(1).collect();
-
-    let evidence = trials
-        .iter()
-        .filter_map(|t| {
-            let outcome = t.outcome.as_ref()?;
-            Some(Evidence {
-                variant: t.change.describe(),
-                toolchain: t.toolchain.clone(),
-                passed: outcome.passed,
-                tests: t.change.proves(),
-                remaining: outcome.remaining.clone(),
-            })
-        })
-        .collect();
-    let edition_hint = errors(subject.result)
-        .next()
-        .map(|d| format!("edition 2024 says: {}", d.message));
-    let mut placeholder_notes = Vec::new();
-    for name in &placeholders {
-        match doc.and_then(|d| d.defined.get(name)) {
-            Some(line) => {
-                placeholder_notes.push(format!("{name} (defined in the block at line {line})"))
+    let mut imports = BTreeSet::new();
+    let mut context = BTreeSet::new();
+    let mut placeholders = BTreeSet::new();
+    let mut code_errors = Vec::new();
+    for ((cause, by), diagnostic) in attribution.iter().zip(primary) {
+        let name = cause::unresolved_name(diagnostic.code.as_deref(), &diagnostic.message);
+        match (cause, by.map(|t| &trials[t].change), name) {
+            (Cause::MissingImport, Some(Change::Imports { lines }), name) => {
+                // The candidate of this name, or every line of the variant.
+                let mine: Vec<&String> = lines
+                    .iter()
+                    .map(|(_, text)| text)
+                    .filter(|text| name.as_ref().is_some_and(|n| imports_name(text, &n.name)))
+                    .collect();
+                let all: Vec<&String> = lines.iter().map(|(_, text)| text).collect();
+                let chosen = if mine.is_empty() { all } else { mine };
+                imports.extend(chosen.into_iter().map(|text| format!("`{text}`")));
             }
-            None => placeholder_notes.push(name.clone()),
+            (Cause::NeedsContext, Some(Change::Context { .. }), Some(name)) => {
+                let place = doc
+                    .and_then(|d| d.defined.get(&name.name))
+                    .map(|line| format!(" (the block at line {line})"))
+                    .unwrap_or_default();
+                context.insert(format!("`{}`{place}", name.name));
+            }
+            (Cause::Placeholder, _, Some(name)) => {
+                placeholders.insert(match doc.and_then(|d| d.defined.get(&name.name)) {
+                    Some(line) => format!("{} (defined in the block at line {line})", name.name),
+                    None => name.name,
+                });
+            }
+            (Cause::CodeBug, _, _) => code_errors.push(ErrorKey::of(diagnostic).quoted()),
+            _ => {}
         }
     }
-    let detail = SuggestionDetail {
+    code_errors.extend(revealed.iter().map(ErrorKey::quoted));
+    code_errors.dedup();
+    code_errors.truncate(MAX_QUOTED);
+    SuggestionDetail {
         features,
         edition: Some(Edition::E2021),
-        edition_hint,
+        edition_hint: errors(subject.result)
+            .next()
+            .map(|d| format!("edition 2024 says: {}", d.message)),
         drift: drift
             .iter()
             .next()
             .map(|(krate, (last, first))| (krate.clone(), last.clone(), first.clone())),
-        imports: imports
-            .values()
-            .map(|(_, text)| format!("`{text}`"))
-            .collect(),
-        placeholders: placeholder_notes,
-    };
-    let proven_imports = if imports_passed {
-        imports.into_values().map(|(_, text)| text).collect()
-    } else {
-        Vec::new()
-    };
-    Diagnosis {
-        cause,
-        other_causes,
-        evidence,
-        suggestion: cause::suggestion(cause, &detail),
-        drift,
-        proven_imports,
+        imports: imports.into_iter().collect(),
+        placeholders: placeholders.into_iter().collect(),
+        context: context.into_iter().collect(),
+        code_errors,
     }
+}
+
+/// Whether a `use` line brings `name` into scope (`use a::b::Name;`,
+/// `use a::{Name, Other};`, `use a::Thing as Name;`).
+fn imports_name(line: &str, name: &str) -> bool {
+    line.trim_end_matches(';')
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| word == name)
 }
 
 #[cfg(test)]
@@ -756,6 +1126,15 @@ mod tests {
         }
     }
 
+    fn error_at(line: u32, code: &str, message: &str) -> Diagnostic {
+        Diagnostic {
+            line,
+            ..error(code, message)
+        }
+    }
+
+    /// A variant that built, or (`passed == false`) that still has every
+    /// error of the example.
     fn tried(change: Change, passed: bool) -> Trial {
         Trial {
             subject: 0,
@@ -764,8 +1143,20 @@ mod tests {
             outcome: Some(Outcome {
                 passed,
                 remaining: Vec::new(),
+                errors: BTreeSet::new(),
+                not_built: None,
             }),
         }
+    }
+
+    /// A variant that still fails with these errors.
+    fn failing_with(change: Change, remaining: &[Diagnostic]) -> Trial {
+        let mut trial = tried(change, false);
+        if let Some(outcome) = &mut trial.outcome {
+            outcome.errors = remaining.iter().map(ErrorKey::of).collect();
+            outcome.remaining = vec!["(quoted)".into()];
+        }
+        trial
     }
 
     #[track_caller]
@@ -786,6 +1177,14 @@ mod tests {
             unit: unit(&entry, &deps),
             result: &result,
         };
+        let mut trials = trials;
+        for trial in &mut trials {
+            if let Some(outcome) = trial.outcome.as_mut().filter(|o| {
+                !o.passed && o.errors.is_empty() && o.remaining.is_empty() && o.not_built.is_none()
+            }) {
+                outcome.errors = errors(&result).map(ErrorKey::of).collect();
+            }
+        }
         let refs: Vec<&Trial> = trials.iter().collect();
         let diagnosis = classify(&subject, &refs, BTreeMap::new(), None);
         assert_eq!(
@@ -827,11 +1226,18 @@ mod tests {
             (Cause::NightlyFeature, &[]),
         );
         // Still failing on nightly: the example has a bug too.
-        check(
+        let d = check(
             vec![unstable()],
             vec![],
-            vec![tried(Change::Nightly { features: vec![] }, false)],
+            vec![failing_with(
+                Change::Nightly { features: vec![] },
+                &[error_at(3, "E0308", "mismatched types")],
+            )],
             (Cause::NightlyFeature, &[Cause::CodeBug]),
+        );
+        assert!(
+            d.suggestion
+                .contains("then fix the example: line 3: mismatched types")
         );
         // An older edition builds.
         check(
@@ -840,26 +1246,34 @@ mod tests {
             vec![tried(Change::Edition(Edition::E2021), true)],
             (Cause::EditionDrift, &[]),
         );
-        // The pinned release builds, and names are missing too.
+        // The pinned release removes the first error; a name is missing too.
+        let handler = || error_at(4, "E0425", "cannot find function `handler` in this scope");
         let d = check(
-            vec![
-                error("E0433", "cannot find `Server` in `axum`"),
-                error("E0425", "cannot find function `handler` in this scope"),
-            ],
+            vec![error("E0433", "cannot find `Server` in `axum`"), handler()],
             vec![],
-            vec![tried(
+            vec![failing_with(
                 Change::DependencyVersion {
                     crate_name: "axum".into(),
                     version: "0.6.20".into(),
                 },
-                true,
+                &[handler()],
             )],
             (Cause::DependencyDrift, &[Cause::Placeholder]),
         );
-        assert!(
+        assert_eq!(
             d.evidence
                 .iter()
-                .any(|e| e.passed && e.variant == "axum =0.6.20")
+                .map(|e| (e.variant.as_str(), e.explains.as_slice()))
+                .collect::<Vec<_>>(),
+            [(
+                "axum =0.6.20",
+                ["line 2: cannot find `Server` in `axum`".to_string()].as_slice()
+            )]
+        );
+        assert!(
+            d.suggestion.contains(", then define `handler`"),
+            "{}",
+            d.suggestion
         );
         // The suggested import is all that was missing: not a placeholder.
         let hashmap = || error("E0412", "cannot find type `HashMap` in this scope");
@@ -896,7 +1310,111 @@ mod tests {
             vec![tried(Change::Edition(Edition::E2021), false)],
             (Cause::CodeBug, &[]),
         );
-        assert_eq!(d.suggestion, Cause::CodeBug.info().fix);
+        assert_eq!(d.suggestion, "fix the example: line 2: mismatched types");
+    }
+
+    /// Each error is credited to the variant that removes it: the import
+    /// explains the missing names, the cast nobody explains is the example's.
+    #[test]
+    fn causes_are_proven_error_by_error() {
+        let missing = |line| {
+            error_at(
+                line,
+                "E0412",
+                "cannot find type `PhantomData` in this scope",
+            )
+        };
+        let cast = || error_at(9, "E0606", "casting `&u8` as `u32` is invalid");
+        let import = || Change::Imports {
+            lines: vec![(1, "use std::marker::PhantomData;".into())],
+        };
+        let d = check(
+            vec![missing(3), missing(5), cast()],
+            vec![import_of("PhantomData", "std::marker::PhantomData")],
+            vec![failing_with(import(), &[cast()])],
+            (Cause::MissingImport, &[Cause::CodeBug]),
+        );
+        assert_eq!(
+            d.suggestion,
+            "add `use std::marker::PhantomData;`, then fix the example: line 9: casting `&u8` as `u32` is invalid"
+        );
+        assert_eq!(d.proven_imports, ["use std::marker::PhantomData;"]);
+        assert_eq!(d.evidence[0].explains.len(), 2);
+
+        // The first error decides the primary cause, even when it is the example's own.
+        check(
+            vec![cast(), missing(12)],
+            vec![import_of("PhantomData", "std::marker::PhantomData")],
+            vec![failing_with(import(), &[cast()])],
+            (Cause::CodeBug, &[Cause::MissingImport]),
+        );
+
+        // Of two candidates, the one that puts a new error on the name's line
+        // replaced the error: only the other explains it.
+        let map = || error_at(4, "E0412", "cannot find type `Map` in this scope");
+        let wrong = failing_with(
+            Change::Imports {
+                lines: vec![(1, "use std::iter::Map;".into())],
+            },
+            &[error_at(4, "E0107", "missing generics for struct `Map`")],
+        );
+        let right = tried(
+            Change::Imports {
+                lines: vec![(1, "use serde_json::Map;".into())],
+            },
+            true,
+        );
+        let d = check(
+            vec![map()],
+            vec![],
+            vec![wrong, right],
+            (Cause::MissingImport, &[]),
+        );
+        assert_eq!(d.proven_imports, ["use serde_json::Map;"]);
+        assert!(d.evidence[0].explains.is_empty());
+
+        // A variant cargo did not build proves nothing and says why.
+        let mut unbuilt = tried(Change::Edition(Edition::E2021), false);
+        unbuilt.outcome = Some(Outcome::not_built(
+            "cargo cannot resolve its dependencies".into(),
+        ));
+        let d = check(
+            vec![error("E0308", "mismatched types")],
+            vec![],
+            vec![unbuilt],
+            (Cause::CodeBug, &[]),
+        );
+        assert_eq!(
+            d.evidence[0].not_built.as_deref(),
+            Some("cargo cannot resolve its dependencies")
+        );
+
+        // Another block's definitions remove what the stubs would too: needs-context wins.
+        let user = || error_at(6, "E0412", "cannot find type `User` in this scope");
+        let context = Change::Context {
+            blocks: vec![20],
+            source: "struct User;".into(),
+            deps: vec![],
+        };
+        let stubs = Change::Stubs {
+            imports: vec![],
+            names: vec![UnresolvedName {
+                name: "User".into(),
+                kind: NameKind::Type,
+            }],
+        };
+        let d = check(
+            vec![user()],
+            vec![],
+            vec![tried(stubs, true), tried(context, true)],
+            (Cause::NeedsContext, &[]),
+        );
+        assert!(
+            d.suggestion
+                .starts_with("make the block stand alone: define `User`"),
+            "{}",
+            d.suggestion
+        );
     }
 
     #[test]
@@ -941,6 +1459,91 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_candidate_of_a_name_is_a_variant() {
+        let entry = entry("let m: Map<String, u8> = Map::new();");
+        let mut suggestion = import_of("Map", "std::iter::Map");
+        let mut second = suggestion.candidates[0].clone();
+        second.text = "use serde_json::Map;\n".into();
+        suggestion.candidates.push(second);
+        let result = UnitResult {
+            diagnostics: vec![error("E0412", "cannot find type `Map` in this scope")],
+            built: false,
+            suggestions: vec![suggestion],
+        };
+        let deps = DepSet::default();
+        let subject = Subject {
+            unit: unit(&entry, &deps),
+            result: &result,
+        };
+        let registry = Registry::new(
+            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
+            std::path::PathBuf::new(),
+            true,
+        );
+        let toolchains = Toolchains {
+            primary: "stable",
+            nightly: None,
+        };
+        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None)
+            .iter()
+            .map(|t| t.change.describe())
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "edition 2021",
+                "with use std::iter::Map;",
+                "with use serde_json::Map;",
+                // Every name has an import: only the all-stubs variant.
+                "with stubs for Map",
+            ]
+        );
+    }
+
+    #[test]
+    fn another_blocks_definitions_make_a_context_variant() {
+        let doc = "```rust\nuse std::fmt;\n\n#[derive(Debug)]\nstruct User {\n    name: String,\n}\n\nimpl User {\n    fn new() -> Self { User { name: String::new() } }\n}\n\nfn main() {}\n```\n\n```rust\nlet user = User::new();\nprintln!(\"{user:?}\");\n```\n";
+        let entries: Vec<Entry> = extract(doc)
+            .into_iter()
+            .enumerate()
+            .map(|(n, block)| {
+                let snippet = analyze(&block);
+                let wrapped = wrap(&snippet).expect("the test snippets wrap");
+                Entry {
+                    file: "doc.md".into(),
+                    block,
+                    id: format!("doc-{n}"),
+                    code: Code::Wrapped(Box::new((snippet, wrapped))),
+                }
+            })
+            .collect();
+        let deps = DepSet::default();
+        let units: Vec<Unit<'_>> = entries.iter().map(|e| unit(e, &deps)).collect();
+        let result = UnitResult {
+            diagnostics: vec![error(
+                "E0433",
+                "failed to resolve: use of undeclared type `User`",
+            )],
+            built: false,
+            suggestions: vec![],
+        };
+        let subject = Subject {
+            unit: units[1],
+            result: &result,
+        };
+        let Some(Change::Context { blocks, source, .. }) = context_change(&subject, &units) else {
+            panic!("a context variant");
+        };
+        assert_eq!(blocks, [1]);
+        assert_eq!(
+            source,
+            "use std::fmt;\n#[derive(Debug)]\nstruct User {\n    name: String,\n}\nimpl User {\n    fn new() -> Self { User { name: String::new() } }\n}"
+        );
+        // A document that defines nothing of it gives no context.
+        assert!(context_change(&subject, &units[1..]).is_none());
+    }
+
     /// The first diagnosis round of `variants.md`, replayed from the recorded
     /// cargo output: the variants the errors call for, one build, and what
     /// each variant's outcome proves.
@@ -974,8 +1577,15 @@ mod tests {
             .enumerate()
             .flat_map(|(n, s)| first_round(n, s, toolchains, &registry, None))
             .collect();
-        let (plan, packages) =
-            plan_round("variants", "stable", &subjects, &trials, &LockSeed::Keep);
+        let all_trials: Vec<usize> = (0..trials.len()).collect();
+        let (plan, packages) = plan_round(
+            "variants",
+            "stable",
+            &subjects,
+            &trials,
+            &all_trials,
+            &LockSeed::Keep,
+        );
         assert_eq!(plan.workspace, "variants-stable");
         assert_eq!(plan.purpose, Purpose::Diagnosing);
         assert_eq!(packages.len(), trials.len());

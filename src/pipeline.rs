@@ -182,6 +182,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
                 &mut registry,
                 toolchains,
                 &subjects,
+                &units,
                 &docs,
                 &lock,
             )?;

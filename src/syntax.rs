@@ -30,6 +30,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
+use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::visit::{self, Visit};
 
@@ -85,10 +86,35 @@ pub struct SyntaxFacts {
     pub call_arities: BTreeMap<String, usize>,
     /// What the snippet's wrapped source says as a file.
     pub wrapped: WrappedFacts,
+    /// The snippet's top-level items, in order (for the definitions another
+    /// block of the document borrows in a `needs-context` variant).
+    pub top_items: Vec<TopItem>,
     /// `wrapped` could not be read from the code's tree (crate attributes
     /// among statements, a shebang or byte-order mark): the wrapper parses its
     /// own text ([`crate::wrap::wrap_snippet`]) before the snippet goes on.
     pub wrapped_needs_own_parse: bool,
+}
+
+/// One top-level item of a snippet: what it is and the code lines it spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopItem {
+    pub kind: TopItemKind,
+    /// 0-based code lines of its first token (attributes included) and last.
+    pub first_line: u32,
+    pub last_line: u32,
+}
+
+/// What a top-level item is, as far as borrowing it into another block goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopItemKind {
+    /// Defines this name (a type, trait, function, constant, module, macro).
+    Defines(String),
+    /// An `impl` block for the type of this name (`impl Trait for Name`).
+    Impl(String),
+    /// A `use` item.
+    Use,
+    /// `fn main`, or anything else a borrowing block has no use for.
+    Other,
 }
 
 /// What a snippet's wrapped source (its own crate's file) says.
@@ -144,8 +170,16 @@ pub fn read(code: &str) -> Reading {
     if let Some(file) = &file {
         facts.defined_names = defined_names(|v| v.visit_file(file));
         facts.call_arities = call_arities(file);
+        facts.top_items = file.items.iter().map(top_item).collect();
     } else if let Some((_, stmts)) = &statements {
         facts.defined_names = defined_names(|v| stmts.iter().for_each(|s| v.visit_stmt(s)));
+        facts.top_items = stmts
+            .iter()
+            .filter_map(|s| match s {
+                syn::Stmt::Item(item) => Some(top_item(item)),
+                _ => None,
+            })
+            .collect();
     } else if tokens.is_err() {
         // Code that cannot be split into tokens may still be balanced inside a
         // function (`} fn x() {`): its names are read from there, as they
@@ -592,6 +626,39 @@ fn walk_for_reads(stream: TokenStream, context: Context, found: &mut Vec<String>
             }
             _ => {}
         }
+    }
+}
+
+/// What one top-level item is, and its lines.
+fn top_item(item: &syn::Item) -> TopItem {
+    use syn::spanned::Spanned;
+    let span = item.span();
+    let name = |ident: &syn::Ident| TopItemKind::Defines(ident.unraw().to_string());
+    let kind = match item {
+        syn::Item::Fn(i) if i.sig.ident == "main" => TopItemKind::Other,
+        syn::Item::Struct(i) => name(&i.ident),
+        syn::Item::Enum(i) => name(&i.ident),
+        syn::Item::Fn(i) => name(&i.sig.ident),
+        syn::Item::Trait(i) => name(&i.ident),
+        syn::Item::Type(i) => name(&i.ident),
+        syn::Item::Union(i) => name(&i.ident),
+        syn::Item::Const(i) => name(&i.ident),
+        syn::Item::Static(i) => name(&i.ident),
+        syn::Item::Mod(i) if i.content.is_some() => name(&i.ident),
+        syn::Item::Macro(i) => i.ident.as_ref().map_or(TopItemKind::Other, name),
+        syn::Item::Use(_) => TopItemKind::Use,
+        syn::Item::Impl(i) => match &*i.self_ty {
+            syn::Type::Path(path) => path.path.segments.last().map_or(TopItemKind::Other, |s| {
+                TopItemKind::Impl(s.ident.unraw().to_string())
+            }),
+            _ => TopItemKind::Other,
+        },
+        _ => TopItemKind::Other,
+    };
+    TopItem {
+        kind,
+        first_line: to_u32(span.start().line.saturating_sub(1)),
+        last_line: to_u32(span.end().line.saturating_sub(1)),
     }
 }
 

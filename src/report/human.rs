@@ -503,6 +503,8 @@ fn render_diagnosis(out: &Output, snippet: &SnippetReport, text: &mut String) {
     for evidence in &snippet.evidence {
         let outcome = if evidence.passed {
             "builds".to_string()
+        } else if let Some(why) = &evidence.not_built {
+            format!("not built: {why}")
         } else {
             match evidence.remaining.first() {
                 Some(first) => format!("still fails: {first}"),
@@ -1030,6 +1032,8 @@ println!(\"{n}\");
                 passed: true,
                 tests: Cause::DependencyDrift,
                 remaining: vec![],
+                not_built: None,
+                explains: vec![],
             },
             Evidence {
                 variant: "edition 2021".into(),
@@ -1039,6 +1043,8 @@ println!(\"{n}\");
                 remaining: vec![
                     "docs/guide.md:7:16: error[E0425]: cannot find value `counte`".into(),
                 ],
+                not_built: None,
+                explains: vec![],
             },
         ];
         failing.suggestion = Some("pin `axum = \"0.6\"` next to the example".into());

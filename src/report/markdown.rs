@@ -332,6 +332,8 @@ fn render_snippet(
         for evidence in &snippet.evidence {
             let outcome = if evidence.passed {
                 "builds".to_owned()
+            } else if let Some(why) = &evidence.not_built {
+                format!("not built: {}", inline(why))
             } else {
                 match evidence.remaining.first() {
                     Some(first) => format!("still fails: {}", inline(first)),

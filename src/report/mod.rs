@@ -506,6 +506,15 @@ pub struct Evidence {
     pub tests: Cause,
     /// The first errors the variant still had, placed in the document (`file:line: message`).
     pub remaining: Vec<String>,
+    /// Why cargo built nothing for the variant (its requirements cannot be met
+    /// with the rest of the round nor alone, a dependency failed to build):
+    /// such a variant proves nothing, and says so instead of "still fails".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_built: Option<String>,
+    /// The errors of the example this variant removed (`line N: message`),
+    /// when it is the variant the diagnosis credits with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
