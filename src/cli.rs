@@ -68,8 +68,8 @@ pub struct Args {
     /// lines), then verify again and report what remains.
     #[arg(long)]
     pub fix: bool,
-    /// Add the `use` lines rustc suggests when it has exactly one candidate and
-    /// the diagnosis's variant with them builds (missing-import).
+    /// Add the `use` lines rustc suggests that the diagnosis proved: the
+    /// candidate whose variant removed the errors of its name (missing-import).
     #[arg(long)]
     pub fix_imports: bool,
     /// Apply rustc's edition-2024 migrations (`unsafe extern`, ...) to examples

@@ -1459,6 +1459,62 @@ mod tests {
         );
     }
 
+    /// A variant cargo left out of the round's resolution is handed back for
+    /// a split build and says why it was not built; one cargo reported
+    /// nothing for, or built nothing for without an error, says so too.
+    #[test]
+    fn variants_not_built_say_why_and_are_split_off() {
+        let change = || Change::Edition(Edition::E2021);
+        let mut trials: Vec<Trial> = (0..4)
+            .map(|_| Trial {
+                subject: 0,
+                change: change(),
+                toolchain: "stable".into(),
+                outcome: None,
+            })
+            .collect();
+        let mut built = BuildOutcome::default();
+        built.unresolvable.insert(
+            "p0".into(),
+            "failed to select a version for `shared`".into(),
+        );
+        built.units.insert(
+            "p2".into(),
+            UnitResult {
+                diagnostics: vec![],
+                built: false,
+                suggestions: vec![],
+            },
+        );
+        built.units.insert(
+            "p3".into(),
+            UnitResult {
+                diagnostics: vec![error("E0308", "mismatched types")],
+                built: false,
+                suggestions: vec![],
+            },
+        );
+        let packages: Vec<(usize, String)> = (0..4).map(|n| (n, format!("p{n}"))).collect();
+        let left_out = absorb_trials(&built, &packages, &mut trials);
+        assert_eq!(left_out, [0]);
+        let why: Vec<Option<String>> = trials
+            .iter()
+            .map(|t| t.outcome.as_ref().and_then(|o| o.not_built.clone()))
+            .collect();
+        assert_eq!(
+            why[0].as_deref(),
+            Some("cargo cannot resolve its dependencies: failed to select a version for `shared`")
+        );
+        assert_eq!(why[1].as_deref(), Some("cargo reported nothing for it"));
+        assert!(
+            why[2]
+                .as_deref()
+                .is_some_and(|w| w.starts_with("a dependency failed to build"))
+        );
+        assert_eq!(why[3], None);
+        assert_eq!(trials[3].outcome.as_ref().map(|o| o.errors.len()), Some(1));
+    }
+
     #[test]
     fn every_candidate_of_a_name_is_a_variant() {
         let entry = entry("let m: Map<String, u8> = Map::new();");

@@ -183,7 +183,7 @@ fn document_edits(
         let repair = evidence.asked.repair;
         if repair.imports && !diagnosis.proven_imports.is_empty() {
             let message = format!(
-                "added {} (the variant with it builds)",
+                "added {} (the variant with it removed the errors of that name)",
                 diagnosis
                     .proven_imports
                     .iter()

@@ -45,6 +45,77 @@ const BUNDLED: &[(&str, u32, Status, Option<Cause>)] = &[
     ("rust-style-guide.md", 292, Status::Skip, None),
 ];
 
+/// Causes proven error by error, on a document of ours with no dependencies:
+/// a block that borrows another's definitions, one that lacks an import and
+/// has a bug of its own, a module path without its `use`, a plain bug.
+#[test]
+fn causes_are_proven_error_by_error() {
+    let run = snipcheck(
+        "per-error",
+        &[
+            "--specs",
+            "tests/fixtures/diagnosis/per-error.md",
+            "--format",
+            "json",
+            "--toolchain",
+            "stable",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.report();
+    let got: Vec<(u32, Status, Option<Cause>, Vec<Cause>)> = report
+        .snippets
+        .iter()
+        .map(|s| (s.line, s.status, s.cause, s.other_causes.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (5, Status::Pass, None, vec![]),
+            (17, Status::Fail, Some(Cause::NeedsContext), vec![]),
+            (
+                24,
+                Status::Fail,
+                Some(Cause::MissingImport),
+                vec![Cause::CodeBug]
+            ),
+            (37, Status::Fail, Some(Cause::MissingImport), vec![]),
+            (46, Status::Fail, Some(Cause::CodeBug), vec![]),
+        ],
+        "{:#?}",
+        report.snippets
+    );
+    let context = row(&report, "per-error.md", 17);
+    assert!(
+        context
+            .suggestion
+            .as_deref()
+            .is_some_and(|s| s.contains("`Meters` (the block at line 5)")),
+        "{context:?}"
+    );
+    let tagged = row(&report, "per-error.md", 24);
+    let suggestion = tagged.suggestion.as_deref().unwrap_or_default();
+    assert!(
+        suggestion
+            .starts_with("add `use std::marker::PhantomData;`, then fix the example: line 31:"),
+        "{suggestion}"
+    );
+    // No variant says it failed without the errors that remained.
+    for evidence in report.snippets.iter().flat_map(|s| &s.evidence) {
+        assert!(
+            evidence.passed || !evidence.remaining.is_empty() || evidence.not_built.is_some(),
+            "{evidence:?}"
+        );
+    }
+    let bug = row(&report, "per-error.md", 46);
+    assert!(
+        bug.suggestion
+            .as_deref()
+            .is_some_and(|s| s.starts_with("fix the example: line 47: mismatched types")),
+        "{bug:?}"
+    );
+}
+
 fn nightly_installed() -> bool {
     snipcheck::executor::installed("nightly")
 }
