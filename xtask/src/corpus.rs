@@ -118,8 +118,15 @@ struct Label {
     outcome: Outcome,
     #[serde(default)]
     cause: Option<String>,
+    /// `None` when the label does not say (then no crate counts as extra).
     #[serde(default)]
-    crates: Vec<String>,
+    crates: Option<Vec<String>>,
+}
+
+impl Label {
+    fn crates(&self) -> &[String] {
+        self.crates.as_deref().unwrap_or_default()
+    }
 }
 
 /// A label's outcome.
@@ -475,13 +482,15 @@ impl RunCost {
     }
 }
 
-/// The arguments snipcheck gets: the documents, the corpus's sandbox and
-/// report, the newest crates on stable, then the user's own (whose
-/// `--toolchain`, `--latest` or `--sandbox` replace ours).
+/// The arguments snipcheck gets: the documents, the corpus's sandbox, the
+/// newest crates on stable, the JSON report on stdout (so that snipcheck
+/// prints only its summary line on stderr, not every block of the corpus) and
+/// the Markdown view in `details`, then the user's own arguments (whose
+/// `--toolchain`, `--latest`, `--lockfile` or `--sandbox` replace ours).
 fn snipcheck_args(
     docs: &[PathBuf],
     sandbox: &Path,
-    report: &Path,
+    details: &Path,
     extra: &[String],
 ) -> Vec<String> {
     let given = |flag: &str| {
@@ -500,13 +509,19 @@ fn snipcheck_args(
     if !given("--toolchain") {
         args.extend(["--toolchain".to_owned(), "stable".to_owned()]);
     }
-    args.extend(["--format".to_owned(), format!("json={}", report.display())]);
+    args.extend([
+        "--format".to_owned(),
+        "json".to_owned(),
+        "--format".to_owned(),
+        format!("markdown={}", details.display()),
+    ]);
     args.extend(extra.iter().cloned());
     args
 }
 
 /// Runs snipcheck on the documents in a child process of this executable
-/// (`corpus-run`), with its trace written beside the report.
+/// (`corpus-run`), its stdout (the JSON report) written to `report`, its
+/// trace to `trace`.
 fn run_snipcheck(args: &[String], report: &Path, trace: &Path) -> Result<RunCost> {
     let exe = std::env::current_exe().context("failed to find this executable")?;
     for stale in [report, trace] {
@@ -515,11 +530,14 @@ fn run_snipcheck(args: &[String], report: &Path, trace: &Path) -> Result<RunCost
                 .with_context(|| format!("failed to remove `{}`", stale.display()))?;
         }
     }
+    let stdout = fs::File::create(report)
+        .with_context(|| format!("failed to create `{}`", report.display()))?;
     let started = Instant::now();
     let status = Command::new(&exe)
         .arg("corpus-run")
         .args(args)
         .env(snipcheck::trace::ENV, trace)
+        .stdout(stdout)
         .status()
         .with_context(|| format!("failed to start `{} corpus-run`", exe.display()))?;
     let wall = started.elapsed().as_secs_f64();
@@ -533,6 +551,26 @@ fn run_snipcheck(args: &[String], report: &Path, trace: &Path) -> Result<RunCost
         .ok()
         .and_then(|text| serde_json::from_str::<Value>(&text).ok());
     Ok(run_cost(&value, trace.as_ref(), wall))
+}
+
+/// One snipcheck run on `docs`: its report, details and trace are the
+/// corpus folder's `report{suffix}.json`, `report{suffix}.md` and
+/// `trace{suffix}.json`.
+fn verify(corpus: &Path, docs: &[PathBuf], suffix: &str, extra: &[String]) -> Result<RunCost> {
+    let which = if suffix.is_empty() { "cold" } else { "warm" };
+    status(
+        "Verifying",
+        &format!("{} documents ({which} run)", docs.len()),
+    );
+    let report = corpus.join(format!("report{suffix}.json"));
+    let details = corpus.join(format!("report{suffix}.md"));
+    let args = snipcheck_args(docs, &corpus.join("sandbox"), &details, extra);
+    let cost = run_snipcheck(&args, &report, &corpus.join(format!("trace{suffix}.json")))?;
+    status(
+        "Report",
+        &format!("{} (every block: {})", report.display(), details.display()),
+    );
+    Ok(cost)
 }
 
 /// The cost of a run from its report and trace; `measured` is the wall time
@@ -559,7 +597,7 @@ fn run_cost(report: &Value, trace: Option<&Value>, measured: f64) -> RunCost {
                 .iter()
                 .filter(|p| p.get("name").and_then(Value::as_str) == Some("diagnosis"))
                 .filter_map(|p| p.get("seconds").and_then(Value::as_f64))
-                .sum()
+                .fold(0.0, |total, seconds| total + seconds)
         });
     RunCost {
         wall_seconds,
@@ -761,6 +799,9 @@ struct Comparison {
     /// Over the labels that fail and whose row fails.
     cause: Agreement,
     inference_misses: Vec<InferenceMiss>,
+    /// Dependencies snipcheck added to a labelled block that its label's
+    /// `crates` does not list (a name the code uses read as a crate).
+    extra_crates: Vec<InferenceMiss>,
     void_evidence: Vec<VoidEvidence>,
 }
 
@@ -826,9 +867,12 @@ fn compare(
             .and_then(|(id, _)| labelled.get(&(id, row.line)).copied());
         cmp.inference_misses
             .extend(inference_misses(row, label, known));
+        cmp.extra_crates
+            .extend(label.map_or_else(Vec::new, |l| extra_crates(row, l)));
         cmp.void_evidence.extend(void_evidence(row));
     }
     dedup(&mut cmp.inference_misses);
+    dedup(&mut cmp.extra_crates);
     dedup(&mut cmp.void_evidence);
     cmp
 }
@@ -992,14 +1036,14 @@ fn inference_misses(
         .map(normalized)
         .collect();
     let listed: BTreeSet<String> = label
-        .map(|l| l.crates.iter().map(|c| normalized(c)).collect())
+        .map(|l| l.crates().iter().map(|c| normalized(c)).collect())
         .unwrap_or_default();
     let mut candidates: BTreeSet<String> = row_texts(row)
         .into_iter()
         .flat_map(missing_crate_names)
         .collect();
     if row.cause.as_deref() == Some("unknown-crate") {
-        candidates.extend(label.into_iter().flat_map(|l| l.crates.iter().cloned()));
+        candidates.extend(label.into_iter().flat_map(|l| l.crates().iter().cloned()));
     }
     let mut misses = Vec::new();
     for name in candidates {
@@ -1021,6 +1065,36 @@ fn inference_misses(
         });
     }
     misses
+}
+
+/// The row's registry dependencies that its label's `crates` does not list.
+fn extra_crates(row: &Row, label: &Label) -> Vec<InferenceMiss> {
+    let Some(crates) = &label.crates else {
+        return Vec::new();
+    };
+    let listed: BTreeSet<String> = crates.iter().map(|c| normalized(c)).collect();
+    let mut extras = BTreeSet::new();
+    for dependency in &row.dependencies {
+        let names = ["name", "package"].map(|key| dependency.get(key).and_then(Value::as_str));
+        if names
+            .iter()
+            .flatten()
+            .any(|name| listed.contains(&normalized(name)))
+        {
+            continue;
+        }
+        if let Some(package) = names[1].or(names[0]) {
+            extras.insert(package.to_owned());
+        }
+    }
+    extras
+        .into_iter()
+        .map(|krate| InferenceMiss {
+            place: row.place(),
+            krate,
+            why: "not in the label's crates".to_owned(),
+        })
+        .collect()
 }
 
 /// The row's evidence entries that failed, left no error and do not say why
@@ -1129,25 +1203,21 @@ fn run_task(root: &Path, args: &CorpusArgs) -> Result<i32> {
             );
         }
         let docs: Vec<PathBuf> = rebuilt.docs.values().cloned().collect();
-        let sandbox = corpus.join("sandbox");
-        status("Verifying", &format!("{} documents (cold run)", docs.len()));
-        let cold_args = snipcheck_args(&docs, &sandbox, &report, &args.snipcheck);
-        let cold = run_snipcheck(&cold_args, &report, &corpus.join("trace.json"))?;
+        let cold = verify(&corpus, &docs, "", &args.snipcheck)?;
         let warm = if args.warm {
-            status("Verifying", &format!("{} documents (warm run)", docs.len()));
-            let warm_report = corpus.join("report-warm.json");
-            let warm_args = snipcheck_args(&docs, &sandbox, &warm_report, &args.snipcheck);
-            Some(run_snipcheck(
-                &warm_args,
-                &warm_report,
-                &corpus.join("trace-warm.json"),
-            )?)
+            Some(verify(&corpus, &docs, "-warm", &args.snipcheck)?)
         } else {
             None
         };
         (rebuilt, Some(cold), warm)
     };
     let value = read_json(&report)?;
+    // Compared again: the cost of the run that wrote the report, when it left a trace.
+    let cold = cold.or_else(|| {
+        let text = fs::read_to_string(corpus.join("trace.json")).ok()?;
+        let trace = serde_json::from_str::<Value>(&text).ok()?;
+        Some(run_cost(&value, Some(&trace), 0.0))
+    });
     let (rows, unreadable) = rows_of(&value)?;
     let cache = snipcheck::registry::RegistryCache::load(corpus.join("sandbox/registry.json"));
     let known = |name: &str| matches!(cache.get(name), Some(snipcheck::registry::Lookup::Found(_)));
@@ -1319,6 +1389,13 @@ fn print_summary(
             "             - {}: `{}` ({})",
             miss.place, miss.krate, miss.why
         );
+    }
+    status(
+        "Extra",
+        &format!("{} crates the labels do not list", cmp.extra_crates.len()),
+    );
+    for extra in &cmp.extra_crates {
+        eprintln!("             - {}: `{}`", extra.place, extra.krate);
     }
     status(
         "Evidence",
@@ -1607,6 +1684,23 @@ mod tests {
             .iter()
             .map(|m| (m.place.as_str(), m.krate.as_str(), m.why.as_str()))
             .collect();
+        let extras: Vec<(&str, &str)> = cmp
+            .extra_crates
+            .iter()
+            .map(|e| (e.place.as_str(), e.krate.as_str()))
+            .collect();
+        // Line 10 lists tokio, its one dependency; line 20 has none.
+        assert!(extras.is_empty(), "{extras:?}");
+        let unlisted = labels_with_crates(r#"crates = ["serde_json"]"#);
+        let cmp = compare(&manifest(), &rebuilt(), &unlisted, &rows(report), &known);
+        let extras: Vec<&str> = cmp.extra_crates.iter().map(|e| e.krate.as_str()).collect();
+        assert_eq!(extras, ["tokio"]);
+        let silent = labels_with_crates("");
+        let cmp = compare(&manifest(), &rebuilt(), &silent, &rows(report), &known);
+        assert!(
+            cmp.extra_crates.is_empty(),
+            "a label without `crates` says nothing"
+        );
         // `tokio` is a dependency already (a feature is missing, not the crate);
         // `io` is neither listed nor known; the passing row is not looked at.
         assert_eq!(
@@ -1617,6 +1711,13 @@ mod tests {
                 ("a/GUIDE.md:20", "my_crate", "the label lists it"),
             ]
         );
+    }
+
+    /// One label on line 10 of `a` with the given `crates` line.
+    fn labels_with_crates(crates: &str) -> Vec<Label> {
+        labels(&format!(
+            "[[block]]\ndocument = \"a\"\nline = 10\noutcome = \"fail\"\n{crates}\n"
+        ))
     }
 
     #[test]
@@ -1723,7 +1824,7 @@ mod tests {
     #[test]
     fn the_users_snipcheck_flags_replace_ours() {
         let docs = [PathBuf::from("d/a/A.md"), PathBuf::from("d/b/B.md")];
-        let args = snipcheck_args(&docs, Path::new("sb"), Path::new("r.json"), &[]);
+        let args = snipcheck_args(&docs, Path::new("sb"), Path::new("r.md"), &[]);
         assert_eq!(
             args,
             [
@@ -1736,7 +1837,9 @@ mod tests {
                 "--toolchain",
                 "stable",
                 "--format",
-                "json=r.json"
+                "json",
+                "--format",
+                "markdown=r.md"
             ]
         );
         let extra = [
@@ -1744,7 +1847,7 @@ mod tests {
             "--lockfile".to_owned(),
             "l".to_owned(),
         ];
-        let args = snipcheck_args(&docs, Path::new("sb"), Path::new("r.json"), &extra);
+        let args = snipcheck_args(&docs, Path::new("sb"), Path::new("r.md"), &extra);
         assert!(!args.contains(&"--latest".to_owned()), "{args:?}");
         assert!(!args.contains(&"stable".to_owned()), "{args:?}");
         assert!(args.ends_with(&extra), "{args:?}");
