@@ -6,9 +6,13 @@
 //! `bench.rs`); `bench-one` is its measuring child process.
 //! `cargo xtask compare-reports BEFORE AFTER` compares two JSON reports (see
 //! `compare.rs`), for refactors that must not change behaviour.
+//! `cargo xtask corpus [ARGS]` rebuilds the real-document corpus, runs
+//! snipcheck on it and compares with the hand-built labels (see `corpus.rs`);
+//! `corpus-run` is its snipcheck child process.
 
 mod bench;
 mod compare;
+mod corpus;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +23,8 @@ use snipcheck::error::exit;
 
 const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)
        cargo xtask bench [ARGS]    (see `cargo xtask bench --help`)
-       cargo xtask compare-reports BEFORE AFTER [--ignore PATH]...";
+       cargo xtask compare-reports BEFORE AFTER [--ignore PATH]...
+       cargo xtask corpus [ARGS] [-- SNIPCHECK ARGS]   (see `cargo xtask corpus --help`)";
 
 fn main() {
     // `cargo xtask verify` runs snipcheck in this process, so this
@@ -48,6 +53,8 @@ fn main() {
                 exit::USAGE
             }
         },
+        Some("corpus") => corpus::run(&workspace_root(), args.collect()),
+        Some("corpus-run") => corpus::run_one(&workspace_root(), args.collect()),
         Some("bench-one") => match bench::bench_one(args.collect()) {
             Ok(()) => exit::OK,
             Err(error) => {
