@@ -121,7 +121,14 @@ pub fn rows<'b>(
                 {
                     apply_diagnosis(&mut row, diagnosis);
                 }
+                // A failure the diagnosis never reached (the run was
+                // interrupted or ran out of time) is not a result to keep:
+                // the next run must diagnose it.
+                let undiagnosed = n == 0
+                    && row.cause == Some(Cause::Compile)
+                    && crate::interrupt::interrupted();
                 let built = !build.built.interrupted
+                    && !undiagnosed
                     && build
                         .built
                         .units
