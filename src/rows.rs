@@ -287,6 +287,7 @@ fn snippet_facts(entry: &Entry, snippet: &Snippet, out: &mut SnippetReport) -> b
         out.cause = Some(Cause::Syntax);
         out.diagnostics
             .push(syntax_diagnostic(entry, snippet, error));
+        out.suggestion.clone_from(&error.hint);
         return false;
     }
     if snippet.needs_bare_metal_target() {

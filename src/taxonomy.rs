@@ -56,7 +56,7 @@ pub const TAXONOMY: &[CauseInfo] = &[
         cause: Cause::Syntax,
         name: "syntax",
         summary: "the example is not valid Rust syntax",
-        proof: "syn can parse it neither as a file nor as statements",
+        proof: "syn can parse it neither as a file nor as statements, or its syntax tree shows code that cannot stand where it is (a function taking `self` outside any `impl`); a `...` gap or a cut-off block is named",
         fix: "fix the syntax, or mark the block `text` if it is not meant to be Rust",
     },
     CauseInfo {
