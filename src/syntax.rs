@@ -544,10 +544,9 @@ fn hoistables(tokens: &TokenStream, code: &str) -> Vec<Hoistable> {
     let lines: Vec<&str> = code.split('\n').collect();
     let punct =
         |i: usize, c: char| matches!(tokens.get(i), Some(TokenTree::Punct(p)) if p.as_char() == c);
-    let bracket = |i: usize| {
-        matches!(tokens.get(i), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
-    };
-    let ident = |i: usize, word: &str| matches!(tokens.get(i), Some(TokenTree::Ident(id)) if id == word);
+    let bracket = |i: usize| matches!(tokens.get(i), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket);
+    let ident =
+        |i: usize, word: &str| matches!(tokens.get(i), Some(TokenTree::Ident(id)) if id == word);
     let mut found = Vec::new();
     // Only crate attributes so far: those stay where they are.
     let mut leading = true;
@@ -665,12 +664,16 @@ impl<'ast> Visit<'ast> for Misplaced {
         let receiver = matches!(item.sig.inputs.first(), Some(syn::FnArg::Receiver(_)));
         let (message, hint) = if receiver {
             (
-                format!("`fn {name}` takes `self`, but it stands outside any `impl` or `trait` block"),
+                format!(
+                    "`fn {name}` takes `self`, but it stands outside any `impl` or `trait` block"
+                ),
                 "a method outside its `impl` block: wrap it in `impl Type { … }` (hidden `# impl Type {` and `# }` lines keep the wrapper out of the docs)",
             )
         } else if has_ident(item.sig.to_token_stream(), "Self") {
             (
-                format!("`fn {name}` names `Self`, but it stands outside any `impl` or `trait` block"),
+                format!(
+                    "`fn {name}` names `Self`, but it stands outside any `impl` or `trait` block"
+                ),
                 "an associated function outside its `impl` block: wrap it in `impl Type { … }` (hidden `# impl Type {` and `# }` lines keep the wrapper out of the docs)",
             )
         } else {
@@ -798,14 +801,25 @@ fn code_outside_literals(code: &str) -> Vec<String> {
                 _ => {}
             },
             State::RawStr(hashes) => {
-                if c == '"' && chars[i + 1..].iter().take(hashes).filter(|&&h| h == '#').count() == hashes {
+                if c == '"'
+                    && chars[i + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|&&h| h == '#')
+                        .count()
+                        == hashes
+                {
                     state = State::Code;
                     i += hashes;
                 }
             }
             State::Comment(depth) => match (c, next) {
                 ('*', Some('/')) => {
-                    state = if depth == 1 { State::Code } else { State::Comment(depth - 1) };
+                    state = if depth == 1 {
+                        State::Code
+                    } else {
+                        State::Comment(depth - 1)
+                    };
                     i += 1;
                 }
                 ('/', Some('*')) => {
@@ -865,8 +879,7 @@ fn ok_unit(expr: &syn::Expr) -> Option<bool> {
         return None;
     };
     let unit = matches!(call.args.iter().collect::<Vec<_>>()[..], [syn::Expr::Tuple(t)] if t.elems.is_empty());
-    (segment.ident == "Ok" && unit && path.qself.is_none())
-        .then(|| !segment.arguments.is_none())
+    (segment.ident == "Ok" && unit && path.qself.is_none()).then(|| !segment.arguments.is_none())
 }
 
 /// An expression that ends a statement without a `;` (`if`, `match`, a block).
@@ -1531,8 +1544,16 @@ mod tests {
         let gap = "the example leaves code out with `...`";
         let stray = "a `}` closes a block the example never opens";
         let cut = "the example is cut off";
-        check_reason("fn area(&self) -> u32 {\n    self.w * self.h\n}", 0, Some(method));
-        check_reason("struct A;\n\nfn take(mut self: Box<Self>) {}", 2, Some(method));
+        check_reason(
+            "fn area(&self) -> u32 {\n    self.w * self.h\n}",
+            0,
+            Some(method),
+        );
+        check_reason(
+            "struct A;\n\nfn take(mut self: Box<Self>) {}",
+            2,
+            Some(method),
+        );
         check_reason("let a = 1;\nfn get(&self) -> u8 { 1 }", 1, Some(method));
         check_reason("pub fn new() -> Self {\n    Self\n}", 0, Some(associated));
         check_reason("let a = 1;\n...\nlet b = 2;", 1, Some(gap));
@@ -1550,7 +1571,10 @@ mod tests {
             "let r = 0..=9;\nlet x = &v[..];",
         ] {
             let shape = snippet(code).shape;
-            assert!(!matches!(shape, Shape::Unparsable(_)), "{code:?}: {shape:?}");
+            assert!(
+                !matches!(shape, Shape::Unparsable(_)),
+                "{code:?}: {shape:?}"
+            );
         }
     }
 

@@ -297,21 +297,26 @@ mod tests {
     /// `Ok::<(), E>(())`, a `Result` for `?` at the top level.
     #[test]
     fn main_returns_a_result_when_the_code_needs_one() {
-        const FALLIBLE: &str = "fn main() -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error>> {";
+        const FALLIBLE: &str =
+            "fn main() -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error>> {";
         const RUSTDOC: &str =
             "fn main() { fn _inner() -> core::result::Result<(), impl core::fmt::Debug> {";
         let p = "#![allow(unused)]";
         check(
             "let n: u8 = \"5\".parse()?;\nprintln!(\"{n}\");",
             CrateKind::MainWrapped,
-            &format!("{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nprintln!(\"{{n}}\");\nOk(())\n}}\n"),
+            &format!(
+                "{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nprintln!(\"{{n}}\");\nOk(())\n}}\n"
+            ),
             &[None, None, Some(0), Some(1), None, None],
         );
         // A trailing expression gets the `;` it needs before `Ok(())`.
         check(
             "let n: u8 = \"5\".parse()?;\nn.checked_add(1)",
             CrateKind::MainWrapped,
-            &format!("{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nn.checked_add(1)\n; Ok(())\n}}\n"),
+            &format!(
+                "{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nn.checked_add(1)\n; Ok(())\n}}\n"
+            ),
             &[None, None, Some(0), Some(1), None, None],
         );
         // A `for` loop needs none; `?` in a macro's arguments counts.
@@ -347,7 +352,11 @@ mod tests {
             "fn g() -> Option<u8> { Some(1)? }\nlet x = g();",
         ] {
             let wrapped = wrap(&snippet(code)).expect("parses");
-            assert!(wrapped.text.contains("fn main() {\n"), "{code}: {}", wrapped.text);
+            assert!(
+                wrapped.text.contains("fn main() {\n"),
+                "{code}: {}",
+                wrapped.text
+            );
         }
     }
 
@@ -371,7 +380,16 @@ mod tests {
             "#![allow(unused_mut)]\nlet mut x = 1;\n#![feature(test)]\nextern crate test;\nx += 1;",
             CrateKind::MainWrapped,
             "#![allow(unused)]\n#![allow(unused_mut)]\n#![feature(test)]\nextern crate test;\nfn main() {\nlet mut x = 1;\nx += 1;\n}\n",
-            &[None, Some(0), Some(2), Some(3), None, Some(1), Some(4), None],
+            &[
+                None,
+                Some(0),
+                Some(2),
+                Some(3),
+                None,
+                Some(1),
+                Some(4),
+                None,
+            ],
         );
         // Items are at the crate's top already; a module's own inner
         // attributes and a crate attribute sharing a line stay where they are.
