@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cache::{Key, Outcome as CachedOutcome};
+use crate::cause;
 use crate::deps::DepSet;
 use crate::diagnose;
 use crate::executor::BuildOutcome;
@@ -396,6 +397,22 @@ fn build_verdict(
             out.status = status;
             out.cause = cause;
             out.diagnostics = result.diagnostics.clone();
+            let need = results.and_then(|r| r.needs.get(&package));
+            match (cause, need) {
+                (Some(Cause::BuildEnv), _) => {
+                    let needs = cause::only_build_env(&result.diagnostics).unwrap_or_default();
+                    out.suggestion = Some(cause::build_env_suggestion(&needs));
+                }
+                (Some(Cause::DependencyBuild), Some(need)) => {
+                    out.cause = Some(Cause::BuildEnv);
+                    out.diagnostics.push(fence_diagnostic(
+                        entry,
+                        format!("a dependency of the example failed to build: it needs {need}"),
+                    ));
+                    out.suggestion = Some(cause::build_env_suggestion(std::slice::from_ref(need)));
+                }
+                _ => {}
+            }
         }
         (None, Some(failure)) => {
             out.status = Status::Fail;
