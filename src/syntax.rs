@@ -14,13 +14,16 @@
 //!
 //! The facts about the wrapped source (the file the scratch crate compiles) are
 //! read from the code's tree too: the wrapper adds only the prelude's inner
-//! attributes and, around statements, `fn main() { ... }`, so the wrapped
-//! file's tree is the code's tree inside a parsed skeleton of those lines.
-//! Two rare cases cannot be told that way, and there the wrapped source is
-//! parsed on its own ([`wrapped_facts`]): statements under crate-level
-//! attributes (the wrapper splits them by lines, and a line may hold more than
-//! an attribute), and code that starts with a byte order mark or a shebang
-//! (which a file may only have at its start, where the prelude goes).
+//! attributes and, around statements, a `fn main` (returning a `Result` when
+//! the code needs one, [`MainKind`]), so the wrapped file's tree is the code's
+//! tree inside a parsed skeleton of those lines. Three rare cases cannot be
+//! told that way, and there the wrapped source is parsed on its own
+//! ([`wrapped_facts`]): statements under crate-level attributes (the wrapper
+//! splits them by lines, and a line may hold more than an attribute), code
+//! that starts with a byte order mark or a shebang (which a file may only have
+//! at its start, where the prelude goes), and code with lines the wrapper
+//! hoists to the crate's top (`extern crate` among statements, crate
+//! attributes after other code: rustdoc moves them too).
 //!
 //! All of snipcheck's syn visitors over snippets live here, but for the crate
 //! resolver of [`crate::deps::scan_file`], whose name-resolution rules belong

@@ -79,7 +79,11 @@ fn rustdoc_rules_and_the_causes_that_need_no_variant() {
     let report = run.report();
     for (line, status, cause, says) in RULES {
         let row = row(&report, "rustdoc-rules.md", *line);
-        assert_eq!((row.status, row.cause), (*status, *cause), "line {line}: {row:?}");
+        assert_eq!(
+            (row.status, row.cause),
+            (*status, *cause),
+            "line {line}: {row:?}"
+        );
         let suggestion = row.suggestion.as_deref().unwrap_or_default();
         assert!(suggestion.contains(says), "line {line}: {suggestion}");
         // Nothing was built to find these causes.
