@@ -672,6 +672,11 @@ impl<'ast> Visit<'ast> for Misplaced {
                 ),
                 "a method outside its `impl` block: wrap it in `impl Type { … }` (hidden `# impl Type {` and `# }` lines keep the wrapper out of the docs)",
             )
+        } else if item.sig.variadic.is_some() && item.sig.abi.is_none() {
+            (
+                format!("`fn {name}` has `...` among its parameters"),
+                GAP_HINT,
+            )
         } else if has_ident(item.sig.to_token_stream(), "Self") {
             (
                 format!(
@@ -702,6 +707,9 @@ fn has_ident(tokens: TokenStream, word: &str) -> bool {
     })
 }
 
+/// What to do about a `...` that leaves code out.
+const GAP_HINT: &str = "the example leaves code out with `...`, which is no Rust syntax: write the missing code (hidden `# ` lines keep it out of the docs), or make the gap a comment (`// ...`)";
+
 /// Why code that does not parse cannot stand as it is, when its text tells:
 /// a `...` or `…` that leaves code out, a `}` that closes what the example
 /// never opened, a `{` never closed (an `impl` cut off). Read from the text
@@ -712,10 +720,7 @@ fn gap_hint(code: &str) -> Option<String> {
         .iter()
         .any(|line| line.contains('…') || line.replace("..=", "").contains("..."))
     {
-        return Some(
-            "the example leaves code out with `...`, which is no Rust syntax: write the missing code (hidden `# ` lines keep it out of the docs), or make the gap a comment (`// ...`)"
-                .to_string(),
-        );
+        return Some(GAP_HINT.to_string());
     }
     let mut depth = 0i64;
     for line in &lines {
@@ -1562,6 +1567,7 @@ mod tests {
         check_reason("let a = 1;\n...\nlet b = 2;", 1, Some(gap));
         check_reason("let v = vec![1, 2, …];", 0, Some(gap));
         check_reason("fn f() {\n    ...\n}", 1, Some(gap));
+        check_reason("pub fn connect(host: &str, ...) {}", 0, Some(gap));
         check_reason("    fn f(&self) {}\n}", 1, Some(stray));
         check_reason("impl A {\n    fn f(&self) {}\n", 0, Some(cut));
         check_reason("let x = ;", 0, None);
@@ -1572,6 +1578,7 @@ mod tests {
             "trait T {\n    fn get(&self) -> u8 { 1 }\n}",
             "// ...\nlet s = \"...\";\nlet r = r#\"…\"#;\nlet c = '{';\n/* ... */",
             "let r = 0..=9;\nlet x = &v[..];",
+            "unsafe extern \"C\" {\n    fn printf(format: *const u8, ...) -> i32;\n}",
         ] {
             let shape = snippet(code).shape;
             assert!(
