@@ -151,6 +151,7 @@ pub fn analyze(block: &Block) -> Snippet {
             line: 0,
             column: 1,
             message,
+            hint: None,
         });
     }
     problems.sort();

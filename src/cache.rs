@@ -20,8 +20,9 @@ use crate::hash::short_hash;
 use crate::report::{Dependency, Diagnostic, Evidence, Status};
 use crate::taxonomy::Cause;
 
-/// Bump when the meaning of a cached outcome changes.
-const FORMAT: &str = "snipcheck-result-cache/1";
+/// Bump when the meaning of a cached outcome changes (2: a build whose only
+/// errors name what the environment lacks is `build-env`, no longer diagnosed).
+const FORMAT: &str = "snipcheck-result-cache/2";
 
 /// The lints a build runs with: part of the key, so changing them rebuilds.
 pub const LINT_CONFIGURATION: &str = "clippy-default;allow(unused)";

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fence::Edition;
+use crate::report::Diagnostic;
 
 // The taxonomy itself is plain data that the report model shows; it lives in
 // its own leaf module so the model need not import this stage.
@@ -95,6 +96,183 @@ fn first_backticked(text: &str) -> Option<&str> {
     let len = text[start..].find('`')?;
     let name = &text[start..start + len];
     (!name.is_empty()).then_some(name)
+}
+
+/// What a build needs from its environment, when one message says so: a
+/// macro's error (`sqlx::query!` without `DATABASE_URL`), rustc's (`env!` of a
+/// variable the build does not set) or a line of a build script's output (a
+/// system library pkg-config cannot find, OpenSSL, a missing tool, the
+/// linker's `-lfoo`). `None` for anything else. `code` is the diagnostic's
+/// code: a lint never says what the environment lacks.
+pub fn build_env_need(code: Option<&str>, message: &str) -> Option<String> {
+    if code.is_some_and(|c| c.starts_with("clippy::")) {
+        return None;
+    }
+    if message.contains("DATABASE_URL")
+        && (message.contains("query macros") || message.contains("sqlx prepare"))
+    {
+        return Some(
+            "`DATABASE_URL` (a database for `sqlx::query!`, or the query cache `cargo sqlx prepare` writes)"
+                .to_string(),
+        );
+    }
+    if message.contains("SQLX_OFFLINE") && message.contains("no cached data") {
+        return Some(
+            "the query cache `cargo sqlx prepare` writes (`SQLX_OFFLINE` is set)".to_string(),
+        );
+    }
+    if let Some(rest) = message.split("environment variable ").nth(1)
+        && rest.contains("not defined at compile time")
+        && let Some(name) = first_backticked(rest)
+    {
+        return Some(format!(
+            "the environment variable `{name}` at compile time (`env!`)"
+        ));
+    }
+    // pkg-config: "The system library `x` required by crate `x-sys` was not
+    // found." and, before 0.3.26, "could not find system library 'x' required
+    // by the 'x-sys' crate".
+    let lower = message.to_lowercase();
+    if lower.contains("system library")
+        && (lower.contains("not found") || lower.contains("could not find"))
+    {
+        let quoted = |text: &str| {
+            first_backticked(text)
+                .map(str::to_string)
+                .or_else(|| first_quoted(text))
+        };
+        let mut parts = message.splitn(2, "required by");
+        let library = parts
+            .next()
+            .and_then(|head| quoted(head.rsplit("library").next().unwrap_or(head)));
+        let krate = parts.next().and_then(quoted);
+        return Some(match (library, krate) {
+            (Some(library), Some(krate)) => format!(
+                "the system library `{library}` (its development package, found with pkg-config) for `{krate}`"
+            ),
+            (Some(library), None) => format!(
+                "the system library `{library}` (its development package, found with pkg-config)"
+            ),
+            _ => "a system library (its development package, found with pkg-config)".to_string(),
+        });
+    }
+    if message.contains("Could not find directory of OpenSSL installation") {
+        return Some(
+            "OpenSSL's development files (`libssl-dev`, `openssl-devel`, or `OPENSSL_DIR`) for `openssl-sys`"
+                .to_string(),
+        );
+    }
+    if let Some(at) = message
+        .find("unable to find library -l")
+        .map(|at| at + "unable to find library -l".len())
+        .or_else(|| {
+            message
+                .find("cannot find -l")
+                .map(|at| at + "cannot find -l".len())
+        })
+    {
+        let library: String = message[at..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '+'))
+            .collect();
+        if !library.is_empty() {
+            return Some(format!(
+                "the system library `{library}` for the linker (`-l{library}`)"
+            ));
+        }
+    }
+    if message.contains("Could not find `protoc`") {
+        return Some("the `protoc` compiler (or `PROTOC`) for prost's build script".to_string());
+    }
+    if message.contains("Unable to find libclang") {
+        return Some("libclang (or `LIBCLANG_PATH`) for bindgen".to_string());
+    }
+    if let Some(rest) = message.split("is `").nth(1)
+        && let Some(tool) = rest
+            .strip_suffix("` not installed?")
+            .or_else(|| rest.split_once("` not installed?").map(|(tool, _)| tool))
+    {
+        return Some(format!("the `{tool}` program"));
+    }
+    None
+}
+
+/// What a diagnostic says the build needs from its environment, from its
+/// message or one of its notes.
+pub fn diagnostic_build_env(diagnostic: &Diagnostic) -> Option<String> {
+    std::iter::once(&diagnostic.message)
+        .chain(&diagnostic.notes)
+        .find_map(|text| build_env_need(diagnostic.code.as_deref(), text))
+}
+
+/// What the errors of a failed build need from the environment, when that is
+/// all that is wrong: every error that is not a lint names a need (the needs,
+/// each once, in order). `None` when one of them does not, or there is no
+/// error.
+pub fn only_build_env<'d>(
+    diagnostics: impl IntoIterator<Item = &'d Diagnostic>,
+) -> Option<Vec<String>> {
+    let mut needs = Vec::new();
+    let mut any = false;
+    for diagnostic in diagnostics {
+        let lint = diagnostic
+            .code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("clippy::"));
+        if diagnostic.level != "error" || lint {
+            continue;
+        }
+        any = true;
+        let need = diagnostic_build_env(diagnostic)?;
+        if !needs.contains(&need) {
+            needs.push(need);
+        }
+    }
+    any.then_some(needs)
+}
+
+/// What a failed dependency build needs from the environment, from cargo's
+/// last lines of stderr (a build script's output lands there) and the errors
+/// cargo reported for crates that are not the example's: the first need
+/// named, with the crate whose build script failed when cargo names it and
+/// the need does not.
+pub fn dependency_build_env(stderr: &[String], messages: &[String]) -> Option<String> {
+    let need = stderr
+        .iter()
+        .chain(messages)
+        .find_map(|line| build_env_need(None, line))?;
+    let failed = stderr.iter().find_map(|line| {
+        let rest = line
+            .split("failed to run custom build command for ")
+            .nth(1)?;
+        let krate = first_backticked(rest)?;
+        Some(krate.split(' ').next().unwrap_or(krate).to_string())
+    });
+    Some(match failed {
+        Some(krate) if !need.contains(&format!("`{krate}`")) => {
+            format!("{need}, for the build script of `{krate}`")
+        }
+        _ => need,
+    })
+}
+
+/// The suggestion for an example that needs something from the build
+/// environment.
+pub fn build_env_suggestion(needs: &[String]) -> String {
+    if needs.is_empty() {
+        return Cause::BuildEnv.info().fix.to_string();
+    }
+    format!(
+        "the example needs {} to compile: say so in the document and mark the block `ignore` (`no_run` still compiles it); snipcheck builds with a scrubbed environment, so only what is installed on the machine (a system library) can be given to it",
+        needs.join(" and ")
+    )
+}
+
+fn first_quoted(text: &str) -> Option<String> {
+    let start = text.find('\'')? + 1;
+    let len = text[start..].find('\'')?;
+    let name = &text[start..start + len];
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The release series of a version: `0.6.20` -> `0.6`, `1.54.1` -> `1`.
@@ -485,6 +663,134 @@ mod tests {
             unstable_feature(Some("E0425"), "use of unstable library feature `x`"),
             None
         );
+    }
+
+    /// What the environment lacks, from the messages of sqlx, rustc,
+    /// pkg-config, openssl-sys, the linker and common build tools (written for
+    /// these tests after the tools' own wording).
+    #[test]
+    fn build_environment_needs() {
+        let cases: &[(Option<&str>, &str, Option<&str>)] = &[
+            (
+                None,
+                "set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache",
+                Some("`DATABASE_URL` (a database for `sqlx::query!`"),
+            ),
+            (
+                None,
+                "`SQLX_OFFLINE=true` but there is no cached data for this query, run `cargo sqlx prepare` to update the query cache or unset `SQLX_OFFLINE`",
+                Some("the query cache `cargo sqlx prepare` writes"),
+            ),
+            (
+                None,
+                "environment variable `API_KEY` not defined at compile time",
+                Some("the environment variable `API_KEY` at compile time (`env!`)"),
+            ),
+            (
+                None,
+                "The system library `libpq` required by crate `pq-sys` was not found.",
+                Some(
+                    "the system library `libpq` (its development package, found with pkg-config) for `pq-sys`",
+                ),
+            ),
+            (
+                None,
+                "could not find system library 'alsa' required by the 'alsa-sys' crate",
+                Some(
+                    "the system library `alsa` (its development package, found with pkg-config) for `alsa-sys`",
+                ),
+            ),
+            (
+                None,
+                "  Could not find directory of OpenSSL installation, and this `-sys` crate cannot",
+                Some("OpenSSL's development files"),
+            ),
+            (
+                None,
+                "  = note: rust-lld: error: unable to find library -lsqlite3",
+                Some("the system library `sqlite3` for the linker (`-lsqlite3`)"),
+            ),
+            (
+                None,
+                "/usr/bin/ld: cannot find -lz: No such file or directory",
+                Some("the system library `z` for the linker (`-lz`)"),
+            ),
+            (
+                None,
+                "  is `cmake` not installed?",
+                Some("the `cmake` program"),
+            ),
+            (
+                None,
+                "Error: Could not find `protoc`. If `protoc` is installed, try setting the `PROTOC` environment variable",
+                Some("the `protoc` compiler"),
+            ),
+            (None, "mismatched types", None),
+            (
+                Some("E0425"),
+                "cannot find value `DATABASE_URL` in this scope",
+                None,
+            ),
+            (
+                Some("clippy::x"),
+                "environment variable `X` not defined at compile time",
+                None,
+            ),
+        ];
+        for (code, message, expected) in cases {
+            let need = build_env_need(*code, message);
+            match expected {
+                Some(start) => assert!(
+                    need.as_deref().is_some_and(|n| n.starts_with(start)),
+                    "{message}: {need:?}"
+                ),
+                None => assert_eq!(need, None, "{message}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_build_that_only_lacks_the_environment() {
+        let diagnostic = |level: &str, code: Option<&str>, message: &str| Diagnostic {
+            level: level.into(),
+            code: code.map(str::to_string),
+            message: message.into(),
+            ..Diagnostic::default()
+        };
+        let sqlx = diagnostic(
+            "error",
+            None,
+            "set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache",
+        );
+        let env = diagnostic(
+            "error",
+            None,
+            "environment variable `TOKEN` not defined at compile time",
+        );
+        let lint = diagnostic("error", Some("clippy::x"), "x");
+        let warning = diagnostic("warning", Some("unused"), "unused variable");
+        let other = diagnostic("error", Some("E0308"), "mismatched types");
+        let needs = only_build_env([&sqlx, &env, &sqlx, &lint, &warning]).expect("only needs");
+        assert_eq!(needs.len(), 2, "{needs:?}");
+        assert_eq!(only_build_env([&sqlx, &other]), None);
+        assert_eq!(only_build_env([&warning]), None);
+        let suggestion = build_env_suggestion(&needs);
+        assert!(
+            suggestion.contains("`DATABASE_URL`") && suggestion.contains("`TOKEN`"),
+            "{suggestion}"
+        );
+        // A build script's failure, named with its crate when the need does not.
+        let stderr = [
+            "error: failed to run custom build command for `libz-sys v1.1.20`".to_string(),
+            "  /usr/bin/ld: cannot find -lz".to_string(),
+        ];
+        assert_eq!(
+            dependency_build_env(&stderr, &[]).as_deref(),
+            Some(
+                "the system library `z` for the linker (`-lz`), for the build script of `libz-sys`"
+            )
+        );
+        assert_eq!(dependency_build_env(&stderr[..1], &[]), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use cargo_metadata::Message;
 use cargo_metadata::diagnostic::{Diagnostic as RustcDiagnostic, DiagnosticLevel, DiagnosticSpan};
 
 use crate::analyze::{CodeLine, Expect};
+use crate::cause;
 use crate::report::{Cause, Diagnostic, Status};
 use crate::wrap::WrappedSource;
 
@@ -385,6 +386,10 @@ pub fn verdict(expect: &Expect, result: &UnitResult) -> (Status, Option<Cause>) 
         Expect::Pass if !errors.is_empty() => {
             let cause = if errors.iter().all(is_lint) {
                 Cause::Lint
+            } else if cause::only_build_env(errors.iter().copied()).is_some() {
+                // A macro or rustc says what the environment lacks, and
+                // nothing else is wrong: no variant build can help.
+                Cause::BuildEnv
             } else {
                 Cause::Compile
             };
@@ -612,6 +617,21 @@ mod tests {
             &[],
             true,
             (Status::Fail, Some(Cause::CompileFailMismatch)),
+        );
+        // A macro that says what the environment lacks, and nothing else wrong.
+        let mut result = UnitResult::default();
+        result.diagnostics.push(Diagnostic {
+            message: "environment variable `TOKEN` not defined at compile time".into(),
+            ..diagnostic("error", None)
+        });
+        assert_eq!(
+            verdict(&pass(), &result),
+            (Status::Fail, Some(Cause::BuildEnv))
+        );
+        result.diagnostics.push(diagnostic("error", Some("E0308")));
+        assert_eq!(
+            verdict(&pass(), &result),
+            (Status::Fail, Some(Cause::Compile))
         );
         // A lint that denies is not the compile failure the fence promises.
         check_verdict(

@@ -166,6 +166,10 @@ pub struct BuildOutcome {
     pub named_modules: BTreeSet<String>,
     /// Units whose compiler a signal ended (the memory cap, a kill): unit -> why.
     pub stopped: BTreeMap<String, String>,
+    /// Units not built, without an error of their own, while a dependency's
+    /// build said what it needs from the environment: unit -> that need
+    /// ([`crate::cause::dependency_build_env`]).
+    pub needs: BTreeMap<String, String>,
     pub log: Log,
 }
 
@@ -175,6 +179,7 @@ impl BuildOutcome {
         self.units.extend(later.units);
         self.named_modules.extend(later.named_modules);
         self.stopped.extend(later.stopped);
+        self.needs.extend(later.needs);
         self.timed_out |= later.timed_out;
         self.interrupted |= later.interrupted;
         self.log.extend(later.log);
@@ -803,6 +808,7 @@ pub fn read_build(
     }
     normalize_merged(plan, &mut out);
     let stopped = read_stopped(plan, output, &mut out);
+    read_needs(sources, output, &mut out);
     let nothing = out
         .units
         .values()
@@ -820,6 +826,49 @@ pub fn read_build(
         out.failure = Some(message);
     }
     out
+}
+
+/// Units not built, with no diagnostic of their own, get what a dependency's
+/// failed build says it needs from the environment (its build script's
+/// output in cargo's stderr, or an error cargo reported for another crate).
+fn read_needs(
+    sources: &BTreeMap<String, PathBuf>,
+    output: &cargo::BuildOutput,
+    out: &mut BuildOutcome,
+) {
+    if output.success {
+        return;
+    }
+    let ours: BTreeSet<&Path> = sources.values().map(PathBuf::as_path).collect();
+    let others: Vec<String> = output
+        .messages
+        .iter()
+        .filter_map(|message| match message {
+            cargo_metadata::Message::CompilerMessage(m)
+                if !ours.contains(m.target.src_path.as_std_path())
+                    && matches!(
+                        m.message.level,
+                        cargo_metadata::diagnostic::DiagnosticLevel::Error
+                    ) =>
+            {
+                Some(
+                    m.message
+                        .rendered
+                        .clone()
+                        .unwrap_or_else(|| m.message.message.clone()),
+                )
+            }
+            _ => None,
+        })
+        .collect();
+    let Some(need) = crate::cause::dependency_build_env(&output.stderr_tail, &others) else {
+        return;
+    };
+    for (key, unit) in &out.units {
+        if !unit.built && unit.diagnostics.is_empty() && !out.stopped.contains_key(key) {
+            out.needs.insert(key.clone(), need.clone());
+        }
+    }
 }
 
 /// Units whose own compiler a signal ended: each member of its crate is
@@ -1138,6 +1187,55 @@ mod tests {
         assert_eq!(out.failure.as_deref(), Some("cargo could not"));
         assert_eq!(out.log.problems.len(), 1);
         assert_eq!(out.log.problems[0].kind, ProblemKind::Environment);
+    }
+
+    /// A dependency's build script that says what it needs from the
+    /// environment: each unit it kept from building gets that need.
+    #[test]
+    fn a_dependency_that_needs_the_environment_names_it() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let job = crate::primary::primary_job(units[0]);
+        let package = job.files.package.clone();
+        let keys: Vec<String> = job.members.iter().map(|m| m.key.clone()).collect();
+        let plan = plan(vec![job]);
+        let sources = BTreeMap::from([(
+            package.clone(),
+            PathBuf::from(format!("/recorded/ws/snippets/{package}/src/lib.rs")),
+        )]);
+        let output = |stderr: &[&str]| cargo::BuildOutput {
+            command: "cargo clippy".to_string(),
+            success: false,
+            messages: Vec::new(),
+            stderr_tail: stderr.iter().map(|l| l.to_string()).collect(),
+            timed_out: false,
+            interrupted: false,
+        };
+        let read = |output: &cargo::BuildOutput| {
+            read_build(
+                &plan,
+                &sources,
+                Path::new("/recorded/ws"),
+                output,
+                BuildOutcome::default(),
+            )
+        };
+        let out = read(&output(&[
+            "error: failed to run custom build command for `openssl-sys v0.9.99`",
+            "--- stderr",
+            "  Could not find directory of OpenSSL installation, and this `-sys` crate cannot",
+            "  proceed without this knowledge.",
+        ]));
+        assert!(!keys.is_empty());
+        for key in &keys {
+            let need = out.needs.get(key).map(String::as_str);
+            assert!(
+                need.is_some_and(|n| n.starts_with("OpenSSL's development files")),
+                "{need:?}"
+            );
+        }
+        let out = read(&output(&["error: failed to download `x`"]));
+        assert!(out.needs.is_empty(), "{:?}", out.needs);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cache::{Key, Outcome as CachedOutcome};
+use crate::cause;
 use crate::deps::DepSet;
 use crate::diagnose;
 use crate::executor::BuildOutcome;
@@ -124,9 +125,8 @@ pub fn rows<'b>(
                 // A failure the diagnosis never reached (the run was
                 // interrupted or ran out of time) is not a result to keep:
                 // the next run must diagnose it.
-                let undiagnosed = n == 0
-                    && row.cause == Some(Cause::Compile)
-                    && crate::interrupt::interrupted();
+                let undiagnosed =
+                    n == 0 && row.cause == Some(Cause::Compile) && crate::interrupt::interrupted();
                 let built = !build.built.interrupted
                     && !undiagnosed
                     && build
@@ -294,6 +294,7 @@ fn snippet_facts(entry: &Entry, snippet: &Snippet, out: &mut SnippetReport) -> b
         out.cause = Some(Cause::Syntax);
         out.diagnostics
             .push(syntax_diagnostic(entry, snippet, error));
+        out.suggestion.clone_from(&error.hint);
         return false;
     }
     if snippet.needs_bare_metal_target() {
@@ -402,6 +403,22 @@ fn build_verdict(
             out.status = status;
             out.cause = cause;
             out.diagnostics = result.diagnostics.clone();
+            let need = results.and_then(|r| r.needs.get(&package));
+            match (cause, need) {
+                (Some(Cause::BuildEnv), _) => {
+                    let needs = cause::only_build_env(&result.diagnostics).unwrap_or_default();
+                    out.suggestion = Some(cause::build_env_suggestion(&needs));
+                }
+                (Some(Cause::DependencyBuild), Some(need)) => {
+                    out.cause = Some(Cause::BuildEnv);
+                    out.diagnostics.push(fence_diagnostic(
+                        entry,
+                        format!("a dependency of the example failed to build: it needs {need}"),
+                    ));
+                    out.suggestion = Some(cause::build_env_suggestion(std::slice::from_ref(need)));
+                }
+                _ => {}
+            }
         }
         (None, Some(failure)) => {
             out.status = Status::Fail;

@@ -14,13 +14,16 @@
 //!
 //! The facts about the wrapped source (the file the scratch crate compiles) are
 //! read from the code's tree too: the wrapper adds only the prelude's inner
-//! attributes and, around statements, `fn main() { ... }`, so the wrapped
-//! file's tree is the code's tree inside a parsed skeleton of those lines.
-//! Two rare cases cannot be told that way, and there the wrapped source is
-//! parsed on its own ([`wrapped_facts`]): statements under crate-level
-//! attributes (the wrapper splits them by lines, and a line may hold more than
-//! an attribute), and code that starts with a byte order mark or a shebang
-//! (which a file may only have at its start, where the prelude goes).
+//! attributes and, around statements, a `fn main` (returning a `Result` when
+//! the code needs one, [`MainKind`]), so the wrapped file's tree is the code's
+//! tree inside a parsed skeleton of those lines. Three rare cases cannot be
+//! told that way, and there the wrapped source is parsed on its own
+//! ([`wrapped_facts`]): statements under crate-level attributes (the wrapper
+//! splits them by lines, and a line may hold more than an attribute), code
+//! that starts with a byte order mark or a shebang (which a file may only have
+//! at its start, where the prelude goes), and code with lines the wrapper
+//! hoists to the crate's top (`extern crate` among statements, crate
+//! attributes after other code: rustdoc moves them too).
 //!
 //! All of snipcheck's syn visitors over snippets live here, but for the crate
 //! resolver of [`crate::deps::scan_file`], whose name-resolution rules belong
@@ -58,7 +61,8 @@ pub enum Shape {
     /// Statements or an expression (possibly with items among them): wrapped in `fn main`.
     /// The first `crate_attr_lines` lines hold crate-level inner attributes that stay at the top.
     Statements { crate_attr_lines: u32 },
-    /// syn can parse it neither as a file nor as statements.
+    /// syn can parse it neither as a file nor as statements, or it parses but
+    /// cannot stand where it is (a method outside any `impl`).
     Unparsable(SyntaxError),
     /// Over the limits snipcheck checks (size, nesting): not parsed at all, so a
     /// hostile snippet cannot exhaust the parser's stack.
@@ -73,6 +77,9 @@ pub struct SyntaxError {
     /// 1-based column of the compiled line.
     pub column: u32,
     pub message: String,
+    /// Why the code cannot stand where it is and what to do, when snipcheck
+    /// can tell (a `...` gap, a cut-off `impl`, a method outside its `impl`).
+    pub hint: Option<String>,
 }
 
 /// What the syntax tree of a snippet tells the stages after analysis.
@@ -90,9 +97,17 @@ pub struct SyntaxFacts {
     /// block of the document borrows in a `needs-context` variant).
     pub top_items: Vec<TopItem>,
     /// `wrapped` could not be read from the code's tree (crate attributes
-    /// among statements, a shebang or byte-order mark): the wrapper parses its
-    /// own text ([`crate::wrap::wrap_snippet`]) before the snippet goes on.
+    /// among statements, a shebang or byte-order mark, hoisted lines): the
+    /// wrapper parses its own text ([`crate::wrap::wrap_snippet`]) before the
+    /// snippet goes on.
     pub wrapped_needs_own_parse: bool,
+    /// 0-based code lines the wrapper moves to the top of the crate, in this
+    /// order, as rustdoc does: crate attributes (`#![...]`) that stand after
+    /// other code, then, among statements, `extern crate` items with their
+    /// attributes (`#[macro_use]` works only at the crate root).
+    pub hoisted_lines: Vec<u32>,
+    /// How the generated `fn main` around statements returns.
+    pub main: MainKind,
 }
 
 /// One top-level item of a snippet: what it is and the code lines it spans.
@@ -116,6 +131,65 @@ pub enum TopItemKind {
     /// `fn main`, or anything else a borrowing block has no use for.
     Other,
 }
+
+/// How the `fn main` the wrapper generates around statements returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MainKind {
+    /// `fn main() { ... }`.
+    #[default]
+    Plain,
+    /// The code ends with `Ok::<(), E>(())`: rustdoc's wrapper, an inner
+    /// function returning `Result<(), impl Debug>` that `main` unwraps, so `?`
+    /// works.
+    Rustdoc,
+    /// The code uses `?` at its top level, or ends with a plain `Ok(())`:
+    /// `fn main() -> Result<(), Box<dyn Error>>`.
+    Fallible(Ending),
+}
+
+/// How a fallible `main` ends after the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The code's last expression is `Ok(())`: nothing is added.
+    CodeReturns,
+    /// `Ok(())` is added after the code.
+    AddOk,
+    /// The code ends with an expression that needs a `;` before another
+    /// statement (`f()?`): `; Ok(())` is added.
+    TerminateAndAddOk,
+}
+
+impl MainKind {
+    /// The generated line that opens `main`.
+    pub fn open(self) -> &'static str {
+        match self {
+            MainKind::Plain => MAIN_OPEN,
+            MainKind::Rustdoc => RUSTDOC_RESULT_OPEN,
+            MainKind::Fallible(_) => FALLIBLE_OPEN,
+        }
+    }
+
+    /// The generated lines that close `main`.
+    pub fn close(self) -> &'static [&'static str] {
+        match self {
+            MainKind::Plain | MainKind::Fallible(Ending::CodeReturns) => &[MAIN_CLOSE],
+            MainKind::Rustdoc => &[RUSTDOC_RESULT_CLOSE],
+            MainKind::Fallible(Ending::AddOk) => &["Ok(())", MAIN_CLOSE],
+            MainKind::Fallible(Ending::TerminateAndAddOk) => &["; Ok(())", MAIN_CLOSE],
+        }
+    }
+}
+
+/// rustdoc's `fn main` for code that ends with `Ok::<(), E>(())`: the code is
+/// the body of an inner function whose result `main` unwraps.
+pub const RUSTDOC_RESULT_OPEN: &str =
+    "fn main() { fn _inner() -> core::result::Result<(), impl core::fmt::Debug> {";
+/// The line that closes it.
+pub const RUSTDOC_RESULT_CLOSE: &str = "} _inner().unwrap() }";
+/// The `fn main` for code that uses `?` at its top level. The paths are
+/// absolute, so a snippet's own `Result` or `Error` cannot change them.
+pub const FALLIBLE_OPEN: &str =
+    "fn main() -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error>> {";
 
 /// What a snippet's wrapped source (its own crate's file) says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -160,8 +234,20 @@ pub fn read(code: &str) -> Reading {
         .as_ref()
         .map(|tokens| outside_access(tokens.clone()))
         .unwrap_or_default();
-    let own_prefix = has_file_prefix(code);
-    let file = file_reading(code, &tokens);
+    let hoistable = tokens
+        .as_ref()
+        .map(|tokens| hoistables(tokens, code))
+        .unwrap_or_default();
+    // Crate attributes that stand after other code cannot be parsed where they
+    // are: their lines are read as blank (the other spans keep their lines),
+    // and the wrapper puts them at the top of the crate.
+    let blanked = blank_crate_attributes(code, &hoistable);
+    let (text, tokens) = match &blanked {
+        Some(text) => (text.as_str(), lex(text)),
+        None => (code, tokens),
+    };
+    let own_prefix = has_file_prefix(text);
+    let file = file_reading(text, &tokens);
     let classified = classify(&file, &tokens);
     let file = file.ok();
     let statements = classified.statements;
@@ -185,19 +271,55 @@ pub fn read(code: &str) -> Reading {
         // function (`} fn x() {`): its names are read from there, as they
         // always were.
         counted_parse();
-        if let Ok(file) = syn::parse_file(&format!("fn {WRAPPER_FN}() {{\n{code}\n}}")) {
+        if let Ok(file) = syn::parse_file(&format!("fn {WRAPPER_FN}() {{\n{text}\n}}")) {
             facts.defined_names = defined_names(|v| v.visit_file(&file));
         }
     }
     facts.defined_names.remove(WRAPPER_FN);
+
+    let mut shape = classified.shape;
+    let mut crate_attrs = classified.crate_attrs;
+    let misplaced = match (&file, &statements) {
+        (Some(file), _) if matches!(shape, Shape::Items { .. }) => {
+            misplaced_fn(|v| v.visit_file(file))
+        }
+        (_, Some((_, stmts))) => misplaced_fn(|v| stmts.iter().for_each(|s| v.visit_stmt(s))),
+        _ => None,
+    };
+    if let Some(error) = misplaced {
+        shape = Shape::Unparsable(error);
+    }
+    if let Shape::Unparsable(error) = &mut shape
+        && error.hint.is_none()
+    {
+        error.hint = gap_hint(code);
+    }
+    let is_statements = matches!(shape, Shape::Statements { .. });
+    if let (true, Some((_, stmts))) = (is_statements, &statements) {
+        facts.main = main_kind(stmts);
+    }
+    if matches!(shape, Shape::Items { .. } | Shape::Statements { .. }) {
+        for hoisted in &hoistable {
+            if let Some(name) = &hoisted.crate_attr {
+                crate_attrs.push(name.clone());
+                facts.hoisted_lines.extend(hoisted.first..=hoisted.last);
+            }
+        }
+    }
+    if is_statements {
+        for hoisted in hoistable.iter().filter(|h| h.crate_attr.is_none()) {
+            facts.hoisted_lines.extend(hoisted.first..=hoisted.last);
+        }
+    }
 
     // The wrapped source holds every line of the code and no mention of
     // `macro_export` of its own; the spans of the code's tokens are 1-based
     // lines of the code.
     let mentions = code.matches("macro_export").count();
     let code_line = |line: u32| line.checked_sub(1);
-    let mut wrapped_needs_own_parse = false;
-    match &classified.shape {
+    let mut wrapped_needs_own_parse = !facts.hoisted_lines.is_empty();
+    match &shape {
+        _ if wrapped_needs_own_parse => {}
         Shape::Items { .. } if own_prefix => wrapped_needs_own_parse = true,
         Shape::Items { .. } => {
             // Items are wrapped under the prelude's attributes.
@@ -210,7 +332,8 @@ pub fn read(code: &str) -> Reading {
             wrapped_needs_own_parse = true;
         }
         Shape::Statements { .. } => {
-            // Statements without crate attributes are wrapped whole in `fn main`.
+            // Statements without crate attributes are wrapped whole in `fn
+            // main` (whichever way it returns, its body holds them all).
             if let Some((_, stmts)) = statements {
                 let mut file = skeleton();
                 if let Some(syn::Item::Fn(main)) = file.items.first_mut() {
@@ -222,9 +345,9 @@ pub fn read(code: &str) -> Reading {
         Shape::Unparsable(_) | Shape::TooLarge { .. } => {}
     }
     Reading {
-        shape: classified.shape,
+        shape,
         has_tests: classified.has_tests,
-        crate_attrs: classified.crate_attrs,
+        crate_attrs,
         outside_access,
         facts: SyntaxFacts {
             wrapped_needs_own_parse,
@@ -425,6 +548,7 @@ fn classify(
                 line: line.saturating_sub(1),
                 column: column + 1,
                 message: describe_syntax_error(&best),
+                hint: None,
             };
             Classified {
                 shape: Shape::Unparsable(error),
@@ -434,6 +558,416 @@ fn classify(
             }
         }
     }
+}
+
+/// A construct rustdoc moves to the top of the crate, on whole lines of the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Hoistable {
+    /// 0-based first and last lines of the code.
+    first: u32,
+    last: u32,
+    /// A crate attribute's name (`#![feature(...)]`: `feature`); `None` for an
+    /// `extern crate` item.
+    crate_attr: Option<String>,
+}
+
+/// The crate attributes that stand after other code, and the `extern crate`
+/// items (with their outer attributes), at the top level of the code's
+/// tokens, each when it takes whole lines (what else shares a line with one
+/// stays where it is, and so does the construct).
+fn hoistables(tokens: &TokenStream, code: &str) -> Vec<Hoistable> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let lines: Vec<&str> = code.split('\n').collect();
+    let punct =
+        |i: usize, c: char| matches!(tokens.get(i), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    let bracket = |i: usize| matches!(tokens.get(i), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket);
+    let ident =
+        |i: usize, word: &str| matches!(tokens.get(i), Some(TokenTree::Ident(id)) if id == word);
+    let mut found = Vec::new();
+    // Only crate attributes so far: those stay where they are.
+    let mut leading = true;
+    // Where the outer attributes before the next item start.
+    let mut attrs_start: Option<usize> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        if punct(i, '#') && punct(i + 1, '!') && bracket(i + 2) {
+            if !leading && let Some((first, last)) = whole_lines(&lines, &tokens[i], &tokens[i + 2])
+            {
+                let name = match &tokens[i + 2] {
+                    TokenTree::Group(group) => group.stream().into_iter().find_map(|t| match t {
+                        TokenTree::Ident(ident) => Some(ident.to_string()),
+                        _ => None,
+                    }),
+                    _ => None,
+                };
+                found.push(Hoistable {
+                    first,
+                    last,
+                    crate_attr: Some(name.unwrap_or_default()),
+                });
+            }
+            attrs_start = None;
+            i += 3;
+            continue;
+        }
+        leading = false;
+        if punct(i, '#') && bracket(i + 1) {
+            attrs_start.get_or_insert(i);
+            i += 2;
+            continue;
+        }
+        let start = attrs_start.take().unwrap_or(i);
+        if ident(i, "extern")
+            && ident(i + 1, "crate")
+            && let Some(end) = (i..tokens.len()).find(|&j| punct(j, ';'))
+        {
+            if let Some((first, last)) = whole_lines(&lines, &tokens[start], &tokens[end]) {
+                found.push(Hoistable {
+                    first,
+                    last,
+                    crate_attr: None,
+                });
+            }
+            i = end + 1;
+            continue;
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The 0-based lines from `first`'s start to `last`'s end, when nothing but
+/// blanks (and a line comment at the end) shares them.
+fn whole_lines(
+    lines: &[&str],
+    first: &proc_macro2::TokenTree,
+    last: &proc_macro2::TokenTree,
+) -> Option<(u32, u32)> {
+    let (start, end) = (first.span().start(), last.span().end());
+    let before: String = lines
+        .get(start.line.checked_sub(1)?)?
+        .chars()
+        .take(start.column)
+        .collect();
+    let after: String = lines
+        .get(end.line.checked_sub(1)?)?
+        .chars()
+        .skip(end.column)
+        .collect();
+    let after = after.trim();
+    (before.trim().is_empty() && (after.is_empty() || after.starts_with("//")))
+        .then(|| (to_u32(start.line - 1), to_u32(end.line - 1)))
+}
+
+/// The code with the lines of its hoisted crate attributes blank, when it has
+/// any: the text that is parsed.
+fn blank_crate_attributes(code: &str, hoistable: &[Hoistable]) -> Option<String> {
+    let blank: BTreeSet<u32> = hoistable
+        .iter()
+        .filter(|h| h.crate_attr.is_some())
+        .flat_map(|h| h.first..=h.last)
+        .collect();
+    if blank.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = code
+        .split('\n')
+        .enumerate()
+        .map(|(n, line)| if blank.contains(&to_u32(n)) { "" } else { line })
+        .collect();
+    Some(lines.join("\n"))
+}
+
+/// A free function that can only be a method or an associated function: it
+/// takes `self`, or names `Self` in its signature, outside any `impl` or
+/// `trait`. It parses, but rustc rejects it (E0424, E0411) wherever it is
+/// built, so it is a syntax problem of the example, told without a build.
+fn misplaced_fn(visit: impl FnOnce(&mut Misplaced)) -> Option<SyntaxError> {
+    let mut misplaced = Misplaced(None);
+    visit(&mut misplaced);
+    misplaced.0
+}
+
+struct Misplaced(Option<SyntaxError>);
+
+impl<'ast> Visit<'ast> for Misplaced {
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        use quote::ToTokens;
+        if self.0.is_some() {
+            return;
+        }
+        let name = &item.sig.ident;
+        let receiver = matches!(item.sig.inputs.first(), Some(syn::FnArg::Receiver(_)));
+        let (message, hint) = if receiver {
+            (
+                format!(
+                    "`fn {name}` takes `self`, but it stands outside any `impl` or `trait` block"
+                ),
+                "a method outside its `impl` block: wrap it in `impl Type { … }` (hidden `# impl Type {` and `# }` lines keep the wrapper out of the docs)",
+            )
+        } else if item.sig.variadic.is_some() && item.sig.abi.is_none() {
+            (
+                format!("`fn {name}` has `...` among its parameters"),
+                GAP_HINT,
+            )
+        } else if has_ident(item.sig.to_token_stream(), "Self") {
+            (
+                format!(
+                    "`fn {name}` names `Self`, but it stands outside any `impl` or `trait` block"
+                ),
+                "an associated function outside its `impl` block: wrap it in `impl Type { … }` (hidden `# impl Type {` and `# }` lines keep the wrapper out of the docs)",
+            )
+        } else {
+            visit::visit_item_fn(self, item);
+            return;
+        };
+        let start = name.span().start();
+        self.0 = Some(SyntaxError {
+            line: to_u32(start.line.saturating_sub(1)),
+            column: to_u32(start.column + 1),
+            message,
+            hint: Some(hint.to_string()),
+        });
+    }
+}
+
+fn has_ident(tokens: TokenStream, word: &str) -> bool {
+    use proc_macro2::TokenTree;
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == word,
+        TokenTree::Group(group) => has_ident(group.stream(), word),
+        _ => false,
+    })
+}
+
+/// What to do about a `...` that leaves code out.
+const GAP_HINT: &str = "the example leaves code out with `...`, which is no Rust syntax: write the missing code (hidden `# ` lines keep it out of the docs), or make the gap a comment (`// ...`)";
+
+/// Why code that does not parse cannot stand as it is, when its text tells:
+/// a `...` or `…` that leaves code out, a `}` that closes what the example
+/// never opened, a `{` never closed (an `impl` cut off). Read from the text
+/// outside comments, strings and character literals.
+fn gap_hint(code: &str) -> Option<String> {
+    let lines = code_outside_literals(code);
+    if lines
+        .iter()
+        .any(|line| line.contains('…') || line.replace("..=", "").contains("..."))
+    {
+        return Some(GAP_HINT.to_string());
+    }
+    let mut depth = 0i64;
+    for line in &lines {
+        for c in line.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth < 0 {
+                return Some(
+                    "a `}` closes a block the example never opens: it looks cut out of a larger item (an `impl` or a function); add the opening line (hidden with `# ` if it is noise)"
+                        .to_string(),
+                );
+            }
+        }
+    }
+    (depth > 0).then(|| {
+        "the example is cut off: a `{` is never closed (an `impl` or a function without its end); close it, with hidden `# }` lines if the rest is noise"
+            .to_string()
+    })
+}
+
+/// Each line of the code without its comments and the insides of its string
+/// and character literals: what is left is code. Raw strings count as
+/// strings; a lifetime is not a character literal.
+fn code_outside_literals(code: &str) -> Vec<String> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Code,
+        Str,
+        RawStr(usize),
+        Comment(usize),
+    }
+    let chars: Vec<char> = code.chars().collect();
+    let mut lines = vec![String::new()];
+    let mut state = State::Code;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '\n' {
+            lines.push(String::new());
+            i += 1;
+            continue;
+        }
+        let line = lines.last_mut();
+        match state {
+            State::Code => match (c, next) {
+                ('/', Some('/')) => {
+                    while i < chars.len() && chars[i] != '\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                ('/', Some('*')) => {
+                    state = State::Comment(1);
+                    i += 1;
+                }
+                ('"', _) => state = State::Str,
+                ('r', Some('"' | '#')) => {
+                    let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+                    if chars.get(i + 1 + hashes) == Some(&'"') {
+                        state = State::RawStr(hashes);
+                        i += 1 + hashes;
+                    } else if let Some(line) = line {
+                        line.push(c);
+                    }
+                }
+                ('\'', Some('\\')) => {
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' && chars[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                ('\'', Some(_)) if chars.get(i + 2) == Some(&'\'') => i += 2,
+                _ => {
+                    if let Some(line) = line {
+                        line.push(c);
+                    }
+                }
+            },
+            State::Str => match c {
+                '\\' => i += 1,
+                '"' => state = State::Code,
+                _ => {}
+            },
+            State::RawStr(hashes) => {
+                if c == '"'
+                    && chars[i + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|&&h| h == '#')
+                        .count()
+                        == hashes
+                {
+                    state = State::Code;
+                    i += hashes;
+                }
+            }
+            State::Comment(depth) => match (c, next) {
+                ('*', Some('/')) => {
+                    state = if depth == 1 {
+                        State::Code
+                    } else {
+                        State::Comment(depth - 1)
+                    };
+                    i += 1;
+                }
+                ('/', Some('*')) => {
+                    state = State::Comment(depth + 1);
+                    i += 1;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    lines
+}
+
+/// How `main` must return around these statements: rustdoc's rule for code
+/// that ends with `Ok::<(), E>(())`, and a `Result` for code that uses `?` at
+/// its top level (not inside a closure, an `async` block or an item of its own).
+fn main_kind(stmts: &[syn::Stmt]) -> MainKind {
+    let last = stmts.last();
+    if let Some(syn::Stmt::Expr(expr, None)) = last
+        && let Some(turbofish) = ok_unit(expr)
+    {
+        return if turbofish {
+            MainKind::Rustdoc
+        } else {
+            MainKind::Fallible(Ending::CodeReturns)
+        };
+    }
+    let mut question = TopLevelTry(false);
+    stmts.iter().for_each(|s| question.visit_stmt(s));
+    if !question.0 {
+        return MainKind::Plain;
+    }
+    let open = match last {
+        Some(syn::Stmt::Expr(expr, None)) => !block_like(expr),
+        Some(syn::Stmt::Macro(m)) => {
+            m.semi_token.is_none() && !matches!(m.mac.delimiter, syn::MacroDelimiter::Brace(_))
+        }
+        _ => false,
+    };
+    MainKind::Fallible(if open {
+        Ending::TerminateAndAddOk
+    } else {
+        Ending::AddOk
+    })
+}
+
+/// `Ok(())` (`Some(false)`) or `Ok::<...>(())` (`Some(true)`).
+fn ok_unit(expr: &syn::Expr) -> Option<bool> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    let syn::Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let [segment] = path.path.segments.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let unit = matches!(call.args.iter().collect::<Vec<_>>()[..], [syn::Expr::Tuple(t)] if t.elems.is_empty());
+    (segment.ident == "Ok" && unit && path.qself.is_none()).then(|| !segment.arguments.is_none())
+}
+
+/// An expression that ends a statement without a `;` (`if`, `match`, a block).
+fn block_like(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::If(_)
+        | syn::Expr::Match(_)
+        | syn::Expr::Block(_)
+        | syn::Expr::Loop(_)
+        | syn::Expr::While(_)
+        | syn::Expr::ForLoop(_)
+        | syn::Expr::Unsafe(_)
+        | syn::Expr::TryBlock(_)
+        | syn::Expr::Const(_) => true,
+        syn::Expr::Macro(m) => matches!(m.mac.delimiter, syn::MacroDelimiter::Brace(_)),
+        _ => false,
+    }
+}
+
+/// Finds a `?` that returns from `main` itself: not inside a closure, an
+/// `async` or `try` block, or an item. Macro arguments are tokens: a `?` among
+/// them counts.
+struct TopLevelTry(bool);
+
+impl<'ast> Visit<'ast> for TopLevelTry {
+    fn visit_expr_try(&mut self, expr: &'ast syn::ExprTry) {
+        self.0 = true;
+        visit::visit_expr_try(self, expr);
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_expr_try_block(&mut self, _: &'ast syn::ExprTryBlock) {}
+    fn visit_expr_const(&mut self, _: &'ast syn::ExprConst) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.0 |= has_question_mark(mac.tokens.clone());
+    }
+}
+
+fn has_question_mark(tokens: TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Punct(p) => p.as_char() == '?',
+        TokenTree::Group(group) => has_question_mark(group.stream()),
+        _ => false,
+    })
 }
 
 fn attribute_names(attrs: &[syn::Attribute]) -> Vec<String> {
@@ -960,6 +1494,15 @@ mod tests {
             "#![no_std]\nfn f() {}",
             "names [f] calls [] | uses [] macros []",
         ),
+        // `?` at the top level; an `extern crate` hoisted out of statements.
+        (
+            "let v: serde_json::Value = serde_json::from_str(\"1\")?;",
+            "names [] calls [] | uses [serde_json(serde_json::Value serde_json::from_str)] macros []",
+        ),
+        (
+            "let n = 1;\n#[macro_use]\nextern crate log;\ninfo!(\"{n}\");",
+            "names [] calls [] | uses [log(log)] macros []",
+        ),
         // A shebang line and a byte order mark.
         (
             "#!/usr/bin/env rust-script\nfn main() { anyhow::bail!(\"x\"); }",
@@ -1050,6 +1593,65 @@ mod tests {
     fn facts() {
         for (code, expected) in CASES {
             check(code, expected);
+        }
+    }
+
+    /// Code that cannot stand where it is says why, without a build.
+    #[test]
+    fn misplaced_code_gets_a_reason() {
+        #[track_caller]
+        fn check_reason(code: &str, line: u32, reason: Option<&str>) {
+            let snippet = snippet(code);
+            let Shape::Unparsable(error) = &snippet.shape else {
+                panic!("{code:?} is {:?}", snippet.shape);
+            };
+            assert_eq!(error.line, line, "{code:?}: {error:?}");
+            match reason {
+                Some(reason) => assert!(
+                    error.hint.as_deref().is_some_and(|h| h.starts_with(reason)),
+                    "{code:?}: {error:?}"
+                ),
+                None => assert_eq!(error.hint, None, "{code:?}"),
+            }
+        }
+        let method = "a method outside its `impl` block";
+        let associated = "an associated function outside its `impl` block";
+        let gap = "the example leaves code out with `...`";
+        let stray = "a `}` closes a block the example never opens";
+        let cut = "the example is cut off";
+        check_reason(
+            "fn area(&self) -> u32 {\n    self.w * self.h\n}",
+            0,
+            Some(method),
+        );
+        check_reason(
+            "struct A;\n\nfn take(mut self: Box<Self>) {}",
+            2,
+            Some(method),
+        );
+        check_reason("let a = 1;\nfn get(&self) -> u8 { 1 }", 1, Some(method));
+        check_reason("pub fn new() -> Self {\n    Self\n}", 0, Some(associated));
+        check_reason("let a = 1;\n...\nlet b = 2;", 1, Some(gap));
+        check_reason("let v = vec![1, 2, …];", 0, Some(gap));
+        check_reason("fn f() {\n    ...\n}", 1, Some(gap));
+        check_reason("pub fn connect(host: &str, ...) {}", 0, Some(gap));
+        check_reason("    fn f(&self) {}\n}", 1, Some(stray));
+        check_reason("impl A {\n    fn f(&self) {}\n", 0, Some(cut));
+        check_reason("let x = ;", 0, None);
+        // Methods and associated functions where they belong, and gaps in
+        // comments and strings, are fine.
+        for code in [
+            "struct A;\nimpl A {\n    fn new() -> Self { A }\n    fn get(&self) {}\n}",
+            "trait T {\n    fn get(&self) -> u8 { 1 }\n}",
+            "// ...\nlet s = \"...\";\nlet r = r#\"…\"#;\nlet c = '{';\n/* ... */",
+            "let r = 0..=9;\nlet x = &v[..];",
+            "unsafe extern \"C\" {\n    fn printf(format: *const u8, ...) -> i32;\n}",
+        ] {
+            let shape = snippet(code).shape;
+            assert!(
+                !matches!(shape, Shape::Unparsable(_)),
+                "{code:?}: {shape:?}"
+            );
         }
     }
 

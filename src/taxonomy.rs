@@ -56,7 +56,7 @@ pub const TAXONOMY: &[CauseInfo] = &[
         cause: Cause::Syntax,
         name: "syntax",
         summary: "the example is not valid Rust syntax",
-        proof: "syn can parse it neither as a file nor as statements",
+        proof: "syn can parse it neither as a file nor as statements, or its syntax tree shows code that cannot stand where it is (a function taking `self` outside any `impl`); a `...` gap or a cut-off block is named",
         fix: "fix the syntax, or mark the block `text` if it is not meant to be Rust",
     },
     CauseInfo {
@@ -113,7 +113,7 @@ pub const TAXONOMY: &[CauseInfo] = &[
         name: "build-env",
         summary: "the example needs something from the build environment (a database URL for `sqlx::query!`, an environment variable, a system library)",
         proof: "a macro or build script of a dependency says what it needs from the environment; the example's own code has no other error",
-        fix: "say in the document what the example needs, and mark the block `no_run` or `ignore`, or give snipcheck the environment",
+        fix: "say in the document what the example needs and mark the block `ignore` (`no_run` still compiles it), or install what it needs where snipcheck runs (a system library)",
     },
     CauseInfo {
         cause: Cause::NightlyFeature,

@@ -145,10 +145,15 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
     } else {
         snippet.code.split('\n').collect()
     };
+    // Lines rustdoc moves to the crate's top (`extern crate`, crate
+    // attributes after other code) go right after the prelude and the
+    // leading crate attributes, each still mapped to its own line.
+    let hoisted = &snippet.syntax.hoisted_lines;
     let kind = match snippet.shape {
         Shape::Unparsable(_) | Shape::TooLarge { .. } => return None,
         Shape::Items { has_main } => {
-            out.user(&code, 0);
+            out.hoisted(&code, hoisted);
+            out.user_except(&code, 0, hoisted);
             if has_main {
                 CrateKind::Bin
             } else {
@@ -157,10 +162,14 @@ pub fn wrap(snippet: &Snippet) -> Option<WrappedSource> {
         }
         Shape::Statements { crate_attr_lines } => {
             let split = (crate_attr_lines as usize).min(code.len());
-            out.user(&code[..split], 0);
-            out.generated(MAIN_OPEN);
-            out.user(&code[split..], split);
-            out.generated(MAIN_CLOSE);
+            let main = snippet.syntax.main;
+            out.user_except(&code[..split], 0, hoisted);
+            out.hoisted(&code, hoisted);
+            out.generated(main.open());
+            out.user_except(&code[split..], split, hoisted);
+            for line in main.close() {
+                out.generated(line);
+            }
             CrateKind::MainWrapped
         }
     };
@@ -185,12 +194,29 @@ impl Builder {
         self.line_map.push(None);
     }
 
-    fn user(&mut self, lines: &[&str], first: usize) {
+    /// The code's `lines` (the first is code line `first`) but the `hoisted` ones.
+    fn user_except(&mut self, lines: &[&str], first: usize, hoisted: &[u32]) {
         for (i, line) in lines.iter().enumerate() {
-            self.text.push_str(line);
-            self.text.push('\n');
-            self.line_map.push(Some(to_u32(first + i)));
+            let n = to_u32(first + i);
+            if !hoisted.contains(&n) {
+                self.user_line(line, n);
+            }
         }
+    }
+
+    /// The `hoisted` lines of the code, in their order.
+    fn hoisted(&mut self, code: &[&str], hoisted: &[u32]) {
+        for &n in hoisted {
+            if let Some(line) = code.get(n as usize) {
+                self.user_line(line, n);
+            }
+        }
+    }
+
+    fn user_line(&mut self, line: &str, n: u32) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        self.line_map.push(Some(n));
     }
 }
 
@@ -265,6 +291,123 @@ mod tests {
             &[None, Some(0), None, Some(1), None],
         );
         assert!(wrap(&snippet("fn (")).is_none());
+    }
+
+    /// `fn main` returns what the code needs: rustdoc's rule for a trailing
+    /// `Ok::<(), E>(())`, a `Result` for `?` at the top level.
+    #[test]
+    fn main_returns_a_result_when_the_code_needs_one() {
+        const FALLIBLE: &str =
+            "fn main() -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error>> {";
+        const RUSTDOC: &str =
+            "fn main() { fn _inner() -> core::result::Result<(), impl core::fmt::Debug> {";
+        let p = "#![allow(unused)]";
+        check(
+            "let n: u8 = \"5\".parse()?;\nprintln!(\"{n}\");",
+            CrateKind::MainWrapped,
+            &format!(
+                "{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nprintln!(\"{{n}}\");\nOk(())\n}}\n"
+            ),
+            &[None, None, Some(0), Some(1), None, None],
+        );
+        // A trailing expression gets the `;` it needs before `Ok(())`.
+        check(
+            "let n: u8 = \"5\".parse()?;\nn.checked_add(1)",
+            CrateKind::MainWrapped,
+            &format!(
+                "{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nn.checked_add(1)\n; Ok(())\n}}\n"
+            ),
+            &[None, None, Some(0), Some(1), None, None],
+        );
+        // A `for` loop needs none; `?` in a macro's arguments counts.
+        check(
+            "for s in [\"1\"] {\n    println!(\"{}\", s.parse::<u8>()?);\n}",
+            CrateKind::MainWrapped,
+            &format!(
+                "{p}\n{FALLIBLE}\nfor s in [\"1\"] {{\n    println!(\"{{}}\", s.parse::<u8>()?);\n}}\nOk(())\n}}\n"
+            ),
+            &[None, None, Some(0), Some(1), Some(2), None, None],
+        );
+        // The code's own `Ok(())` is main's result.
+        check(
+            "let n: u8 = \"5\".parse()?;\nOk(())",
+            CrateKind::MainWrapped,
+            &format!("{p}\n{FALLIBLE}\nlet n: u8 = \"5\".parse()?;\nOk(())\n}}\n"),
+            &[None, None, Some(0), Some(1), None],
+        );
+        // rustdoc's rule: `Ok::<(), E>(())` at the end.
+        check(
+            "let n: u8 = \"5\".parse()?;\nOk::<(), std::num::ParseIntError>(())",
+            CrateKind::MainWrapped,
+            &format!(
+                "{p}\n{RUSTDOC}\nlet n: u8 = \"5\".parse()?;\nOk::<(), std::num::ParseIntError>(())\n}} _inner().unwrap() }}\n"
+            ),
+            &[None, None, Some(0), Some(1), None],
+        );
+        // `?` inside a closure, an async block or a function of its own
+        // returns from there, not from main.
+        for code in [
+            "let f = || -> Option<u8> { Some(1)? };",
+            "let f = async { g()?; Ok::<(), ()>(()) };\ndrop(f);",
+            "fn g() -> Option<u8> { Some(1)? }\nlet x = g();",
+        ] {
+            let wrapped = wrap(&snippet(code)).expect("parses");
+            assert!(
+                wrapped.text.contains("fn main() {\n"),
+                "{code}: {}",
+                wrapped.text
+            );
+        }
+    }
+
+    /// `extern crate` among statements and crate attributes after other code
+    /// move to the crate's top, still mapped to their own lines.
+    #[test]
+    fn crate_level_lines_are_hoisted() {
+        check(
+            "let x = 1;\n#[macro_use]\nextern crate serde;\nlet y = 2;",
+            CrateKind::MainWrapped,
+            "#![allow(unused)]\n#[macro_use]\nextern crate serde;\nfn main() {\nlet x = 1;\nlet y = 2;\n}\n",
+            &[None, Some(1), Some(2), None, Some(0), Some(3), None],
+        );
+        check(
+            "struct A;\n#![allow(dead_code)]\nstruct B;",
+            CrateKind::Lib,
+            "#![allow(unused)]\n#![allow(dead_code)]\nstruct A;\nstruct B;\n",
+            &[None, Some(1), Some(0), Some(2)],
+        );
+        check(
+            "#![allow(unused_mut)]\nlet mut x = 1;\n#![feature(test)]\nextern crate test;\nx += 1;",
+            CrateKind::MainWrapped,
+            "#![allow(unused)]\n#![allow(unused_mut)]\n#![feature(test)]\nextern crate test;\nfn main() {\nlet mut x = 1;\nx += 1;\n}\n",
+            &[
+                None,
+                Some(0),
+                Some(2),
+                Some(3),
+                None,
+                Some(1),
+                Some(4),
+                None,
+            ],
+        );
+        // Items are at the crate's top already; a module's own inner
+        // attributes and a crate attribute sharing a line stay where they are.
+        check(
+            "extern crate serde;\nstruct A;",
+            CrateKind::Lib,
+            "#![allow(unused)]\nextern crate serde;\nstruct A;\n",
+            &[None, Some(0), Some(1)],
+        );
+        check(
+            "struct A;\nmod m {\n    #![allow(dead_code)]\n}",
+            CrateKind::Lib,
+            "#![allow(unused)]\nstruct A;\nmod m {\n    #![allow(dead_code)]\n}\n",
+            &[None, Some(0), Some(1), Some(2), Some(3)],
+        );
+        assert!(wrap(&snippet("struct A; #![allow(dead_code)]")).is_none());
+        let hoisted = snippet("let x = 1;\n#![feature(test)]");
+        assert_eq!(hoisted.crate_attrs, ["feature"]);
     }
 
     #[test]

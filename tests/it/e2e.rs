@@ -116,6 +116,52 @@ fn causes_are_proven_error_by_error() {
     );
 }
 
+/// One block per wrapping rule and cause of `tests/fixtures/rules/rustdoc-rules.md`
+/// (written for this test): what each must report on stable.
+#[rustfmt::skip]
+const RULES: &[(u32, Status, Option<Cause>, &str)] = &[
+    // `?` at the top level: main returns a `Result`.
+    (10, Status::Pass, None, ""),
+    // rustdoc's trailing `Ok::<(), E>(())`.
+    (19, Status::Pass, None, ""),
+    // A crate attribute after other code, hoisted.
+    (29, Status::Pass, None, ""),
+    // `#[macro_use] extern crate` among statements, hoisted.
+    (43, Status::Pass, None, ""),
+    (54, Status::Fail, Some(Cause::Syntax), "a method outside its `impl` block"),
+    (64, Status::Fail, Some(Cause::Syntax), "the example leaves code out with `...`"),
+    (74, Status::Fail, Some(Cause::BuildEnv), "`SNIPCHECK_FIXTURE_UNSET_TOKEN`"),
+];
+
+#[test]
+fn rustdoc_rules_and_the_causes_that_need_no_variant() {
+    let run = snipcheck(
+        "rules",
+        &[
+            "--specs",
+            "tests/fixtures/rules/rustdoc-rules.md",
+            "--toolchain",
+            "stable",
+            "--allow-outside-access",
+            "--format",
+            "json",
+        ],
+    );
+    let report = run.report();
+    for (line, status, cause, says) in RULES {
+        let row = row(&report, "rustdoc-rules.md", *line);
+        assert_eq!(
+            (row.status, row.cause),
+            (*status, *cause),
+            "line {line}: {row:?}"
+        );
+        let suggestion = row.suggestion.as_deref().unwrap_or_default();
+        assert!(suggestion.contains(says), "line {line}: {suggestion}");
+        // Nothing was built to find these causes.
+        assert!(row.evidence.is_empty(), "line {line}: {:?}", row.evidence);
+    }
+}
+
 fn nightly_installed() -> bool {
     snipcheck::executor::installed("nightly")
 }
