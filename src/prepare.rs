@@ -273,6 +273,7 @@ pub fn crate_uses(
                     paths: BTreeSet::new(),
                     only_in_tests: pin.dev,
                     in_serde_derive: false,
+                    maybe_from_globs: BTreeSet::new(),
                 });
             }
         }
