@@ -25,6 +25,7 @@ pub mod fmt;
 pub mod fsutil;
 pub mod hash;
 pub mod identity;
+pub mod items;
 pub mod interrupt;
 pub mod lockfile;
 pub mod locking;
