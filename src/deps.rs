@@ -891,6 +891,23 @@ pub struct DepSet {
     pub unknown: Vec<String>,
     /// Crates for which the registry gave no usable answer (code names).
     pub unreachable: Vec<String>,
+    /// Path roots not taken for crates because a glob import may provide
+    /// them and nothing could tell whether it does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A path's first segment that is not made a dependency: a glob import in
+/// scope may provide it (`prop` after `use proptest::prelude::*;`), and
+/// the glob's crate could not be read to tell (its source is not on the
+/// machine). A crate from the registry that merely shares the name would be
+/// a wrong dependency, and code a document never asked for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The segment (`prop`).
+    pub name: String,
+    /// The globs that may provide it (`proptest::prelude`).
+    pub globs: Vec<String>,
 }
 
 /// The registry names to look up for `uses`, the keys [`resolve`] expects in

@@ -21,6 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use serde::{Deserialize, Serialize};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
@@ -38,6 +39,8 @@ const MAX_DEPTH: usize = 32;
 /// How many times the crate's own re-exports are followed (a re-export of a
 /// re-export needs a second round).
 const REEXPORT_ROUNDS: usize = 6;
+/// How deep braces inside an item macro's invocation are searched for items.
+const MAX_MACRO_NESTING: usize = 2;
 /// A larger `all.html` is not read.
 pub const MAX_ALL_HTML_BYTES: usize = 32 << 20;
 
@@ -118,11 +121,26 @@ pub struct Candidate {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     crates: BTreeMap<String, CrateItems>,
+    /// An item's name → (crate, path within it), for every crate.
+    by_name: BTreeMap<String, BTreeSet<(String, String)>>,
 }
 
 impl Index {
     /// Adds (or replaces) a crate, under the name code uses for it.
     pub fn add_crate(&mut self, name_in_code: &str, items: CrateItems) {
+        if let Some(old) = self.crates.remove(name_in_code) {
+            for path in old.items.keys() {
+                if let Some(entries) = self.by_name.get_mut(last_segment(path)) {
+                    entries.remove(&(name_in_code.to_owned(), path.clone()));
+                }
+            }
+        }
+        for path in items.items.keys() {
+            self.by_name
+                .entry(last_segment(path).to_owned())
+                .or_default()
+                .insert((name_in_code.to_owned(), path.clone()));
+        }
         self.crates.insert(name_in_code.to_owned(), items);
     }
 
@@ -137,11 +155,11 @@ impl Index {
     /// kinds when it is indexed, with no kind otherwise.
     pub fn candidates(&self, name: &str, namespace: Option<Namespace>) -> Vec<Candidate> {
         let mut found = BTreeSet::new();
-        for (krate, items) in &self.crates {
-            for (path, kinds) in &items.items {
-                if last_segment(path) != name {
-                    continue;
-                }
+        for (krate, path) in self.by_name.get(name).into_iter().flatten() {
+            let Some(items) = self.crates.get(krate) else {
+                continue;
+            };
+            if let Some(kinds) = items.items.get(path) {
                 let kinds = if kinds.is_empty() {
                     self.foreign_kinds(items, path)
                 } else {
@@ -157,6 +175,8 @@ impl Index {
                     }
                 }
             }
+        }
+        for (krate, items) in &self.crates {
             if let Some(kinds) = self.foreign_glob_kinds(items, name) {
                 for (module, kind) in kinds {
                     if namespace.is_none_or(|n| kind.namespace() == n) {
@@ -321,7 +341,12 @@ pub fn read_std(html: &str) -> CrateItems {
             break;
         }
         let mut module = String::new();
-        for segment in path.split("::").collect::<Vec<_>>().split_last().map_or(&[][..], |(_, m)| m) {
+        for segment in path
+            .split("::")
+            .collect::<Vec<_>>()
+            .split_last()
+            .map_or(&[][..], |(_, m)| m)
+        {
             module = join(&module, segment);
             out.items
                 .entry(module.clone())
@@ -342,6 +367,7 @@ pub fn read_crate(root: &str, files: &BTreeMap<String, String>) -> CrateItems {
         visited: BTreeSet::new(),
         defined: BTreeMap::new(),
         private: BTreeSet::new(),
+        public: BTreeSet::new(),
         uses: Vec::new(),
         truncated: false,
     };
@@ -349,10 +375,12 @@ pub fn read_crate(root: &str, files: &BTreeMap<String, String>) -> CrateItems {
     let foreign = reader.follow_reexports();
     let Reader {
         defined,
-        private,
+        mut private,
+        public,
         mut truncated,
         ..
     } = reader;
+    private.retain(|module| !public.contains(module));
     let mut items = BTreeMap::new();
     for (path, kinds) in defined {
         let segments: Vec<&str> = path.split("::").collect();
@@ -394,6 +422,8 @@ struct Reader<'f> {
     defined: BTreeMap<String, BTreeSet<Kind>>,
     /// Modules declared without `pub`.
     private: BTreeSet<String>,
+    /// Modules declared `pub`.
+    public: BTreeSet<String>,
     uses: Vec<PendingUse>,
     truncated: bool,
 }
@@ -455,12 +485,14 @@ impl Reader<'_> {
             }
             match item {
                 syn::Item::Mod(m) => self.read_module(m, module, dir, depth),
-                syn::Item::Macro(m) => {
-                    let exported = m.attrs.iter().any(|a| a.path().is_ident("macro_export"));
-                    if let (true, Some(ident)) = (exported, &m.ident) {
-                        self.define(&[], &ident_name(ident), Some(Kind::Macro));
+                syn::Item::Macro(m) => match &m.ident {
+                    Some(ident) => {
+                        if m.attrs.iter().any(|a| a.path().is_ident("macro_export")) {
+                            self.define(&[], &ident_name(ident), Some(Kind::Macro));
+                        }
                     }
-                }
+                    None => self.read_macro_items(&m.mac.tokens, module, dir, depth, 0),
+                },
                 syn::Item::Use(u) if is_pub(&u.vis) => {
                     let mut leaves = Vec::new();
                     use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
@@ -490,13 +522,43 @@ impl Reader<'_> {
         }
     }
 
+    /// The items inside an item macro's invocation, read as if they stood
+    /// there: `cfg_rt! { pub mod runtime; }` (tokio), and the braced blocks
+    /// of `cfg_if! { if #[cfg(..)] { .. } else { .. } }`.
+    fn read_macro_items(
+        &mut self,
+        tokens: &TokenStream,
+        module: &[String],
+        dir: &str,
+        depth: usize,
+        nesting: usize,
+    ) {
+        if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
+            self.read_items(&file.items, module, dir, depth + 1);
+            return;
+        }
+        if nesting >= MAX_MACRO_NESTING {
+            return;
+        }
+        for tree in tokens.clone() {
+            if let TokenTree::Group(group) = tree
+                && group.delimiter() == Delimiter::Brace
+            {
+                self.read_macro_items(&group.stream(), module, dir, depth + 1, nesting + 1);
+            }
+        }
+    }
+
     fn read_module(&mut self, m: &syn::ItemMod, module: &[String], dir: &str, depth: usize) {
         let name = ident_name(&m.ident);
         let mut inner = module.to_vec();
         inner.push(name.clone());
         // A private module is defined too: `pub use imp::Thing;` names it.
         self.define(module, &name, Some(Kind::Module));
-        if !is_pub(&m.vis) {
+        // Declared private under one `cfg` and public under another: public.
+        if is_pub(&m.vis) {
+            self.public.insert(inner.join("::"));
+        } else {
             self.private.insert(inner.join("::"));
         }
         let child_dir = if dir.is_empty() {
@@ -559,11 +621,12 @@ impl Reader<'_> {
             return false;
         };
         let target = target.join("::");
-        let additions: Vec<(String, BTreeSet<Kind>)> = match &pending.name {
+        // (name bound, path of the item it names, kinds)
+        let additions: Vec<(String, String, BTreeSet<Kind>)> = match &pending.name {
             Some(name) => self
                 .defined
                 .get(&target)
-                .map(|kinds| vec![(name.clone(), kinds.clone())])
+                .map(|kinds| vec![(name.clone(), target.clone(), kinds.clone())])
                 .unwrap_or_default(),
             None => {
                 let prefix = format!("{target}::");
@@ -575,14 +638,21 @@ impl Reader<'_> {
                         } else {
                             path.strip_prefix(&prefix)?
                         };
-                        (!rest.contains("::")).then(|| (rest.to_owned(), kinds.clone()))
+                        (!rest.contains("::"))
+                            .then(|| (rest.to_owned(), path.clone(), kinds.clone()))
                     })
                     .collect()
             }
         };
         let mut changed = false;
-        for (name, kinds) in additions {
+        for (name, source, kinds) in additions {
+            let private_module = self.private.contains(&source) && !self.public.contains(&source);
             for kind in kinds {
+                // A private module cannot be re-exported, a function of the
+                // same name can.
+                if kind == Kind::Module && private_module {
+                    continue;
+                }
                 changed |= self.define(&pending.module, &name, Some(kind));
             }
         }
@@ -790,7 +860,10 @@ mod tests {
                     "src/lib.rs",
                     "pub mod a; mod hidden; pub mod b { pub struct B; pub(crate) struct No; pub mod c; } pub fn f() {} pub const K: u8 = 1; pub trait T {} struct Private;",
                 ),
-                ("src/a.rs", "pub mod deep; pub enum E {} pub static S: u8 = 0;"),
+                (
+                    "src/a.rs",
+                    "pub mod deep; pub enum E {} pub static S: u8 = 0;",
+                ),
                 ("src/a/deep/mod.rs", "pub type Alias = u8;"),
                 ("src/b/c.rs", "pub union U { x: u8 }"),
                 ("src/hidden.rs", "pub struct NotReachable;"),
@@ -806,15 +879,30 @@ mod tests {
             &[
                 (
                     "src/lib.rs",
-                    "mod imp; pub use imp::{Thing, helper as renamed}; pub use crate::imp::inner::*; pub mod prelude { pub use super::Thing; pub use crate::facade::*; } pub mod facade { pub use crate::imp::Other; }",
+                    "mod imp; pub use imp::{Thing, helper as renamed, spawn}; pub use crate::imp::inner::*; pub mod prelude { pub use super::Thing; pub use crate::facade::*; } pub mod facade { pub use crate::imp::Other; }",
                 ),
                 (
                     "src/imp.rs",
-                    "pub struct Thing; pub struct Other; pub fn helper() {} pub mod inner { pub fn one() {} pub struct Two; }",
+                    "pub struct Thing; pub struct Other; pub fn helper() {} pub mod inner { pub fn one() {} pub struct Two; } mod spawn; pub use spawn::spawn;",
                 ),
+                ("src/imp/spawn.rs", "pub fn spawn() {}"),
             ],
             "Thing:type Two:type facade:module facade::Other:type one:function prelude:module \
-             prelude::Other:type prelude::Thing:type renamed:function",
+             prelude::Other:type prelude::Thing:type renamed:function spawn:function",
+        );
+    }
+
+    #[test]
+    fn items_inside_item_macros_count() {
+        check(
+            &[
+                (
+                    "src/lib.rs",
+                    "cfg_rt! { pub mod runtime; pub fn spawn() {} } cfg_not_rt! { mod runtime; } cfg_if::cfg_if! { if #[cfg(unix)] { pub struct Unix; } else { pub struct Other; } } m!(not items);",
+                ),
+                ("src/runtime.rs", "pub struct Runtime;"),
+            ],
+            "Other:type Unix:type runtime:module runtime::Runtime:type spawn:function",
         );
     }
 
@@ -850,14 +938,20 @@ mod tests {
     fn unparsable_missing_and_cyclic_files_are_skipped() {
         check(
             &[
-                ("src/lib.rs", "pub mod broken; pub mod missing; pub mod ok; pub use self::ok::*; pub use ok::*;"),
+                (
+                    "src/lib.rs",
+                    "pub mod broken; pub mod missing; pub mod ok; pub use self::ok::*; pub use ok::*;",
+                ),
                 ("src/broken.rs", "pub fn f( {"),
                 ("src/ok.rs", "pub struct Fine; pub use crate::*;"),
             ],
             "Fine:type broken:module missing:module ok:module ok::Fine:type ok::broken:module \
              ok::missing:module ok::ok:module",
         );
-        assert_eq!(read_crate("src/lib.rs", &BTreeMap::new()), CrateItems::default());
+        assert_eq!(
+            read_crate("src/lib.rs", &BTreeMap::new()),
+            CrateItems::default()
+        );
     }
 
     fn serde_facade() -> CrateItems {
@@ -921,13 +1015,19 @@ mod tests {
         );
         let mut index = Index::default();
         index.add_crate("serde", facade);
-        assert_eq!(paths(&index.candidates("Serialize", None)), "serde::Serialize(?)");
+        assert_eq!(
+            paths(&index.candidates("Serialize", None)),
+            "serde::Serialize(?)"
+        );
         index.add_crate("serde_derive", serde_derive());
         assert_eq!(
             paths(&index.candidates("Serialize", Some(Namespace::Macro))),
             "serde::Serialize(derivemacro) serde_derive::Serialize(derivemacro)"
         );
-        assert_eq!(paths(&index.candidates("Serialize", Some(Namespace::Value))), "");
+        assert_eq!(
+            paths(&index.candidates("Serialize", Some(Namespace::Value))),
+            ""
+        );
         assert_eq!(
             paths(&index.candidates("Deserializer", None)),
             "serde::de::Deserializer(trait)"
@@ -969,7 +1069,10 @@ mod tests {
         let mut index = Index::default();
         index.add_crate("std", std);
         assert_eq!(paths(&index.candidates("io", None)), "std::io(module)");
-        assert_eq!(paths(&index.candidates("Error", Some(Namespace::Type))), "std::io::Error(type)");
+        assert_eq!(
+            paths(&index.candidates("Error", Some(Namespace::Type))),
+            "std::io::Error(type)"
+        );
         assert_eq!(index.provides("std::collections", "hash_map"), Some(true));
         assert_eq!(index.provides("std::io", "atomic"), Some(false));
     }
@@ -979,7 +1082,10 @@ mod tests {
         let index = Index::default();
         assert_eq!(index.provides("std::sync", "atomic"), Some(true));
         assert_eq!(index.provides("core::sync", "atomic"), Some(true));
-        assert_eq!(index.provides("std::io::prelude", "serde_json"), Some(false));
+        assert_eq!(
+            index.provides("std::io::prelude", "serde_json"),
+            Some(false)
+        );
         assert_eq!(index.provides("std", "collections"), Some(true));
         assert_eq!(index.provides("std", "rand"), Some(false));
     }
@@ -993,7 +1099,10 @@ mod tests {
         // A module whose file is the root's is not read twice.
         let items = read_crate(
             "src/lib.rs",
-            &files(&[("src/lib.rs", "pub mod lib;"), ("src/lib/mod.rs", "pub mod x;")]),
+            &files(&[
+                ("src/lib.rs", "pub mod lib;"),
+                ("src/lib/mod.rs", "pub mod x;"),
+            ]),
         );
         assert_eq!(render(&items), "lib:module");
     }
