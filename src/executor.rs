@@ -552,6 +552,22 @@ impl<'a> Executor<'a> {
     }
 
     /// `rustc -V` of a toolchain: `None` when it is not installed.
+    /// The toolchain's sysroot (`rustc --print sysroot`), where
+    /// `item_sources::add_std` finds the standard library's `all.html`.
+    pub fn sysroot(&self, toolchain: &str, log: &mut Log) -> Option<PathBuf> {
+        log.count("version", 1);
+        match cargo::rustc_sysroot(toolchain, &self.settings.confine, self.settings.timeout) {
+            Ok(sysroot) => sysroot,
+            Err(error) => {
+                log.problem(RunProblem::environment(
+                    Some(toolchain.to_string()),
+                    error.to_string(),
+                ));
+                None
+            }
+        }
+    }
+
     pub fn rustc_version(&self, toolchain: &str, log: &mut Log) -> Option<String> {
         log.count("version", 1);
         match cargo::rustc_version(toolchain, &self.settings.confine, self.settings.timeout) {

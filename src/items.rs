@@ -150,7 +150,8 @@ impl Index {
     }
 
     /// Every path `name` may be imported from, in `namespace` when one is
-    /// given: shortest first, then alphabetical. A module counts (`io` →
+    /// given: shortest first (`core` and `alloc` after the others of a
+    /// length), then alphabetical. A module counts (`io` →
     /// `std::io`); another crate's re-exported item counts with that crate's
     /// kinds when it is indexed, with no kind otherwise.
     pub fn candidates(&self, name: &str, namespace: Option<Namespace>) -> Vec<Candidate> {
@@ -190,13 +191,12 @@ impl Index {
             .into_iter()
             .map(|(path, krate, kind)| Candidate { path, krate, kind })
             .collect();
-        candidates.sort_by(|a, b| {
-            (a.path.matches("::").count(), &a.path, a.kind).cmp(&(
-                b.path.matches("::").count(),
-                &b.path,
-                b.kind,
-            ))
-        });
+        // `core` and `alloc` last: `std` re-exports them, and code names `std`.
+        let rank = |c: &Candidate| {
+            let beneath_std = c.krate == "core" || c.krate == "alloc";
+            (c.path.matches("::").count(), beneath_std)
+        };
+        candidates.sort_by(|a, b| (rank(a), &a.path, a.kind).cmp(&(rank(b), &b.path, b.kind)));
         candidates
     }
 
@@ -1069,6 +1069,14 @@ mod tests {
         let mut index = Index::default();
         index.add_crate("std", std);
         assert_eq!(paths(&index.candidates("io", None)), "std::io(module)");
+        index.add_crate(
+            "core",
+            read_std("<li><a href=\"io/trait.Read.html\">io::Read</a></li>"),
+        );
+        assert_eq!(
+            paths(&index.candidates("io", None)),
+            "std::io(module) core::io(module)"
+        );
         assert_eq!(
             paths(&index.candidates("Error", Some(Namespace::Type))),
             "std::io::Error(type)"
