@@ -166,6 +166,10 @@ pub struct BuildOutcome {
     pub named_modules: BTreeSet<String>,
     /// Units whose compiler a signal ended (the memory cap, a kill): unit -> why.
     pub stopped: BTreeMap<String, String>,
+    /// The source of every package the build resolved but its own crates
+    /// (from `cargo metadata`, which downloaded them): what
+    /// `pipeline::resolved_items` indexes for the diagnosis.
+    pub sources: Vec<crate::item_sources::Source>,
     pub log: Log,
 }
 
@@ -175,6 +179,11 @@ impl BuildOutcome {
         self.units.extend(later.units);
         self.named_modules.extend(later.named_modules);
         self.stopped.extend(later.stopped);
+        for source in later.sources {
+            if !self.sources.contains(&source) {
+                self.sources.push(source);
+            }
+        }
         self.timed_out |= later.timed_out;
         self.interrupted |= later.interrupted;
         self.log.extend(later.log);
@@ -751,6 +760,7 @@ fn absorb_resolution(
     let total = match (resolution.metadata.take(), resolution.failure.take()) {
         (Some(metadata), _) => {
             out.versions = resolved_versions(&metadata);
+            out.sources = crate::item_sources::resolved_sources(&metadata);
             metadata.packages.len()
         }
         // Every crate was left out: each says why in its own row.

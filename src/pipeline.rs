@@ -318,16 +318,18 @@ fn glob_items(
     item_sources::index(&sources, items_dir)
 }
 
-/// The index of every crate a resolution holds, and of the standard library
-/// when the toolchain at `sysroot` has its documentation: what the diagnosis
-/// looks unresolved names up in. Reads each package once (then the
-/// sandbox's cache).
+/// The index of every package a build resolved (`BuildOutcome::sources`,
+/// or `item_sources::resolved_sources` of a `cargo metadata`), and of the
+/// standard library when the toolchain at `sysroot`
+/// (`Executor::sysroot`) has its documentation: what the diagnosis looks
+/// unresolved names up in. Reads each package once (then the sandbox's
+/// `items/` cache, `Sandbox::items_cache_path`).
 pub fn resolved_items(
-    metadata: &cargo_metadata::Metadata,
+    sources: &[item_sources::Source],
     sysroot: Option<&Path>,
     items_dir: &Path,
 ) -> items::Index {
-    let mut index = item_sources::index(&item_sources::resolved_sources(metadata), items_dir);
+    let mut index = item_sources::index(sources, items_dir);
     if let Some(sysroot) = sysroot {
         item_sources::add_std(&mut index, sysroot);
     }
