@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use cargo_metadata::Message;
@@ -243,6 +243,31 @@ pub fn rustc_version(
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("is not installed") || stderr.contains("not installed") {
+        return Ok(None);
+    }
+    Err(Error::CommandFailed {
+        command: shown,
+        stderr: stderr.trim().to_string(),
+    })
+}
+
+/// `rustc --print sysroot` of `toolchain`: where its standard library and
+/// documentation (`share/doc/rust/html`) are; `None` when it is not installed.
+pub fn rustc_sysroot(
+    toolchain: &str,
+    confine: &Confinement,
+    limit: Limit,
+) -> Result<Option<PathBuf>> {
+    let mut cmd = command("rustc", Some(toolchain));
+    cmd.args(["--print", "sysroot"]);
+    let shown = display(&cmd);
+    let out = output(cmd, confine, &Access::Tool { cwd: None }, limit)?;
+    if out.status.success() {
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        return Ok((!path.is_empty()).then(|| PathBuf::from(path)));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("not installed") {
         return Ok(None);
     }
     Err(Error::CommandFailed {

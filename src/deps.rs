@@ -44,6 +44,13 @@ pub struct CrateUse {
     pub only_in_tests: bool,
     /// A type of this crate appears in an item deriving `Serialize`/`Deserialize`.
     pub in_serde_derive: bool,
+    /// When every path naming this crate has a glob import in scope that may
+    /// provide its first segment instead (`prop::collection::vec` after
+    /// `use proptest::prelude::*;`): the paths of those globs
+    /// (`proptest::prelude`, `std::sync`). Empty when the code names the crate
+    /// for sure somewhere: in a `use` or `extern crate`, after a leading `::`,
+    /// or in a path no glob of an external crate or the standard library reaches.
+    pub maybe_from_globs: BTreeSet<String>,
 }
 
 /// Errors of this module.
@@ -126,6 +133,11 @@ pub fn scan_file(file: &syn::File) -> Vec<CrateUse> {
             paths: seen.paths,
             only_in_tests: !seen.outside_tests,
             in_serde_derive: seen.in_serde_derive,
+            maybe_from_globs: if seen.named {
+                BTreeSet::new()
+            } else {
+                seen.globs
+            },
         })
         .collect()
 }
@@ -198,6 +210,8 @@ struct UseLeaf {
     path: Vec<String>,
     /// The name the leaf binds; `None` for globs and `as _`.
     binding: Option<String>,
+    /// The leaf is a glob (`prelude::*`).
+    glob: bool,
 }
 
 /// Flattens a `use` tree into its leaves, each with its full path.
@@ -215,6 +229,7 @@ fn use_leaves(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseLe
                 out.push(UseLeaf {
                     path: prefix.clone(),
                     binding: prefix.last().cloned(),
+                    glob: false,
                 });
             } else {
                 let mut path = prefix.clone();
@@ -222,6 +237,7 @@ fn use_leaves(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseLe
                 out.push(UseLeaf {
                     path,
                     binding: Some(ident),
+                    glob: false,
                 });
             }
         }
@@ -235,11 +251,13 @@ fn use_leaves(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseLe
             out.push(UseLeaf {
                 path,
                 binding: (alias != "_").then_some(alias),
+                glob: false,
             });
         }
         syn::UseTree::Glob(_) => out.push(UseLeaf {
             path: prefix.clone(),
             binding: None,
+            glob: true,
         }),
         syn::UseTree::Group(group) => {
             for tree in &group.items {
@@ -255,7 +273,35 @@ struct Seen {
     paths: BTreeSet<String>,
     outside_tests: bool,
     in_serde_derive: bool,
+    /// Some path names the crate for sure (see [`CrateUse::maybe_from_globs`]).
+    named: bool,
+    /// The globs that may provide the crate's name where it is not named for sure.
+    globs: BTreeSet<String>,
 }
+
+/// The imports of one module or block.
+#[derive(Debug, Default)]
+struct Scope {
+    /// The names bound by `use` and `extern crate`.
+    names: HashMap<String, Binding>,
+    /// The paths of the glob imports (`use proptest::prelude::*;`), as written.
+    globs: Vec<Binding>,
+}
+
+/// A path resolved to an external crate.
+#[derive(Debug)]
+struct Resolved {
+    krate: String,
+    path: Vec<String>,
+    /// The first segment came from an import, `extern crate` or a leading
+    /// `::`, so it is a crate for sure; otherwise a glob import in scope may
+    /// provide it.
+    named: bool,
+}
+
+/// The standard library's crates: a glob of theirs (`use std::sync::*;`)
+/// may provide a path's first segment too.
+pub const STD_CRATES: &[&str] = &["std", "core", "alloc"];
 
 /// The second pass: resolves and records every path that names a crate.
 #[derive(Debug)]
@@ -263,7 +309,7 @@ struct Scanner<'a> {
     /// Names the snippet defines.
     local: &'a HashSet<String>,
     /// Imports per enclosing module or block, innermost last.
-    scopes: Vec<HashMap<String, Binding>>,
+    scopes: Vec<Scope>,
     /// How many enclosing items are test-only.
     test_depth: usize,
     /// Per enclosing item, whether it derives `Serialize`/`Deserialize`.
@@ -276,21 +322,23 @@ struct Scanner<'a> {
 impl Scanner<'_> {
     /// Opens a scope holding the imports among `items`.
     fn push_scope<'i>(&mut self, items: impl Iterator<Item = &'i syn::Item>) {
-        let mut scope = HashMap::new();
+        let mut scope = Scope::default();
         for item in items {
             match item {
                 syn::Item::Use(item) => {
                     let mut leaves = Vec::new();
                     use_leaves(&item.tree, &mut Vec::new(), &mut leaves);
                     for leaf in leaves {
-                        if let Some(name) = leaf.binding {
-                            scope.insert(
-                                name,
-                                Binding {
-                                    leading_colon: item.leading_colon.is_some(),
-                                    path: leaf.path,
-                                },
-                            );
+                        let binding = Binding {
+                            leading_colon: item.leading_colon.is_some(),
+                            path: leaf.path,
+                        };
+                        match leaf.binding {
+                            Some(name) => {
+                                scope.names.insert(name, binding);
+                            }
+                            None if leaf.glob => scope.globs.push(binding),
+                            None => {}
                         }
                     }
                 }
@@ -303,7 +351,7 @@ impl Scanner<'_> {
                         .rename
                         .as_ref()
                         .map_or_else(|| krate.clone(), |(_, alias)| ident_name(alias));
-                    scope.insert(
+                    scope.names.insert(
                         name,
                         Binding {
                             leading_colon: true,
@@ -317,19 +365,56 @@ impl Scanner<'_> {
         self.scopes.push(scope);
     }
 
-    fn binding(&self, name: &str) -> Option<&Binding> {
-        self.scopes.iter().rev().find_map(|scope| scope.get(name))
+    /// The import that binds `name` as the first segment of a path of
+    /// `segments` segments.
+    ///
+    /// An import whose own path starts with the name it binds
+    /// (`use async_trait::async_trait;`, `use uuid::{uuid, Uuid};`) names the
+    /// crate's item, which is a macro or a function in practice (as a module
+    /// it would be ambiguous with the crate): it stands for the name used
+    /// alone (`#[async_trait]`), while a longer path (`uuid::Uuid`) and the
+    /// import's own path start at the crate.
+    fn binding(&self, name: &str, segments: usize) -> Option<&Binding> {
+        self.scopes.iter().rev().find_map(|scope| {
+            scope.names.get(name).filter(|binding| {
+                let self_rooted =
+                    binding.path.len() > 1 && binding.path.first().is_some_and(|f| f == name);
+                !(self_rooted && segments > 1)
+            })
+        })
     }
 
-    /// Resolves a path as written to `(crate, full path)` when it goes through
-    /// an external crate. `imported` says the path itself came from an import,
-    /// where a single segment may already name a crate.
+    /// The globs in scope that may provide a path's first segment: their
+    /// resolved paths (`proptest::prelude`, `std::sync`). Globs of the
+    /// snippet's own modules (`use super::*;`) bring nothing the scan does
+    /// not already see.
+    fn globs_in_scope(&self) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for glob in self.scopes.iter().flat_map(|scope| &scope.globs) {
+            let from_std = !glob.leading_colon
+                && glob
+                    .path
+                    .first()
+                    .is_some_and(|first| STD_CRATES.contains(&first.as_str()));
+            if from_std {
+                found.insert(glob.path.join("::"));
+            } else if let Some(resolved) = self.resolve(glob.leading_colon, glob.path.clone(), true)
+            {
+                found.insert(resolved.path.join("::"));
+            }
+        }
+        found
+    }
+
+    /// Resolves a path as written to its crate and full path when it goes
+    /// through an external crate. `imported` says the path itself came from an
+    /// import, where a single segment may already name a crate.
     fn resolve(
         &self,
         leading_colon: bool,
         mut path: Vec<String>,
         mut imported: bool,
-    ) -> Option<(String, Vec<String>)> {
+    ) -> Option<Resolved> {
         let mut leading_colon = leading_colon;
         for _ in 0..MAX_ALIAS_DEPTH {
             let first = path.first()?.clone();
@@ -337,7 +422,7 @@ impl Scanner<'_> {
                 return None;
             }
             if !leading_colon {
-                if let Some(binding) = self.binding(&first) {
+                if let Some(binding) = self.binding(&first, path.len()) {
                     let mut expanded = binding.path.clone();
                     expanded.extend(path.iter().skip(1).cloned());
                     if expanded == path {
@@ -357,22 +442,33 @@ impl Scanner<'_> {
             if first.chars().next().is_none_or(|c| c.is_uppercase()) {
                 return None;
             }
-            return Some((first, path));
+            return Some(Resolved {
+                krate: first,
+                path,
+                named: leading_colon || imported,
+            });
         }
         None
     }
 
     /// Records one use of a crate at the current position.
-    fn record(&mut self, krate: String, path: &[String]) {
-        let seen = self.found.entry(krate).or_default();
-        seen.paths.insert(path.join("::"));
+    fn record(&mut self, resolved: Resolved) {
+        let globs = if resolved.named {
+            BTreeSet::new()
+        } else {
+            self.globs_in_scope()
+        };
+        let seen = self.found.entry(resolved.krate).or_default();
+        seen.paths.insert(resolved.path.join("::"));
         seen.outside_tests |= self.test_depth == 0;
         seen.in_serde_derive |= self.in_serde_fields;
+        seen.named |= globs.is_empty();
+        seen.globs.extend(globs);
     }
 
     fn resolve_and_record(&mut self, leading_colon: bool, path: Vec<String>, imported: bool) {
-        if let Some((krate, full)) = self.resolve(leading_colon, path, imported) {
-            self.record(krate, &full);
+        if let Some(resolved) = self.resolve(leading_colon, path, imported) {
+            self.record(resolved);
         }
     }
 
@@ -795,6 +891,23 @@ pub struct DepSet {
     pub unknown: Vec<String>,
     /// Crates for which the registry gave no usable answer (code names).
     pub unreachable: Vec<String>,
+    /// Path roots not taken for crates because a glob import may provide
+    /// them and nothing could tell whether it does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A path's first segment that is not made a dependency: a glob import in
+/// scope may provide it (`prop` after `use proptest::prelude::*;`), and
+/// the glob's crate could not be read to tell (its source is not on the
+/// machine). A crate from the registry that merely shares the name would be
+/// a wrong dependency, and code a document never asked for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// The segment (`prop`).
+    pub name: String,
+    /// The globs that may provide it (`proptest::prelude`).
+    pub globs: Vec<String>,
 }
 
 /// The registry names to look up for `uses`, the keys [`resolve`] expects in
@@ -826,6 +939,7 @@ pub fn with_companions(mut uses: Vec<CrateUse>, known: &KnownCrates) -> Vec<Crat
                 paths: BTreeSet::new(),
                 only_in_tests: krate.only_in_tests,
                 in_serde_derive: false,
+                maybe_from_globs: BTreeSet::new(),
             });
         }
     }
@@ -907,14 +1021,20 @@ mod tests {
         uses.iter()
             .map(|krate| {
                 let paths: Vec<&str> = krate.paths.iter().map(String::as_str).collect();
+                let globs: Vec<&str> = krate.maybe_from_globs.iter().map(String::as_str).collect();
                 format!(
-                    "{}{}{}: {}",
+                    "{}{}{}{}: {}",
                     krate.name,
                     if krate.only_in_tests { " (dev)" } else { "" },
                     if krate.in_serde_derive {
                         " (serde)"
                     } else {
                         ""
+                    },
+                    if globs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (glob {})", globs.join(" "))
                     },
                     paths.join(", ")
                 )
@@ -951,6 +1071,82 @@ mod tests {
         check(
             "extern crate serde_json as js; fn f() { js::json!(1); }",
             "serde_json: serde_json, serde_json::json",
+        );
+    }
+
+    #[test]
+    fn an_item_named_like_its_crate_names_the_crate() {
+        check(
+            "use async_trait::async_trait; #[async_trait] trait T { async fn f(&self); }",
+            "async_trait: async_trait::async_trait",
+        );
+        check(
+            "use quote::quote; fn f() { let t = quote! { a }; }",
+            "quote: quote::quote",
+        );
+        check(
+            "use bitflags::bitflags; bitflags! { struct F: u8 { const A = 1; } }",
+            "bitflags: bitflags::bitflags",
+        );
+        check(
+            "use uuid::{uuid, Uuid}; fn f() { let a: Uuid = uuid!(\"x\"); Uuid::new_v4(); }",
+            "uuid: uuid::Uuid, uuid::Uuid::new_v4, uuid::uuid",
+        );
+        check(
+            "fn f() { use anyhow::anyhow; anyhow!(\"x\"); }",
+            "anyhow: anyhow::anyhow",
+        );
+        // A module of the snippet named like the item still wins.
+        check(
+            "mod log { pub fn log() {} } use log::log; fn f() { log(); }",
+            "",
+        );
+        // Cyclic imports end.
+        check("use a::b as a; fn f() { a::c(); }", "a: a::b, a::c");
+    }
+
+    #[test]
+    fn a_root_a_glob_may_provide_is_marked_with_the_globs() {
+        check(
+            "use proptest::prelude::*; fn f() { prop::collection::vec(any::<u8>(), 0..4); }",
+            "prop (glob proptest::prelude): prop::collection::vec; proptest: proptest::prelude",
+        );
+        // Named in a `use`, an `extern crate` or after `::`: a crate for sure.
+        check(
+            "use proptest::prelude::*; use rand::Rng; fn f() { rand::random::<u8>(); }",
+            "proptest: proptest::prelude; rand: rand::Rng, rand::random",
+        );
+        check(
+            "use proptest::prelude::*; extern crate rand; fn f() { rand::random::<u8>(); }",
+            "proptest: proptest::prelude; rand: rand, rand::random",
+        );
+        check(
+            "use proptest::prelude::*; fn f() { ::rand::random::<u8>(); }",
+            "proptest: proptest::prelude; rand: rand::random",
+        );
+        // One sure use anywhere is enough.
+        check(
+            "use tokio::prelude::*; fn f() { serde_json::x(); } mod m { fn g() { ::serde_json::y(); } }",
+            "serde_json: serde_json::x, serde_json::y; tokio: tokio::prelude",
+        );
+        // Globs of the standard library count, through aliases too; the
+        // snippet's own globs do not.
+        check(
+            "use std::sync::*; fn f() { atomic::fence(); }",
+            "atomic (glob std::sync): atomic::fence",
+        );
+        check(
+            "use tokio::sync as s; use s::*; fn f() { mpsc::channel(); }",
+            "mpsc (glob tokio::sync): mpsc::channel; tokio: tokio::sync",
+        );
+        check(
+            "mod m { pub fn g() {} } use m::*; use super::*; fn f() { rand::random(); }",
+            "rand: rand::random",
+        );
+        // A glob in a block or module reaches only its own paths.
+        check(
+            "fn f() { use proptest::prelude::*; prop::num::u8::ANY; } fn g() { prop::x(); }",
+            "prop: prop::num::u8::ANY, prop::x; proptest: proptest::prelude",
         );
     }
 
@@ -1263,6 +1459,7 @@ mod tests {
             paths: used.iter().map(|path| (*path).to_owned()).collect(),
             only_in_tests: dev,
             in_serde_derive: serde,
+            maybe_from_globs: BTreeSet::new(),
         }
     }
 

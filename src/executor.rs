@@ -170,6 +170,10 @@ pub struct BuildOutcome {
     /// build said what it needs from the environment: unit -> that need
     /// ([`crate::cause::dependency_build_env`]).
     pub needs: BTreeMap<String, String>,
+    /// The source of every package the build resolved but its own crates
+    /// (from `cargo metadata`, which downloaded them): what
+    /// `pipeline::resolved_items` indexes for the diagnosis.
+    pub sources: Vec<crate::item_sources::Source>,
     pub log: Log,
 }
 
@@ -180,6 +184,11 @@ impl BuildOutcome {
         self.named_modules.extend(later.named_modules);
         self.stopped.extend(later.stopped);
         self.needs.extend(later.needs);
+        for source in later.sources {
+            if !self.sources.contains(&source) {
+                self.sources.push(source);
+            }
+        }
         self.timed_out |= later.timed_out;
         self.interrupted |= later.interrupted;
         self.log.extend(later.log);
@@ -557,6 +566,22 @@ impl<'a> Executor<'a> {
     }
 
     /// `rustc -V` of a toolchain: `None` when it is not installed.
+    /// The toolchain's sysroot (`rustc --print sysroot`), where
+    /// `item_sources::add_std` finds the standard library's `all.html`.
+    pub fn sysroot(&self, toolchain: &str, log: &mut Log) -> Option<PathBuf> {
+        log.count("version", 1);
+        match cargo::rustc_sysroot(toolchain, &self.settings.confine, self.settings.timeout) {
+            Ok(sysroot) => sysroot,
+            Err(error) => {
+                log.problem(RunProblem::environment(
+                    Some(toolchain.to_string()),
+                    error.to_string(),
+                ));
+                None
+            }
+        }
+    }
+
     pub fn rustc_version(&self, toolchain: &str, log: &mut Log) -> Option<String> {
         log.count("version", 1);
         match cargo::rustc_version(toolchain, &self.settings.confine, self.settings.timeout) {
@@ -740,6 +765,7 @@ fn absorb_resolution(
     let total = match (resolution.metadata.take(), resolution.failure.take()) {
         (Some(metadata), _) => {
             out.versions = resolved_versions(&metadata);
+            out.sources = crate::item_sources::resolved_sources(&metadata);
             metadata.packages.len()
         }
         // Every crate was left out: each says why in its own row.

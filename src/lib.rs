@@ -26,6 +26,8 @@ pub mod fsutil;
 pub mod hash;
 pub mod identity;
 pub mod interrupt;
+pub mod item_sources;
+pub mod items;
 pub mod lockfile;
 pub mod locking;
 pub mod log;

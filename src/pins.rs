@@ -1840,6 +1840,7 @@ package = "my-crate"
             paths: BTreeSet::new(),
             only_in_tests,
             in_serde_derive: false,
+            maybe_from_globs: BTreeSet::new(),
         }
     }
 

@@ -8,7 +8,7 @@
 //! comes back as a [`Log`] that [`run`] adds up in order.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cache::{FailureHints, ResultCache};
 use crate::deps::KnownCrates;
@@ -18,7 +18,9 @@ use crate::error::Result;
 use crate::executor::{Executor, LockSeed, Settings};
 use crate::experiments::{self, Subject, Toolchains};
 use crate::interrupt::interrupted;
-use crate::lockfile::LockMode;
+use crate::item_sources;
+use crate::items;
+use crate::lockfile::{LockMode, Lockfile};
 use crate::locking::{self, LockRequest};
 use crate::log::Log;
 use crate::parallel::parallel_map;
@@ -115,7 +117,10 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
 
     // Blocks, what documents define, what the policy refuses, what snippets are built with.
     let known = known_crates(options, &mut log);
-    let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options);
+    let committed_lock = committed.as_ref().map(|(_, lock)| lock);
+    let items_dir = sandbox.items_cache_path();
+    let at_hand = (committed_lock, items_dir.as_path());
+    let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options, at_hand);
     let names = prepare::registry_names(&uses, &known);
     let cache = RegistryCache::load(sandbox.registry_cache_path());
     let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
@@ -264,13 +269,22 @@ struct Prepared(
 /// crates over all of its blocks too, so every shard refuses the same; a
 /// refused snippet keeps no uses, so its crates are never looked up,
 /// resolved or written into a workspace.
-fn prepare_entries(specs: &[SpecFile], known: &KnownCrates, options: &VerifyOptions) -> Prepared {
+fn prepare_entries(
+    specs: &[SpecFile],
+    known: &KnownCrates,
+    options: &VerifyOptions,
+    (lock, items_dir): (Option<&Lockfile>, &Path),
+) -> Prepared {
     let span = trace::span("extract, analyze, wrap").items(specs.len());
     let mut entries = prepare::extract_all(specs, options.allow_outside_access);
     span.done();
+    let span = trace::span("glob items");
+    let globs = prepare::glob_crates(&entries);
+    let items = glob_items(&globs, known, lock, items_dir);
+    span.done();
     let _span = trace::span("document facts, scan");
     let docs = prepare::doc_facts(&entries);
-    let mut uses = prepare::crate_uses(&entries, known, options.config.as_ref());
+    let mut uses = prepare::crate_uses(&entries, known, options.config.as_ref(), &items);
     let policy = options
         .config
         .as_ref()
@@ -285,6 +299,42 @@ fn prepare_entries(specs: &[SpecFile], known: &KnownCrates, options: &VerifyOpti
     }
     uses.retain(|id, _| !refusals.contains_key(id));
     Prepared(entries, docs, uses, refusals)
+}
+
+/// The index of the crates whose glob imports may provide path roots:
+/// those whose source is on the machine (see `item_sources.rs`). It is
+/// read before the policy and the registry, so a root left out is never
+/// looked up; a crate not yet downloaded cannot tell, and its roots are left
+/// out until a run finds its source (see ARCHITECTURE.md).
+fn glob_items(
+    globs: &BTreeSet<String>,
+    known: &KnownCrates,
+    lock: Option<&Lockfile>,
+    items_dir: &Path,
+) -> items::Index {
+    if globs.is_empty() {
+        return items::Index::default();
+    }
+    let sources = item_sources::glob_sources(globs, known, lock, &item_sources::cargo_home());
+    item_sources::index(&sources, items_dir)
+}
+
+/// The index of every package a build resolved (`BuildOutcome::sources`,
+/// or `item_sources::resolved_sources` of a `cargo metadata`), and of the
+/// standard library when the toolchain at `sysroot`
+/// (`Executor::sysroot`) has its documentation: what the diagnosis looks
+/// unresolved names up in. Reads each package once (then the sandbox's
+/// `items/` cache, `Sandbox::items_cache_path`).
+pub fn resolved_items(
+    sources: &[item_sources::Source],
+    sysroot: Option<&Path>,
+    items_dir: &Path,
+) -> items::Index {
+    let mut index = item_sources::index(sources, items_dir);
+    if let Some(sysroot) = sysroot {
+        item_sources::add_std(&mut index, sysroot);
+    }
+    index
 }
 
 /// Where the builds' results are remembered between runs, and the

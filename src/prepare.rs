@@ -13,10 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyze::{self, Snippet};
 use crate::cache::{FailureHints, Key, LINT_CONFIGURATION};
-use crate::deps::{self, CrateUse, DepSet, KnownCrates};
+use crate::deps::{self, CrateUse, DepSet, KnownCrates, LeftOut};
 use crate::discover::SpecFile;
 use crate::extract::{self, Block};
 use crate::identity;
+use crate::items::Index;
 use crate::parallel::parallel_map;
 use crate::pins::{self, Config, PinSet, Policy};
 use crate::plan;
@@ -252,6 +253,53 @@ pub fn doc_facts(entries: &[Entry]) -> BTreeMap<String, DocFacts> {
 pub struct Uses {
     pub crates: Vec<CrateUse>,
     pub pins: PinSet,
+    /// Path roots a glob import may provide, not taken for crates.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// The crates whose glob imports may provide a path root the snippets
+/// would otherwise take for a crate (`proptest` for `prop::collection::vec`
+/// after `use proptest::prelude::*;`), by the name code uses; the standard
+/// library's are known without reading it.
+pub fn glob_crates(entries: &[Entry]) -> BTreeSet<String> {
+    entries
+        .iter()
+        .filter(|e| e.wrapped().is_some())
+        .filter_map(|e| e.snippet()?.syntax.wrapped.crate_uses.as_ref())
+        .flatten()
+        .flat_map(|u| &u.maybe_from_globs)
+        .map(|glob| glob.split("::").next().unwrap_or(glob).to_owned())
+        .filter(|krate| !deps::STD_CRATES.contains(&krate.as_str()))
+        .collect()
+}
+
+/// Decides every path root a glob import may provide (see
+/// [`CrateUse::maybe_from_globs`]): a crate only when `items` shows that
+/// none of those globs provides it; dropped when one does; left out, and
+/// said so, when `items` cannot tell.
+pub fn settle_glob_roots(uses: Vec<CrateUse>, items: &Index) -> (Vec<CrateUse>, Vec<LeftOut>) {
+    let mut kept = Vec::new();
+    let mut left_out = Vec::new();
+    for krate in uses {
+        if krate.maybe_from_globs.is_empty() {
+            kept.push(krate);
+            continue;
+        }
+        let answers: Vec<Option<bool>> = krate
+            .maybe_from_globs
+            .iter()
+            .map(|glob| items.provides(glob, &krate.name))
+            .collect();
+        if answers.iter().all(|a| *a == Some(false)) {
+            kept.push(krate);
+        } else if !answers.contains(&Some(true)) {
+            left_out.push(LeftOut {
+                name: krate.name,
+                globs: krate.maybe_from_globs.into_iter().collect(),
+            });
+        }
+    }
+    (kept, left_out)
 }
 
 /// The crates every wrapped snippet names, by entry id. A snippet whose
@@ -260,11 +308,13 @@ pub fn crate_uses(
     entries: &[Entry],
     known: &KnownCrates,
     config: Option<&Config>,
+    items: &Index,
 ) -> BTreeMap<String, Uses> {
     let scanned = parallel_map(entries, |e| {
         e.wrapped()?;
         let snippet = e.snippet()?;
-        let mut uses = snippet.syntax.wrapped.crate_uses.clone()?;
+        let scanned = snippet.syntax.wrapped.crate_uses.clone()?;
+        let (mut uses, left_out) = settle_glob_roots(scanned, items);
         // A declared crate is a dependency even when the code never names it.
         for (name, pin) in &snippet.declared.deps {
             if !uses.iter().any(|u| &u.name == name) {
@@ -273,6 +323,7 @@ pub fn crate_uses(
                     paths: BTreeSet::new(),
                     only_in_tests: pin.dev,
                     in_serde_derive: false,
+                    maybe_from_globs: BTreeSet::new(),
                 });
             }
         }
@@ -283,6 +334,7 @@ pub fn crate_uses(
         Some(Uses {
             crates: deps::with_companions(uses, known),
             pins,
+            left_out,
         })
     });
     entries
@@ -360,6 +412,7 @@ pub fn dependency_sets(
     uses.iter()
         .map(|(id, uses)| {
             let mut set = deps::resolve(&uses.crates, known, lookups);
+            set.left_out.clone_from(&uses.left_out);
             if let Some(lock) = lock {
                 lock.steer(&mut set.deps);
             }
@@ -392,7 +445,7 @@ mod tests {
         let docs = doc_facts(&entries);
         let known = KnownCrates::builtin();
         let config = pins::parse_config(config).expect("a valid configuration");
-        let uses = crate_uses(&entries, &known, Some(&config));
+        let uses = crate_uses(&entries, &known, Some(&config), &Index::default());
         let refused = refusals(&entries, &uses, &docs, &known, &config.policy);
         let rendered: Vec<String> = entries
             .iter()
@@ -440,5 +493,67 @@ mod tests {
             "13: anyhow; 17: rand_old",
         );
         check("[policy]\nmax-crates-per-document = 4", "");
+    }
+
+    /// Settles the scan of `code` against an index of `crates` (name, source
+    /// of its `src/lib.rs`): `kept; left out`.
+    #[track_caller]
+    fn check_globs(code: &str, crates: &[(&str, &str)], expected: &str) {
+        let mut index = Index::default();
+        for (name, lib) in crates {
+            let files = BTreeMap::from([("src/lib.rs".to_owned(), (*lib).to_owned())]);
+            index.add_crate(name, crate::items::read_crate("src/lib.rs", &files));
+        }
+        let scanned = deps::scan(code).expect("test code parses");
+        let (kept, left_out) = settle_glob_roots(scanned, &index);
+        let kept: Vec<&str> = kept.iter().map(|u| u.name.as_str()).collect();
+        let left_out: Vec<String> = left_out
+            .iter()
+            .map(|l| format!("{} ({})", l.name, l.globs.join(" ")))
+            .collect();
+        assert_eq!(
+            format!("{}; {}", kept.join(" "), left_out.join(" ")),
+            expected,
+            "code: {code}"
+        );
+    }
+
+    #[test]
+    fn a_root_a_glob_may_provide_is_a_crate_only_when_the_index_says_it_is_not_provided() {
+        const PROPTEST: &str = "pub mod collection {} pub mod prelude { pub mod prop { pub use crate::collection; } pub use rand::Rng; }";
+        const CODE: &str = "use proptest::prelude::*; fn f() { prop::collection::vec(); }";
+        // The glob's crate is indexed and provides `prop`: not a crate.
+        check_globs(CODE, &[("proptest", PROPTEST)], "proptest; ");
+        // Not indexed (a cold machine): left out, and said so.
+        check_globs(CODE, &[], "proptest; prop (proptest::prelude)");
+        // Indexed, and it provides no `rand` module (only `Rng`): a crate.
+        check_globs(
+            "use proptest::prelude::*; fn f() { rand::random::<u8>(); }",
+            &[("proptest", PROPTEST)],
+            "proptest rand; ",
+        );
+        // Named in a `use` as well: a crate whatever the index says.
+        check_globs(
+            "use proptest::prelude::*; use prop::x; fn f() { prop::collection::vec(); }",
+            &[],
+            "prop proptest; ",
+        );
+        // The standard library's modules are known without an index.
+        check_globs(
+            "use std::sync::*; use std::io::prelude::*; fn f() { atomic::fence(); serde_json::to_string(&1); }",
+            &[],
+            "serde_json; ",
+        );
+        check_globs(
+            "use std::io::prelude::*; fn f() { serde_json::to_string(&1); }",
+            &[],
+            "serde_json; ",
+        );
+        // Two globs: one that cannot tell is enough to leave it out.
+        check_globs(
+            "use proptest::prelude::*; use other::prelude::*; fn f() { rand::random(); }",
+            &[("proptest", PROPTEST)],
+            "other proptest; rand (other::prelude proptest::prelude)",
+        );
     }
 }

@@ -212,6 +212,19 @@ pub fn row(
             first_failing: None,
         })
         .collect();
+    for left in &deps.left_out {
+        let globs: Vec<String> = left
+            .globs
+            .iter()
+            .map(|g| format!("`use {g}::*;`"))
+            .collect();
+        out.problems.push(format!(
+            "`{name}` is not taken for a crate: {globs} may provide it, and its crate's source \
+             is not at hand to tell (`use {name}::...;` makes it a dependency)",
+            name = left.name,
+            globs = globs.join(" or "),
+        ));
+    }
     if !deps.unknown.is_empty() || !deps.unreachable.is_empty() {
         unknown_crates(entry, snippet, deps, registry, &mut out);
         return out;

@@ -148,6 +148,11 @@ impl Sandbox {
         self.root.join("registry.json")
     }
 
+    /// What crates export, read from their sources (see `item_sources.rs`).
+    pub fn items_cache_path(&self) -> PathBuf {
+        self.root.join("items")
+    }
+
     pub fn failure_hints_path(&self) -> PathBuf {
         self.root.join("failure-hints.json")
     }
