@@ -32,6 +32,21 @@ pub enum NameKind {
     Macro,
     /// A lowercase path root (`io` in `io::Error`): imported, never stubbed.
     Module,
+    /// A derive or attribute macro (`#[derive(Serialize)]`, `#[get("/")]`):
+    /// imported, never stubbed.
+    Attribute,
+}
+
+impl NameKind {
+    /// Where the item index looks the name up.
+    pub fn namespace(self) -> crate::items::Namespace {
+        use crate::items::Namespace;
+        match self {
+            NameKind::Type | NameKind::Trait | NameKind::Module => Namespace::Type,
+            NameKind::Function | NameKind::Value => Namespace::Value,
+            NameKind::Macro | NameKind::Attribute => Namespace::Macro,
+        }
+    }
 }
 
 /// A name rustc could not resolve (`cannot find type `User` in this scope`).
@@ -47,6 +62,8 @@ pub fn unresolved_name(code: Option<&str>, message: &str) -> Option<UnresolvedNa
         code,
         Some("E0405" | "E0412" | "E0422" | "E0425" | "E0433" | "E0531")
     ) && !message.starts_with("cannot find macro")
+        && !message.starts_with("cannot find derive macro")
+        && !message.starts_with("cannot find attribute")
     {
         return None;
     }
@@ -55,6 +72,10 @@ pub fn unresolved_name(code: Option<&str>, message: &str) -> Option<UnresolvedNa
         NameKind::Trait
     } else if message.starts_with("cannot find macro") {
         NameKind::Macro
+    } else if message.starts_with("cannot find derive macro")
+        || message.starts_with("cannot find attribute")
+    {
+        NameKind::Attribute
     } else if message.starts_with("cannot find function") {
         NameKind::Function
     } else if message.starts_with("cannot find value") {
@@ -331,8 +352,13 @@ pub enum Change {
     Nightly { features: Vec<String> },
     /// Build with one dependency at an exact version.
     DependencyVersion { crate_name: String, version: String },
-    /// Insert these lines (`use ...;`) at these generated lines (1-based, before the line).
-    Imports { lines: Vec<(u32, String)> },
+    /// Insert these lines (`use ...;`) at these generated lines (1-based,
+    /// before the line), with the crates they import from that the snippet
+    /// does not depend on (another block of its document does).
+    Imports {
+        lines: Vec<(u32, String)>,
+        deps: Vec<crate::deps::DepSpec>,
+    },
     /// Append the definitions other blocks of the document give (`source`,
     /// from the blocks at these fence lines), with the crates they need.
     Context {
@@ -376,7 +402,7 @@ impl Change {
                 crate_name,
                 version,
             } => format!("{crate_name} ={version}"),
-            Change::Imports { lines } => {
+            Change::Imports { lines, .. } => {
                 let uses: Vec<&str> = lines.iter().map(|(_, l)| l.trim()).collect();
                 format!("with {}", uses.join(" "))
             }
@@ -443,7 +469,7 @@ pub fn stub_source(
                 ));
                 continue;
             }
-            NameKind::Value | NameKind::Module => continue,
+            NameKind::Value | NameKind::Module | NameKind::Attribute => continue,
         };
         items.push(tokens);
     }

@@ -130,18 +130,27 @@ impl ErrorKey {
     }
 }
 
+/// What the diagnosis knows beside its subjects.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'c, 'u> {
+    /// Every unit of the run: the blocks a subject's document defines its
+    /// missing names in, and the crates they use, are among them.
+    pub units: &'c [Unit<'u>],
+    pub docs: &'c BTreeMap<String, DocFacts>,
+    /// The public items of the crates the documents use, and of std.
+    pub items: &'c crate::items::Index,
+}
+
 /// Runs the experiments for `subjects` and classifies each: entry id -> diagnosis.
-/// `units` are every unit of the run: the blocks a subject's document
-/// defines its missing names in are among them.
 pub fn run(
     executor: &Executor<'_>,
     registry: &mut Registry,
     toolchains: Toolchains<'_>,
     subjects: &[Subject<'_>],
-    units: &[Unit<'_>],
-    docs: &BTreeMap<String, DocFacts>,
+    context: &Context<'_, '_>,
     lock: &LockSeed,
 ) -> Result<(BTreeMap<String, Diagnosis>, Log)> {
+    let (units, docs) = (context.units, context.docs);
     let mut log = Log::default();
     if subjects.is_empty() {
         return Ok((BTreeMap::new(), log));
@@ -160,7 +169,15 @@ pub fn run(
     let mut trials = Vec::new();
     for (index, subject) in subjects.iter().enumerate() {
         let drift = wanted_series.get(&index);
-        trials.extend(first_round(index, subject, toolchains, registry, drift));
+        let candidates = import_candidates(subject, Some(context));
+        trials.extend(first_round(
+            index,
+            subject,
+            toolchains,
+            registry,
+            drift,
+            &candidates,
+        ));
         if let Some(change) = context_change(subject, units) {
             trials.push(Trial {
                 subject: index,
@@ -408,6 +425,7 @@ fn first_round(
     toolchains: Toolchains<'_>,
     registry: &Registry,
     drift: Option<&Vec<(String, String)>>,
+    candidates: &BTreeMap<String, Vec<Import>>,
 ) -> Vec<Trial> {
     let mut trials = Vec::new();
     let snippet = subject.unit.snippet;
@@ -451,21 +469,31 @@ fn first_round(
     }
     // One variant per candidate: the n-th takes each name's n-th candidate
     // (or its last), so every candidate of every name is tried in one round.
-    let candidates = import_candidates(subject.result);
     let most = candidates.values().map(Vec::len).max().unwrap_or(0);
     let mut tried = BTreeSet::new();
     for n in 0..most {
-        let lines: Vec<(u32, String)> = candidates
+        let chosen: Vec<&Import> = candidates
             .values()
-            .filter_map(|c| c.get(n).or(c.last()).cloned())
+            .filter_map(|c| c.get(n).or(c.last()))
             .collect();
+        let lines: Vec<(u32, String)> = chosen
+            .iter()
+            .map(|i| (i.line, i.text.clone()))
+            .collect();
+        let mut deps: Vec<crate::deps::DepSpec> = Vec::new();
+        for dep in chosen.iter().filter_map(|i| i.dep.as_ref()) {
+            if !deps.iter().any(|d| d.name == dep.name) {
+                deps.push(dep.clone());
+            }
+        }
         if tried.insert(lines.clone()) {
-            trials.push(trial(Change::Imports { lines }, toolchains.primary));
+            trials.push(trial(Change::Imports { lines, deps }, toolchains.primary));
         }
     }
     let firsts: BTreeMap<String, (u32, String)> = candidates
         .iter()
-        .filter_map(|(name, c)| Some((name.clone(), c.first()?.clone())))
+        .filter(|(_, c)| c.first().is_some_and(|i| i.dep.is_none()))
+        .filter_map(|(name, c)| Some((name.clone(), c.first().map(|i| (i.line, i.text.clone()))?)))
         .collect();
     // Stubs for the names rustc has no import for, with the first candidates
     // for the others; and, when some names had an import, stubs for all of
@@ -514,24 +542,90 @@ fn first_of_series(version: &str) -> String {
     }
 }
 
-/// Unresolved name -> the `use` lines rustc suggests for it (generated
-/// line, text), in rustc's order, at most [`MAX_CANDIDATES`].
-fn import_candidates(result: &UnitResult) -> BTreeMap<String, Vec<(u32, String)>> {
-    let mut out: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
-    for suggestion in &result.suggestions {
-        let mut imports = suggestion.imports();
-        if imports.is_empty() {
-            continue;
-        }
+/// One `use` line to try for a name: where it goes (generated line), its
+/// text, and the crate it needs when the snippet does not depend on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Import {
+    line: u32,
+    text: String,
+    dep: Option<crate::deps::DepSpec>,
+}
+
+/// Unresolved name -> the `use` lines to try, at most [`MAX_CANDIDATES`]:
+/// rustc's suggestions in its order, then the item index's candidates from
+/// std, the crates the snippet depends on, and the crates other blocks of
+/// its document use (the variant then depends on that crate too).
+fn import_candidates(
+    subject: &Subject<'_>,
+    context: Option<&Context<'_, '_>>,
+) -> BTreeMap<String, Vec<Import>> {
+    let mut out: BTreeMap<String, Vec<Import>> = BTreeMap::new();
+    let mut first_line = None;
+    for suggestion in &subject.result.suggestions {
+        let imports = suggestion.imports();
         let Some(name) =
             cause::unresolved_name(suggestion.code.as_deref(), &suggestion.for_message)
         else {
             continue;
         };
-        imports.truncate(MAX_CANDIDATES);
-        out.entry(name.name).or_insert(imports);
+        first_line = first_line.or(imports.first().map(|(line, _)| *line));
+        let list = out.entry(name.name).or_default();
+        for (line, text) in imports {
+            if list.len() < MAX_CANDIDATES && !list.iter().any(|i| i.text == text) {
+                list.push(Import {
+                    line,
+                    text,
+                    dep: None,
+                });
+            }
+        }
     }
+    let Some(context) = context else {
+        return out;
+    };
+    let line = first_line.unwrap_or_else(|| after_crate_attributes(subject.unit.wrapped));
+    let own = &subject.unit.deps.deps;
+    for name in unresolved(subject.result) {
+        let list = out.entry(name.name.clone()).or_default();
+        for candidate in context.items.candidates(&name.name, Some(name.kind.namespace())) {
+            if list.len() >= MAX_CANDIDATES {
+                break;
+            }
+            if candidate.path.contains("::__") {
+                continue;
+            }
+            let dep = if matches!(candidate.krate.as_str(), "std" | "core" | "alloc")
+                || own.iter().any(|d| d.name == candidate.krate)
+            {
+                None
+            } else {
+                match document_dependency(subject, context.units, &candidate.krate) {
+                    Some(dep) => Some(dep),
+                    None => continue,
+                }
+            };
+            let text = format!("use {};", candidate.path);
+            if !list.iter().any(|i| i.text == text) {
+                list.push(Import { line, text, dep });
+            }
+        }
+    }
+    out.retain(|_, list| !list.is_empty());
     out
+}
+
+/// The dependency another block of the subject's document has on `krate`.
+fn document_dependency(
+    subject: &Subject<'_>,
+    units: &[Unit<'_>],
+    krate: &str,
+) -> Option<crate::deps::DepSpec> {
+    units
+        .iter()
+        .filter(|u| u.entry.file == subject.unit.entry.file)
+        .flat_map(|u| &u.deps.deps)
+        .find(|d| d.name == krate && !d.dev)
+        .cloned()
 }
 
 /// The variant that borrows, from the document's other blocks, the
@@ -676,10 +770,11 @@ fn plan_round(
         let Some(trial) = trials.get(n).filter(|t| t.toolchain == toolchain) else {
             continue;
         };
-        changes_dependencies |= matches!(
-            &trial.change,
-            Change::DependencyVersion { .. } | Change::Context { .. }
-        );
+        changes_dependencies |= match &trial.change {
+            Change::DependencyVersion { .. } | Change::Context { .. } => true,
+            Change::Imports { deps, .. } => !deps.is_empty(),
+            _ => false,
+        };
         let job = variant_job(&subjects[trial.subject], &trial.change, n);
         packages.push((n, job.files.package.clone()));
         jobs.push(job);
@@ -792,7 +887,11 @@ fn variant_job(subject: &Subject<'_>, change: &Change, n: usize) -> Job {
             }
             wrapped.clone()
         }
-        Change::Imports { lines } => wrapped.with_inserted(lines),
+        Change::Imports { lines, deps } => {
+            files.deps.extend(deps.iter().cloned());
+            files.deps.sort_by(|a, b| a.name.cmp(&b.name));
+            wrapped.with_inserted(lines)
+        }
         Change::Context { source, deps, .. } => {
             files.deps.extend(deps.iter().cloned());
             files.deps.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1021,7 +1120,7 @@ fn suggestion_detail(
     for ((cause, by), diagnostic) in attribution.iter().zip(primary) {
         let name = cause::unresolved_name(diagnostic.code.as_deref(), &diagnostic.message);
         match (cause, by.map(|t| &trials[t].change), name) {
-            (Cause::MissingImport, Some(Change::Imports { lines }), name) => {
+            (Cause::MissingImport, Some(Change::Imports { lines, .. }), name) => {
                 // The candidate of this name, or every line of the variant.
                 let mine: Vec<&String> = lines
                     .iter()
@@ -1283,6 +1382,7 @@ mod tests {
             vec![tried(
                 Change::Imports {
                     lines: vec![(2, "use std::collections::HashMap;".into())],
+                    deps: vec![],
                 },
                 true,
             )],
@@ -1298,6 +1398,7 @@ mod tests {
             vec![tried(
                 Change::Imports {
                     lines: vec![(2, "use std::cell::BorrowError;".into())],
+                    deps: vec![],
                 },
                 false,
             )],
@@ -1327,6 +1428,7 @@ mod tests {
         let cast = || error_at(9, "E0606", "casting `&u8` as `u32` is invalid");
         let import = || Change::Imports {
             lines: vec![(1, "use std::marker::PhantomData;".into())],
+            deps: vec![],
         };
         let d = check(
             vec![missing(3), missing(5), cast()],
@@ -1355,12 +1457,14 @@ mod tests {
         let wrong = failing_with(
             Change::Imports {
                 lines: vec![(1, "use std::iter::Map;".into())],
+                deps: vec![],
             },
             &[error_at(4, "E0107", "missing generics for struct `Map`")],
         );
         let right = tried(
             Change::Imports {
                 lines: vec![(1, "use serde_json::Map;".into())],
+                deps: vec![],
             },
             true,
         );
@@ -1443,7 +1547,7 @@ mod tests {
             primary: "stable",
             nightly: Some("nightly"),
         };
-        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None)
+        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None, &import_candidates(&subject, None))
             .iter()
             .map(|t| format!("{} on {}", t.change.describe(), t.toolchain))
             .collect();
@@ -1541,7 +1645,7 @@ mod tests {
             primary: "stable",
             nightly: None,
         };
-        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None)
+        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None, &import_candidates(&subject, None))
             .iter()
             .map(|t| t.change.describe())
             .collect();
@@ -1631,7 +1735,7 @@ mod tests {
         let trials: Vec<Trial> = subjects
             .iter()
             .enumerate()
-            .flat_map(|(n, s)| first_round(n, s, toolchains, &registry, None))
+            .flat_map(|(n, s)| first_round(n, s, toolchains, &registry, None, &import_candidates(s, None)))
             .collect();
         let all_trials: Vec<usize> = (0..trials.len()).collect();
         let (plan, packages) = plan_round(

@@ -182,17 +182,21 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
                 nightly: nightly.as_deref(),
             };
             let subjects = subjects(&units, primary);
-            let (diagnoses, found) = experiments::run(
+            let items = diagnosis_items(&executor, primary, &subjects, &units, &items_dir, &mut log);
+            let found = experiments::run(
                 &executor,
                 &mut registry,
                 toolchains,
                 &subjects,
-                &units,
-                &docs,
+                &experiments::Context {
+                    units: &units,
+                    docs: &docs,
+                    items: &items,
+                },
                 &lock,
             )?;
-            log.extend(found);
-            diagnoses
+            log.extend(found.1);
+            found.0
         }
         _ => BTreeMap::new(),
     };
@@ -317,6 +321,52 @@ fn glob_items(
     }
     let sources = item_sources::glob_sources(globs, known, lock, &item_sources::cargo_home());
     item_sources::index(&sources, items_dir)
+}
+
+/// What the diagnosis looks unresolved names up in: the items of the crates
+/// the failing snippets and the other snippets of their documents depend on
+/// (with their facade crates: `serde_core` for `serde`), and of the standard
+/// library. Nothing is read when no failing snippet has an unresolved name.
+fn diagnosis_items(
+    executor: &Executor<'_>,
+    primary: &ToolchainBuild,
+    subjects: &[Subject<'_>],
+    units: &[Unit<'_>],
+    items_dir: &Path,
+    log: &mut Log,
+) -> items::Index {
+    let unresolved = subjects.iter().any(|s| {
+        s.result
+            .diagnostics
+            .iter()
+            .any(|d| crate::cause::unresolved_name(d.code.as_deref(), &d.message).is_some())
+    });
+    if !unresolved {
+        return items::Index::default();
+    }
+    let _span = trace::span("item index");
+    let files: BTreeSet<&str> = subjects.iter().map(|s| s.unit.entry.file.as_str()).collect();
+    let direct: BTreeSet<String> = units
+        .iter()
+        .filter(|u| files.contains(u.entry.file.as_str()))
+        .flat_map(|u| u.deps.deps.iter().map(|d| d.package.replace('-', "_")))
+        .collect();
+    let wanted = |package: &str| {
+        let package = package.replace('-', "_");
+        direct.contains(&package)
+            || direct
+                .iter()
+                .any(|d| package.strip_prefix(d.as_str()).is_some_and(|rest| rest.starts_with('_')))
+    };
+    let sources: Vec<item_sources::Source> = primary
+        .built
+        .sources
+        .iter()
+        .filter(|s| wanted(&s.package))
+        .cloned()
+        .collect();
+    let sysroot = executor.sysroot(&primary.toolchain, log);
+    resolved_items(&sources, sysroot.as_deref(), items_dir)
 }
 
 /// The index of every package a build resolved (`BuildOutcome::sources`,
