@@ -51,6 +51,10 @@ pub struct CrateUse {
     /// for sure somewhere: in a `use` or `extern crate`, after a leading `::`,
     /// or in a path no glob of an external crate or the standard library reaches.
     pub maybe_from_globs: BTreeSet<String>,
+    /// Some `use`, `extern crate` or leading `::` names it: the code means a
+    /// crate for sure, not a module of the standard library it forgot to
+    /// import (`io::Error` without `use std::io;`).
+    pub imported: bool,
 }
 
 /// Errors of this module.
@@ -138,6 +142,7 @@ pub fn scan_file(file: &syn::File) -> Vec<CrateUse> {
             } else {
                 seen.globs
             },
+            imported: seen.imported,
         })
         .collect()
 }
@@ -275,6 +280,8 @@ struct Seen {
     in_serde_derive: bool,
     /// Some path names the crate for sure (see [`CrateUse::maybe_from_globs`]).
     named: bool,
+    /// Some import names it (see [`CrateUse::imported`]).
+    imported: bool,
     /// The globs that may provide the crate's name where it is not named for sure.
     globs: BTreeSet<String>,
 }
@@ -463,6 +470,7 @@ impl Scanner<'_> {
         seen.outside_tests |= self.test_depth == 0;
         seen.in_serde_derive |= self.in_serde_fields;
         seen.named |= globs.is_empty();
+        seen.imported |= resolved.named;
         seen.globs.extend(globs);
     }
 
@@ -906,7 +914,8 @@ pub struct DepSet {
 pub struct LeftOut {
     /// The segment (`prop`).
     pub name: String,
-    /// The globs that may provide it (`proptest::prelude`).
+    /// The globs that may provide it (`proptest::prelude`); none when it is
+    /// a module of the standard library the code did not import (`io`).
     pub globs: Vec<String>,
 }
 
@@ -940,6 +949,7 @@ pub fn with_companions(mut uses: Vec<CrateUse>, known: &KnownCrates) -> Vec<Crat
                 only_in_tests: krate.only_in_tests,
                 in_serde_derive: false,
                 maybe_from_globs: BTreeSet::new(),
+                imported: true,
             });
         }
     }
@@ -1460,6 +1470,7 @@ mod tests {
             only_in_tests: dev,
             in_serde_derive: serde,
             maybe_from_globs: BTreeSet::new(),
+            imported: true,
         }
     }
 

@@ -476,10 +476,7 @@ fn first_round(
             .values()
             .filter_map(|c| c.get(n).or(c.last()))
             .collect();
-        let lines: Vec<(u32, String)> = chosen
-            .iter()
-            .map(|i| (i.line, i.text.clone()))
-            .collect();
+        let lines: Vec<(u32, String)> = chosen.iter().map(|i| (i.line, i.text.clone())).collect();
         let mut deps: Vec<crate::deps::DepSpec> = Vec::new();
         for dep in chosen.iter().filter_map(|i| i.dep.as_ref()) {
             if !deps.iter().any(|d| d.name == dep.name) {
@@ -587,7 +584,10 @@ fn import_candidates(
     let own = &subject.unit.deps.deps;
     for name in unresolved(subject.result) {
         let list = out.entry(name.name.clone()).or_default();
-        for candidate in context.items.candidates(&name.name, Some(name.kind.namespace())) {
+        for candidate in context
+            .items
+            .candidates(&name.name, Some(name.kind.namespace()))
+        {
             if list.len() >= MAX_CANDIDATES {
                 break;
             }
@@ -1547,10 +1547,17 @@ mod tests {
             primary: "stable",
             nightly: Some("nightly"),
         };
-        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None, &import_candidates(&subject, None))
-            .iter()
-            .map(|t| format!("{} on {}", t.change.describe(), t.toolchain))
-            .collect();
+        let described: Vec<String> = first_round(
+            0,
+            &subject,
+            toolchains,
+            &registry,
+            None,
+            &import_candidates(&subject, None),
+        )
+        .iter()
+        .map(|t| format!("{} on {}", t.change.describe(), t.toolchain))
+        .collect();
         assert_eq!(
             described,
             [
@@ -1645,10 +1652,17 @@ mod tests {
             primary: "stable",
             nightly: None,
         };
-        let described: Vec<String> = first_round(0, &subject, toolchains, &registry, None, &import_candidates(&subject, None))
-            .iter()
-            .map(|t| t.change.describe())
-            .collect();
+        let described: Vec<String> = first_round(
+            0,
+            &subject,
+            toolchains,
+            &registry,
+            None,
+            &import_candidates(&subject, None),
+        )
+        .iter()
+        .map(|t| t.change.describe())
+        .collect();
         assert_eq!(
             described,
             [
@@ -1735,7 +1749,16 @@ mod tests {
         let trials: Vec<Trial> = subjects
             .iter()
             .enumerate()
-            .flat_map(|(n, s)| first_round(n, s, toolchains, &registry, None, &import_candidates(s, None)))
+            .flat_map(|(n, s)| {
+                first_round(
+                    n,
+                    s,
+                    toolchains,
+                    &registry,
+                    None,
+                    &import_candidates(s, None),
+                )
+            })
             .collect();
         let all_trials: Vec<usize> = (0..trials.len()).collect();
         let (plan, packages) = plan_round(

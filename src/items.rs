@@ -206,6 +206,17 @@ impl Index {
     /// standard library's modules are known without it), or the module
     /// re-exports a glob of a crate that is not.
     pub fn provides(&self, module_path: &str, name: &str) -> Option<bool> {
+        self.provides_indexed(module_path, name)
+    }
+}
+
+/// Whether `std::<name>` is a module of the standard library (`io`, `fmt`).
+pub fn is_std_module(name: &str) -> bool {
+    STD_MODULES.contains(&format!("std::{name}"))
+}
+
+impl Index {
+    fn provides_indexed(&self, module_path: &str, name: &str) -> Option<bool> {
         let (krate, module) = module_path.split_once("::").unwrap_or((module_path, ""));
         let Some(items) = self.crates.get(krate) else {
             return STD_CRATES

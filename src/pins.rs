@@ -1841,6 +1841,7 @@ package = "my-crate"
             only_in_tests,
             in_serde_derive: false,
             maybe_from_globs: BTreeSet::new(),
+            imported: true,
         }
     }
 

@@ -182,7 +182,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
                 nightly: nightly.as_deref(),
             };
             let subjects = subjects(&units, primary);
-            let items = diagnosis_items(&executor, primary, &subjects, &units, &items_dir, &mut log);
+            let items =
+                diagnosis_items(&executor, primary, &subjects, &units, &items_dir, &mut log);
             let found = experiments::run(
                 &executor,
                 &mut registry,
@@ -345,7 +346,10 @@ fn diagnosis_items(
         return items::Index::default();
     }
     let _span = trace::span("item index");
-    let files: BTreeSet<&str> = subjects.iter().map(|s| s.unit.entry.file.as_str()).collect();
+    let files: BTreeSet<&str> = subjects
+        .iter()
+        .map(|s| s.unit.entry.file.as_str())
+        .collect();
     let direct: BTreeSet<String> = units
         .iter()
         .filter(|u| files.contains(u.entry.file.as_str()))
@@ -354,9 +358,11 @@ fn diagnosis_items(
     let wanted = |package: &str| {
         let package = package.replace('-', "_");
         direct.contains(&package)
-            || direct
-                .iter()
-                .any(|d| package.strip_prefix(d.as_str()).is_some_and(|rest| rest.starts_with('_')))
+            || direct.iter().any(|d| {
+                package
+                    .strip_prefix(d.as_str())
+                    .is_some_and(|rest| rest.starts_with('_'))
+            })
     };
     let sources: Vec<item_sources::Source> = primary
         .built

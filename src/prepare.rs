@@ -302,6 +302,26 @@ pub fn settle_glob_roots(uses: Vec<CrateUse>, items: &Index) -> (Vec<CrateUse>, 
     (kept, left_out)
 }
 
+/// A path root the code never imports that names a module of the standard
+/// library (`io` in `io::Error`, `thread` in `thread::spawn`) is that module,
+/// missing its `use std::io;`: never a crate, though crates.io has crates
+/// of those names. A crate the known-crates table lists (`time`) stays one.
+pub fn settle_std_roots(uses: Vec<CrateUse>, known: &KnownCrates) -> (Vec<CrateUse>, Vec<LeftOut>) {
+    let (kept, left): (Vec<CrateUse>, Vec<CrateUse>) = uses.into_iter().partition(|krate| {
+        krate.imported
+            || !crate::items::is_std_module(&krate.name)
+            || known.get(&krate.name).is_some()
+    });
+    let left_out = left
+        .into_iter()
+        .map(|krate| LeftOut {
+            name: krate.name,
+            globs: Vec::new(),
+        })
+        .collect();
+    (kept, left_out)
+}
+
 /// The crates every wrapped snippet names, by entry id. A snippet whose
 /// wrapped source cannot be scanned has none (its row says `syntax`).
 pub fn crate_uses(
@@ -314,7 +334,9 @@ pub fn crate_uses(
         e.wrapped()?;
         let snippet = e.snippet()?;
         let scanned = snippet.syntax.wrapped.crate_uses.clone()?;
-        let (mut uses, left_out) = settle_glob_roots(scanned, items);
+        let (uses, mut left_out) = settle_glob_roots(scanned, items);
+        let (mut uses, std_roots) = settle_std_roots(uses, known);
+        left_out.extend(std_roots);
         // A declared crate is a dependency even when the code never names it.
         for (name, pin) in &snippet.declared.deps {
             if !uses.iter().any(|u| &u.name == name) {
@@ -324,6 +346,7 @@ pub fn crate_uses(
                     only_in_tests: pin.dev,
                     in_serde_derive: false,
                     maybe_from_globs: BTreeSet::new(),
+                    imported: true,
                 });
             }
         }
@@ -424,6 +447,26 @@ pub fn dependency_sets(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_std_module_never_imported_is_not_a_crate() {
+        let scan = |code: &str| crate::deps::scan(code).expect("parses");
+        let known = KnownCrates::builtin();
+        let (kept, left) = settle_std_roots(
+            scan(
+                "fn f() { let _ = io::stdout(); let _ = time::Instant::now(); thread::yield_now(); serde_json::json!({}); }",
+            ),
+            &known,
+        );
+        let kept: Vec<&str> = kept.iter().map(|u| u.name.as_str()).collect();
+        let left: Vec<&str> = left.iter().map(|l| l.name.as_str()).collect();
+        // `time` is a crate the known-crates table lists; `io` and `thread` are std's.
+        assert_eq!(kept, ["serde_json", "time"]);
+        assert_eq!(left, ["io", "thread"]);
+        // Imported, it is a crate for sure.
+        let (kept, left) = settle_std_roots(scan("use io::Read; fn f() { io::stdout(); }"), &known);
+        assert_eq!((kept.len(), left.len()), (1, 0));
+    }
     use std::path::PathBuf;
 
     use super::*;

@@ -212,7 +212,14 @@ pub fn row(
             first_failing: None,
         })
         .collect();
-    for left in &deps.left_out {
+    for left in deps.left_out.iter().filter(|l| l.globs.is_empty()) {
+        out.problems.push(format!(
+            "`{name}` is not taken for a crate: it is the standard library's module `std::{name}` \
+             (add `use std::{name};`; `use {name}::...;` makes it a dependency)",
+            name = left.name,
+        ));
+    }
+    for left in deps.left_out.iter().filter(|l| !l.globs.is_empty()) {
         let globs: Vec<String> = left
             .globs
             .iter()
