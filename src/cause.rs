@@ -529,6 +529,7 @@ pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Cause::BuildEnv => build_env_suggestion(&detail.needs),
         Cause::NeedsContext => format!(
             "make the block stand alone: define {} in hidden `# ` lines (copied from the block that defines it), or say in the text that it continues that block",
             detail.context.join(", ")
@@ -569,6 +570,8 @@ pub struct SuggestionDetail {
     pub context: Vec<String>,
     /// The errors no variant explains, placed (`line 65: casting ...`).
     pub code_errors: Vec<String>,
+    /// What the build needs from its environment (`DATABASE_URL`).
+    pub needs: Vec<String>,
 }
 
 #[cfg(test)]

@@ -969,6 +969,9 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
 
 /// The cause of an error no variant removed.
 fn unproven_cause(diagnostic: &Diagnostic) -> Cause {
+    if cause::diagnostic_build_env(diagnostic).is_some() {
+        return Cause::BuildEnv;
+    }
     let gated = diagnostic.code.as_deref() == Some("E0554")
         || cause::unstable_feature(diagnostic.code.as_deref(), &diagnostic.message).is_some();
     match cause::unresolved_name(diagnostic.code.as_deref(), &diagnostic.message) {
@@ -1117,6 +1120,7 @@ fn suggestion_detail(
     let mut context = BTreeSet::new();
     let mut placeholders = BTreeSet::new();
     let mut code_errors = Vec::new();
+    let mut needs = Vec::new();
     for ((cause, by), diagnostic) in attribution.iter().zip(primary) {
         let name = cause::unresolved_name(diagnostic.code.as_deref(), &diagnostic.message);
         match (cause, by.map(|t| &trials[t].change), name) {
@@ -1145,6 +1149,7 @@ fn suggestion_detail(
                 });
             }
             (Cause::CodeBug, _, _) => code_errors.push(ErrorKey::of(diagnostic).quoted()),
+            (Cause::BuildEnv, _, _) => needs.extend(cause::diagnostic_build_env(diagnostic)),
             _ => {}
         }
     }
@@ -1165,6 +1170,7 @@ fn suggestion_detail(
         placeholders: placeholders.into_iter().collect(),
         context: context.into_iter().collect(),
         code_errors,
+        needs,
     }
 }
 
@@ -1492,6 +1498,22 @@ mod tests {
             d.evidence[0].not_built.as_deref(),
             Some("cargo cannot resolve its dependencies")
         );
+
+        // An error that names what the build needs from its environment.
+        let d = check(
+            vec![
+                error_at(
+                    3,
+                    "",
+                    "environment variable `API_TOKEN` not defined at compile time",
+                ),
+                error_at(5, "E0308", "mismatched types"),
+            ],
+            vec![],
+            vec![],
+            (Cause::BuildEnv, &[Cause::CodeBug]),
+        );
+        assert!(d.suggestion.contains("API_TOKEN"), "{}", d.suggestion);
 
         // Another block's definitions remove what the stubs would too: needs-context wins.
         let user = || error_at(6, "E0412", "cannot find type `User` in this scope");
