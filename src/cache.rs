@@ -21,8 +21,10 @@ use crate::report::{Dependency, Diagnostic, Evidence, Status};
 use crate::taxonomy::Cause;
 
 /// Bump when the meaning of a cached outcome changes (2: a build whose only
-/// errors name what the environment lacks is `build-env`, no longer diagnosed).
-const FORMAT: &str = "snipcheck-result-cache/2";
+/// errors name what the environment lacks is `build-env`, no longer
+/// diagnosed; 3: causes proven error by error, evidence with `not_built`
+/// and `explains`).
+const FORMAT: &str = "snipcheck-result-cache/3";
 
 /// The lints a build runs with: part of the key, so changing them rebuilds.
 pub const LINT_CONFIGURATION: &str = "clippy-default;allow(unused)";

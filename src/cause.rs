@@ -72,6 +72,11 @@ pub fn unresolved_name(code: Option<&str>, message: &str) -> Option<UnresolvedNa
         NameKind::Trait
     } else if message.starts_with("cannot find macro") {
         NameKind::Macro
+    } else if message.starts_with("cannot find module or crate")
+        || (message.starts_with("failed to resolve")
+            && message.contains("unresolved module or unlinked crate"))
+    {
+        NameKind::Module
     } else if message.starts_with("cannot find derive macro")
         || message.starts_with("cannot find attribute")
     {

@@ -181,23 +181,16 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
                 primary: &primary.toolchain,
                 nightly: nightly.as_deref(),
             };
-            let subjects = subjects(&units, primary);
-            let items =
-                diagnosis_items(&executor, primary, &subjects, &units, &items_dir, &mut log);
-            let found = experiments::run(
+            let inputs = (units.as_slice(), &docs, items_dir.as_path());
+            diagnose_failures(
                 &executor,
                 &mut registry,
                 toolchains,
-                &subjects,
-                &experiments::Context {
-                    units: &units,
-                    docs: &docs,
-                    items: &items,
-                },
+                primary,
+                inputs,
                 &lock,
-            )?;
-            log.extend(found.1);
-            found.0
+                &mut log,
+            )?
         }
         _ => BTreeMap::new(),
     };
@@ -322,6 +315,30 @@ fn glob_items(
     }
     let sources = item_sources::glob_sources(globs, known, lock, &item_sources::cargo_home());
     item_sources::index(&sources, items_dir)
+}
+
+/// The diagnosis of the snippets that fail on the primary toolchain, with
+/// the item index of their crates.
+fn diagnose_failures(
+    executor: &Executor<'_>,
+    registry: &mut Registry,
+    toolchains: Toolchains<'_>,
+    primary: &ToolchainBuild,
+    (units, docs, items_dir): (&[Unit<'_>], &BTreeMap<String, prepare::DocFacts>, &Path),
+    lock: &LockSeed,
+    log: &mut Log,
+) -> Result<BTreeMap<String, experiments::Diagnosis>> {
+    let subjects = subjects(units, primary);
+    let items = diagnosis_items(executor, primary, &subjects, units, items_dir, log);
+    let context = experiments::Context {
+        units,
+        docs,
+        items: &items,
+    };
+    let (diagnoses, found) =
+        experiments::run(executor, registry, toolchains, &subjects, &context, lock)?;
+    log.extend(found);
+    Ok(diagnoses)
 }
 
 /// What the diagnosis looks unresolved names up in: the items of the crates
