@@ -104,11 +104,12 @@ impl Outcome {
     }
 }
 
-/// An error as builds of one example are compared: its document line, code
-/// and message (stub paths left out).
+/// An error as builds of one example are compared: its document line and
+/// column, code and message (stub paths left out).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct ErrorKey {
     line: u32,
+    column: u32,
     code: Option<String>,
     message: String,
 }
@@ -117,6 +118,7 @@ impl ErrorKey {
     fn of(diagnostic: &Diagnostic) -> ErrorKey {
         ErrorKey {
             line: diagnostic.line,
+            column: diagnostic.column,
             code: diagnostic.code.clone(),
             message: diagnostic
                 .message
@@ -139,6 +141,9 @@ pub struct Context<'c, 'u> {
     pub docs: &'c BTreeMap<String, DocFacts>,
     /// The public items of the crates the documents use, and of std.
     pub items: &'c crate::items::Index,
+    /// Where the indexed crates come from: a `use` of one the snippet does
+    /// not depend on adds it at the version the build resolved.
+    pub sources: &'c [crate::item_sources::Source],
 }
 
 /// Runs the experiments for `subjects` and classifies each: entry id -> diagnosis.
@@ -599,7 +604,9 @@ fn import_candidates(
             {
                 None
             } else {
-                match document_dependency(subject, context.units, &candidate.krate) {
+                match document_dependency(subject, context.units, &candidate.krate)
+                    .or_else(|| resolved_dependency(context.sources, &candidate.krate))
+                {
                     Some(dep) => Some(dep),
                     None => continue,
                 }
@@ -612,6 +619,21 @@ fn import_candidates(
     }
     out.retain(|_, list| !list.is_empty());
     out
+}
+
+/// A dependency on an indexed crate, at the version the build resolved.
+fn resolved_dependency(
+    sources: &[crate::item_sources::Source],
+    krate: &str,
+) -> Option<crate::deps::DepSpec> {
+    let source = sources.iter().find(|s| s.name_in_code == krate)?;
+    Some(crate::deps::DepSpec {
+        name: source.name_in_code.clone(),
+        package: source.package.clone(),
+        requirement: format!("={}", source.version),
+        features: BTreeSet::new(),
+        dev: false,
+    })
 }
 
 /// The dependency another block of the subject's document has on `krate`.
@@ -643,26 +665,50 @@ fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
     }
     let me = subject.unit.entry;
     let own: BTreeSet<&str> = subject.unit.snippet.code.lines().map(str::trim).collect();
+    let others: Vec<&Unit<'_>> = units
+        .iter()
+        .filter(|u| u.entry.file == me.file && u.entry.id != me.id)
+        .collect();
+    let defines = |unit: &Unit<'_>, name: &str| {
+        unit.snippet
+            .syntax
+            .top_items
+            .iter()
+            .any(|i| matches!(&i.kind, TopItemKind::Defines(n) if n == name))
+    };
+    // Each name from one block: the nearest one above the subject (a
+    // tutorial grows its design block by block), else the first below.
+    let mut chosen: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    let fence = me.block.fence_line;
+    for name in &names {
+        let above = others
+            .iter()
+            .enumerate()
+            .rfind(|(_, u)| u.entry.block.fence_line < fence && defines(u, name));
+        let below = || {
+            others
+                .iter()
+                .enumerate()
+                .find(|(_, u)| u.entry.block.fence_line > fence && defines(u, name))
+        };
+        if let Some((n, _)) = above.or_else(below) {
+            chosen.entry(n).or_default().insert(name.as_str());
+        }
+    }
     let mut blocks = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     let mut deps: Vec<crate::deps::DepSpec> = Vec::new();
-    for unit in units
-        .iter()
-        .filter(|u| u.entry.file == me.file && u.entry.id != me.id)
-    {
-        let items = &unit.snippet.syntax.top_items;
+    for (n, mine) in chosen.iter().take(MAX_CONTEXT_BLOCKS) {
+        let unit = others[*n];
         let wanted = |kind: &TopItemKind| match kind {
-            TopItemKind::Defines(name) | TopItemKind::Impl(name) => names.contains(name),
+            TopItemKind::Defines(name) | TopItemKind::Impl(name) => mine.contains(name.as_str()),
             _ => false,
         };
-        if !items
-            .iter()
-            .any(|i| matches!(&i.kind, TopItemKind::Defines(n) if names.contains(n)))
-        {
-            continue;
-        }
         let code: Vec<&str> = unit.snippet.code.split('\n').collect();
-        for item in items
+        for item in unit
+            .snippet
+            .syntax
+            .top_items
             .iter()
             .filter(|i| i.kind == TopItemKind::Use || wanted(&i.kind))
         {
@@ -681,9 +727,6 @@ fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
             if !subject.unit.deps.deps.iter().any(known) && !deps.iter().any(known) {
                 deps.push(dep.clone());
             }
-        }
-        if blocks.len() == MAX_CONTEXT_BLOCKS {
-            break;
         }
     }
     (!blocks.is_empty()).then(|| Change::Context {
@@ -942,9 +985,10 @@ type Attribution = Vec<(Cause, Option<usize>)>;
 
 /// Credits each error of the example to the trials that remove it: a trial
 /// that built removes every error; one that still fails removes the errors it
-/// no longer has, unless it has a new error on the same line (the change then
-/// replaced the error, it did not explain it). A trial cargo did not build
-/// proves nothing.
+/// no longer has, unless it has a new error at the same place (the change
+/// then replaced the error, it did not explain it: `use std::iter::Map;` for
+/// serde_json's `Map` trades "cannot find type" for "missing generics"). A
+/// trial cargo did not build proves nothing.
 fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
     let known: BTreeSet<&ErrorKey> = keys.iter().collect();
     let mut credits = vec![Vec::new(); keys.len()];
@@ -952,14 +996,16 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
         let Some(outcome) = trial.outcome.as_ref().filter(|o| o.not_built.is_none()) else {
             continue;
         };
-        let new_lines: BTreeSet<u32> = outcome
+        let new_places: BTreeSet<(u32, u32)> = outcome
             .errors
             .iter()
             .filter(|e| !known.contains(e))
-            .map(|e| e.line)
+            .map(|e| (e.line, e.column))
             .collect();
         for (i, key) in keys.iter().enumerate() {
-            if outcome.passed || (!outcome.errors.contains(key) && !new_lines.contains(&key.line)) {
+            if outcome.passed
+                || (!outcome.errors.contains(key) && !new_places.contains(&(key.line, key.column)))
+            {
                 credits[i].push(t);
             }
         }
@@ -971,6 +1017,10 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
 fn unproven_cause(diagnostic: &Diagnostic) -> Cause {
     if cause::diagnostic_build_env(diagnostic).is_some() {
         return Cause::BuildEnv;
+    }
+    // `...` where code should be: a gap in a sketch, not a bug.
+    if diagnostic.message.contains("`...`") || diagnostic.code.as_deref() == Some("E0586") {
+        return Cause::Syntax;
     }
     let gated = diagnostic.code.as_deref() == Some("E0554")
         || cause::unstable_feature(diagnostic.code.as_deref(), &diagnostic.message).is_some();
@@ -999,11 +1049,11 @@ fn revealed_errors(
         ) {
             continue;
         }
-        let fixed: BTreeSet<u32> = attribution
+        let fixed: BTreeSet<(u32, u32)> = attribution
             .iter()
             .zip(keys)
             .filter(|((_, by), _)| *by == Some(t))
-            .map(|(_, key)| key.line)
+            .map(|(_, key)| (key.line, key.column))
             .collect();
         if fixed.is_empty() {
             continue;
@@ -1015,7 +1065,7 @@ fn revealed_errors(
             outcome
                 .errors
                 .iter()
-                .filter(|e| !known.contains(e) && !fixed.contains(&e.line))
+                .filter(|e| !known.contains(e) && !fixed.contains(&(e.line, e.column)))
                 .cloned(),
         );
     }

@@ -144,6 +144,19 @@ impl Index {
         self.crates.insert(name_in_code.to_owned(), items);
     }
 
+    /// The crates the indexed crates re-export items or modules of
+    /// (`wasm_bindgen` for js_sys's `pub use wasm_bindgen;`), by the name
+    /// code uses for them.
+    pub fn foreign_crates(&self) -> BTreeSet<String> {
+        self.crates
+            .values()
+            .flat_map(|c| &c.foreign)
+            .filter_map(|f| f.target.split("::").next())
+            .filter(|root| !root.is_empty() && !self.crates.contains_key(*root))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Whether the crate code calls `name` is indexed.
     pub fn has_crate(&self, name: &str) -> bool {
         self.crates.contains_key(name)

@@ -329,11 +329,12 @@ fn diagnose_failures(
     log: &mut Log,
 ) -> Result<BTreeMap<String, experiments::Diagnosis>> {
     let subjects = subjects(units, primary);
-    let items = diagnosis_items(executor, primary, &subjects, units, items_dir, log);
+    let (items, sources) = diagnosis_items(executor, primary, &subjects, units, items_dir, log);
     let context = experiments::Context {
         units,
         docs,
         items: &items,
+        sources: &sources,
     };
     let (diagnoses, found) =
         experiments::run(executor, registry, toolchains, &subjects, &context, lock)?;
@@ -352,7 +353,7 @@ fn diagnosis_items(
     units: &[Unit<'_>],
     items_dir: &Path,
     log: &mut Log,
-) -> items::Index {
+) -> (items::Index, Vec<item_sources::Source>) {
     let unresolved = subjects.iter().any(|s| {
         s.result
             .diagnostics
@@ -360,7 +361,7 @@ fn diagnosis_items(
             .any(|d| crate::cause::unresolved_name(d.code.as_deref(), &d.message).is_some())
     });
     if !unresolved {
-        return items::Index::default();
+        return (items::Index::default(), Vec::new());
     }
     let _span = trace::span("item index");
     let files: BTreeSet<&str> = subjects
@@ -381,15 +382,20 @@ fn diagnosis_items(
                     .is_some_and(|rest| rest.starts_with('_'))
             })
     };
-    let sources: Vec<item_sources::Source> = primary
-        .built
-        .sources
-        .iter()
-        .filter(|s| wanted(&s.package))
-        .cloned()
-        .collect();
+    let all = &primary.built.sources;
+    let mut sources: Vec<item_sources::Source> =
+        all.iter().filter(|s| wanted(&s.package)).cloned().collect();
+    // And the crates those re-export (js_sys's `pub use wasm_bindgen;`):
+    // already in the build's graph, so an import of theirs adds no new crate.
+    let foreign = item_sources::index(&sources, items_dir).foreign_crates();
+    sources.extend(
+        all.iter()
+            .filter(|s| foreign.contains(&s.name_in_code))
+            .cloned(),
+    );
     let sysroot = executor.sysroot(&primary.toolchain, log);
-    resolved_items(&sources, sysroot.as_deref(), items_dir)
+    let index = resolved_items(&sources, sysroot.as_deref(), items_dir);
+    (index, sources)
 }
 
 /// The index of every package a build resolved (`BuildOutcome::sources`,

@@ -1051,9 +1051,12 @@ fn inference_misses(
         if declared.contains(&key) {
             continue;
         }
+        // A module of the standard library used without its `use` (`io`,
+        // `task`) is a missing import, not a crate inference missed.
+        let std_module = snipcheck::items::is_std_module(&name);
         let why = if listed.contains(&key) {
             "the label lists it"
-        } else if known(&name) || known(&key) || known(&key.replace('_', "-")) {
+        } else if !std_module && (known(&name) || known(&key) || known(&key.replace('_', "-"))) {
             "crates.io has it"
         } else {
             continue;
