@@ -319,6 +319,12 @@ fn snippet_facts(entry: &Entry, snippet: &Snippet, out: &mut SnippetReport) -> b
         return false;
     }
     if let Shape::Unparsable(error) = &snippet.shape {
+        // Code that cannot even be parsed fails to compile, as a
+        // `compile_fail` block without error codes says it must.
+        if matches!(&snippet.expect, Expect::CompileFail { codes } if codes.is_empty()) {
+            out.status = Status::Pass;
+            return false;
+        }
         out.status = Status::Fail;
         out.cause = Some(Cause::Syntax);
         out.diagnostics
