@@ -587,19 +587,59 @@ fn import_candidates(
     };
     let line = first_line.unwrap_or_else(|| after_crate_attributes(subject.unit.wrapped));
     let own = &subject.unit.deps.deps;
+    // The crates a `use` may come from, best first: the snippet's own, its
+    // document's, the standard library, then the crates those re-export
+    // (js_sys's `wasm_bindgen`), which the build resolved already. Never a
+    // crate only another document uses.
+    let mut near: Vec<String> = own.iter().map(|d| d.name.clone()).collect();
+    for dep in context
+        .units
+        .iter()
+        .filter(|u| u.entry.file == subject.unit.entry.file)
+        .flat_map(|u| &u.deps.deps)
+    {
+        if !dep.dev && !near.contains(&dep.name) {
+            near.push(dep.name.clone());
+        }
+    }
+    let std = ["std", "core", "alloc"].map(String::from);
+    let foreign: Vec<String> = near
+        .iter()
+        .flat_map(|krate| context.items.foreign_crates_of(krate))
+        .filter(|krate| !near.contains(krate))
+        .collect();
+    let rank = |krate: &str| {
+        near.iter()
+            .chain(&std)
+            .chain(&foreign)
+            .position(|k| k == krate)
+    };
     for name in unresolved(subject.result) {
         let list = out.entry(name.name.clone()).or_default();
-        for candidate in context
+        let mut found: Vec<(usize, crate::items::Candidate)> = context
             .items
             .candidates(&name.name, Some(name.kind.namespace()))
-        {
+            .into_iter()
+            .filter(|c| !c.path.contains("::__"))
+            // An attribute is imported from an attribute or derive macro,
+            // never from a function-like one (`tracing::error!`).
+            .filter(|c| {
+                name.kind != NameKind::Attribute
+                    || c.kind.is_none_or(|k| {
+                        matches!(
+                            k,
+                            crate::items::Kind::AttributeMacro | crate::items::Kind::DeriveMacro
+                        )
+                    })
+            })
+            .filter_map(|c| Some((rank(&c.krate)?, c)))
+            .collect();
+        found.sort_by_key(|(rank, _)| *rank);
+        for (_, candidate) in found {
             if list.len() >= MAX_CANDIDATES {
                 break;
             }
-            if candidate.path.contains("::__") {
-                continue;
-            }
-            let dep = if matches!(candidate.krate.as_str(), "std" | "core" | "alloc")
+            let dep = if std.contains(&candidate.krate)
                 || own.iter().any(|d| d.name == candidate.krate)
             {
                 None
@@ -1081,18 +1121,23 @@ fn classify(
     let primary: Vec<&Diagnostic> = errors(subject.result).collect();
     let keys: Vec<ErrorKey> = primary.iter().map(|d| ErrorKey::of(d)).collect();
     let credits = attribute_errors(&keys, trials);
+    // Of the variants that remove an error, the one that removes the most
+    // errors of the example explains it (an import that makes a macro
+    // rewrite the code explains the edition error it caused too); a tie goes
+    // to the taxonomy's precedence.
+    let explained = |t: usize| credits.iter().filter(|by| by.contains(&t)).count();
     let attribution: Attribution = credits
         .iter()
         .zip(&primary)
         .map(|(by, diagnostic)| {
             by.iter()
                 .map(|&t| (trials[t].change.proves(), Some(t)))
-                .min_by_key(|(cause, _)| cause.rank())
+                .min_by_key(|(cause, t)| (std::cmp::Reverse(t.map_or(0, explained)), cause.rank()))
                 .unwrap_or_else(|| (unproven_cause(diagnostic), None))
         })
         .collect();
     let revealed = revealed_errors(&keys, trials, &attribution);
-    // The first error the build reported decides; ties went to precedence.
+    // The first error the build reported decides.
     let cause = attribution.first().map_or(Cause::CodeBug, |(c, _)| *c);
     let mut others: BTreeSet<Cause> = attribution.iter().map(|(c, _)| *c).collect();
     if !revealed.is_empty() {

@@ -157,6 +157,18 @@ impl Index {
             .collect()
     }
 
+    /// The crates one indexed crate re-exports items or modules of.
+    pub fn foreign_crates_of(&self, name: &str) -> BTreeSet<String> {
+        self.crates
+            .get(name)
+            .into_iter()
+            .flat_map(|c| &c.foreign)
+            .filter_map(|f| f.target.split("::").next())
+            .filter(|root| !root.is_empty() && *root != name)
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Whether the crate code calls `name` is indexed.
     pub fn has_crate(&self, name: &str) -> bool {
         self.crates.contains_key(name)

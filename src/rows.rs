@@ -129,20 +129,15 @@ pub fn rows<'b>(
                     n == 0 && row.cause == Some(Cause::Compile) && crate::interrupt::interrupted();
                 let built = !build.built.interrupted
                     && !undiagnosed
-                    && build
-                        .built
-                        .units
-                        .get(&entry.package())
-                        .is_some_and(|u| {
-                            // A dependency that fails to build fails the same
-                            // way next time (the key holds every input and the
-                            // confinement): not rebuilt on every run.
-                            let settled = matches!(
-                                row.cause,
-                                Some(Cause::DependencyBuild | Cause::BuildEnv)
-                            ) && !build.built.timed_out;
-                            u.built || !u.diagnostics.is_empty() || settled
-                        });
+                    && build.built.units.get(&entry.package()).is_some_and(|u| {
+                        // A dependency that fails to build fails the same
+                        // way next time (the key holds every input and the
+                        // confinement): not rebuilt on every run.
+                        let settled =
+                            matches!(row.cause, Some(Cause::DependencyBuild | Cause::BuildEnv))
+                                && !build.built.timed_out;
+                        u.built || !u.diagnostics.is_empty() || settled
+                    });
                 if let (Some(key), true) = (build.keys.get(&entry.id), built) {
                     to_cache.push((key, outcome_of(&row)));
                 }
