@@ -1043,6 +1043,13 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
             .map(|e| (e.line, e.column))
             .collect();
         for (i, key) in keys.iter().enumerate() {
+            // Stubs stand in for the names they stub, and explain nothing else.
+            if let Change::Stubs { names, .. } = &trial.change {
+                let name = cause::unresolved_name(key.code.as_deref(), &key.message);
+                if !name.is_some_and(|n| names.iter().any(|s| s.name == n.name)) {
+                    continue;
+                }
+            }
             if outcome.passed
                 || (!outcome.errors.contains(key) && !new_places.contains(&(key.line, key.column)))
             {
@@ -1121,7 +1128,8 @@ fn classify(
     let primary: Vec<&Diagnostic> = errors(subject.result).collect();
     let keys: Vec<ErrorKey> = primary.iter().map(|d| ErrorKey::of(d)).collect();
     let credits = attribute_errors(&keys, trials);
-    // Of the variants that remove an error, the one that removes the most
+    // Of the variants that remove an error, a real edit beats stubs (which
+    // only stand in for what is missing); then the one that removes the most
     // errors of the example explains it (an import that makes a macro
     // rewrite the code explains the edition error it caused too); a tie goes
     // to the taxonomy's precedence.
@@ -1132,7 +1140,14 @@ fn classify(
         .map(|(by, diagnostic)| {
             by.iter()
                 .map(|&t| (trials[t].change.proves(), Some(t)))
-                .min_by_key(|(cause, t)| (std::cmp::Reverse(t.map_or(0, explained)), cause.rank()))
+                .min_by_key(|(cause, t)| {
+                    let stubs = t.is_some_and(|t| matches!(trials[t].change, Change::Stubs { .. }));
+                    (
+                        stubs,
+                        std::cmp::Reverse(t.map_or(0, explained)),
+                        cause.rank(),
+                    )
+                })
                 .unwrap_or_else(|| (unproven_cause(diagnostic), None))
         })
         .collect();
