@@ -547,6 +547,17 @@ impl Scanner<'_> {
         walk: impl FnOnce(&mut Self),
     ) {
         let test = attrs.iter().any(is_test_attribute);
+        // `#[tokio::test]` outside any `#[cfg(test)]` is expanded in the
+        // library's own build too: its crate is a dependency, not only a
+        // dev-dependency.
+        if self.test_depth == 0 {
+            for attr in attrs
+                .iter()
+                .filter(|a| is_test_attribute(a) && a.path().segments.len() >= 2)
+            {
+                self.record_syn_path(attr.path());
+            }
+        }
         self.test_depth += usize::from(test);
         self.serde_items.push(serde);
         walk(self);
@@ -1023,6 +1034,19 @@ mod tests {
         assert_eq!(
             render(&uses),
             "quickcheck (dev): ; quickcheck_macros (dev): quickcheck_macros::quickcheck"
+        );
+    }
+
+    #[test]
+    fn a_test_attribute_outside_cfg_test_needs_its_crate_in_the_library_build() {
+        let known = KnownCrates::builtin();
+        let top = scan("#[tokio::test]\nasync fn t() {}").expect("parses");
+        assert_eq!(render(&with_companions(top, &known)), "tokio: tokio::test");
+        let inside = scan("#[cfg(test)]\nmod tests {\n    #[tokio::test]\n    async fn t() {}\n}")
+            .expect("parses");
+        assert_eq!(
+            render(&with_companions(inside, &known)),
+            "tokio (dev): tokio::test"
         );
     }
 

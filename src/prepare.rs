@@ -277,7 +277,15 @@ pub fn glob_crates(entries: &[Entry]) -> BTreeSet<String> {
 /// [`CrateUse::maybe_from_globs`]): a crate only when `items` shows that
 /// none of those globs provides it; dropped when one does; left out, and
 /// said so, when `items` cannot tell.
-pub fn settle_glob_roots(uses: Vec<CrateUse>, items: &Index) -> (Vec<CrateUse>, Vec<LeftOut>) {
+///
+/// When the index cannot tell, a root that another block of the same
+/// document imports for sure (`use tracing::info;`) is that crate
+/// (`imported_elsewhere`).
+pub fn settle_glob_roots(
+    uses: Vec<CrateUse>,
+    items: &Index,
+    imported_elsewhere: &BTreeSet<String>,
+) -> (Vec<CrateUse>, Vec<LeftOut>) {
     let mut kept = Vec::new();
     let mut left_out = Vec::new();
     for krate in uses {
@@ -290,7 +298,10 @@ pub fn settle_glob_roots(uses: Vec<CrateUse>, items: &Index) -> (Vec<CrateUse>, 
             .iter()
             .map(|glob| items.provides(glob, &krate.name))
             .collect();
-        if answers.iter().all(|a| *a == Some(false)) {
+        let cannot_tell = !answers.contains(&Some(true));
+        if answers.iter().all(|a| *a == Some(false))
+            || (cannot_tell && imported_elsewhere.contains(&krate.name))
+        {
             kept.push(krate);
         } else if !answers.contains(&Some(true)) {
             left_out.push(LeftOut {
@@ -330,11 +341,26 @@ pub fn crate_uses(
     config: Option<&Config>,
     items: &Index,
 ) -> BTreeMap<String, Uses> {
+    // Per document, the crates some block imports for sure.
+    let mut imported: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for entry in entries {
+        let uses = entry
+            .snippet()
+            .and_then(|s| s.syntax.wrapped.crate_uses.as_ref());
+        for krate in uses.into_iter().flatten().filter(|u| u.imported) {
+            imported
+                .entry(entry.file.as_str())
+                .or_default()
+                .insert(krate.name.clone());
+        }
+    }
     let scanned = parallel_map(entries, |e| {
         e.wrapped()?;
         let snippet = e.snippet()?;
         let scanned = snippet.syntax.wrapped.crate_uses.clone()?;
-        let (uses, mut left_out) = settle_glob_roots(scanned, items);
+        let empty = BTreeSet::new();
+        let elsewhere = imported.get(e.file.as_str()).unwrap_or(&empty);
+        let (uses, mut left_out) = settle_glob_roots(scanned, items, elsewhere);
         let (mut uses, std_roots) = settle_std_roots(uses, known);
         left_out.extend(std_roots);
         // A declared crate is a dependency even when the code never names it.
@@ -449,6 +475,26 @@ pub fn dependency_sets(
 mod tests {
 
     #[test]
+    fn a_glob_root_the_document_imports_elsewhere_is_that_crate() {
+        let scan = |code: &str| crate::deps::scan(code).expect("parses");
+        let code = "use tracing_subscriber::prelude::*; fn f() { tracing::info!(\"x\"); }";
+        let nothing_known = Index::default();
+        let (kept, left) = settle_glob_roots(scan(code), &nothing_known, &BTreeSet::new());
+        assert_eq!(
+            (kept.len(), left.len()),
+            (1, 1),
+            "only the glob's crate is sure"
+        );
+        let elsewhere = BTreeSet::from(["tracing".to_string()]);
+        let (kept, left) = settle_glob_roots(scan(code), &nothing_known, &elsewhere);
+        let kept: Vec<&str> = kept.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(
+            (kept, left.len()),
+            (vec!["tracing", "tracing_subscriber"], 0)
+        );
+    }
+
+    #[test]
     fn a_std_module_never_imported_is_not_a_crate() {
         let scan = |code: &str| crate::deps::scan(code).expect("parses");
         let known = KnownCrates::builtin();
@@ -548,7 +594,7 @@ mod tests {
             index.add_crate(name, crate::items::read_crate("src/lib.rs", &files));
         }
         let scanned = deps::scan(code).expect("test code parses");
-        let (kept, left_out) = settle_glob_roots(scanned, &index);
+        let (kept, left_out) = settle_glob_roots(scanned, &index, &BTreeSet::new());
         let kept: Vec<&str> = kept.iter().map(|u| u.name.as_str()).collect();
         let left_out: Vec<String> = left_out
             .iter()
