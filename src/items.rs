@@ -206,7 +206,7 @@ impl Index {
             if let Some(kinds) = self.foreign_glob_kinds(items, name) {
                 for (module, kind) in kinds {
                     if namespace.is_none_or(|n| kind.namespace() == n) {
-                        let full = join(&format!("{krate}::{module}"), name);
+                        let full = format!("{krate}::{}", join(&module, name));
                         found.insert((full, krate.clone(), Some(kind)));
                     }
                 }
@@ -1019,6 +1019,30 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn a_root_glob_reexport_gives_a_path_from_the_crate_root() {
+        let mut facade = CrateItems::default();
+        facade.foreign.push(Foreign {
+            module: String::new(),
+            target: "facade_impl".into(),
+            name: None,
+        });
+        let mut inner = CrateItems::default();
+        inner
+            .items
+            .insert("Error".into(), BTreeSet::from([Kind::DeriveMacro]));
+        let mut index = Index::default();
+        index.add_crate("facade", facade);
+        index.add_crate("facade_impl", inner);
+        let found: Vec<String> = index
+            .candidates("Error", Some(Namespace::Macro))
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        assert!(found.contains(&"facade::Error".to_string()), "{found:?}");
+        assert!(found.iter().all(|p| !p.contains("::::")), "{found:?}");
     }
 
     #[test]
