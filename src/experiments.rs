@@ -879,6 +879,19 @@ fn absorb_trials(
 ) -> Vec<usize> {
     let mut left_out = Vec::new();
     for (n, package) in packages {
+        // A build stopped half-way proves nothing of what it did not finish.
+        if built.interrupted || built.timed_out {
+            let why = if built.interrupted {
+                "the run was interrupted"
+            } else {
+                "the build ran past the time limit"
+            };
+            let finished = built.units.get(package).is_some_and(|u| u.built);
+            if !finished {
+                trials[*n].outcome = Some(Outcome::not_built(why.to_string()));
+                continue;
+            }
+        }
         if let Some(reason) = built.unresolvable.get(package) {
             trials[*n].outcome = Some(Outcome::not_built(format!(
                 "cargo cannot resolve its dependencies: {reason}"
@@ -1756,6 +1769,13 @@ mod tests {
         );
         assert_eq!(why[3], None);
         assert_eq!(trials[3].outcome.as_ref().map(|o| o.errors.len()), Some(1));
+        // A build the run stopped proves nothing of what it did not finish.
+        built.interrupted = true;
+        absorb_trials(&built, &packages, &mut trials);
+        assert!(trials.iter().all(|t| {
+            t.outcome.as_ref().and_then(|o| o.not_built.as_deref())
+                == Some("the run was interrupted")
+        }));
     }
 
     #[test]

@@ -122,11 +122,11 @@ pub fn rows<'b>(
                 {
                     apply_diagnosis(&mut row, diagnosis);
                 }
-                // A failure the diagnosis never reached (the run was
-                // interrupted or ran out of time) is not a result to keep:
-                // the next run must diagnose it.
+                // A failure whose diagnosis the run may not have finished
+                // (it was interrupted or ran out of time) is not a result
+                // to keep: the next run diagnoses it again.
                 let undiagnosed =
-                    n == 0 && row.cause == Some(Cause::Compile) && crate::interrupt::interrupted();
+                    n == 0 && row.status == Status::Fail && crate::interrupt::interrupted();
                 let built = !build.built.interrupted
                     && !undiagnosed
                     && build.built.units.get(&entry.package()).is_some_and(|u| {
