@@ -1063,9 +1063,19 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
                     continue;
                 }
             }
-            if outcome.passed
-                || (!outcome.errors.contains(key) && !new_places.contains(&(key.line, key.column)))
-            {
+            // A new error on the same line about the same name replaced it
+            // too (`use std::cell::BorrowError;` for the example's own enum:
+            // "no associated item named `AlreadyBorrowed` found for struct
+            // `BorrowError`").
+            let name = cause::unresolved_name(key.code.as_deref(), &key.message)
+                .map(|n| format!("`{}`", n.name));
+            let replaced = new_places.contains(&(key.line, key.column))
+                || name.is_some_and(|name| {
+                    outcome.errors.iter().any(|e| {
+                        !known.contains(e) && e.line == key.line && e.message.contains(&name)
+                    })
+                });
+            if outcome.passed || (!outcome.errors.contains(key) && !replaced) {
                 credits[i].push(t);
             }
         }
@@ -1605,6 +1615,29 @@ mod tests {
         );
         assert_eq!(d.proven_imports, ["use serde_json::Map;"]);
         assert!(d.evidence[0].explains.is_empty());
+
+        // A new error elsewhere on the line about the same name: replaced too.
+        let borrow = || error_at(7, "E0412", "cannot find type `BorrowError` in this scope");
+        let std_item = failing_with(
+            Change::Imports {
+                lines: vec![(1, "use std::cell::BorrowError;".into())],
+                deps: vec![],
+            },
+            &[Diagnostic {
+                column: 24,
+                ..error_at(
+                    7,
+                    "E0599",
+                    "no associated item named `AlreadyBorrowed` found for struct `BorrowError` in the current scope",
+                )
+            }],
+        );
+        check(
+            vec![borrow()],
+            vec![],
+            vec![std_item],
+            (Cause::Placeholder, &[]),
+        );
 
         // A variant cargo did not build proves nothing and says why.
         let mut unbuilt = tried(Change::Edition(Edition::E2021), false);
