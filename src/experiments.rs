@@ -1055,6 +1055,19 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
             .filter(|e| !known.contains(e))
             .map(|e| (e.line, e.column))
             .collect();
+        let replaced_names: BTreeSet<String> = keys
+            .iter()
+            .filter_map(|key| {
+                let name = cause::unresolved_name(key.code.as_deref(), &key.message)?.name;
+                let mentions =
+                    |m: &str| m.contains(&format!("`{name}`")) || m.contains(&format!("::{name}`"));
+                outcome
+                    .errors
+                    .iter()
+                    .any(|e| !known.contains(e) && e.line == key.line && mentions(&e.message))
+                    .then_some(name)
+            })
+            .collect();
         for (i, key) in keys.iter().enumerate() {
             // Stubs stand in for the names they stub, and explain nothing else.
             if let Change::Stubs { names, .. } = &trial.change {
@@ -1063,18 +1076,14 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
                     continue;
                 }
             }
-            // A new error on the same line about the same name replaced it
-            // too (`use std::cell::BorrowError;` for the example's own enum:
-            // "no associated item named `AlreadyBorrowed` found for struct
-            // `BorrowError`").
-            let name = cause::unresolved_name(key.code.as_deref(), &key.message)
-                .map(|n| format!("`{}`", n.name));
+            // A new error on the line of an error about the same name
+            // replaced it: the change brought in another item of that name
+            // (`use std::cell::BorrowError;` for the example's own enum: "no
+            // associated item named `AlreadyBorrowed` found for struct
+            // `std::cell::BorrowError`"), so it explains no error of that name.
+            let name = cause::unresolved_name(key.code.as_deref(), &key.message).map(|n| n.name);
             let replaced = new_places.contains(&(key.line, key.column))
-                || name.is_some_and(|name| {
-                    outcome.errors.iter().any(|e| {
-                        !known.contains(e) && e.line == key.line && e.message.contains(&name)
-                    })
-                });
+                || name.is_some_and(|name| replaced_names.contains(&name));
             if outcome.passed || (!outcome.errors.contains(key) && !replaced) {
                 credits[i].push(t);
             }
@@ -1628,7 +1637,7 @@ mod tests {
                 ..error_at(
                     7,
                     "E0599",
-                    "no associated item named `AlreadyBorrowed` found for struct `BorrowError` in the current scope",
+                    "no associated item named `AlreadyBorrowed` found for struct `std::cell::BorrowError` in the current scope",
                 )
             }],
         );
