@@ -172,7 +172,7 @@ pub struct BuildOutcome {
     pub needs: BTreeMap<String, String>,
     /// The source of every package the build resolved but its own crates
     /// (from `cargo metadata`, which downloaded them): what
-    /// `pipeline::resolved_items` indexes for the diagnosis.
+    /// `pipeline::diagnosis_items` indexes for the diagnosis.
     pub sources: Vec<crate::item_sources::Source>,
     pub log: Log,
 }
@@ -565,13 +565,23 @@ impl<'a> Executor<'a> {
         )
     }
 
-    /// `rustc -V` of a toolchain: `None` when it is not installed.
     /// The toolchain's sysroot (`rustc --print sysroot`), where
     /// `item_sources::add_std` finds the standard library's `all.html`.
     pub fn sysroot(&self, toolchain: &str, log: &mut Log) -> Option<PathBuf> {
+        self.ask_rustc(toolchain, log, cargo::rustc_sysroot)
+    }
+
+    /// One question to a toolchain's rustc, counted as a `version` call; a
+    /// failure is a problem of the run and the answer `None`.
+    fn ask_rustc<T>(
+        &self,
+        toolchain: &str,
+        log: &mut Log,
+        ask: impl FnOnce(&str, &crate::confine::Confinement, cargo::Limit) -> Result<Option<T>>,
+    ) -> Option<T> {
         log.count("version", 1);
-        match cargo::rustc_sysroot(toolchain, &self.settings.confine, self.settings.timeout) {
-            Ok(sysroot) => sysroot,
+        match ask(toolchain, &self.settings.confine, self.settings.timeout) {
+            Ok(answer) => answer,
             Err(error) => {
                 log.problem(RunProblem::environment(
                     Some(toolchain.to_string()),
@@ -582,18 +592,9 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// `rustc -V` of a toolchain: `None` when it is not installed.
     pub fn rustc_version(&self, toolchain: &str, log: &mut Log) -> Option<String> {
-        log.count("version", 1);
-        match cargo::rustc_version(toolchain, &self.settings.confine, self.settings.timeout) {
-            Ok(version) => version,
-            Err(error) => {
-                log.problem(RunProblem::environment(
-                    Some(toolchain.to_string()),
-                    error.to_string(),
-                ));
-                None
-            }
-        }
+        self.ask_rustc(toolchain, log, cargo::rustc_version)
     }
 
     /// rustfmt over one input, in the sandbox.

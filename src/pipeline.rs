@@ -387,33 +387,19 @@ fn diagnosis_items(
         all.iter().filter(|s| wanted(&s.package)).cloned().collect();
     // And the crates those re-export (js_sys's `pub use wasm_bindgen;`):
     // already in the build's graph, so an import of theirs adds no new crate.
-    let foreign = item_sources::index(&sources, items_dir).foreign_crates();
-    sources.extend(
-        all.iter()
-            .filter(|s| foreign.contains(&s.name_in_code))
-            .cloned(),
-    );
-    let sysroot = executor.sysroot(&primary.toolchain, log);
-    let index = resolved_items(&sources, sysroot.as_deref(), items_dir);
-    (index, sources)
-}
-
-/// The index of every package a build resolved (`BuildOutcome::sources`,
-/// or `item_sources::resolved_sources` of a `cargo metadata`), and of the
-/// standard library when the toolchain at `sysroot`
-/// (`Executor::sysroot`) has its documentation: what the diagnosis looks
-/// unresolved names up in. Reads each package once (then the sandbox's
-/// `items/` cache, `Sandbox::items_cache_path`).
-pub fn resolved_items(
-    sources: &[item_sources::Source],
-    sysroot: Option<&Path>,
-    items_dir: &Path,
-) -> items::Index {
-    let mut index = item_sources::index(sources, items_dir);
-    if let Some(sysroot) = sysroot {
-        item_sources::add_std(&mut index, sysroot);
+    let mut index = item_sources::index(&sources, items_dir);
+    let foreign = index.foreign_crates();
+    for source in all.iter().filter(|s| foreign.contains(&s.name_in_code)) {
+        index.add_crate(
+            &source.name_in_code,
+            item_sources::crate_items(source, items_dir),
+        );
+        sources.push(source.clone());
     }
-    index
+    if let Some(sysroot) = executor.sysroot(&primary.toolchain, log) {
+        item_sources::add_std(&mut index, &sysroot);
+    }
+    (index, sources)
 }
 
 /// Where the builds' results are remembered between runs, and the
