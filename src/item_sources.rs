@@ -41,40 +41,51 @@ pub fn cargo_home() -> PathBuf {
 }
 
 /// The folder cargo extracted `package` into, at `version` when given, else
-/// the newest version on the machine; with the version found.
+/// the newest version on the machine; with the version found. The name is
+/// matched as crates.io matches names: `-` and `_` are the same
+/// (`tracing_subscriber` is in `tracing-subscriber-0.3.23/`).
 pub fn registry_source(
     cargo_home: &Path,
     package: &str,
     version: Option<&str>,
 ) -> Option<(String, PathBuf)> {
     let indexes = std::fs::read_dir(cargo_home.join("registry").join("src")).ok()?;
+    let wanted = version.and_then(|v| Version::parse(v).ok());
     let mut best: Option<(Version, PathBuf)> = None;
     for index in indexes.flatten() {
-        if let Some(version) = version {
-            let dir = index.path().join(format!("{package}-{version}"));
-            if dir.join("Cargo.toml").is_file() {
-                return Some((version.to_owned(), dir));
-            }
-            continue;
-        }
         let Ok(entries) = std::fs::read_dir(index.path()) else {
             continue;
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(found) = name
-                .to_str()
-                .and_then(|n| n.strip_prefix(package)?.strip_prefix('-'))
-                .and_then(|v| Version::parse(v).ok())
-            else {
+            let Some(found) = name.to_str().and_then(|n| package_version(n, package)) else {
                 continue;
             };
+            if wanted.as_ref().is_some_and(|w| *w != found)
+                || !entry.path().join("Cargo.toml").is_file()
+            {
+                continue;
+            }
             if best.as_ref().is_none_or(|(b, _)| found > *b) {
                 best = Some((found, entry.path()));
             }
         }
     }
     best.map(|(version, dir)| (version.to_string(), dir))
+}
+
+/// The version in a registry folder's name (`tracing-subscriber-0.3.23`)
+/// when the name before it is `package`, `-` and `_` alike.
+fn package_version(folder: &str, package: &str) -> Option<Version> {
+    let same = |a: &str| {
+        a.len() == package.len()
+            && a.bytes()
+                .zip(package.bytes())
+                .all(|(x, y)| x == y || (matches!(x, b'-' | b'_') && matches!(y, b'-' | b'_')))
+    };
+    let (name, version) = (folder.get(..package.len())?, folder.get(package.len()..)?);
+    let version = version.strip_prefix('-')?;
+    same(name).then(|| Version::parse(version).ok()).flatten()
 }
 
 /// The library root a package's `Cargo.toml` names (`[lib] path`), else
@@ -247,4 +258,42 @@ pub fn add_std(index: &mut Index, sysroot: &Path) -> usize {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_folders_match_names_with_dashes_and_underscores_alike() {
+        let cases = [
+            ("tracing-subscriber-0.3.23", "tracing_subscriber", Some("0.3.23")),
+            ("tracing-subscriber-0.3.23", "tracing-subscriber", Some("0.3.23")),
+            ("serde_json-1.0.140", "serde-json", Some("1.0.140")),
+            ("tauri-3.0.0-alpha.5", "tauri", Some("3.0.0-alpha.5")),
+            ("tracing-subscriber-0.3.23", "tracing", None),
+            ("tracing-0.1.41", "tracing-subscriber", None),
+            ("serde-derive-1.0.0", "serde", None),
+        ];
+        for (folder, package, expected) in cases {
+            let found = package_version(folder, package).map(|v| v.to_string());
+            assert_eq!(found.as_deref(), expected, "{folder} as {package}");
+        }
+    }
+
+    #[test]
+    fn the_newest_folder_or_the_asked_version_is_found() {
+        let home = tempfile::tempdir().expect("temporary folder");
+        let index = home.path().join("registry/src/index.crates.io-1949cf8c6b5b557f");
+        for version in ["0.3.9", "0.3.23"] {
+            let dir = index.join(format!("tracing-subscriber-{version}"));
+            std::fs::create_dir_all(&dir).expect("create folder");
+            std::fs::write(dir.join("Cargo.toml"), "").expect("write");
+        }
+        let newest = registry_source(home.path(), "tracing_subscriber", None);
+        assert_eq!(newest.map(|(v, _)| v).as_deref(), Some("0.3.23"));
+        let asked = registry_source(home.path(), "tracing_subscriber", Some("0.3.9"));
+        assert_eq!(asked.map(|(v, _)| v).as_deref(), Some("0.3.9"));
+        assert!(registry_source(home.path(), "tracing_subscriber", Some("0.2.0")).is_none());
+    }
 }
