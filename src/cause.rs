@@ -527,13 +527,9 @@ pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
         Cause::MissingImport => format!("add {}", detail.imports.join(" ")),
         Cause::Placeholder => format!(
             "define {} in hidden `# ` lines (or mark the block `ignore` if it is a sketch)",
-            detail
-                .placeholders
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            detail.placeholders.join(", ")
         ),
+        Cause::Syntax if !detail.syntax.is_empty() => detail.syntax.join("; "),
         Cause::BuildEnv => build_env_suggestion(&detail.needs),
         Cause::NeedsContext => format!(
             "make the block stand alone: define {} in hidden `# ` lines (copied from the block that defines it), or say in the text that it continues that block",
@@ -577,6 +573,8 @@ pub struct SuggestionDetail {
     pub code_errors: Vec<String>,
     /// What the build needs from its environment (`DATABASE_URL`).
     pub needs: Vec<String>,
+    /// Why code cannot stand where it is, placed (`line 9: `.await` in a fragment ...`).
+    pub syntax: Vec<String>,
 }
 
 #[cfg(test)]
