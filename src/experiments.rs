@@ -788,7 +788,14 @@ fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
     // `Chart` whose fields are `Note`s), so the definitions build.
     let mut chosen: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     let fence = me.block.fence_line;
-    let own_names = &subject.unit.snippet.syntax.defined_names;
+    // A word of the example's own code that is not missing, it defines,
+    // imports or gets from the prelude (`Result`): never borrowed.
+    let own_words: BTreeSet<&str> = subject
+        .unit
+        .snippet
+        .code
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .collect();
     let mut wanted: Vec<String> = names.into_iter().collect();
     let mut seen: BTreeSet<String> = wanted.iter().cloned().collect();
     while let Some(name) = wanted.pop() {
@@ -816,7 +823,7 @@ fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
                 .iter()
                 .flat_map(|l| l.split(|c: char| !(c.is_alphanumeric() || c == '_')))
             {
-                if !own_names.contains(word)
+                if !own_words.contains(word)
                     && !seen.contains(word)
                     && others.iter().any(|u| defines(u, word))
                 {
@@ -1167,8 +1174,19 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
                             last == &name && e.message.contains(&format!("`{path}"))
                         })
                 };
+                // The `use` line itself failed (a module behind a feature):
+                // the name is declared, so rustc says no more about it.
+                let failed = |e: &ErrorKey| {
+                    e.in_wrapper
+                        && matches!(e.code.as_deref(), Some("E0432" | "E0433" | "E0603"))
+                        && imported
+                            .iter()
+                            .any(|(path, last)| last == &name && names_only_path(&e.message, path))
+                };
                 new.iter()
-                    .any(|e| (e.line == key.line && mentions(&e.message)) || retyped(e))
+                    .any(|e| {
+                        (e.line == key.line && mentions(&e.message)) || retyped(e) || failed(e)
+                    })
                     .then_some(name)
             })
             .collect();
@@ -1193,6 +1211,19 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
         }
     }
     credits
+}
+
+/// Whether every backticked word of `message` is `path`, a prefix of it or
+/// one of its segments (`unresolved import `a::b``, "cannot find `b` in `a`"
+/// for `a::b::C`).
+fn names_only_path(message: &str, path: &str) -> bool {
+    let words: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    !words.is_empty()
+        && words.iter().all(|w| {
+            path == *w
+                || path.starts_with(&format!("{w}::"))
+                || path.split("::").any(|segment| segment == *w)
+        })
 }
 
 /// The paths an import trial brings in, with their last segment
@@ -1246,14 +1277,14 @@ fn syntax_reason(subject: &Subject<'_>, diagnostic: &Diagnostic) -> Option<Strin
     let line = diagnostic.line;
     if diagnostic.message.contains("`...`") || diagnostic.code.as_deref() == Some("E0586") {
         return Some(format!(
-            "line {line}: `...` stands for code the example leaves out (write it in hidden `# ` lines)"
+            "write the code that `...` stands for at line {line} (in hidden `# ` lines)"
         ));
     }
     let fragment = matches!(subject.unit.snippet.shape, Shape::Statements { .. });
     (fragment && diagnostic.code.as_deref() == Some("E0728")).then(|| {
         format!(
-            "line {line}: `.await` in a fragment, which is wrapped in a plain `fn main` as rustdoc wraps it \
-             (show it inside an `async fn`, e.g. `#[tokio::main] async fn main`, in hidden `# ` lines)"
+            "put the `.await` of line {line} inside an `async fn` (a fragment is wrapped in a plain \
+             `fn main`, as rustdoc wraps it), e.g. `#[tokio::main] async fn main` in hidden `# ` lines"
         )
     })
 }
@@ -1474,14 +1505,15 @@ fn suggestion_detail(
                 context.insert(format!("`{}`{place}", name.name));
             }
             (Cause::Placeholder, _, Some(name)) => {
-                placeholders.insert(match doc.and_then(|d| d.defined.get(&name.name)) {
-                    Some(line) => format!("`{}` (defined in the block at line {line})", name.name),
-                    None => format!("`{}`", name.name),
-                });
+                let place = doc
+                    .and_then(|d| d.defined.get(&name.name))
+                    .map(|line| format!(" (defined in the block at line {line})"))
+                    .unwrap_or_default();
+                placeholders.insert((name.name, place));
             }
             (Cause::Placeholder, _, None) => {
                 placeholders.extend(
-                    undefined_method(subject, diagnostic, doc_code).map(|m| format!("`{m}`")),
+                    undefined_method(subject, diagnostic, doc_code).map(|m| (m, String::new())),
                 );
             }
             (Cause::Syntax, _, _) => syntax.extend(syntax_reason(subject, diagnostic)),
@@ -1509,7 +1541,10 @@ fn suggestion_detail(
             .next()
             .map(|(krate, (last, first))| (krate.clone(), last.clone(), first.clone())),
         imports: imports.into_iter().collect(),
-        placeholders: placeholders.into_iter().collect(),
+        placeholders: placeholders
+            .into_iter()
+            .map(|(name, place)| format!("`{name}`{place}"))
+            .collect(),
         context: context.into_iter().collect(),
         code_errors,
         needs,
@@ -1646,6 +1681,20 @@ mod tests {
             vec![error_type()],
             vec![],
             vec![failing_with(import("use std::fmt::Error;"), &[retyped])],
+            (Cause::Placeholder, &[]),
+        );
+        // An import whose own line fails (a module behind a feature) explains nothing.
+        let failed = Diagnostic {
+            in_wrapper: true,
+            ..error_at(1, "E0432", "unresolved import `sqlx_core::config`")
+        };
+        check(
+            vec![error_type()],
+            vec![],
+            vec![failing_with(
+                import("use sqlx_core::config::Error;"),
+                &[failed],
+            )],
             (Cause::Placeholder, &[]),
         );
     }
