@@ -235,13 +235,26 @@ pub fn diagnostic_build_env(diagnostic: &Diagnostic) -> Option<String> {
         .find_map(|text| build_env_need(code, text))
         .or_else(|| missing_file(code, &diagnostic.message))
         .or_else(|| {
-            let panicked = diagnostic.message == "proc macro panicked";
+            if diagnostic.message != "proc macro panicked" {
+                return None;
+            }
             diagnostic
                 .notes
                 .iter()
                 .filter_map(|note| note.strip_prefix("help: message: "))
-                .find_map(|text| panicked.then(|| missing_file(code, text)).flatten())
+                .find_map(|text| missing_file(code, text).or_else(|| macro_metadata(text)))
         })
+}
+
+/// A proc macro that panicked because `cargo metadata`, which it runs at
+/// compile time, gave it nothing: sqlx's query macros do, without
+/// `DATABASE_URL`, to look for their query cache in the workspace
+/// (`Invalid `cargo metadata` output`, `Could not fetch metadata`).
+fn macro_metadata(panic: &str) -> Option<String> {
+    let lower = panic.to_lowercase();
+    (lower.contains("`cargo metadata`") || lower.contains("could not fetch metadata")).then(|| {
+        "what a proc macro asks `cargo metadata` at compile time (sqlx's query macros do when `DATABASE_URL` is not set, to find the query cache `cargo sqlx prepare` writes)".to_string()
+    })
 }
 
 /// How every need for a file or folder ends, so that the suggestion can tell
@@ -951,6 +964,14 @@ mod tests {
                     "help: message: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache",
                 ],
                 Some("`DATABASE_URL` (a database for `sqlx::query!`"),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: Invalid `cargo metadata` output: Error(\"EOF while parsing a value\", line: 1, column: 0)",
+                ],
+                Some("what a proc macro asks `cargo metadata` at compile time"),
             ),
             // A panic that says nothing of the environment, a module file
             // rustc looks for, a linker's note, a lint.
