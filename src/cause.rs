@@ -224,11 +224,84 @@ pub fn build_env_need(code: Option<&str>, message: &str) -> Option<String> {
 }
 
 /// What a diagnostic says the build needs from its environment, from its
-/// message or one of its notes.
+/// message or one of its notes: what [`build_env_need`] names, or a file or
+/// folder the example reads at compile time that is not there
+/// ([`missing_file`]), said by the message or, when a proc macro panicked, by
+/// the panic's message (rustc's `help: message: ...` note).
 pub fn diagnostic_build_env(diagnostic: &Diagnostic) -> Option<String> {
+    let code = diagnostic.code.as_deref();
     std::iter::once(&diagnostic.message)
         .chain(&diagnostic.notes)
-        .find_map(|text| build_env_need(diagnostic.code.as_deref(), text))
+        .find_map(|text| build_env_need(code, text))
+        .or_else(|| missing_file(code, &diagnostic.message))
+        .or_else(|| {
+            if diagnostic.message != "proc macro panicked" {
+                return None;
+            }
+            diagnostic
+                .notes
+                .iter()
+                .filter_map(|note| note.strip_prefix("help: message: "))
+                .find_map(|text| missing_file(code, text).or_else(|| macro_metadata(text)))
+        })
+}
+
+/// A proc macro that panicked because `cargo metadata`, which it runs at
+/// compile time, gave it nothing: sqlx's query macros do, without
+/// `DATABASE_URL`, to look for their query cache in the workspace
+/// (`Invalid `cargo metadata` output`, `Could not fetch metadata`).
+fn macro_metadata(panic: &str) -> Option<String> {
+    let lower = panic.to_lowercase();
+    (lower.contains("`cargo metadata`") || lower.contains("could not fetch metadata")).then(|| {
+        "what a proc macro asks `cargo metadata` at compile time (sqlx's query macros do when `DATABASE_URL` is not set, to find the query cache `cargo sqlx prepare` writes)".to_string()
+    })
+}
+
+/// How every need for a file or folder ends, so that the suggestion can tell
+/// them from the rest.
+const READ_AT_COMPILE_TIME: &str = ", which the example reads at compile time";
+
+/// The file or folder a compile-time read did not find, named as the
+/// example wrote it: ``couldn't read `src/../schema.sql`: No such file or
+/// directory`` of `include_str!` (whose path starts at the source file, in
+/// `src/`) or a proc macro's `error canonicalizing migration directory
+/// ./migrations: No such file or directory (os error 2)` (paths start at the
+/// crate; [`crate::diagnose`] has made them relative to it). Only errors
+/// without a code: rustc's own (`E0583`, a module's file) are not the
+/// environment's doing.
+fn missing_file(code: Option<&str>, message: &str) -> Option<String> {
+    if code.is_some() {
+        return None;
+    }
+    let at = message
+        .find(": No such file or directory")
+        .or_else(|| message.find(" (os error 2)"))?;
+    let head = &message[..at];
+    let include = head.starts_with("couldn't read");
+    let path = last_backticked(head)
+        .or_else(|| head.rsplit(char::is_whitespace).next())
+        .map(|p| p.trim_matches(|c| matches!(c, '"' | '\'' | ':')))
+        .filter(|p| !p.is_empty())?;
+    let path = match path.strip_prefix("src/") {
+        Some(rest) if include => rest,
+        _ => path,
+    };
+    let lower = head.to_lowercase();
+    let kind = if lower.contains("director") || lower.contains("folder") {
+        "folder"
+    } else if include {
+        "file"
+    } else {
+        "file or folder"
+    };
+    Some(format!("the {kind} `{path}`{READ_AT_COMPILE_TIME}"))
+}
+
+fn last_backticked(text: &str) -> Option<&str> {
+    let end = text.rfind('`')?;
+    let start = text[..end].rfind('`')? + 1;
+    let name = &text[start..end];
+    (!name.is_empty()).then_some(name)
 }
 
 /// What the errors of a failed build need from the environment, when that is
@@ -288,10 +361,30 @@ pub fn build_env_suggestion(needs: &[String]) -> String {
     if needs.is_empty() {
         return Cause::BuildEnv.info().fix.to_string();
     }
-    format!(
-        "the example needs {} to compile: say so in the document and mark the block `ignore` (`no_run` still compiles it); snipcheck builds with a scrubbed environment, so only what is installed on the machine (a system library) can be given to it",
-        needs.join(" and ")
-    )
+    let (files, others): (Vec<&String>, Vec<&String>) = needs
+        .iter()
+        .partition(|need| need.ends_with(READ_AT_COMPILE_TIME));
+    let join = |needs: &[&String]| {
+        needs
+            .iter()
+            .map(|need| need.strip_suffix(READ_AT_COMPILE_TIME).unwrap_or(need))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mut parts = Vec::new();
+    if !others.is_empty() {
+        parts.push(format!(
+            "the example needs {} to compile: say so in the document and mark the block `ignore` (`no_run` still compiles it); snipcheck builds with a scrubbed environment, so only what is installed on the machine (a system library) can be given to it",
+            join(&others)
+        ));
+    }
+    if !files.is_empty() {
+        parts.push(format!(
+            "the example reads {} at compile time, and the document does not give it: say in the document what it holds and mark the block `ignore` (`no_run` still compiles it), or show the example without the macro that reads it; snipcheck builds each block in a crate of its own, which holds nothing but the block's code",
+            join(&files)
+        ));
+    }
+    parts.join("; ")
 }
 
 fn first_quoted(text: &str) -> Option<String> {
@@ -823,6 +916,123 @@ mod tests {
             )
         );
         assert_eq!(dependency_build_env(&stderr[..1], &[]), None);
+    }
+
+    /// Files and folders a compile-time read did not find, as rustc and proc
+    /// macros say it (written for this test after their wording, with the
+    /// scratch paths already made relative by `diagnose`), and errors that
+    /// only look like it.
+    #[test]
+    fn files_a_compile_time_read_does_not_find() {
+        /// (code, message, notes, the need it names, by its start)
+        type Case<'a> = (Option<&'a str>, &'a str, &'a [&'a str], Option<&'a str>);
+        let cases: &[Case] = &[
+            (
+                None,
+                "error canonicalizing migration directory ./migrations: No such file or directory (os error 2)",
+                &[],
+                Some("the folder `./migrations`, which the example reads at compile time"),
+            ),
+            (
+                None,
+                "couldn't read `src/../fixtures/page.html`: No such file or directory (os error 2)",
+                &[],
+                Some("the file `../fixtures/page.html`, which the example reads at compile time"),
+            ),
+            (
+                None,
+                "couldn't read `src/words.txt`: No such file or directory (os error 2)",
+                &["note: this error originates in the macro `include_str`"],
+                Some("the file `words.txt`, which the example reads at compile time"),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: cannot open templates/index.tera: No such file or directory (os error 2)",
+                ],
+                Some(
+                    "the file or folder `templates/index.tera`, which the example reads at compile time",
+                ),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache",
+                ],
+                Some("`DATABASE_URL` (a database for `sqlx::query!`"),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: Invalid `cargo metadata` output: Error(\"EOF while parsing a value\", line: 1, column: 0)",
+                ],
+                Some("what a proc macro asks `cargo metadata` at compile time"),
+            ),
+            // A panic that says nothing of the environment, a module file
+            // rustc looks for, a linker's note, a lint.
+            (
+                None,
+                "proc macro panicked",
+                &["help: message: called `Option::unwrap()` on a `None` value"],
+                None,
+            ),
+            (
+                Some("E0583"),
+                "file not found for module `db`: No such file or directory",
+                &["help: to create the module `db`, create file \"src/db.rs\""],
+                None,
+            ),
+            (
+                None,
+                "linking with `cc` failed: exit status: 1",
+                &["note: collect2: cannot open output file out/x: No such file or directory"],
+                None,
+            ),
+            (
+                None,
+                "mismatched types",
+                &["help: message: /data/x: No such file or directory (os error 2)"],
+                None,
+            ),
+        ];
+        for (code, message, notes, expected) in cases {
+            let diagnostic = Diagnostic {
+                level: "error".into(),
+                code: code.map(str::to_string),
+                message: message.to_string(),
+                notes: notes.iter().map(|n| n.to_string()).collect(),
+                ..Diagnostic::default()
+            };
+            let need = diagnostic_build_env(&diagnostic);
+            match expected {
+                Some(start) => assert!(
+                    need.as_deref().is_some_and(|n| n.starts_with(start)),
+                    "{message}: {need:?}"
+                ),
+                None => assert_eq!(need, None, "{message}"),
+            }
+        }
+        // The suggestion names the folder and says what a maintainer can do;
+        // other needs keep theirs.
+        let folder =
+            "the folder `./migrations`, which the example reads at compile time".to_string();
+        let variable = "the environment variable `TOKEN` at compile time (`env!`)".to_string();
+        let suggestion = build_env_suggestion(std::slice::from_ref(&folder));
+        assert!(
+            suggestion.starts_with("the example reads the folder `./migrations` at compile time")
+                && suggestion.contains("mark the block `ignore`")
+                && !suggestion.contains("scrubbed environment"),
+            "{suggestion}"
+        );
+        let both = build_env_suggestion(&[variable, folder]);
+        assert!(
+            both.starts_with("the example needs the environment variable `TOKEN`")
+                && both.contains("; the example reads the folder `./migrations`"),
+            "{both}"
+        );
     }
 
     #[test]

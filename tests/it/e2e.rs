@@ -162,6 +162,60 @@ fn rustdoc_rules_and_the_causes_that_need_no_variant() {
     }
 }
 
+/// What a block needs from outside the document, on a document of ours
+/// (`tests/fixtures/build-env/database.md`): sqlx's checked query needs a
+/// database, `sqlx::migrate!` and `include_str!` read a folder and a file the
+/// document does not give. Each is `build-env` naming what is missing as the
+/// example wrote it, and no message carries the sandbox's path.
+#[test]
+fn what_a_block_needs_from_outside_the_document_is_build_env() {
+    let run = snipcheck(
+        "build-env",
+        &[
+            "--specs",
+            "tests/fixtures/build-env/database.md",
+            "--toolchain",
+            "stable",
+            "--allow-outside-access",
+            "--format",
+            "json",
+        ],
+    );
+    let report = run.report();
+    let expected: &[(u32, &str)] = &[
+        // Where the sandbox lies under a folder with a `.cargo/config.toml`
+        // (this repository), the confined build does not let sqlx's macro
+        // run `cargo metadata`, and the macro panics instead.
+        (13, "the example needs "),
+        (
+            24,
+            "the example reads the folder `./migrations` at compile time",
+        ),
+        (
+            38,
+            "the example reads the file `../queries/monthly.sql` at compile time",
+        ),
+    ];
+    for (line, says) in expected {
+        let row = row(&report, "database.md", *line);
+        assert_eq!(
+            (row.status, row.cause),
+            (Status::Fail, Some(Cause::BuildEnv)),
+            "line {line}: {row:?}"
+        );
+        let suggestion = row.suggestion.as_deref().unwrap_or_default();
+        assert!(suggestion.starts_with(says), "line {line}: {suggestion}");
+        if *line == 13 {
+            assert!(suggestion.contains("`DATABASE_URL`"), "{suggestion}");
+        }
+    }
+    assert!(
+        !run.stdout.contains("sandbox/it-build-env"),
+        "a scratch path reached the report: {}",
+        run.stdout
+    );
+}
+
 fn nightly_installed() -> bool {
     snipcheck::executor::installed("nightly")
 }
