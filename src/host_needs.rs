@@ -437,6 +437,10 @@ mod tests {
             ("  Could not find `protoc`.", None),
             ("  TARGET = Some(x86_64-unknown-linux-gnu)", None),
             (
+                "  unix-socket: blocked (/t/target/s.sock: Address family not supported by protocol)",
+                None,
+            ),
+            (
                 "  cargo:rerun-if-env-changed=CC_x86_64-unknown-linux-gnu",
                 None,
             ),
