@@ -116,6 +116,59 @@ fn causes_are_proven_error_by_error() {
     );
 }
 
+/// `tests/fixtures/host-needs.md` (written for this test): two examples whose
+/// `-sys` crate needs ALSA's development files from the host, beside a plain
+/// one and one with a dependency of its own. Where the host lacks them, the
+/// two are not checked (`build-env`, naming the package that provides them),
+/// never the examples' fault, and the others build as if they were not there;
+/// where it has them, all pass.
+#[test]
+fn a_dependency_the_host_cannot_build_is_set_apart() {
+    let run = snipcheck(
+        "host-needs",
+        &[
+            "--specs",
+            "tests/fixtures/host-needs.md",
+            "--format",
+            "json",
+            "--toolchain",
+            "stable",
+        ],
+    );
+    let report = run.report();
+    let has_alsa = std::process::Command::new("pkg-config")
+        .args(["--exists", "alsa"])
+        .status()
+        .is_ok_and(|s| s.success());
+    for line in [6, 33] {
+        let alsa = row(&report, "host-needs.md", line);
+        if has_alsa {
+            assert_eq!(alsa.status, Status::Pass, "{alsa:?}");
+            continue;
+        }
+        assert_eq!(
+            (alsa.status, alsa.cause),
+            (Status::Skip, Some(Cause::BuildEnv)),
+            "{alsa:?}"
+        );
+        let reason = alsa.skip_reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("`alsa-sys v") && reason.contains("`apt install libasound2-dev`"),
+            "{reason}"
+        );
+    }
+    for line in [15, 24] {
+        let other = row(&report, "host-needs.md", line);
+        assert_eq!(
+            (other.status, other.cause),
+            (Status::Pass, None),
+            "{other:?}"
+        );
+    }
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// One block per wrapping rule and cause of `tests/fixtures/rules/rustdoc-rules.md`
 /// (written for this test): what each must report on stable.
 #[rustfmt::skip]
