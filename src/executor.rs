@@ -925,12 +925,14 @@ fn read_blocked(
                 .collect(),
             None => failed.iter().map(|(_, blocked)| blocked).collect(),
         };
+        // With the lock's graph, only what the job's crate reaches; without
+        // it, a lone failure.
         let Some(blocked) = reached
             .iter()
             .find(|b| !matches!(b.why, crate::cause::Blocker::Failed(_)))
             .or(reached.first())
             .copied()
-            .or(lone)
+            .or(lone.filter(|_| graph.is_none()))
         else {
             continue;
         };
@@ -1406,6 +1408,33 @@ mod tests {
         assert_eq!(blocked(&packages[2]), None, "needs none of them");
         // Nothing built, and the third unit is not explained: the run's problem.
         assert_eq!(out.log.problems.len(), 1, "{:?}", out.log.problems);
+        // With the lock, a lone failed dependency is only the units' that reach it.
+        let lone_with_lock = cargo::BuildOutput {
+            command: output.command.clone(),
+            success: false,
+            messages: Vec::new(),
+            stderr_tail: output.stderr_tail[1..9].to_vec(),
+            timed_out: false,
+            interrupted: false,
+        };
+        let out_lone = read_build(
+            &plan,
+            &sources,
+            (Path::new("/recorded/ws"), Some(&lock)),
+            &lone_with_lock,
+            BuildOutcome::default(),
+        );
+        assert!(out_lone.blocked.contains_key(&packages[0]));
+        assert_eq!(
+            out_lone.blocked.get(&packages[1]),
+            None,
+            "never reaches frob-sys"
+        );
+        assert_eq!(
+            out_lone.blocked.get(&packages[2]),
+            None,
+            "never reaches frob-sys"
+        );
         // Without the lock, a lone failed dependency is every unit's.
         let lone = cargo::BuildOutput {
             stderr_tail: output.stderr_tail[1..9].to_vec(),

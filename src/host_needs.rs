@@ -386,6 +386,10 @@ mod tests {
             ),
             ("  sh: 1: nasm: not found", Some("the NASM assembler")),
             (
+                "  curl: (6) Could not resolve host: example.org\n  thread 'main' panicked at build.rs:9:5:\n  failed to download the assets",
+                Some("the network while it builds"),
+            ),
+            (
                 "  /bin/sh: frobnicate: command not found",
                 Some("the `frobnicate` program"),
             ),
