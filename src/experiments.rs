@@ -1145,7 +1145,10 @@ type Attribution = Vec<(Cause, Option<usize>)>;
 /// - a new error on a line of the name that mentions the name (another item
 ///   of that name: `std::cell::BorrowError` for the example's own enum);
 /// - a new type error that names the imported item (`?` couldn't convert
-///   the error to `std::fmt::Error`): the example meant another `Error`.
+///   the error to `std::fmt::Error`): the example meant another `Error`;
+/// - the inserted `use` line failing.
+///
+/// Another block's definitions are the document's own: never a replacement.
 ///
 /// A trial cargo did not build proves nothing.
 fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
@@ -1203,8 +1206,12 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
             let macro_name = name
                 .as_ref()
                 .is_some_and(|n| matches!(n.kind, NameKind::Macro | NameKind::Attribute));
-            let replaced = (!macro_name && new_places.contains(&(key.line, key.column)))
-                || name.is_some_and(|n| replaced_names.contains(&n.name));
+            // The document's own definitions are never another item of
+            // the name: what they reveal on its lines is the example's.
+            let own_definitions = matches!(trial.change, Change::Context { .. });
+            let replaced = !own_definitions
+                && ((!macro_name && new_places.contains(&(key.line, key.column)))
+                    || name.is_some_and(|n| replaced_names.contains(&n.name)));
             if outcome.passed || (!outcome.errors.contains(key) && !replaced) {
                 credits[i].push(t);
             }
@@ -1696,6 +1703,26 @@ mod tests {
                 &[failed],
             )],
             (Cause::Placeholder, &[]),
+        );
+    }
+
+    #[test]
+    fn the_documents_own_definitions_replace_nothing() {
+        let user = || error_at(6, "E0412", "cannot find type `User` in this scope");
+        let context = Change::Context {
+            blocks: vec![20],
+            source: "struct User;".into(),
+            deps: vec![],
+        };
+        let revealed = Diagnostic {
+            column: 9,
+            ..error_at(6, "E0560", "struct `User` has no field named `age`")
+        };
+        check(
+            vec![user()],
+            vec![],
+            vec![failing_with(context, &[revealed])],
+            (Cause::NeedsContext, &[Cause::CodeBug]),
         );
     }
 
