@@ -25,7 +25,7 @@ use crate::taxonomy::Cause;
 /// diagnosed; 3: causes proven error by error, evidence with `not_built`
 /// and `explains`; 4: messages without scratch paths, a file a compile-time
 /// read does not find is `build-env`).
-const FORMAT: &str = "snipcheck-result-cache/4";
+const FORMAT: &str = "snipcheck-result-cache/5";
 
 /// The lints a build runs with: part of the key, so changing them rebuilds.
 pub const LINT_CONFIGURATION: &str = "clippy-default;allow(unused)";
@@ -66,6 +66,9 @@ pub struct Outcome {
     pub suggestion: Option<String>,
     pub dependencies: Vec<Dependency>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Why the row was not checked (a dependency the host cannot build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
 }
 
 impl Outcome {
@@ -302,7 +305,28 @@ mod tests {
                 end_column: 6,
                 ..Default::default()
             }],
+            skip_reason: None,
         }
+    }
+
+    #[test]
+    fn a_skip_reason_is_kept() {
+        let skipped = Outcome {
+            status: Status::Skip,
+            cause: Some(Cause::BuildEnv),
+            skip_reason: Some("not checked: the dependency needs `protoc`".into()),
+            ..outcome()
+        };
+        let text = serde_json::to_string(&skipped).expect("serializes");
+        let back: Outcome = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back, skipped);
+        // Without one, nothing is written, and an entry without one reads.
+        let plain = serde_json::to_string(&outcome()).expect("serializes");
+        assert!(!plain.contains("skip_reason"), "{plain}");
+        assert_eq!(
+            serde_json::from_str::<Outcome>(&plain).expect("reads"),
+            outcome()
+        );
     }
 
     #[test]

@@ -1148,7 +1148,8 @@ type Attribution = Vec<(Cause, Option<usize>)>;
 ///   the error to `std::fmt::Error`): the example meant another `Error`;
 /// - the inserted `use` line failing.
 ///
-/// Another block's definitions are the document's own: never a replacement.
+/// Another block's definitions are the document's own: only a new error at
+/// the name's place replaced it.
 ///
 /// A trial cargo did not build proves nothing.
 fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
@@ -1206,12 +1207,13 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
             let macro_name = name
                 .as_ref()
                 .is_some_and(|n| matches!(n.kind, NameKind::Macro | NameKind::Attribute));
-            // The document's own definitions are never another item of
-            // the name: what they reveal on its lines is the example's.
+            // The document's own definitions are no other item of the name
+            // elsewhere on its lines: what they reveal there is the
+            // example's. Where the name stands, they may not fit (a later
+            // block's `bar` taking other arguments).
             let own_definitions = matches!(trial.change, Change::Context { .. });
-            let replaced = !own_definitions
-                && ((!macro_name && new_places.contains(&(key.line, key.column)))
-                    || name.is_some_and(|n| replaced_names.contains(&n.name)));
+            let replaced = (!macro_name && new_places.contains(&(key.line, key.column)))
+                || (!own_definitions && name.is_some_and(|n| replaced_names.contains(&n.name)));
             if outcome.passed || (!outcome.errors.contains(key) && !replaced) {
                 credits[i].push(t);
             }

@@ -30,6 +30,7 @@ pub fn outcome_of(row: &SnippetReport) -> CachedOutcome {
         suggestion: row.suggestion.clone(),
         dependencies: row.dependencies.clone(),
         diagnostics: row.diagnostics.clone(),
+        skip_reason: row.skip_reason.clone(),
     }
 }
 
@@ -50,7 +51,7 @@ pub fn overlay(row: &mut SnippetReport, outcome: CachedOutcome) {
         }
     }
     row.diagnostics = outcome.diagnostics;
-    row.skip_reason = None;
+    row.skip_reason = outcome.skip_reason;
     row.cached = true;
 }
 
@@ -133,12 +134,12 @@ pub fn rows<'b>(
                     && build.built.units.get(&entry.package()).is_some_and(|u| {
                         // A dependency that fails to build fails the same
                         // way next time (the key holds every input and the
-                        // confinement): not rebuilt on every run. One that
-                        // needs something from the host or another target
-                        // is: the host may have it next time (and the cache
-                        // keeps no skip reason).
-                        let settled =
-                            row.cause == Some(Cause::DependencyBuild) && !build.built.timed_out;
+                        // confinement): not rebuilt on every run, nor one
+                        // that needs a tool the host lacks (after installing
+                        // it, `--no-cache` checks again).
+                        let blocked = build.built.blocked.contains_key(&entry.package());
+                        let settled = (row.cause == Some(Cause::DependencyBuild) || blocked)
+                            && !build.built.timed_out;
                         u.built || !u.diagnostics.is_empty() || settled
                     });
                 if let (Some(key), true) = (build.keys.get(&entry.id), built) {
