@@ -33,8 +33,9 @@ pub const DEFAULT_DEADLINE_SECS: u64 = 4 * 60 * 60;
 #[command(group(clap::ArgGroup::new("repairs").multiple(true).args(["fix", "fix_imports", "fix_edition", "fix_pins"])))]
 pub struct Args {
     /// Markdown files or folders (searched recursively for *.md and *.markdown,
-    /// honouring .gitignore). A file named explicitly is read as Markdown whatever
-    /// its extension. [default: specs]
+    /// honouring .gitignore, and for the agent specs coding agents keep in
+    /// hidden folders: .claude/, .cursor/rules/*.mdc, .github/...). A file named
+    /// explicitly is read as Markdown whatever its extension. [default: specs]
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub specs: Vec<PathBuf>,
     /// Folder for the generated scratch workspace. snipcheck refuses a folder

@@ -301,10 +301,13 @@ pub fn merge(mut shards: Vec<ShardReport>) -> Result<Merged, MergeError> {
         .map(|t| t.name.as_str())
         .collect();
 
-    let mut files: Vec<FileSummary> = order
+    let mut files: Vec<FileSummary> = template
+        .files
         .iter()
         .map(|file| FileSummary {
-            file: (*file).to_string(),
+            file: file.file.clone(),
+            kind: file.kind.clone(),
+            tool: file.tool.clone(),
             ..FileSummary::default()
         })
         .collect();
