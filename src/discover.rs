@@ -8,7 +8,10 @@
 //! hidden folders the table names (`.claude`, `.cursor`, `.github`...), never
 //! `.git`. A file a location matches is found whatever its extension (Cursor's
 //! `.mdc`, the legacy `.cursorrules`); in a hidden folder, only those are.
-//! A file named explicitly is read as Markdown whatever its extension.
+//! A file named explicitly is read as Markdown whatever its extension. A
+//! symbolic link found in a folder (`CLAUDE.md -> AGENTS.md` is common) is
+//! read only when it points to a file inside that folder that the walk does
+//! not read anyway, so no document is checked twice.
 //!
 //! Every document carries its kind ([`DocumentKind`]), from the same table:
 //! the report's inventory names it. A missing path or a file that is not
@@ -144,6 +147,7 @@ pub fn kind_of(path: &Path) -> DocumentKind {
 /// Finds and reads the spec files under `paths`, sorted and without duplicates.
 pub fn discover(paths: &[PathBuf]) -> (Vec<SpecFile>, Vec<RunProblem>) {
     let mut files = Vec::new();
+    let mut links = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
         let metadata = match std::fs::metadata(path) {
@@ -157,9 +161,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<SpecFile>, Vec<RunProblem>) {
             }
         };
         if metadata.is_dir() {
-            let before = files.len();
-            walk(path, &mut files, &mut problems);
-            if files.len() == before {
+            let before = files.len() + links.len();
+            walk(path, &mut files, &mut links, &mut problems);
+            if files.len() + links.len() == before {
                 problems.push(problem(
                     path,
                     format!(
@@ -174,6 +178,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<SpecFile>, Vec<RunProblem>) {
     }
     files.sort();
     files.dedup();
+    add_links(&mut files, links);
     let mut specs = Vec::with_capacity(files.len());
     for path in files {
         match read(&path) {
@@ -187,7 +192,41 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<SpecFile>, Vec<RunProblem>) {
     (specs, problems)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<RunProblem>) {
+/// Adds the symbolic links found in folders whose target no other document
+/// is: `CLAUDE.md -> AGENTS.md` is checked once, as `AGENTS.md`, and a link
+/// to a file the walk does not read (in a hidden folder) is checked as the
+/// link.
+fn add_links(files: &mut Vec<PathBuf>, mut links: Vec<PathBuf>) {
+    let mut targets: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|file| file.canonicalize().ok())
+        .collect();
+    links.sort();
+    for link in links {
+        if let Ok(target) = link.canonicalize()
+            && targets.insert(target)
+        {
+            files.push(link);
+        }
+    }
+    files.sort();
+}
+
+/// Whether the symbolic link `path`, found under `dir`, is a file inside `dir`:
+/// a link never makes a walk read outside the folder it was given.
+fn links_inside(dir: &Path, path: &Path) -> bool {
+    match (dir.canonicalize(), path.canonicalize()) {
+        (Ok(root), Ok(target)) => target.starts_with(root) && target.is_file(),
+        _ => false,
+    }
+}
+
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    links: &mut Vec<PathBuf>,
+    problems: &mut Vec<RunProblem>,
+) {
     let locations: &'static Locations = &LOCATIONS;
     let walker = ignore::WalkBuilder::new(dir)
         .require_git(false)
@@ -204,8 +243,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<RunProblem>) {
         match entry {
             Ok(entry) => {
                 let path = entry.path();
-                if entry.file_type().is_some_and(|t| t.is_file()) && wanted(dir, path, locations) {
+                let Some(file_type) = entry.file_type() else {
+                    continue;
+                };
+                if !wanted(dir, path, locations) {
+                    continue;
+                }
+                if file_type.is_file() {
                     files.push(path.to_path_buf());
+                } else if file_type.is_symlink() && links_inside(dir, path) {
+                    links.push(path.to_path_buf());
                 }
             }
             Err(error) => problems.push(RunProblem::input(
@@ -549,6 +596,44 @@ mod location_tests {
                     "document".to_owned()
                 ),
                 ("notes/prompt.txt".to_owned(), "document".to_owned()),
+            ]
+        );
+    }
+
+    /// A link to a document the walk reads anyway is not read twice; a link
+    /// to a file it does not read is read as the link; a link out of the
+    /// folder is not followed.
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links() {
+        use std::os::unix::fs::symlink;
+        let tmp = tree(&[
+            "repo/.cursor/rules/general.mdc",
+            "repo/.internal/spec.md",
+            "outside/secret.md",
+        ]);
+        let repo = tmp.path().join("repo");
+        let link = |target: &str, name: &str| {
+            let at = repo.join(name);
+            fs::create_dir_all(at.parent().expect("a parent")).expect("mkdir");
+            symlink(target, at).expect("symlink");
+        };
+        link(".cursor/rules/general.mdc", "AGENTS.md");
+        link(
+            "../.cursor/rules/general.mdc",
+            ".github/copilot-instructions.md",
+        );
+        link(".internal/spec.md", "CLAUDE.md");
+        link("../outside/secret.md", "GEMINI.md");
+        link("missing.md", "docs/dangling.md");
+        assert_eq!(
+            found(&repo),
+            [
+                (
+                    ".cursor/rules/general.mdc".to_owned(),
+                    "cursor rule".to_owned()
+                ),
+                ("CLAUDE.md".to_owned(), "claude-code memory".to_owned()),
             ]
         );
     }
