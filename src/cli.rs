@@ -33,8 +33,9 @@ pub const DEFAULT_DEADLINE_SECS: u64 = 4 * 60 * 60;
 #[command(group(clap::ArgGroup::new("repairs").multiple(true).args(["fix", "fix_imports", "fix_edition", "fix_pins"])))]
 pub struct Args {
     /// Markdown files or folders (searched recursively for *.md and *.markdown,
-    /// honouring .gitignore). A file named explicitly is read as Markdown whatever
-    /// its extension. [default: specs]
+    /// honouring .gitignore, and for the agent specs coding agents keep in
+    /// hidden folders: .claude/, .cursor/rules/*.mdc, .github/...). A file named
+    /// explicitly is read as Markdown whatever its extension. [default: specs]
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub specs: Vec<PathBuf>,
     /// Folder for the generated scratch workspace. snipcheck refuses a folder
@@ -109,6 +110,10 @@ pub struct Args {
     /// Print what a cause of the taxonomy means and how it is proven, then exit.
     #[arg(long, value_name = "CAUSE")]
     pub explain: Option<String>,
+    /// List the documents --specs finds, each with its kind (an agent spec's
+    /// tool and kind, `readme` or `document`), then exit without checking them.
+    #[arg(long, conflicts_with_all = ["merge_reports", "explain"])]
+    pub list_files: bool,
     /// Report format, repeatable, each with its own file: `human` (stderr),
     /// `json`, `markdown`, `junit`, `sarif`, `github` (stdout unless `=FILE` is
     /// given; at most one on stdout). `github` is added when GITHUB_ACTIONS=true.
@@ -301,6 +306,8 @@ pub enum Command {
     Explain(String),
     /// Check documents, or merge shard reports, and report the run.
     Run(RunConfig),
+    /// `--list-files`: list the documents these paths hold, with their kinds.
+    ListFiles(Vec<PathBuf>),
 }
 
 /// Where a run's report comes from.
@@ -392,6 +399,9 @@ pub fn validate(
     if let Some(name) = &args.explain {
         return Ok(Command::Explain(name.clone()));
     }
+    if args.list_files {
+        return Ok(Command::ListFiles(specs(args, defaults)));
+    }
     let mut notes = Vec::new();
     let config = read_config(args, defaults)?;
     let mut known_crates: Vec<String> = config
@@ -429,6 +439,15 @@ pub fn validate(
         progress: show_progress(terminal, args.no_progress),
         notes,
     }))
+}
+
+/// The paths to check: `--specs`, or the default folder.
+fn specs(args: &Args, defaults: &Defaults) -> Vec<PathBuf> {
+    if args.specs.is_empty() {
+        vec![defaults.specs.clone()]
+    } else {
+        args.specs.clone()
+    }
 }
 
 /// The configuration: `--config`, or the default file when it exists.
@@ -529,11 +548,7 @@ fn verify_options(
     let lockfile = lockfile_path(args, defaults);
     let test_dependency = test_dependency(defaults.test_dependency.as_deref())?;
     Ok(VerifyOptions {
-        specs: if args.specs.is_empty() {
-            vec![defaults.specs.clone()]
-        } else {
-            args.specs.clone()
-        },
+        specs: specs(args, defaults),
         sandbox: args
             .sandbox
             .clone()

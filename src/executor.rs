@@ -1203,6 +1203,7 @@ pub(crate) mod replay {
             let spec = SpecFile {
                 path: PathBuf::from(format!("tests/fixtures/executor/{name}.md")),
                 text,
+                kind: Default::default(),
             };
             let entries = prepare::extract_all(&[spec], false);
             let deps = entries

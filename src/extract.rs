@@ -32,6 +32,15 @@
 //!   valid) before parsing.
 //! - **Byte order mark.** A leading BOM is not part of the Markdown; it is
 //!   skipped before parsing so a fence on the first line is still a fence.
+//! - **Front matter.** Agent specs (and Jekyll, Hugo, mdBook pages) open with
+//!   metadata between `---` lines (`+++` for TOML), which CommonMark would
+//!   read as a thematic break and a heading, or, with a fence inside it, as a
+//!   code block. Only a block on the document's very first line, whose next
+//!   line is not blank and that is closed, is front matter
+//!   ([`front_matter_len`]); it is blanked (spaces, line ends kept, so every
+//!   offset stays valid) before parsing. pulldown-cmark's own metadata option
+//!   is not used: it takes such a block anywhere in the document, so a `---`
+//!   thematic break and a later `---` would swallow what lies between.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -96,7 +105,7 @@ pub fn extract(text: &str) -> Vec<Block> {
         0
     };
     let body = text.get(base..).unwrap_or_default();
-    let source = normalize_lone_cr(body);
+    let source = prepare(body);
     let index = LineIndex::new(text);
 
     let mut blocks = Vec::new();
@@ -126,6 +135,64 @@ pub fn extract(text: &str) -> Vec<Block> {
         }
     }
     blocks
+}
+
+/// The text pulldown-cmark parses: lone `\r`s as `\n`s, front matter blanked.
+/// Both keep every byte offset.
+fn prepare(body: &str) -> Cow<'_, str> {
+    let source = normalize_lone_cr(body);
+    match front_matter_len(&source) {
+        Some(len) => Cow::Owned(blank_prefix(&source, len)),
+        None => source,
+    }
+}
+
+/// The length in bytes of the front matter `text` opens with, its closing
+/// line and line end included: a first line of exactly `---` (or `+++`),
+/// trailing spaces and tabs allowed, a next line that is not blank, and a
+/// later line of `---` or `...` (`+++` for `+++`) that closes it. A document
+/// whose first line opens nothing that closes has no front matter.
+fn front_matter_len(text: &str) -> Option<usize> {
+    let mut lines = text.split_inclusive('\n');
+    let opening = lines.next()?;
+    let delimiter = opening
+        .trim_end_matches(['\n', '\r'])
+        .trim_end_matches([' ', '\t']);
+    let closers: &[&str] = match delimiter {
+        "---" => &["---", "..."],
+        "+++" => &["+++"],
+        _ => return None,
+    };
+    let mut len = opening.len();
+    let first = lines.next()?;
+    if first.trim().is_empty() {
+        return None;
+    }
+    len += first.len();
+    for line in lines {
+        len += line.len();
+        let bare = line
+            .trim_end_matches(['\n', '\r'])
+            .trim_end_matches([' ', '\t']);
+        if closers.contains(&bare) {
+            return Some(len);
+        }
+    }
+    None
+}
+
+/// `text` with its first `len` bytes turned into spaces, line ends kept.
+fn blank_prefix(text: &str, len: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        if at >= len || matches!(c, '\n' | '\r') {
+            out.push(c);
+        } else {
+            // One space per byte, so offsets after it do not move.
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        }
+    }
+    out
 }
 
 /// Replaces every `\r` that is not followed by `\n` with `\n`.
@@ -637,6 +704,61 @@ mod tests {
         assert_eq!(one("# ```\n```\n```", 2, "", "").headings, ["```"]);
     }
 
+    /// Front matter is never a block nor a heading, and only the document's
+    /// first lines can be front matter.
+    #[test]
+    fn front_matter() {
+        let agent = "---\nname: reviewer\ndescription: |\n  ```rust\n  fn not_code() {}\n  ```\n---\n# Use\n```rust\nfn main() {}\n```\n";
+        let blocks = check(agent, &[(9, "rust", "fn main() {}")]);
+        assert_eq!(blocks[0].headings, ["Use"]);
+        assert_eq!(
+            blocks[0].byte_range.start,
+            agent.find("```rust\nfn").unwrap_or(0)
+        );
+        // Read as Markdown, `name: x` would be a heading.
+        assert!(
+            one("---\nname: x\n---\n```\n```", 4, "", "")
+                .headings
+                .is_empty()
+        );
+        check(
+            "\u{feff}---  \r\ntitle: x\r\n...\r\n```rust\r\nx\r\n```\r\n",
+            &[(4, "rust", "x")],
+        );
+        check("+++\ntitle = \"```\"\n+++\n```\n```\n", &[(4, "", "")]);
+        check("---\ndescription: é ```\n---\n```\nx\n```", &[(4, "", "x")]);
+        // A `---` thematic break later, and another after a block: the block
+        // between them is still a block.
+        check(
+            "Intro\n\n---\nstep\n```rust\nx\n```\n---\n",
+            &[(5, "rust", "x")],
+        );
+        // Not front matter: a blank second line, no closing line, an indented
+        // or longer opening line.
+        check("---\n\n```rust\nx\n```\n---\n", &[(3, "rust", "x")]);
+        check("---\ntitle: x\n```rust\nx\n```\n", &[(3, "rust", "x")]);
+        check("----\ntitle\n```\nx\n```\n----\n", &[(3, "", "x")]);
+        check(" ---\na\n```\nx\n```\n---\n", &[(3, "", "x")]);
+    }
+
+    #[test]
+    fn front_matter_lengths() {
+        for (text, len) in [
+            ("---\na: 1\n---\nrest", Some(13)),
+            ("---\na: 1\n---", Some(12)),
+            ("---\r\na: 1\r\n...\r\n", Some(16)),
+            ("+++\na = 1\n+++\n", Some(14)),
+            ("+++\na = 1\n---\n", None),
+            ("---\n---\n", None),
+            ("---\n \na\n---\n", None),
+            ("--- x\na\n---\n", None),
+            ("", None),
+            ("---", None),
+        ] {
+            assert_eq!(front_matter_len(text), len, "{text:?}");
+        }
+    }
+
     #[test]
     fn byte_order_mark() {
         let b = one("\u{feff}```rust\nx\n```", 1, "rust", "x");
@@ -730,10 +852,11 @@ mod tests {
     }
 
     /// The text pulldown-cmark itself gives a block, with the same preparation of
-    /// the input (BOM skipped, lone `\r` as `\n`) and the final newline dropped.
+    /// the input (BOM skipped, lone `\r` as `\n`, front matter blanked) and the
+    /// final newline dropped.
     fn pulldown_texts(doc: &str) -> Vec<String> {
         let body = doc.strip_prefix('\u{feff}').unwrap_or(doc);
-        let source = normalize_lone_cr(body);
+        let source = prepare(body);
         let mut texts = Vec::new();
         let mut current: Option<String> = None;
         for event in Parser::new_ext(&source, Options::empty()) {

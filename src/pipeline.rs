@@ -469,7 +469,11 @@ fn report(
     options: &VerifyOptions,
 ) -> Report {
     let names: Vec<String> = specs.iter().map(SpecFile::display).collect();
-    let files = crate::report::summarize_files(&names, &rows);
+    let files: Vec<_> = crate::report::summarize_files(&names, &rows)
+        .into_iter()
+        .zip(specs)
+        .map(|(summary, spec)| summary.with_kind(&spec.kind))
+        .collect();
     let totals = Totals::count(&files, &rows);
     Report {
         schema: SCHEMA_VERSION,

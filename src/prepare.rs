@@ -529,6 +529,7 @@ mod tests {
         let spec = SpecFile {
             path: PathBuf::from("docs/guide.md"),
             text: DOC.to_owned(),
+            kind: Default::default(),
         };
         let entries = extract_all(&[spec], false);
         let docs = doc_facts(&entries);

@@ -37,6 +37,7 @@ use progress_bar::ProgressBar;
 pub fn run(args: &Args, defaults: &Defaults, terminal: Terminal) -> i32 {
     let result = match cli::validate(args, defaults, terminal) {
         Ok(Command::Explain(name)) => return explain(&name),
+        Ok(Command::ListFiles(paths)) => return list_files(&paths),
         Ok(Command::Run(config)) => run_config(&config),
         Err(cli::ArgsError::Usage(message)) => Err(Stop::Usage(message)),
         Err(error) => Err(Stop::Environment(error.into())),
@@ -446,6 +447,28 @@ fn render(
 }
 
 /// `--explain CAUSE`: what the cause means and how it is proven.
+/// `--list-files`: the documents the paths hold, one a line on stdout with
+/// its kind first (`cursor rule  .cursor/rules/rust.mdc`); the paths that
+/// cannot be read on stderr, and then the exit code says so.
+fn list_files(paths: &[PathBuf]) -> i32 {
+    let (files, problems) = crate::discover::discover(paths);
+    let kinds: Vec<String> = files.iter().map(|f| f.kind.to_string()).collect();
+    let width = kinds.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (file, kind) in files.iter().zip(&kinds) {
+        out.push_str(&format!("{kind:<width$}  {}\n", file.display()));
+    }
+    print!("{out}");
+    for problem in &problems {
+        eprintln!("error: {}", problem.message);
+    }
+    if problems.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
+    }
+}
+
 fn explain(name: &str) -> i32 {
     match Cause::from_name(name) {
         Some(cause) => {

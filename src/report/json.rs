@@ -127,6 +127,7 @@ mod tests {
                 fail: 1,
                 skip: 1,
                 crates: vec!["serde".to_owned()],
+                kind: Some("document".to_owned()),
                 ..Default::default()
             }],
             snippets: vec![failing, skipped],
@@ -181,6 +182,30 @@ mod tests {
             let written = serde_json::to_string(&kind).expect("a kind serializes");
             assert_eq!(written, format!("\"{name}\""));
         }
+    }
+
+    /// A document's kind and tool are written when known, and a report
+    /// written before discovery named kinds still reads.
+    #[test]
+    fn file_kinds_are_optional() {
+        let mut report = sample_report();
+        let json = render_json(&report);
+        assert!(json.contains("\"kind\": \"document\""), "{json}");
+        assert!(!json.contains("\"tool\""), "{json}");
+        report.files[0].tool = Some("cursor".to_owned());
+        report.files[0].kind = Some("rule".to_owned());
+        let json = render_json(&report);
+        assert!(json.contains("\"tool\": \"cursor\""), "{json}");
+        let mut older: serde_json::Value = serde_json::from_str(&json).expect("json");
+        if let Some(file) = older["files"][0].as_object_mut() {
+            file.remove("kind");
+            file.remove("tool");
+        }
+        let read: Report = serde_json::from_value(older).expect("an older report reads");
+        assert_eq!(
+            (read.files[0].kind.clone(), read.files[0].tool.clone()),
+            (None, None)
+        );
     }
 
     #[test]

@@ -301,10 +301,13 @@ pub fn merge(mut shards: Vec<ShardReport>) -> Result<Merged, MergeError> {
         .map(|t| t.name.as_str())
         .collect();
 
-    let mut files: Vec<FileSummary> = order
+    let mut files: Vec<FileSummary> = template
+        .files
         .iter()
         .map(|file| FileSummary {
-            file: (*file).to_string(),
+            file: file.file.clone(),
+            kind: file.kind.clone(),
+            tool: file.tool.clone(),
             ..FileSummary::default()
         })
         .collect();
@@ -431,7 +434,7 @@ fn add_counts(into: &mut BTreeMap<String, u32>, from: &BTreeMap<String, u32>) {
 mod tests {
     use super::*;
     use crate::partition::Scheme;
-    use crate::report::{BaselineSummary, Dependency, RunProblem, Status};
+    use crate::report::{BaselineSummary, Dependency, DocumentKind, RunProblem, Status};
 
     fn partition(shard: u32, count: u32) -> Partition {
         Partition {
@@ -489,7 +492,18 @@ mod tests {
                 &["wasm-bindgen"],
             ),
         ];
-        let files = vec![summary_of("a.md", &rows), summary_of("b.md", &rows)];
+        let agent = DocumentKind {
+            tool: Some("claude-code".to_string()),
+            kind: "agent".to_string(),
+        };
+        let document = DocumentKind {
+            tool: None,
+            kind: "document".to_string(),
+        };
+        let files = vec![
+            summary_of("a.md", &rows).with_kind(&agent),
+            summary_of("b.md", &rows).with_kind(&document),
+        ];
         Report {
             schema: SCHEMA_VERSION,
             snipcheck_version: "0.1.0".to_string(),
@@ -551,7 +565,11 @@ mod tests {
                 let files: Vec<FileSummary> = report
                     .files
                     .iter()
-                    .map(|f| summary_of(&f.file, &rows))
+                    .map(|f| FileSummary {
+                        kind: f.kind.clone(),
+                        tool: f.tool.clone(),
+                        ..summary_of(&f.file, &rows)
+                    })
                     .collect();
                 let shard = Report {
                     totals: Totals::count(&files, &rows),
@@ -578,6 +596,19 @@ mod tests {
         let mut report = merged.report;
         assert_eq!(report.cargo_invocations["build"], 4, "summed");
         assert_eq!(report.files[0].crates, ["anyhow", "serde"], "united");
+        let kinds: Vec<(Option<&str>, Option<&str>)> = report
+            .files
+            .iter()
+            .map(|f| (f.tool.as_deref(), f.kind.as_deref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Some("claude-code"), Some("agent")),
+                (None, Some("document"))
+            ],
+            "kept"
+        );
         report.cargo_invocations = whole.cargo_invocations.clone();
         assert_eq!(report, whole);
     }

@@ -202,6 +202,48 @@ pub struct FileSummary {
     /// snipcheck.toml refuses is never among them.
     #[serde(default)]
     pub crates: Vec<String>,
+    /// What the document is, from where it lives: an agent spec's kind
+    /// (`agent`, `skill`, `command`, `rule`, `instructions`, `prompt`, ...),
+    /// else `readme` or `document`. Absent in reports written before
+    /// discovery named kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The coding agent whose convention the document's location follows
+    /// (`claude-code`, `cursor`, `copilot`, `agents-md`, `codex`, `gemini`,
+    /// `windsurf`, `cline`); absent for any other document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+}
+
+impl FileSummary {
+    /// The summary with the document's kind.
+    pub fn with_kind(self, kind: &DocumentKind) -> FileSummary {
+        FileSummary {
+            kind: Some(kind.kind.clone()),
+            tool: kind.tool.clone(),
+            ..self
+        }
+    }
+}
+
+/// What a document is, from where it lives: discovery reads it from the
+/// path, with the table of the places coding agents keep their specs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocumentKind {
+    /// The coding agent whose convention the path follows; none for a plain document.
+    pub tool: Option<String>,
+    /// `agent`, `skill`, `rule`, ... for an agent spec; `readme` or `document` otherwise.
+    pub kind: String,
+}
+
+impl std::fmt::Display for DocumentKind {
+    /// `claude-code agent`, or the kind alone (`readme`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.tool {
+            Some(tool) => write!(f, "{tool} {}", self.kind),
+            None => f.write_str(&self.kind),
+        }
+    }
 }
 
 #[derive(

@@ -136,3 +136,49 @@ fn a_missing_toolchain_is_reported_once_and_nothing_fails() {
     let fine = row(&report, "broken.md", 18);
     assert_eq!(fine.status, Status::Skip, "{fine:?}");
 }
+
+#[test]
+fn list_files_names_each_document_and_its_kind() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let repo = tmp.path();
+    for (path, text) in [
+        (
+            ".claude/agents/reviewer.md",
+            "---\nname: reviewer\n---\n# Reviewer\n",
+        ),
+        (".cursor/rules/rust.mdc", "---\nglobs: \"**/*.rs\"\n---\n"),
+        (".git/AGENTS.md", "not a document"),
+        ("AGENTS.md", "# Agents\n"),
+        ("README.md", "# Readme\n"),
+    ] {
+        let file = repo.join(path);
+        fs::create_dir_all(file.parent().expect("a parent")).expect("mkdir");
+        fs::write(&file, text).expect("write");
+    }
+    let shown = repo.display().to_string();
+    let run = snipcheck("list-files", &["--list-files", "--specs", &shown]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|line| line.replace(&format!("{shown}/"), ""))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "claude-code agent       .claude/agents/reviewer.md",
+            "cursor rule             .cursor/rules/rust.mdc",
+            "agents-md instructions  AGENTS.md",
+            "readme                  README.md",
+        ]
+    );
+
+    let missing = format!("{shown}/missing");
+    let run = snipcheck("list-files", &["--list-files", "--specs", &missing]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("no such file or folder"),
+        "{}",
+        run.stderr
+    );
+}
