@@ -374,7 +374,7 @@ impl<'a> Executor<'a> {
         let output = cargo::clippy(&run, &mut |message| {
             if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
                 (self.observer)(Event::UnitBuilt {
-                    name: artifact.target.name.clone(),
+                    name: progress_label(plan, &artifact.target.name),
                 });
             }
         })?;
@@ -664,6 +664,23 @@ impl<'a> Executor<'a> {
 fn normalize_paths(text: &str, dir: &Path, sandbox: &Path) -> String {
     text.replace(&dir.display().to_string(), "$WS")
         .replace(&sandbox.display().to_string(), "$SANDBOX")
+}
+
+/// What the progress bar says cargo built: a scratch crate as the document
+/// line of its (first) example, `guide.md:12 (+3 more)` for a merged crate;
+/// a dependency by its own name.
+fn progress_label(plan: &BuildPlan, target: &str) -> String {
+    let job = plan
+        .jobs
+        .iter()
+        .find(|job| job.files.package.replace('-', "_") == target);
+    match job.map(|job| job.members.as_slice()) {
+        Some([only]) => format!("{}:{}", only.file, only.fence_line),
+        Some([first, rest @ ..]) => {
+            format!("{}:{} (+{} more)", first.file, first.fence_line, rest.len())
+        }
+        _ => target.to_string(),
+    }
 }
 
 /// Whether rustup has `toolchain` (one `rustc -V`), for choosing the default toolchains.
@@ -1323,6 +1340,37 @@ mod tests {
         assert_eq!(out.failure.as_deref(), Some("cargo could not"));
         assert_eq!(out.log.problems.len(), 1);
         assert_eq!(out.log.problems[0].kind, ProblemKind::Environment);
+    }
+
+    #[test]
+    fn the_progress_bar_names_examples_by_their_document_line() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let single = crate::primary::primary_job(units[0]);
+        let other = crate::primary::primary_job(units[1]);
+        let target = single.files.package.replace('-', "_");
+        let first = format!(
+            "{}:{}",
+            single.members[0].file, single.members[0].fence_line
+        );
+        assert!(first.contains(".md:"), "{first}");
+        let merged = Job {
+            files: single.files.clone(),
+            members: single
+                .members
+                .iter()
+                .chain(&other.members)
+                .cloned()
+                .collect(),
+        };
+        assert_eq!(progress_label(&plan(vec![single]), &target), first);
+        assert_eq!(
+            progress_label(&plan(vec![merged]), &target),
+            format!("{first} (+1 more)")
+        );
+        // A dependency keeps its own name; no internal crate name shows.
+        assert_eq!(progress_label(&plan(Vec::new()), "serde"), "serde");
+        assert_ne!(first, target);
     }
 
     /// Failed dependencies (cargo's stderr written for this test after
