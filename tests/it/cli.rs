@@ -109,30 +109,281 @@ fn usage_errors_exit_with_2() {
 }
 
 #[test]
-fn a_missing_toolchain_is_reported_once_and_nothing_fails() {
+fn an_unknown_toolchain_is_an_error_before_anything_is_built() {
     let run = snipcheck(
         "toolchain",
         &[
-            "--specs",
             "tests/fixtures/broken.md",
             "--toolchain",
-            "snipcheck-no-such-toolchain",
+            "stable,stabel",
             "--format",
             "json",
         ],
     );
-    let report = run.report();
-    assert_eq!(report.toolchains.len(), 1);
-    assert!(!report.toolchains[0].installed);
-    let notes: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
-    assert_eq!(
-        notes
-            .iter()
-            .filter(|m| m.contains("is not installed"))
-            .count(),
-        1,
-        "{notes:?}"
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: toolchain `stabel` is not installed"),
+        "{}",
+        run.stderr
     );
-    let fine = row(&report, "broken.md", 18);
-    assert_eq!(fine.status, Status::Skip, "{fine:?}");
+    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+}
+
+#[test]
+fn fail_on_regressed_without_a_baseline_is_an_error() {
+    for when in ["regressed", "new"] {
+        let run = snipcheck(
+            "fail-on",
+            &[
+                "tests/fixtures/broken.md",
+                "--toolchain",
+                "stable",
+                "--fail-on",
+                when,
+            ],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "error: --fail-on {when} compares with a baseline, and none was read"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn durations_take_units() {
+    // A duration the parser refuses is a usage error naming the value; `5m` is
+    // accepted (the run then fails on the missing baseline, before any build).
+    let run = snipcheck("durations", &["--timeout", "5 fortnights"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is no duration"), "{}", run.stderr);
+    let run = snipcheck(
+        "durations",
+        &[
+            "tests/fixtures/broken.md",
+            "--toolchain",
+            "stable",
+            "--timeout",
+            "5m",
+            "--deadline",
+            "1h",
+            "--fail-on",
+            "regressed",
+        ],
+    );
+    assert!(run.stderr.contains("--fail-on regressed"), "{}", run.stderr);
+}
+
+/// `-o FILE` writes the format its extension names; input errors are
+/// `error:` lines on stderr, also when stdout carries the JSON report.
+#[test]
+fn outputs_follow_their_extension_and_input_errors_are_errors() {
+    let dir = root().join("sandbox/it-output-files");
+    fs::create_dir_all(&dir).expect("create");
+    let json = dir.join("report.json");
+    let _ = fs::remove_file(&json);
+    let json_arg = json.to_string_lossy().into_owned();
+    let run = snipcheck(
+        "outputs",
+        &[
+            "tests/fixtures/broken.md",
+            "no/such/file.md",
+            "--toolchain",
+            "stable",
+            "-o",
+            &json_arg,
+        ],
+    );
+    assert_eq!(
+        run.code, 2,
+        "a missing document is an input error\n{}",
+        run.stderr
+    );
+    let text = fs::read_to_string(&json).expect("the report was written");
+    let report: snipcheck::report::Report =
+        serde_json::from_str(&text).expect("-o report.json is the JSON report");
+    assert_eq!(row(&report, "broken.md", 18).status, Status::Pass);
+    assert!(
+        run.stderr.contains("error: no/such/file.md: "),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("warning: no/such"), "{}", run.stderr);
+    // JSON on stdout: stderr still says what is wrong, then the totals.
+    let run = snipcheck(
+        "outputs",
+        &[
+            "tests/fixtures/broken.md",
+            "no/such/file.md",
+            "--toolchain",
+            "stable",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: no/such/file.md: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("snipcheck: "), "{}", run.stderr);
+    run.report();
+}
+
+#[test]
+fn only_checks_the_block_at_a_line() {
+    // Any line of the block names it; the file is the document checked.
+    let run = snipcheck(
+        "only",
+        &[
+            "--only",
+            "./tests/fixtures/broken.md:19",
+            "--toolchain",
+            "stable",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    let lines: Vec<u32> = report.snippets.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [18]);
+    let run = snipcheck(
+        "only",
+        &[
+            "--only",
+            "tests/fixtures/broken.md:3",
+            "--toolchain",
+            "stable",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: --only: no code block at line 3 of `tests/fixtures/broken.md`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn quiet_says_only_what_is_wrong_and_verbose_every_verdict() {
+    let args = ["tests/fixtures/broken.md", "--toolchain", "stable"];
+    let quiet = snipcheck("verbosity", &[&args[..], &["-q"]].concat());
+    assert_eq!(quiet.code, 1, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("note:"), "{}", quiet.stderr);
+    assert!(
+        !quiet.stderr.contains("-->"),
+        "no diagnostics: {}",
+        quiet.stderr
+    );
+    assert!(
+        quiet.stderr.ends_with("(4 blocks in 1 file)\n"),
+        "{}",
+        quiet.stderr
+    );
+    let verbose = snipcheck("verbosity", &[&args[..], &["-v"]].concat());
+    assert_eq!(verbose.code, 1, "{}", verbose.stderr);
+    assert!(
+        verbose
+            .stderr
+            .contains("tests/fixtures/broken.md:18: pass on stable"),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("note: the scratch workspace is `"),
+        "{}",
+        verbose.stderr
+    );
+}
+
+/// Without `--sandbox`, the scratch workspace goes to the enclosing cargo
+/// workspace's `target/snipcheck`, or outside any cargo project to the user's
+/// cache folder: the folder snipcheck runs in gets nothing.
+#[test]
+fn the_default_scratch_workspace_never_litters_the_checkout() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let project = tempfile::tempdir().expect("a temporary folder");
+    let doc = "# Doc\n\n```rust\nfn main() {}\n```\n";
+    fs::write(project.path().join("README.md"), doc).expect("write");
+    let cache = home.path().join("cache");
+    let run = |dir: &std::path::Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+            .current_dir(dir)
+            .args(crate::support::unconfined_here())
+            .args([
+                "README.md",
+                "--toolchain",
+                "stable",
+                "--no-progress",
+                "--target-dir",
+            ])
+            .arg(root().join("sandbox/it-target"))
+            .env("XDG_CACHE_HOME", &cache)
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+    };
+    let listing = |dir: &std::path::Path| {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    // Outside any cargo project: the cache folder, one sandbox per folder.
+    run(project.path());
+    assert_eq!(listing(project.path()), ["README.md"]);
+    let sandboxes = listing(&cache.join("snipcheck"));
+    assert_eq!(sandboxes.len(), 1, "{sandboxes:?}");
+    assert!(
+        cache
+            .join("snipcheck")
+            .join(&sandboxes[0])
+            .join(".snipcheck-sandbox")
+            .exists()
+    );
+    // Inside a cargo workspace: its target dir.
+    fs::write(project.path().join("Cargo.toml"), "[workspace]\n").expect("write");
+    run(project.path());
+    assert_eq!(
+        listing(project.path()),
+        ["Cargo.toml", "README.md", "target"]
+    );
+    assert_eq!(listing(&project.path().join("target")), ["snipcheck"]);
+}
+
+#[test]
+fn cargo_snipcheck_is_the_same_command() {
+    let cargo_snipcheck = env!("CARGO_BIN_EXE_cargo-snipcheck");
+    // cargo runs `cargo-snipcheck snipcheck ARGS`.
+    let output = std::process::Command::new(cargo_snipcheck)
+        .args(["snipcheck", "--explain", "syntax"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("syntax: "));
+    let output = std::process::Command::new(cargo_snipcheck)
+        .args(["snipcheck", "--help"])
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("Usage: cargo snipcheck [OPTIONS] [PATH]..."),
+        "{help}"
+    );
+    let output = std::process::Command::new(cargo_snipcheck)
+        .args(["snipcheck", "--toolchain", "stabel"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
 }
