@@ -387,3 +387,62 @@ fn cargo_snipcheck_is_the_same_command() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// actionlint reads workflows, not action metadata: this checks that the
+/// composite action reads only the inputs it declares and runs snipcheck with
+/// arguments snipcheck accepts, and that the pre-commit hook targets Markdown.
+#[test]
+fn the_action_and_the_hook_use_real_arguments() {
+    use clap::Parser;
+    let action = fs::read_to_string(root().join("action.yml")).expect("action.yml");
+    let (declared, _) = action
+        .split_once("\noutputs:")
+        .expect("action.yml has inputs, then outputs");
+    for used in action.split("inputs.").skip(1) {
+        let name: String = used
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        assert!(
+            declared.contains(&format!("\n  {name}:\n")),
+            "action.yml reads the undeclared input `{name}`"
+        );
+    }
+    for step in ["sarif", "json", "markdown"] {
+        assert!(
+            action.contains(&format!("value: ${{{{ steps.run.outputs.{step} }}}}"))
+                && action.contains(&format!("echo \"{step}=$out/")),
+            "output {step}"
+        );
+    }
+    // The command line the action builds, with every optional input given.
+    let argv = [
+        "snipcheck",
+        "README.md",
+        "docs",
+        "--toolchain",
+        "stable,nightly",
+        "--fail-on",
+        "regressed",
+        "--baseline",
+        "snipcheck.baseline.toml",
+        "--format",
+        "human",
+        "--format",
+        "github",
+        "--format",
+        "sarif=out/snipcheck.sarif",
+        "--format",
+        "json=out/snipcheck.json",
+        "--format",
+        "markdown=out/snipcheck.md",
+    ];
+    for flag in argv.iter().filter(|a| a.starts_with("--")) {
+        assert!(action.contains(flag), "action.yml passes {flag}");
+    }
+    snipcheck::cli::Args::try_parse_from(argv).expect("snipcheck accepts the action's arguments");
+    let hooks = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("the hooks");
+    assert!(hooks.contains("- id: snipcheck\n"), "{hooks}");
+    assert!(hooks.contains("entry: snipcheck\n"), "{hooks}");
+    assert!(hooks.contains("files: \\.(md|mdc|markdown)$\n"), "{hooks}");
+}
