@@ -248,6 +248,9 @@ pub struct Executor<'a> {
     /// dependencies written with it (resolved by `cargo metadata` or
     /// fetched), so a later build of a subset needs no `cargo fetch`.
     downloaded: std::sync::Mutex<Vec<Downloaded>>,
+    /// The toolchains found without clippy ([`Executor::clippy_installed`]):
+    /// their builds are `cargo check`.
+    without_clippy: std::sync::Mutex<BTreeSet<String>>,
 }
 
 /// One resolution or fetch of the run (see `Executor::downloaded`).
@@ -283,6 +286,7 @@ impl<'a> Executor<'a> {
             observer,
             recorded: std::sync::atomic::AtomicUsize::new(0),
             downloaded: std::sync::Mutex::new(Vec::new()),
+            without_clippy: std::sync::Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -369,6 +373,10 @@ impl<'a> Executor<'a> {
             offline: self.settings.offline,
             timeout: self.settings.timeout,
             confine: &self.settings.confine,
+            lints: self
+                .without_clippy
+                .lock()
+                .map_or(true, |without| !without.contains(&plan.toolchain)),
         };
         let span = trace::span(format!("{}: clippy", plan.workspace)).items(plan.jobs.len());
         let output = cargo::clippy(&run, &mut |message| {
@@ -604,6 +612,19 @@ impl<'a> Executor<'a> {
                 None
             }
         }
+    }
+
+    /// Whether a toolchain has clippy (one `cargo clippy -V`, counted as a
+    /// `version` call). A toolchain without it is remembered: its builds are
+    /// `cargo check` from then on, instead of failing.
+    pub fn clippy_installed(&self, toolchain: &str, log: &mut Log) -> bool {
+        let installed = self
+            .ask_rustc(toolchain, log, cargo::has_clippy)
+            .unwrap_or(true);
+        if !installed && let Ok(mut without) = self.without_clippy.lock() {
+            without.insert(toolchain.to_string());
+        }
+        installed
     }
 
     /// `rustc -V` of a toolchain: `None` when it is not installed.

@@ -606,7 +606,12 @@ fn known_crates(options: &VerifyOptions, log: &mut Log) -> KnownCrates {
     known
 }
 
-/// Every requested toolchain and its `rustc -V`, or a problem saying it is not installed.
+/// Appended to the `rustc -V` of a toolchain without clippy.
+pub const WITHOUT_CLIPPY: &str = " (without clippy)";
+
+/// Every requested toolchain and its `rustc -V` (marked [`WITHOUT_CLIPPY`]
+/// when its clippy is missing, with one problem saying so), or a problem
+/// saying it is not installed.
 fn toolchain_infos(
     executor: &Executor<'_>,
     options: &VerifyOptions,
@@ -614,7 +619,20 @@ fn toolchain_infos(
 ) -> Vec<ToolchainInfo> {
     let mut toolchains = Vec::new();
     for toolchain in &options.toolchains {
-        let rustc = executor.rustc_version(toolchain, log);
+        let mut rustc = executor.rustc_version(toolchain, log);
+        if let Some(version) = &mut rustc
+            && !executor.clippy_installed(toolchain, log)
+        {
+            log.problem(RunProblem::environment(
+                Some(toolchain.clone()),
+                format!(
+                    "clippy is not installed for toolchain `{toolchain}`; its examples were built with `cargo check`, without clippy's lints (install it with `rustup component add clippy --toolchain {toolchain}`)"
+                ),
+            ));
+            // Part of every cache key and row: a result without lints is
+            // never taken for one with them.
+            version.push_str(WITHOUT_CLIPPY);
+        }
         if rustc.is_none() {
             log.problem(RunProblem::environment(
                 Some(toolchain.clone()),

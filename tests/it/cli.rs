@@ -446,3 +446,63 @@ fn the_action_and_the_hook_use_real_arguments() {
     assert!(hooks.contains("entry: snipcheck\n"), "{hooks}");
     assert!(hooks.contains("files: \\.(md|mdc|markdown)$\n"), "{hooks}");
 }
+
+/// A toolchain without clippy (here a rustup path toolchain holding only
+/// stable's rustc, cargo and libraries) builds with `cargo check`: the
+/// examples get their verdicts, and one warning says the lints were not run.
+#[test]
+fn a_toolchain_without_clippy_is_checked_without_lints_and_said_once() {
+    let toolchain = root().join("sandbox/it-noclippy-toolchain");
+    if !toolchain.join("bin/rustc").exists() {
+        let sysroot = std::process::Command::new("rustc")
+            .args(["+stable", "--print", "sysroot"])
+            .output()
+            .expect("rustc runs");
+        let sysroot = std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+        fs::create_dir_all(toolchain.join("bin")).expect("create");
+        for file in ["bin/rustc", "bin/cargo", "lib"] {
+            std::os::unix::fs::symlink(sysroot.join(file), toolchain.join(file)).expect("link");
+        }
+    }
+    let name = toolchain.to_string_lossy().into_owned();
+    let run = snipcheck(
+        "noclippy",
+        &[
+            "tests/fixtures/broken.md",
+            "--toolchain",
+            &name,
+            // Confinement grants rustup's toolchains, not a path toolchain
+            // elsewhere; what is tested here is the build without clippy.
+            "--unconfined",
+            "--no-diagnose",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "the syntax error fails\n{}", run.stderr);
+    let report = run.report();
+    assert_eq!(row(&report, "broken.md", 18).status, Status::Pass);
+    assert_eq!(
+        row(&report, "broken.md", 7).cause,
+        Some(Cause::Syntax),
+        "not dependency-build"
+    );
+    let warnings: Vec<&str> = report
+        .problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .filter(|m| m.contains("clippy"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("clippy is not installed"),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        run.stderr.matches("clippy is not installed").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
