@@ -439,13 +439,12 @@ pub struct ClippyRun<'a> {
     pub lints: bool,
 }
 
-/// Whether `toolchain` has clippy: `cargo clippy -V` runs. Its answer is
-/// never `None` (the shape of the other toolchain questions).
-pub fn has_clippy(toolchain: &str, confine: &Confinement, limit: Limit) -> Result<Option<bool>> {
+/// Whether `toolchain` has clippy: `cargo clippy -V` runs.
+pub fn has_clippy(toolchain: &str, confine: &Confinement, limit: Limit) -> Result<bool> {
     let mut cmd = command("cargo", Some(toolchain));
     cmd.args(["clippy", "-V"]);
     let out = output(cmd, confine, &Access::Tool { cwd: None }, limit)?;
-    Ok(Some(out.status.success()))
+    Ok(out.status.success())
 }
 
 /// Runs one `cargo clippy --workspace --all-targets --keep-going` over the whole

@@ -618,9 +618,20 @@ impl<'a> Executor<'a> {
     /// `version` call). A toolchain without it is remembered: its builds are
     /// `cargo check` from then on, instead of failing.
     pub fn clippy_installed(&self, toolchain: &str, log: &mut Log) -> bool {
-        let installed = self
-            .ask_rustc(toolchain, log, cargo::has_clippy)
-            .unwrap_or(true);
+        // Like `installed`, a version query runs nothing a document wrote;
+        // confined, cargo cannot start its clippy subcommand at all.
+        log.count("version", 1);
+        let plain = crate::confine::Confinement::unconfined("a version query");
+        let installed = match cargo::has_clippy(toolchain, &plain, self.settings.timeout) {
+            Ok(answer) => answer,
+            Err(error) => {
+                log.problem(RunProblem::environment(
+                    Some(toolchain.to_string()),
+                    error.to_string(),
+                ));
+                true
+            }
+        };
         if !installed && let Ok(mut without) = self.without_clippy.lock() {
             without.insert(toolchain.to_string());
         }

@@ -505,4 +505,24 @@ fn a_toolchain_without_clippy_is_checked_without_lints_and_said_once() {
         "{}",
         run.stderr
     );
+    // A toolchain with clippy is found to have it, confined or not.
+    let run = snipcheck(
+        "noclippy-stable",
+        &[
+            "tests/fixtures/broken.md",
+            "--toolchain",
+            "stable",
+            "--format",
+            "json",
+        ],
+    );
+    let report = run.report();
+    assert!(
+        report
+            .problems
+            .iter()
+            .all(|p| !p.message.contains("clippy")),
+        "{:?}",
+        report.problems
+    );
 }
