@@ -434,6 +434,17 @@ pub struct ClippyRun<'a> {
     /// Kill the build (its whole process group) after this long.
     pub timeout: Option<std::time::Duration>,
     pub confine: &'a Confinement,
+    /// Run clippy; `false` for a toolchain without it: `cargo check`, the
+    /// same build without clippy's lints.
+    pub lints: bool,
+}
+
+/// Whether `toolchain` has clippy: `cargo clippy -V` runs.
+pub fn has_clippy(toolchain: &str, confine: &Confinement, limit: Limit) -> Result<bool> {
+    let mut cmd = command("cargo", Some(toolchain));
+    cmd.args(["clippy", "-V"]);
+    let out = output(cmd, confine, &Access::Tool { cwd: None }, limit)?;
+    Ok(out.status.success())
 }
 
 /// Runs one `cargo clippy --workspace --all-targets --keep-going` over the whole
@@ -441,7 +452,7 @@ pub struct ClippyRun<'a> {
 pub fn clippy(run: &ClippyRun<'_>, on_message: &mut dyn FnMut(&Message)) -> Result<BuildOutput> {
     let mut cmd = command("cargo", Some(run.toolchain));
     cmd.args([
-        "clippy",
+        if run.lints { "clippy" } else { "check" },
         "--workspace",
         "--all-targets",
         "--keep-going",

@@ -36,10 +36,19 @@ pub struct Args {
     /// honouring .gitignore, and for the agent specs coding agents keep in
     /// hidden folders: .claude/, .cursor/rules/*.mdc, .github/...). A file named
     /// explicitly is read as Markdown whatever its extension. [default: specs]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The same as the PATH arguments.
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub specs: Vec<PathBuf>,
+    /// Check only the code block at FILE:LINE (any line of the block, its
+    /// fences included). FILE is checked when no PATH is given.
+    #[arg(long, value_name = "FILE:LINE", value_parser = parse_block_at)]
+    pub only: Option<BlockAt>,
     /// Folder for the generated scratch workspace. snipcheck refuses a folder
-    /// holding files it did not create. [default: sandbox]
+    /// holding files it did not create. [default: `snipcheck/` in
+    /// $CARGO_TARGET_DIR or in the enclosing cargo workspace's `target/`, else
+    /// in the user's cache folder]
     #[arg(long, value_name = "DIR")]
     pub sandbox: Option<PathBuf>,
     /// Target dir for the scratch builds (one subfolder per toolchain)
@@ -88,16 +97,18 @@ pub struct Args {
     /// With --fix or --fix-*: print the changes as a unified diff instead of writing them.
     #[arg(long, requires = "repairs")]
     pub dry_run: bool,
-    /// Stop any one cargo build after this many seconds (0: no limit); its
-    /// unfinished snippets are reported as `timeout` and the others are kept.
-    /// Bounded by default, so a never-ending const evaluation cannot hold a run.
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_BUILD_TIMEOUT_SECS)]
-    pub timeout: u64,
-    /// End the whole run after this many seconds (0: no deadline), registry
-    /// lookups and resolutions included: running processes are stopped and
-    /// the report covers what was checked (`"incomplete": true`).
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_DEADLINE_SECS)]
-    pub deadline: u64,
+    /// Stop any one cargo build after this long (`90s`, `5m`, `1h`; a bare
+    /// number is seconds; 0: no limit); its unfinished snippets are reported
+    /// as `timeout` and the others are kept. Bounded by default, so a
+    /// never-ending const evaluation cannot hold a run.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// End the whole run after this long (`45m`, `4h`, a bare number is
+    /// seconds; 0: no deadline), registry lookups and resolutions included:
+    /// running processes are stopped and the report covers what was checked
+    /// (`"incomplete": true`).
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = parse_duration)]
+    pub deadline: std::time::Duration,
     /// Cap the memory of every compiler process at this many MiB (0: no cap);
     /// a compiler stopped by the cap is reported as `resource-limit`.
     #[arg(long, value_name = "MIB", default_value_t = crate::confine::DEFAULT_MEMORY_LIMIT_MIB)]
@@ -121,6 +132,8 @@ pub struct Args {
     #[arg(long = "format", value_name = "FORMAT[=FILE]", value_parser = parse_format_target)]
     pub formats: Vec<FormatTarget>,
     /// Write the (single) format to this file; the same as `--format FORMAT=FILE`.
+    /// Without --format, the format follows the extension: `.json`, `.md`,
+    /// `.sarif`, `.xml` (JUnit), `.txt` (human).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// The baseline of known results (`cargo xtask verify` uses the repository's
@@ -153,6 +166,14 @@ pub struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print only errors and the totals line on stderr: no progress bar, no
+    /// notes, no diagnostics (the formats written to files or stdout are whole).
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also list every example's verdict on stderr, and where the scratch
+    /// workspace is.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Configuration: pins per crate, file or snippet, known-crate rules, and the dependency policy (`[policy]`)
     /// [default: snipcheck.toml, when it exists].
     #[arg(long, value_name = "FILE")]
@@ -168,8 +189,51 @@ pub struct Args {
     /// Merge the JSON reports of every shard of a partitioned run instead of
     /// checking documents, and report the whole run in every --format (the
     /// baseline the shards used, or --baseline, is compared again).
-    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["specs", "partition", "repairs", "fmt", "toolchain", "latest", "lockfile"])]
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with_all = ["paths", "specs", "only", "partition", "repairs", "fmt", "toolchain", "latest", "lockfile"])]
     pub merge_reports: Vec<PathBuf>,
+}
+
+impl Args {
+    /// The documents named on the command line: the PATH arguments, then
+    /// `--specs`; with neither, the file of `--only`.
+    pub fn documents(&self) -> Vec<PathBuf> {
+        let named: Vec<PathBuf> = self.paths.iter().chain(&self.specs).cloned().collect();
+        match &self.only {
+            Some(only) if named.is_empty() => vec![only.file.clone()],
+            _ => named,
+        }
+    }
+}
+
+/// A line of a document: `--only FILE:LINE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockAt {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: u32,
+}
+
+fn parse_block_at(text: &str) -> Result<BlockAt, String> {
+    let wrong = || format!("`{text}` is not FILE:LINE (a document and a line number from 1)");
+    let (file, line) = text.rsplit_once(':').ok_or_else(wrong)?;
+    let line: u32 = line.parse().map_err(|_| wrong())?;
+    if file.is_empty() || line == 0 {
+        return Err(wrong());
+    }
+    Ok(BlockAt {
+        file: PathBuf::from(file),
+        line,
+    })
+}
+
+/// A duration: `90s`, `5m`, `1h30m` (humantime's units), or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is no duration ({e}); write e.g. `90s`, `5m` or `1h`"))
 }
 
 fn parse_partition(text: &str) -> Result<Partition, String> {
@@ -252,7 +316,7 @@ impl Default for Defaults {
     fn default() -> Defaults {
         Defaults {
             specs: PathBuf::from("specs"),
-            sandbox: PathBuf::from("sandbox"),
+            sandbox: default_sandbox(),
             config: PathBuf::from("snipcheck.toml"),
             baseline: None,
             lockfile: None,
@@ -260,6 +324,54 @@ impl Default for Defaults {
             test_dependency: std::env::var_os(TEST_DEPENDENCY_ENV),
         }
     }
+}
+
+/// The scratch workspace when `--sandbox` is not given, so that a run never
+/// litters the user's checkout: `snipcheck/` in `$CARGO_TARGET_DIR`, else in
+/// the `target/` of the cargo workspace around the current folder, else in
+/// the user's cache folder (`~/.cache/snipcheck/<hash of the current
+/// folder>` on Linux), else in the temporary folder. Reads the environment
+/// and looks for `Cargo.toml` files upward.
+pub fn default_sandbox() -> PathBuf {
+    let cwd = std::env::current_dir().ok();
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from);
+    let workspace = cwd.as_deref().and_then(cargo_workspace_root);
+    let per_folder = || {
+        let key = cwd
+            .as_deref()
+            .map(|dir| dir.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        crate::hash::short_hash([key.as_bytes()], 6)
+    };
+    match (target_dir, workspace) {
+        (Some(dir), _) => std::path::absolute(&dir).unwrap_or(dir).join("snipcheck"),
+        (None, Some(root)) => root.join("target").join("snipcheck"),
+        (None, None) => dirs::cache_dir()
+            .map(|cache| cache.join("snipcheck").join(per_folder()))
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("snipcheck-{}", per_folder()))),
+    }
+}
+
+/// The root of the cargo workspace `dir` lies in: the outermost folder above
+/// it (itself included) whose `Cargo.toml` has a `[workspace]` table, else
+/// the nearest folder with a `Cargo.toml`. `None` outside any cargo project.
+pub fn cargo_workspace_root(dir: &Path) -> Option<PathBuf> {
+    let manifests: Vec<(&Path, String)> = dir
+        .ancestors()
+        .filter_map(|folder| {
+            let text = std::fs::read_to_string(folder.join("Cargo.toml")).ok()?;
+            Some((folder, text))
+        })
+        .collect();
+    let is_workspace = |text: &str| text.lines().any(|line| line.trim() == "[workspace]");
+    manifests
+        .iter()
+        .rev()
+        .find(|(_, text)| is_workspace(text))
+        .or(manifests.first())
+        .map(|(folder, _)| folder.to_path_buf())
 }
 
 /// What the environment says about the terminal, read once at the edge.
@@ -369,8 +481,22 @@ pub struct RunConfig {
     pub color: bool,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// How much goes to stderr (`-q`, `-v`).
+    pub verbosity: Verbosity,
+    /// `--only FILE:LINE`: a run that checks no block there is a usage error.
+    pub only: Option<BlockAt>,
     /// Notes for the person running snipcheck, found while validating.
     pub notes: Vec<String>,
+}
+
+/// How much a run says on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `-q`: errors and the totals line only.
+    Quiet,
+    Normal,
+    /// `-v`: also every example's verdict, and where the scratch workspace is.
+    Verbose,
 }
 
 /// Why a command line cannot run.
@@ -436,17 +562,24 @@ pub fn validate(
         partition: args.partition,
         fail_on: args.fail_on,
         color: use_color(terminal, args.color),
-        progress: show_progress(terminal, args.no_progress),
+        progress: show_progress(terminal, args.no_progress || args.quiet),
+        verbosity: if args.quiet {
+            Verbosity::Quiet
+        } else if args.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        },
+        only: args.only.clone(),
         notes,
     }))
 }
 
 /// The paths to check: `--specs`, or the default folder.
 fn specs(args: &Args, defaults: &Defaults) -> Vec<PathBuf> {
-    if args.specs.is_empty() {
-        vec![defaults.specs.clone()]
-    } else {
-        args.specs.clone()
+    match args.documents() {
+        documents if documents.is_empty() => vec![defaults.specs.clone()],
+        documents => documents,
     }
 }
 
@@ -501,6 +634,14 @@ fn toolchains(args: &Args, notes: &mut Vec<String>) -> Result<Vec<String>, ArgsE
             "--toolchain needs at least one toolchain name".to_string(),
         ));
     }
+    // A toolchain asked for by name must exist: a typo would otherwise skip
+    // every example and pass.
+    if let Some(missing) = named.iter().find(|name| !crate::executor::installed(name)) {
+        return Err(ArgsError::Usage(format!(
+            "toolchain `{missing}` is not installed (`rustc +{missing} -V` failed); \
+             see `rustup toolchain list`, or install it with `rustup toolchain install {missing}`"
+        )));
+    }
     Ok(named)
 }
 
@@ -549,6 +690,10 @@ fn verify_options(
     let test_dependency = test_dependency(defaults.test_dependency.as_deref())?;
     Ok(VerifyOptions {
         specs: specs(args, defaults),
+        only: args.only.as_ref().map(|only| crate::pipeline::Only {
+            file: only.file.clone(),
+            line: only.line,
+        }),
         sandbox: args
             .sandbox
             .clone()
@@ -562,8 +707,8 @@ fn verify_options(
         cache: !args.no_cache && !repairs && test_dependency.is_none(),
         merge: !args.no_merge && !repairs,
         allow_outside_access: args.allow_outside_access,
-        build_timeout: (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)),
-        deadline: (args.deadline > 0).then(|| std::time::Duration::from_secs(args.deadline)),
+        build_timeout: (!args.timeout.is_zero()).then_some(args.timeout),
+        deadline: (!args.deadline.is_zero()).then_some(args.deadline),
         fix: args.fix,
         repair,
         config,
@@ -636,7 +781,7 @@ fn check_lockfile_exists(args: &Args) -> Result<(), ArgsError> {
 fn baseline_file(args: &Args, defaults: &Defaults) -> Option<BaselineFile> {
     match &args.baseline {
         Some(path) => Some(BaselineFile::Given(path.clone())),
-        None if args.specs.is_empty() && args.merge_reports.is_empty() => {
+        None if args.documents().is_empty() && args.merge_reports.is_empty() => {
             defaults.baseline.clone().map(BaselineFile::Default)
         }
         None => None,
@@ -646,7 +791,7 @@ fn baseline_file(args: &Args, defaults: &Defaults) -> Option<BaselineFile> {
 /// `--lockfile`, or the default one, which like the default baseline belongs
 /// to the default specs.
 fn lockfile_path(args: &Args, defaults: &Defaults) -> Option<PathBuf> {
-    args.lockfile.clone().or(if args.specs.is_empty() {
+    args.lockfile.clone().or(if args.documents().is_empty() {
         defaults.lockfile.clone()
     } else {
         None
@@ -657,10 +802,11 @@ fn lockfile_path(args: &Args, defaults: &Defaults) -> Option<PathBuf> {
 fn output_targets(args: &Args, terminal: Terminal) -> Result<Vec<FormatTarget>, String> {
     let mut targets = args.formats.clone();
     if targets.is_empty() {
-        targets.push(FormatTarget {
-            format: Format::Human,
-            file: None,
-        });
+        let format = match &args.output {
+            Some(path) => format_of(path)?,
+            None => Format::Human,
+        };
+        targets.push(FormatTarget { format, file: None });
     }
     if let Some(path) = &args.output {
         let [only] = targets.as_mut_slice() else {
@@ -692,6 +838,31 @@ fn output_targets(args: &Args, terminal: Terminal) -> Result<Vec<FormatTarget>, 
         );
     }
     Ok(targets)
+}
+
+/// The format `-o FILE` writes without `--format`: the one its extension names.
+fn format_of(path: &Path) -> Result<Format, String> {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let sarif_json = path.file_name().is_some_and(|name| {
+        name.to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".sarif.json")
+    });
+    match extension.as_deref() {
+        Some("json") if sarif_json => Ok(Format::Sarif),
+        Some("json") => Ok(Format::Json),
+        Some("md" | "markdown") => Ok(Format::Markdown),
+        Some("sarif") => Ok(Format::Sarif),
+        Some("xml") => Ok(Format::Junit),
+        Some("txt" | "log") => Ok(Format::Human),
+        _ => Err(format!(
+            "cannot tell the format of `{}` from its extension (.json, .md, .sarif, .xml, .txt); \
+             give --format FORMAT",
+            path.display()
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -748,6 +919,19 @@ mod tests {
         ])
         .expect("valid arguments");
         assert_eq!(args.specs, [PathBuf::from("a.md"), PathBuf::from("docs")]);
+        assert_eq!(args.documents(), args.specs);
+        // Documents are positional too, before --specs'.
+        let positional =
+            Args::try_parse_from(["snipcheck", "docs/", "README.md", "--specs", "x.md"])
+                .expect("valid arguments");
+        assert_eq!(
+            positional.documents(),
+            [
+                PathBuf::from("docs/"),
+                PathBuf::from("README.md"),
+                PathBuf::from("x.md")
+            ]
+        );
         assert_eq!(args.toolchain, ["stable", "nightly"]);
         assert_eq!(
             args.formats,
@@ -963,6 +1147,137 @@ mod tests {
             Ok(vec!["Json=None".to_string()])
         );
         assert!(Args::try_parse_from(["snipcheck", "--format", "json="]).is_err());
+    }
+
+    #[test]
+    fn durations_take_units_and_bare_seconds() {
+        let secs = std::time::Duration::from_secs;
+        for (text, expected) in [
+            ("5m", secs(300)),
+            ("90s", secs(90)),
+            ("1h", secs(3600)),
+            ("1h30m", secs(5400)),
+            ("45", secs(45)),
+            ("0", secs(0)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(expected), "{text}");
+        }
+        for wrong in ["5 minutes please", "-1", "m5", ""] {
+            let error = parse_duration(wrong).expect_err(wrong);
+            assert!(error.contains("is no duration"), "{error}");
+        }
+        let args = Args::try_parse_from(["snipcheck", "--timeout", "5m", "--deadline", "2h"])
+            .expect("parses");
+        assert_eq!((args.timeout, args.deadline), (secs(300), secs(7200)));
+        let defaults = Args::try_parse_from(["snipcheck"]).expect("parses");
+        assert_eq!(defaults.timeout, secs(DEFAULT_BUILD_TIMEOUT_SECS));
+        assert_eq!(defaults.deadline, secs(DEFAULT_DEADLINE_SECS));
+    }
+
+    #[test]
+    fn only_names_a_line_of_a_document() {
+        assert_eq!(
+            parse_block_at("docs/guide.md:42"),
+            Ok(BlockAt {
+                file: PathBuf::from("docs/guide.md"),
+                line: 42
+            })
+        );
+        for wrong in ["guide.md", "guide.md:", ":3", "guide.md:0", "guide.md:x"] {
+            assert!(parse_block_at(wrong).is_err(), "{wrong}");
+        }
+        // Without a PATH, the file of --only is the document checked.
+        let args = Args::try_parse_from(["snipcheck", "--only", "a.md:3"]).expect("parses");
+        assert_eq!(args.documents(), [PathBuf::from("a.md")]);
+        let args =
+            Args::try_parse_from(["snipcheck", "docs", "--only", "docs/a.md:3"]).expect("parses");
+        assert_eq!(args.documents(), [PathBuf::from("docs")]);
+    }
+
+    #[test]
+    fn output_files_name_their_format() {
+        for (file, format) in [
+            ("r.json", Format::Json),
+            ("R.JSON", Format::Json),
+            ("review.md", Format::Markdown),
+            ("review.markdown", Format::Markdown),
+            ("out/snipcheck.sarif", Format::Sarif),
+            ("snipcheck.sarif.json", Format::Sarif),
+            ("junit.xml", Format::Junit),
+            ("run.txt", Format::Human),
+        ] {
+            assert_eq!(format_of(Path::new(file)), Ok(format), "{file}");
+        }
+        for wrong in ["report", "report.yaml", "report.html"] {
+            let error = format_of(Path::new(wrong)).expect_err(wrong);
+            assert!(error.contains("give --format"), "{error}");
+        }
+        let message = usage_error(&["--toolchain", "stable", "-o", "report.yaml"]);
+        assert!(message.contains("cannot tell the format"), "{message}");
+    }
+
+    #[test]
+    fn quiet_and_verbose() {
+        assert_eq!(
+            run_config(&["--toolchain", "stable"]).verbosity,
+            Verbosity::Normal
+        );
+        assert_eq!(
+            run_config(&["--toolchain", "stable", "-q"]).verbosity,
+            Verbosity::Quiet
+        );
+        assert_eq!(
+            run_config(&["--toolchain", "stable", "--verbose"]).verbosity,
+            Verbosity::Verbose
+        );
+        assert!(Args::try_parse_from(["snipcheck", "-q", "-v"]).is_err());
+    }
+
+    #[test]
+    fn an_unknown_toolchain_is_a_usage_error() {
+        let message = usage_error(&["--toolchain", "stable,stabel"]);
+        assert!(
+            message.starts_with("toolchain `stabel` is not installed"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_default_scratch_workspace_is_outside_the_checkout() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path();
+        let member = root.join("crates/member");
+        let elsewhere = root.join("elsewhere/deeper");
+        std::fs::create_dir_all(&member).expect("create");
+        std::fs::create_dir_all(&elsewhere).expect("create");
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\n",
+        )
+        .expect("write");
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"member\"\n").expect("write");
+        assert_eq!(cargo_workspace_root(&member), Some(root.to_path_buf()));
+        assert_eq!(cargo_workspace_root(root), Some(root.to_path_buf()));
+        // A package without a workspace around it is its own root.
+        let lone = tempfile::tempdir().expect("a temporary folder");
+        let package = lone.path().join("pkg/src");
+        std::fs::create_dir_all(&package).expect("create");
+        std::fs::write(lone.path().join("pkg/Cargo.toml"), "[package]\n").expect("write");
+        assert_eq!(
+            cargo_workspace_root(&package),
+            Some(lone.path().join("pkg"))
+        );
+        let bare = tempfile::tempdir().expect("a temporary folder");
+        assert_eq!(cargo_workspace_root(bare.path()), None);
+        // This process runs in the repository (a cargo workspace): its `target/`,
+        // never the current folder itself, unless CARGO_TARGET_DIR says otherwise.
+        let sandbox = default_sandbox();
+        assert!(sandbox.ends_with("snipcheck"), "{}", sandbox.display());
+        assert_ne!(sandbox, PathBuf::from("sandbox"));
+        if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            let cwd = std::env::current_dir().expect("a current folder");
+            assert_eq!(sandbox, cwd.join("target/snipcheck"));
+        }
     }
 
     #[test]

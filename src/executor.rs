@@ -248,6 +248,9 @@ pub struct Executor<'a> {
     /// dependencies written with it (resolved by `cargo metadata` or
     /// fetched), so a later build of a subset needs no `cargo fetch`.
     downloaded: std::sync::Mutex<Vec<Downloaded>>,
+    /// The toolchains found without clippy ([`Executor::clippy_installed`]):
+    /// their builds are `cargo check`.
+    without_clippy: std::sync::Mutex<BTreeSet<String>>,
 }
 
 /// One resolution or fetch of the run (see `Executor::downloaded`).
@@ -283,6 +286,7 @@ impl<'a> Executor<'a> {
             observer,
             recorded: std::sync::atomic::AtomicUsize::new(0),
             downloaded: std::sync::Mutex::new(Vec::new()),
+            without_clippy: std::sync::Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -369,12 +373,16 @@ impl<'a> Executor<'a> {
             offline: self.settings.offline,
             timeout: self.settings.timeout,
             confine: &self.settings.confine,
+            lints: self
+                .without_clippy
+                .lock()
+                .map_or(true, |without| !without.contains(&plan.toolchain)),
         };
         let span = trace::span(format!("{}: clippy", plan.workspace)).items(plan.jobs.len());
         let output = cargo::clippy(&run, &mut |message| {
             if let cargo_metadata::Message::CompilerArtifact(artifact) = message {
                 (self.observer)(Event::UnitBuilt {
-                    name: artifact.target.name.clone(),
+                    name: progress_label(plan, &artifact.target.name),
                 });
             }
         })?;
@@ -606,6 +614,30 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// Whether a toolchain has clippy (one `cargo clippy -V`, counted as a
+    /// `version` call). A toolchain without it is remembered: its builds are
+    /// `cargo check` from then on, instead of failing.
+    pub fn clippy_installed(&self, toolchain: &str, log: &mut Log) -> bool {
+        // Like `installed`, a version query runs nothing a document wrote;
+        // confined, cargo cannot start its clippy subcommand at all.
+        log.count("version", 1);
+        let plain = crate::confine::Confinement::unconfined("a version query");
+        let installed = match cargo::has_clippy(toolchain, &plain, self.settings.timeout) {
+            Ok(answer) => answer,
+            Err(error) => {
+                log.problem(RunProblem::environment(
+                    Some(toolchain.to_string()),
+                    error.to_string(),
+                ));
+                true
+            }
+        };
+        if !installed && let Ok(mut without) = self.without_clippy.lock() {
+            without.insert(toolchain.to_string());
+        }
+        installed
+    }
+
     /// `rustc -V` of a toolchain: `None` when it is not installed.
     pub fn rustc_version(&self, toolchain: &str, log: &mut Log) -> Option<String> {
         self.ask_rustc(toolchain, log, cargo::rustc_version)
@@ -664,6 +696,23 @@ impl<'a> Executor<'a> {
 fn normalize_paths(text: &str, dir: &Path, sandbox: &Path) -> String {
     text.replace(&dir.display().to_string(), "$WS")
         .replace(&sandbox.display().to_string(), "$SANDBOX")
+}
+
+/// What the progress bar says cargo built: a scratch crate as the document
+/// line of its (first) example, `guide.md:12 (+3 more)` for a merged crate;
+/// a dependency by its own name.
+fn progress_label(plan: &BuildPlan, target: &str) -> String {
+    let job = plan
+        .jobs
+        .iter()
+        .find(|job| job.files.package.replace('-', "_") == target);
+    match job.map(|job| job.members.as_slice()) {
+        Some([only]) => format!("{}:{}", only.file, only.fence_line),
+        Some([first, rest @ ..]) => {
+            format!("{}:{} (+{} more)", first.file, first.fence_line, rest.len())
+        }
+        _ => target.to_string(),
+    }
 }
 
 /// Whether rustup has `toolchain` (one `rustc -V`), for choosing the default toolchains.
@@ -1326,6 +1375,37 @@ mod tests {
         assert_eq!(out.failure.as_deref(), Some("cargo could not"));
         assert_eq!(out.log.problems.len(), 1);
         assert_eq!(out.log.problems[0].kind, ProblemKind::Environment);
+    }
+
+    #[test]
+    fn the_progress_bar_names_examples_by_their_document_line() {
+        let doc = replay::Document::load("merged");
+        let units = doc.units();
+        let single = crate::primary::primary_job(units[0]);
+        let other = crate::primary::primary_job(units[1]);
+        let target = single.files.package.replace('-', "_");
+        let first = format!(
+            "{}:{}",
+            single.members[0].file, single.members[0].fence_line
+        );
+        assert!(first.contains(".md:"), "{first}");
+        let merged = Job {
+            files: single.files.clone(),
+            members: single
+                .members
+                .iter()
+                .chain(&other.members)
+                .cloned()
+                .collect(),
+        };
+        assert_eq!(progress_label(&plan(vec![single]), &target), first);
+        assert_eq!(
+            progress_label(&plan(vec![merged]), &target),
+            format!("{first} (+1 more)")
+        );
+        // A dependency keeps its own name; no internal crate name shows.
+        assert_eq!(progress_label(&plan(Vec::new()), "serde"), "serde");
+        assert_ne!(first, target);
     }
 
     /// Failed dependencies (cargo's stderr written for this test after

@@ -77,6 +77,8 @@ pub struct VerifyOptions {
     pub write_lockfile: bool,
     /// Check only the blocks of this shard (see `partition.rs`).
     pub partition: Option<crate::partition::Partition>,
+    /// Check only the block at this line of this document (`--only`).
+    pub only: Option<Only>,
     /// The repairs besides those fixes (see `repair.rs`).
     pub repair: Repair,
     /// How the builds are confined (see `confine.rs`).
@@ -85,6 +87,30 @@ pub struct VerifyOptions {
     /// may read (`SNIPCHECK_TEST_INJECT_DEPENDENCY`, see `cli.rs`); never
     /// from a document or `snipcheck.toml`.
     pub test_dependency: Option<crate::sandbox::PathDependency>,
+}
+
+/// One block to check, by a line of its document: `--only FILE:LINE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    /// The document, as given (compared with the reports' paths, a leading
+    /// `./` ignored on both sides).
+    pub file: PathBuf,
+    /// Any line of the block, its fences included.
+    pub line: u32,
+}
+
+impl Only {
+    /// Whether `entry` is the block asked for.
+    fn keeps(&self, file: &str, block: &crate::extract::Block) -> bool {
+        let path = |p: &Path| -> Vec<std::ffi::OsString> {
+            p.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .map(|c| c.as_os_str().to_owned())
+                .collect()
+        };
+        let last = block.fence_line + crate::text::to_u32(block.lines.len()) + 1;
+        path(Path::new(file)) == path(&self.file) && (block.fence_line..=last).contains(&self.line)
+    }
 }
 
 /// The report and the documents it speaks of (for rendering source excerpts).
@@ -289,8 +315,16 @@ fn prepare_entries(
         .map(|config| config.policy.clone())
         .unwrap_or_default();
     let mut refusals = prepare::refusals(&entries, &uses, &docs, known, &policy);
-    if let Some(partition) = options.partition {
-        entries.retain(|e| partition.owns_block(&e.file, &e.block.headings, &e.id));
+    if options.partition.is_some() || options.only.is_some() {
+        entries.retain(|e| {
+            options
+                .partition
+                .is_none_or(|p| p.owns_block(&e.file, &e.block.headings, &e.id))
+                && options
+                    .only
+                    .as_ref()
+                    .is_none_or(|o| o.keeps(&e.file, &e.block))
+        });
         let kept: BTreeSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
         uses.retain(|id, _| kept.contains(id.as_str()));
         refusals.retain(|id, _| kept.contains(id.as_str()));
@@ -576,7 +610,12 @@ fn known_crates(options: &VerifyOptions, log: &mut Log) -> KnownCrates {
     known
 }
 
-/// Every requested toolchain and its `rustc -V`, or a problem saying it is not installed.
+/// Appended to the `rustc -V` of a toolchain without clippy.
+pub const WITHOUT_CLIPPY: &str = " (without clippy)";
+
+/// Every requested toolchain and its `rustc -V` (marked [`WITHOUT_CLIPPY`]
+/// when its clippy is missing, with one problem saying so), or a problem
+/// saying it is not installed.
 fn toolchain_infos(
     executor: &Executor<'_>,
     options: &VerifyOptions,
@@ -584,7 +623,20 @@ fn toolchain_infos(
 ) -> Vec<ToolchainInfo> {
     let mut toolchains = Vec::new();
     for toolchain in &options.toolchains {
-        let rustc = executor.rustc_version(toolchain, log);
+        let mut rustc = executor.rustc_version(toolchain, log);
+        if let Some(version) = &mut rustc
+            && !executor.clippy_installed(toolchain, log)
+        {
+            log.problem(RunProblem::environment(
+                Some(toolchain.clone()),
+                format!(
+                    "clippy is not installed for toolchain `{toolchain}`; its examples were built with `cargo check`, without clippy's lints (install it with `rustup component add clippy --toolchain {toolchain}`)"
+                ),
+            ));
+            // Part of every cache key and row: a result without lints is
+            // never taken for one with them.
+            version.push_str(WITHOUT_CLIPPY);
+        }
         if rustc.is_none() {
             log.problem(RunProblem::environment(
                 Some(toolchain.clone()),

@@ -23,7 +23,8 @@ pub enum Event {
         purpose: Purpose,
         units: usize,
     },
-    /// cargo finished compiling one crate (its target name).
+    /// cargo finished compiling one crate: a scratch crate by its example's
+    /// `document:line`, a dependency by its name.
     UnitBuilt { name: String },
     /// The build that started last has ended.
     BuildFinished,

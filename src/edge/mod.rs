@@ -22,7 +22,7 @@ use crate::baseline::{self, Baseline};
 use crate::cause::{Cause, TAXONOMY};
 use crate::cli::{
     self, Args, BaselineFile, Command, Defaults, Edits, Format, FormatTarget, RunConfig, Terminal,
-    Work,
+    Verbosity, Work,
 };
 use crate::error::exit;
 use crate::fsutil;
@@ -31,6 +31,25 @@ use crate::pipeline::{self as verify, Outcome, VerifyOptions};
 use crate::report::escape::{self, Breaks};
 use crate::report::{Report, github, human, json, junit, markdown, merge, sarif};
 use progress_bar::ProgressBar;
+
+/// The whole `snipcheck` command, shared by the `snipcheck` and
+/// `cargo-snipcheck` binaries: `argv` as the process got it (the program's
+/// name first). Returns the exit code; clap exits itself on a usage error
+/// (2) or `--help` (0).
+pub fn main(argv: Vec<std::ffi::OsString>) -> i32 {
+    // Started again as the confining parent of one build (see confine.rs).
+    if argv
+        .get(1)
+        .is_some_and(|first| first == crate::confine::ENTRY)
+    {
+        return crate::confine::enter(argv.into_iter().skip(2).collect());
+    }
+    crate::trace::start();
+    let args = <Args as clap::Parser>::parse_from(argv);
+    let code = run(&args, &Defaults::default(), Terminal::detect());
+    crate::trace::write_if_requested();
+    code
+}
 
 /// Runs the command line `args` asks for, with the caller's defaults and the
 /// terminal's facts; returns the exit code. Every error has been printed.
@@ -94,8 +113,15 @@ impl From<std::io::Error> for Stop {
 /// The steps of a valid run, in order.
 fn run_config(config: &RunConfig) -> Result<i32, Stop> {
     handle_interrupts();
-    for note in &config.notes {
+    let quiet = config.verbosity == Verbosity::Quiet;
+    for note in config.notes.iter().filter(|_| !quiet) {
         eprintln!("note: {note}");
+    }
+    if let (Work::Check(options), Verbosity::Verbose) = (&config.work, config.verbosity) {
+        eprintln!(
+            "note: the scratch workspace is `{}`",
+            options.sandbox.display()
+        );
     }
     let source = match &config.work {
         Work::Merge(paths) => Source::Merged(Box::new(merge_shard_reports(paths)?)),
@@ -109,10 +135,22 @@ fn run_config(config: &RunConfig) -> Result<i32, Stop> {
         _ => config.baseline.clone(),
     };
     let previous = load_baseline(config, baseline.as_ref())?;
+    if previous.is_none() && !config.bless {
+        fail_on_without_baseline(config.fail_on)?;
+    }
     let mut outcome = match source {
         Source::Merged(merged) => merged.outcome,
         Source::Check(options) => check(options, config)?,
     };
+    if let Some(only) = &config.only
+        && outcome.report.snippets.is_empty()
+    {
+        return Err(Stop::Usage(format!(
+            "--only: no code block at line {} of `{}`",
+            only.line,
+            only.file.display()
+        )));
+    }
     if outcome.report.incomplete && config.bless {
         return Err(Stop::Interrupted(
             "the run was interrupted; the baseline was not written",
@@ -130,7 +168,7 @@ fn run_config(config: &RunConfig) -> Result<i32, Stop> {
             &file.path().display().to_string(),
         );
     }
-    write_reports(&config.targets, &outcome, config.color)?;
+    write_reports(&config.targets, &outcome, config.color, config.verbosity)?;
     if outcome.report.incomplete && crate::interrupt::deadline_passed() {
         eprintln!(
             "error: the run's deadline (--deadline) passed: the report covers only what was checked before it"
@@ -142,6 +180,25 @@ fn run_config(config: &RunConfig) -> Result<i32, Stop> {
     }
     let fail_on = config.fail_on.unwrap_or(default_fail_on(known.is_some()));
     Ok(exit_code(&outcome.report, fail_on))
+}
+
+/// `--fail-on regressed` and `--fail-on new` compare with a baseline: without
+/// one they would pass whatever fails, so a run without one is a usage error.
+fn fail_on_without_baseline(fail_on: Option<cli::FailOn>) -> Result<(), Stop> {
+    match fail_on {
+        Some(when @ (cli::FailOn::Regressed | cli::FailOn::New)) => {
+            let name = if when == cli::FailOn::Regressed {
+                "regressed"
+            } else {
+                "new"
+            };
+            Err(Stop::Usage(format!(
+                "--fail-on {name} compares with a baseline, and none was read; \
+                 give --baseline FILE (write one with --bless), or use --fail-on any"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Where the report comes from: merged shard reports, or a check still to run.
@@ -192,7 +249,10 @@ fn shard_part(known: Baseline, partition: Option<Partition>) -> Baseline {
 /// Checks the documents; with repairs, applies them and checks again, so
 /// the report says what remains.
 fn check(options: &VerifyOptions, config: &RunConfig) -> Result<Outcome, Stop> {
-    if let Some(partition) = config.partition {
+    if let Some(partition) = config
+        .partition
+        .filter(|_| config.verbosity != Verbosity::Quiet)
+    {
         eprintln!(
             "note: checking shard {partition} of the blocks; merge the shards' JSON reports with --merge-reports"
         );
@@ -381,9 +441,15 @@ fn bless(path: &Path, report: &Report, previous: Option<&Baseline>) -> Result<Ba
 }
 
 /// Renders every requested format to its place. Without the human view on
-/// stderr, stderr still gets it, or only its summary line when stdout
-/// carries another format.
-fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Result<(), Stop> {
+/// stderr, stderr still gets it, or only the run's problems and the totals
+/// when stdout carries another format. `-q` puts only the problems and the
+/// totals on stderr; `-v` adds every row's verdict.
+fn write_reports(
+    targets: &[FormatTarget],
+    outcome: &Outcome,
+    color: bool,
+    verbosity: Verbosity,
+) -> Result<(), Stop> {
     let report = &outcome.report;
     let mut stdout_used = false;
     for target in targets {
@@ -395,6 +461,7 @@ fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Re
         );
         match (&target.file, target.format) {
             (Some(path), _) => fsutil::write_atomic(path, text.as_bytes())?,
+            (None, Format::Human) if verbosity == Verbosity::Quiet => {}
             (None, Format::Human) => eprint!("{text}"),
             (None, format) => {
                 let text = for_the_log(format, &text);
@@ -403,12 +470,15 @@ fn write_reports(targets: &[FormatTarget], outcome: &Outcome, color: bool) -> Re
             }
         }
     }
+    if verbosity == Verbosity::Verbose {
+        eprint!("{}", human::render_verdicts(report));
+    }
     let human_on_stderr = targets
         .iter()
         .any(|t| t.format == Format::Human && t.file.is_none());
-    if !human_on_stderr {
-        if stdout_used {
-            eprint!("{}", human::render_summary_line(report));
+    if !human_on_stderr || verbosity == Verbosity::Quiet {
+        if stdout_used || verbosity == Verbosity::Quiet {
+            eprint!("{}", human::render_summary(report, color));
         } else {
             eprint!("{}", render(Format::Human, report, &outcome.sources, color));
         }

@@ -22,7 +22,7 @@ use annotate_snippets::renderer::{
 };
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use super::{Diagnostic, Report, SnippetReport, Status, escape};
+use super::{Diagnostic, ProblemKind, Report, SnippetReport, Status, Totals, escape};
 use crate::text::{LineIndex, to_u32};
 
 /// The note added to diagnostics whose span lies in code that snipcheck put
@@ -84,13 +84,7 @@ pub fn render_human(
         render_snippet(&out, &mut documents, snippet, &mut text);
     }
 
-    for problem in &report.problems {
-        let message = match &problem.subject {
-            Some(subject) => format!("{subject}: {}", problem.message),
-            None => problem.message.clone(),
-        };
-        out.push_title(&mut text, Severity::Warning, message);
-    }
+    render_problems(&out, report, &mut text);
     for toolchain in report
         .toolchains
         .iter()
@@ -787,10 +781,115 @@ pub fn render_summary_line(report: &Report) -> String {
     text
 }
 
+/// The run's problems and the totals line: what stderr shows when the whole
+/// human view does not go there (stdout carries another format, or `-q`).
+pub fn render_summary(report: &Report, color: bool) -> String {
+    let report = &escape::report(report);
+    let out = Output::new(color);
+    let mut text = String::new();
+    render_problems(&out, report, &mut text);
+    render_totals(&out, report, &mut text);
+    escape::neutralize_commands(&text, escape::Quoting::Backslash).into_owned()
+}
+
+/// One line per row: `file:line: status (cause) on toolchain`, for `-v`.
+pub fn render_verdicts(report: &Report) -> String {
+    let report = &escape::report(report);
+    let mut text = String::new();
+    for row in &report.snippets {
+        let status = format!("{:?}", row.status).to_ascii_lowercase();
+        let cause = row
+            .cause
+            .map(|cause| format!(" ({})", cause.info().name))
+            .unwrap_or_default();
+        let toolchain = row
+            .toolchain
+            .as_deref()
+            .map(|t| format!(" on {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "{}:{}: {status}{cause}{toolchain}",
+            row.file, row.line
+        );
+    }
+    escape::neutralize_commands(&text, escape::Quoting::Backslash).into_owned()
+}
+
+/// Appends the run's problems: a document or file the user gave that cannot
+/// be used is an error (it makes the exit code 2), the rest are warnings.
+fn render_problems(out: &Output, report: &Report, text: &mut String) {
+    for problem in &report.problems {
+        let message = match &problem.subject {
+            Some(subject) => format!("{subject}: {}", problem.message),
+            None => problem.message.clone(),
+        };
+        let severity = match problem.kind {
+            ProblemKind::Input => Severity::Error,
+            ProblemKind::Environment | ProblemKind::Limit => Severity::Warning,
+        };
+        out.push_title(text, severity, message);
+    }
+}
+
 /// Appends the totals line, e.g.
-/// `snipcheck: 12 passed, 1 warned, 5 failed, 3 skipped (29 blocks in 5 files)`.
+/// `snipcheck: 12 passed, 1 warned, 5 failed, 3 skipped (29 blocks in 5 files)`;
+/// with several toolchains, one line per toolchain, each counting every block
+/// once (`snipcheck (nightly): ...`).
 fn render_totals(out: &Output, report: &Report, text: &mut String) {
-    let totals = &report.totals;
+    let toolchains: Vec<&str> = report
+        .toolchains
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|name| {
+            report
+                .snippets
+                .iter()
+                .any(|row| row.toolchain.as_deref() == Some(name))
+        })
+        .collect();
+    if toolchains.len() < 2 {
+        render_totals_line(out, report, None, text);
+        return;
+    }
+    for toolchain in toolchains {
+        render_totals_line(out, report, Some(toolchain), text);
+    }
+}
+
+/// One totals line: every row, or one row per block for `toolchain`: its
+/// own, or for a block that is not built (reported once, with the first
+/// toolchain) that one row.
+fn render_totals_line(out: &Output, report: &Report, toolchain: Option<&str>, text: &mut String) {
+    let totals = match toolchain {
+        None => report.totals.clone(),
+        Some(name) => {
+            let mine = |row: &&SnippetReport| row.toolchain.as_deref() == Some(name);
+            let built: std::collections::BTreeSet<&str> = report
+                .snippets
+                .iter()
+                .filter(mine)
+                .map(|row| row.id.as_str())
+                .collect();
+            let mut others = std::collections::BTreeSet::new();
+            let rows = report.snippets.iter().filter(|row| {
+                mine(row) || (!built.contains(row.id.as_str()) && others.insert(row.id.as_str()))
+            });
+            let counts = crate::report::StatusCounts::of(rows);
+            Totals {
+                pass: counts.pass,
+                warn: counts.warn,
+                fail: counts.fail,
+                skip: counts.skip,
+                ..report.totals.clone()
+            }
+        }
+    };
+    let totals = &totals;
+    let label = match toolchain {
+        Some(name) => format!("snipcheck ({name}):"),
+        None => "snipcheck:".to_string(),
+    };
     // A count is colored only when it is not zero, so that a clean run does not
     // shout in red and yellow.
     let count = |n: u32, word: &str, style: Option<Style>| {
@@ -810,7 +909,7 @@ fn render_totals(out: &Output, report: &Report, text: &mut String) {
     let _ = writeln!(
         text,
         "{} {}, {}, {}, {} ({} {} in {} {})",
-        out.paint(DEFAULT_EMPHASIS_STYLE, "snipcheck:"),
+        out.paint(DEFAULT_EMPHASIS_STYLE, &label),
         count(totals.pass, "passed", Some(DEFAULT_NOTE_STYLE)),
         count(totals.warn, "warned", Some(DEFAULT_WARNING_STYLE)),
         count(totals.fail, "failed", Some(DEFAULT_ERROR_STYLE)),
@@ -1160,6 +1259,69 @@ println!(\"{n}\");
         assert_eq!(
             text,
             "snipcheck: 1 passed, 0 warned, 0 failed, 0 skipped (1 block in 1 file)\n"
+        );
+    }
+
+    #[test]
+    fn input_problems_are_errors_and_the_rest_warnings() {
+        let mut summary = report(vec![]);
+        summary.problems = vec![
+            RunProblem::input(Some("docs/missing.md".to_owned()), "no such file or folder"),
+            RunProblem::environment(None, "rustfmt is not installed"),
+        ];
+        for text in [
+            plain(&summary, &BTreeMap::new()),
+            render_summary(&summary, false),
+        ] {
+            assert!(
+                text.contains("error: docs/missing.md: no such file or folder"),
+                "{text}"
+            );
+            assert!(text.contains("warning: rustfmt is not installed"), "{text}");
+            assert!(text.ends_with("skipped (0 blocks in 0 files)\n"), "{text}");
+        }
+    }
+
+    #[test]
+    fn several_toolchains_get_a_totals_line_each() {
+        let row = |line: u32, status: Status, toolchain: &str| SnippetReport {
+            toolchain: Some(toolchain.to_owned()),
+            ..snippet("docs/guide.md", line, status, None)
+        };
+        let mut two = report(vec![
+            row(3, Status::Pass, "stable"),
+            row(9, Status::Fail, "stable"),
+            // Not built: one row, with the first toolchain.
+            row(15, Status::Skip, "stable"),
+            row(3, Status::Pass, "nightly"),
+            row(9, Status::Pass, "nightly"),
+        ]);
+        two.toolchains = ["stable", "nightly"]
+            .map(|name| ToolchainInfo {
+                name: name.to_owned(),
+                rustc: None,
+                installed: true,
+            })
+            .to_vec();
+        two.totals = Totals {
+            files: 1,
+            blocks: 3,
+            rust_blocks: 3,
+            pass: 3,
+            warn: 0,
+            fail: 1,
+            skip: 1,
+        };
+        let text = render_summary(&two, false);
+        assert_eq!(
+            text,
+            "snipcheck (stable): 1 passed, 0 warned, 1 failed, 1 skipped (3 blocks in 1 file)\n\
+             snipcheck (nightly): 2 passed, 0 warned, 0 failed, 1 skipped (3 blocks in 1 file)\n"
+        );
+        let verdicts = render_verdicts(&two);
+        assert!(
+            verdicts.starts_with("docs/guide.md:3: pass on stable\n"),
+            "{verdicts}"
         );
     }
 
