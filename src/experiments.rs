@@ -169,8 +169,7 @@ pub fn run(
     // Round 1: every variant the errors call for.
     let wanted_series = drift_candidates(subjects, docs, registry);
     let keys = wanted_series.values().flatten().map(|(_, key)| key.clone());
-    let info = |name: &str, probe: &std::path::Path| executor.registry_info(name, probe);
-    log.extend(registry.lookup(&info, keys.collect()));
+    log.extend(registry.lookup(keys.collect()));
     let mut trials = Vec::new();
     for (index, subject) in subjects.iter().enumerate() {
         let drift = wanted_series.get(&index);
@@ -197,7 +196,7 @@ pub fn run(
     // Rounds 2 and 3: where, between the passing and the newest release, did it break?
     let passing = passing_drifts(&trials);
     let (keys, series) = series_between_passing(&passing, registry);
-    log.extend(registry.lookup(&info, keys));
+    log.extend(registry.lookup(keys));
     let round2 = series
         .iter()
         .filter_map(|(subject, krate, between)| {
@@ -217,7 +216,7 @@ pub fn run(
         .filter(|(_, _, failing, first)| failing != first)
         .map(|(_, krate, _, first)| format!("{krate}@{first}"))
         .collect();
-    log.extend(registry.lookup(&info, first_keys));
+    log.extend(registry.lookup(first_keys));
     let round3 = boundaries
         .iter()
         .filter(|(_, _, failing, first)| failing != first)
@@ -262,8 +261,9 @@ fn passing_drifts(trials: &[Trial]) -> Vec<(usize, String, String)> {
         .collect()
 }
 
-/// The release series between each passing release and the newest: the
-/// registry keys to look up, and (subject, crate, series) to try.
+/// The newest release of each published series between each passing release
+/// and the newest (none yanked, oldest first): the registry keys to look up,
+/// and (subject, crate, release) to try.
 fn series_between_passing(
     passing: &[(usize, String, String)],
     registry: &Registry,
@@ -274,10 +274,7 @@ fn series_between_passing(
         let Some(latest) = registry.latest(krate) else {
             continue;
         };
-        let (Some(low), Some(high)) = (cause::series(passing), cause::series(&latest)) else {
-            continue;
-        };
-        for between in cause::series_between(&low, &high) {
+        for between in registry.series_between(krate, passing, &latest) {
             keys.insert(format!("{krate}@{between}"));
             series.push((*subject, krate.clone(), between));
         }
@@ -332,12 +329,10 @@ fn drift_boundaries(
             .entry(*subject)
             .or_default()
             .insert(krate.clone(), (last_pass, Some(failing.clone())));
-        boundaries.push((
-            *subject,
-            krate.clone(),
-            failing.clone(),
-            first_of_series(&failing),
-        ));
+        let first = registry
+            .first_of_series(krate, &failing)
+            .unwrap_or_else(|| failing.clone());
+        boundaries.push((*subject, krate.clone(), failing.clone(), first));
     }
     (drift, boundaries)
 }
@@ -394,14 +389,16 @@ fn drift_candidates(
             let pinned = pins
                 .and_then(|p| p.get(&dep.name))
                 .and_then(|req| cause::series(req));
+            // A pinned series is asked for as a requirement; an older one is
+            // the newest release of the newest series the registry has below.
             let target = match pinned {
                 Some(series) if series != latest_series => Some(series),
                 Some(_) => None,
-                None if mentioned(&dep.name) => cause::previous_series(&latest_series),
+                None if mentioned(&dep.name) => registry.previous_series(&dep.package, &latest),
                 None => None,
             };
-            if let Some(series) = target {
-                wanted.push((dep.package.clone(), format!("{}@{series}", dep.package)));
+            if let Some(spec) = target {
+                wanted.push((dep.package.clone(), format!("{}@{spec}", dep.package)));
             }
             if wanted.len() == MAX_DRIFT_TRIALS {
                 break;
@@ -532,15 +529,6 @@ fn dependency_trial(subject: usize, krate: &str, version: &str, toolchain: &str)
         },
         toolchain: toolchain.to_string(),
         outcome: None,
-    }
-}
-
-/// `0.7.9` -> `0.7.0`; `2.3.1` -> `2.0.0`.
-fn first_of_series(version: &str) -> String {
-    match cause::series(version) {
-        Some(series) if series.starts_with("0.") => format!("{series}.0"),
-        Some(series) => format!("{series}.0.0"),
-        None => version.to_string(),
     }
 }
 
@@ -1725,11 +1713,7 @@ mod tests {
             unit: unit(&entry, &deps),
             result: &result,
         };
-        let registry = Registry::new(
-            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            std::path::PathBuf::new(),
-            true,
-        );
+        let registry = crate::registry::tests::offline_registry();
         let toolchains = Toolchains {
             primary: "stable",
             nightly: Some("nightly"),
@@ -1837,11 +1821,7 @@ mod tests {
             unit: unit(&entry, &deps),
             result: &result,
         };
-        let registry = Registry::new(
-            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            std::path::PathBuf::new(),
-            true,
-        );
+        let registry = crate::registry::tests::offline_registry();
         let toolchains = Toolchains {
             primary: "stable",
             nightly: None,
@@ -1931,11 +1911,7 @@ mod tests {
                 result: &built.units[&unit.package()],
             })
             .collect();
-        let registry = Registry::new(
-            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            std::path::PathBuf::new(),
-            true,
-        );
+        let registry = crate::registry::tests::offline_registry();
         let toolchains = Toolchains {
             primary: "stable",
             nightly: Some("nightly"),

@@ -267,8 +267,16 @@ mod tests {
     #[test]
     fn registry_folders_match_names_with_dashes_and_underscores_alike() {
         let cases = [
-            ("tracing-subscriber-0.3.23", "tracing_subscriber", Some("0.3.23")),
-            ("tracing-subscriber-0.3.23", "tracing-subscriber", Some("0.3.23")),
+            (
+                "tracing-subscriber-0.3.23",
+                "tracing_subscriber",
+                Some("0.3.23"),
+            ),
+            (
+                "tracing-subscriber-0.3.23",
+                "tracing-subscriber",
+                Some("0.3.23"),
+            ),
             ("serde_json-1.0.140", "serde-json", Some("1.0.140")),
             ("tauri-3.0.0-alpha.5", "tauri", Some("3.0.0-alpha.5")),
             ("tracing-subscriber-0.3.23", "tracing", None),
@@ -284,7 +292,9 @@ mod tests {
     #[test]
     fn the_newest_folder_or_the_asked_version_is_found() {
         let home = tempfile::tempdir().expect("temporary folder");
-        let index = home.path().join("registry/src/index.crates.io-1949cf8c6b5b557f");
+        let index = home
+            .path()
+            .join("registry/src/index.crates.io-1949cf8c6b5b557f");
         for version in ["0.3.9", "0.3.23"] {
             let dir = index.join(format!("tracing-subscriber-{version}"));
             std::fs::create_dir_all(&dir).expect("create folder");
