@@ -481,13 +481,16 @@ pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default()
         ),
-        Cause::DependencyDrift => match &detail.drift {
-            Some((krate, last_passing, first_failing)) => format!(
+        Cause::DependencyDrift => match (&detail.drift, &detail.pre_release) {
+            (None, Some((krate, pre))) => format!(
+                "the example builds only with the pre-release {krate} {pre}, not with the release a reader gets: pin `{krate} = \"={pre}\"` next to the example and say it needs the pre-release, or port it to the newest stable release"
+            ),
+            (Some((krate, last_passing, first_failing)), _) => format!(
                 "pin `{krate} = \"{}\"` next to the example, or port it to {krate} {}",
                 series(last_passing).unwrap_or_else(|| last_passing.clone()),
                 first_failing.as_deref().unwrap_or("the newest release")
             ),
-            None => "pin the versions the example was written for".to_string(),
+            (None, None) => "pin the versions the example was written for".to_string(),
         },
         Cause::MissingImport => format!("add {}", detail.imports.join(" ")),
         Cause::Placeholder => format!(
@@ -534,6 +537,9 @@ pub struct SuggestionDetail {
     pub edition_hint: Option<String>,
     /// (crate, last passing version, first failing version)
     pub drift: Option<(String, String, Option<String>)>,
+    /// (crate, pre-release) when the example builds only with a pre-release
+    /// newer than the release a reader gets.
+    pub pre_release: Option<(String, String)>,
     pub imports: Vec<String>,
     pub placeholders: Vec<String>,
     /// The names another block defines, with where (`` `User` (the block at line 12) ``).

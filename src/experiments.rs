@@ -246,7 +246,8 @@ pub fn run(
     Ok((out, log))
 }
 
-/// (subject, crate, release) of every dependency variant that built.
+/// (subject, crate, release) of every dependency variant at an older
+/// release that built (a pre-release is no drift: it is newer).
 fn passing_drifts(trials: &[Trial]) -> Vec<(usize, String, String)> {
     trials
         .iter()
@@ -255,10 +256,29 @@ fn passing_drifts(trials: &[Trial]) -> Vec<(usize, String, String)> {
             Change::DependencyVersion {
                 crate_name,
                 version,
-            } => Some((t.subject, crate_name.clone(), version.clone())),
+            } if !is_pre_release(version) => Some((t.subject, crate_name.clone(), version.clone())),
             _ => None,
         })
         .collect()
+}
+
+fn is_pre_release(version: &str) -> bool {
+    semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty())
+}
+
+/// (crate, pre-release) of the variant at a pre-release that built, when
+/// one did: the example builds only with that pre-release.
+fn passing_pre_release(trials: &[&Trial]) -> Option<(String, String)> {
+    trials
+        .iter()
+        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
+        .find_map(|t| match &t.change {
+            Change::DependencyVersion {
+                crate_name,
+                version,
+            } if is_pre_release(version) => Some((crate_name.clone(), version.clone())),
+            _ => None,
+        })
 }
 
 /// The newest release of each published series between each passing release
@@ -389,6 +409,7 @@ fn drift_candidates(
             let pinned = pins
                 .and_then(|p| p.get(&dep.name))
                 .and_then(|req| cause::series(req));
+            let is_pinned = pinned.is_some();
             // A pinned series is asked for as a requirement; an older one is
             // the newest release of the newest series the registry has below.
             let target = match pinned {
@@ -399,6 +420,14 @@ fn drift_candidates(
             };
             if let Some(spec) = target {
                 wanted.push((dep.package.clone(), format!("{}@{spec}", dep.package)));
+            }
+            // Written for a release not out yet: the newer pre-release, once.
+            if !is_pinned
+                && mentioned(&dep.name)
+                && let Some(pre) = registry.newer_pre_release(&dep.package)
+                && dep.requirement != pre
+            {
+                wanted.push((dep.package.clone(), format!("{}@{pre}", dep.package)));
             }
             if wanted.len() == MAX_DRIFT_TRIALS {
                 break;
@@ -1296,6 +1325,7 @@ fn suggestion_detail(
             .iter()
             .next()
             .map(|(krate, (last, first))| (krate.clone(), last.clone(), first.clone())),
+        pre_release: passing_pre_release(trials),
         imports: imports.into_iter().collect(),
         placeholders: placeholders.into_iter().collect(),
         context: context.into_iter().collect(),
@@ -1446,6 +1476,45 @@ mod tests {
     }
 
     #[test]
+    fn drift_tries_the_published_series_below_and_a_newer_pre_release() {
+        let entry = entry("fn f() { let _ = tauri::Builder::default(); }");
+        let mut registry = crate::registry::tests::recorded_registry(&["tauri", "axum"]);
+        let dep = |name: &str, requirement: &str| crate::deps::DepSpec {
+            name: name.into(),
+            package: name.into(),
+            requirement: requirement.into(),
+            features: BTreeSet::new(),
+            dev: false,
+        };
+        let deps = DepSet {
+            deps: vec![dep("tauri", "2.12.5"), dep("axum", "0.8.9")],
+            ..DepSet::default()
+        };
+        let result = UnitResult {
+            diagnostics: vec![error(
+                "E0433",
+                "failed to resolve: could not find `Builder` in `tauri`",
+            )],
+            built: false,
+            suggestions: Vec::new(),
+        };
+        let subjects = [Subject {
+            unit: unit(&entry, &deps),
+            result: &result,
+        }];
+        let wanted = drift_candidates(&subjects, &BTreeMap::new(), &registry);
+        let keys: Vec<&str> = wanted[&0].iter().map(|(_, key)| key.as_str()).collect();
+        // axum is not in the errors; tauri's series below 2 is 1 (1.6.5 is yanked).
+        assert_eq!(keys, ["tauri@1.6.4", "tauri@3.0.0-alpha.5"]);
+        let _ = registry.lookup(keys.iter().map(|k| (*k).to_owned()).collect());
+        assert_eq!(registry.version("tauri@1.6.4").as_deref(), Some("1.6.4"));
+        assert_eq!(
+            registry.version("tauri@3.0.0-alpha.5").as_deref(),
+            Some("3.0.0-alpha.5")
+        );
+    }
+
+    #[test]
     fn classification() {
         let unstable = || error("E0658", "use of unstable library feature `portable_simd`");
         // Nightly with the gate builds: nightly-feature alone.
@@ -1507,6 +1576,29 @@ mod tests {
         );
         assert!(
             d.suggestion.contains(", then define `handler`"),
+            "{}",
+            d.suggestion
+        );
+        // Only the newer pre-release builds: the report says so, and the
+        // suggestion pins the pre-release rather than an older series.
+        let d = check(
+            vec![error("E0433", "cannot find `WebviewBuilder` in `tauri`")],
+            vec![],
+            vec![tried(
+                Change::DependencyVersion {
+                    crate_name: "tauri".into(),
+                    version: "3.0.0-alpha.5".into(),
+                },
+                true,
+            )],
+            (Cause::DependencyDrift, &[]),
+        );
+        assert_eq!(d.evidence[0].variant, "tauri =3.0.0-alpha.5");
+        assert!(d.drift.is_empty(), "{:?}", d.drift);
+        assert!(
+            d.suggestion
+                .contains("builds only with the pre-release tauri 3.0.0-alpha.5")
+                && d.suggestion.contains("`tauri = \"=3.0.0-alpha.5\"`"),
             "{}",
             d.suggestion
         );

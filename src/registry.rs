@@ -789,6 +789,18 @@ impl<'s> Registry<'s> {
             .map(|r| r.version.to_string())
     }
 
+    /// The newest pre-release, not yanked, newer than the release a reader
+    /// gets (`tauri 3.0.0-alpha.5` beside `2.12.5`), when there is one.
+    pub fn newer_pre_release(&self, package: &str) -> Option<String> {
+        let latest = Version::parse(&self.latest(package)?).ok()?;
+        self.facts(package)?
+            .releases
+            .iter()
+            .rev()
+            .find(|r| r.usable() && !r.version.pre.is_empty() && r.version > latest)
+            .map(|r| r.version.to_string())
+    }
+
     /// The oldest stable release, not yanked, of `version`'s series.
     pub fn first_of_series(&self, package: &str, version: &str) -> Option<String> {
         let version = Version::parse(version).ok()?;
@@ -888,6 +900,15 @@ pub(crate) mod tests {
             Network::Offline,
             None,
         )
+    }
+
+    /// A registry that has looked up `names` in the recorded entries.
+    pub(crate) fn recorded_registry(names: &[&str]) -> Registry<'static> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = RegistryCache::load(dir.path().join("registry.json"));
+        let mut registry = Registry::new(cache, ONLINE, Network::Online, None);
+        registry.lookup(keys(names));
+        registry
     }
 
     fn keys(keys: &[&str]) -> BTreeSet<String> {
@@ -1072,6 +1093,12 @@ pub(crate) mod tests {
             Some("0.8.0")
         );
         assert_eq!(registry.first_of_series("unknown", "1.0.0"), None);
+        assert_eq!(
+            registry.newer_pre_release("tauri").as_deref(),
+            Some("3.0.0-alpha.5")
+        );
+        // axum's 0.8.0-rc.1 is older than 0.8.9.
+        assert_eq!(registry.newer_pre_release("axum"), None);
     }
 
     #[test]
