@@ -61,7 +61,14 @@ impl CratesIo {
     /// The crates.io index, each request bounded by `timeout`; cargo's cache
     /// is looked for under `CARGO_HOME` (else `~/.cargo`).
     pub fn new(timeout: Duration) -> CratesIo {
+        // The machine's trust store, as cargo's own requests use it: a
+        // proxy's certificate installed there is trusted, Mozilla's list alone
+        // would refuse it.
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
         let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .user_agent(concat!("snipcheck/", env!("CARGO_PKG_VERSION")))
@@ -104,7 +111,9 @@ impl CratesIo {
         }
         let response = match request.call() {
             Ok(response) => response,
-            Err(error) => return Fetched::Failed(format!("failed to fetch {url}: {error}")),
+            Err(error) => {
+                return Fetched::Failed(format!("failed to fetch {url}: {}", explain(&error)));
+            }
         };
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -126,7 +135,7 @@ impl CratesIo {
                 .read_to_vec()
             {
                 Ok(body) => Fetched::Entry { body, validators },
-                Err(error) => Fetched::Failed(format!("failed to read {url}: {error}")),
+                Err(error) => Fetched::Failed(format!("failed to read {url}: {}", explain(&error))),
             },
             304 => Fetched::NotModified,
             404 | 410 | 451 => Fetched::Missing,
@@ -147,5 +156,16 @@ fn cargo_home() -> Option<PathBuf> {
     match std::env::var_os("CARGO_HOME") {
         Some(home) if !home.is_empty() => Some(PathBuf::from(home)),
         _ => std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")),
+    }
+}
+
+/// A request's error as text: some of ureq's (an I/O error wrapping a TLS
+/// one) display as nothing, so their structure is shown instead.
+fn explain(error: &ureq::Error) -> String {
+    let text = error.to_string();
+    if text.trim().is_empty() {
+        format!("{error:?}")
+    } else {
+        text
     }
 }

@@ -161,7 +161,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     span.done();
 
     // The nightly for the diagnosis, and the lock every workspace starts from.
-    let span = trace::span("toolchain versions");
+    let span = trace::span("nightly for the diagnosis");
     let installed: Vec<(&str, &str)> = toolchains
         .iter()
         .filter_map(|t| Some((t.name.as_str(), t.rustc.as_deref()?)))
