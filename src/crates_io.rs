@@ -61,6 +61,11 @@ impl CratesIo {
     /// The crates.io index, each request bounded by `timeout`; cargo's cache
     /// is looked for under `CARGO_HOME` (else `~/.cargo`).
     pub fn new(timeout: Duration) -> CratesIo {
+        CratesIo::at(CRATES_IO, timeout)
+    }
+
+    /// A sparse index at `url` (`sparse+https://...`).
+    fn at(url: &str, timeout: Duration) -> CratesIo {
         // The machine's trust store, as cargo's own requests use it: a
         // proxy's certificate installed there is trusted, Mozilla's list alone
         // would refuse it.
@@ -86,7 +91,7 @@ impl CratesIo {
             .unwrap_or_default();
         CratesIo {
             agent,
-            urls: SparseIndex::at_path(PathBuf::new(), CRATES_IO.to_owned()),
+            urls: SparseIndex::at_path(PathBuf::new(), url.to_owned()),
             cargo_caches,
         }
     }
@@ -167,5 +172,95 @@ fn explain(error: &ureq::Error) -> String {
         format!("{error:?}")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// Serves one canned answer per connection on the loopback interface and
+    /// hands back the request heads it read.
+    fn serve(answers: Vec<String>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the loopback");
+        let port = listener.local_addr().expect("address").port();
+        let server = std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            for answer in answers {
+                let Ok((stream, _)) = listener.accept() else {
+                    break;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                heads.push(head.to_ascii_lowercase());
+                let mut stream = reader.into_inner();
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            heads
+        });
+        (format!("sparse+http://127.0.0.1:{port}/"), server)
+    }
+
+    fn answer(status: &str, headers: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[test]
+    fn answers_are_told_apart_and_validators_are_sent() {
+        let line =
+            r#"{"name":"rand","vers":"0.8.5","deps":[],"cksum":"00","features":{},"yanked":false}"#;
+        let (url, server) = serve(vec![
+            answer("200 OK", "etag: \"abc\"\r\n", line),
+            answer("304 Not Modified", "", ""),
+            answer("404 Not Found", "", ""),
+            answer("503 Service Unavailable", "", "busy"),
+        ]);
+        let index = CratesIo::at(&url, Duration::from_secs(10));
+        let Fetched::Entry { body, validators } = index.fetch("rand", None) else {
+            panic!("expected the entry");
+        };
+        assert_eq!(body, line.as_bytes());
+        assert_eq!(validators.etag.as_deref(), Some("\"abc\""));
+        let known = Validators {
+            etag: Some("\"abc\"".to_owned()),
+            last_modified: None,
+        };
+        assert_eq!(index.fetch("rand", Some(&known)), Fetched::NotModified);
+        assert_eq!(index.fetch("no-such", None), Fetched::Missing);
+        let Fetched::Failed(reason) = index.fetch("rand", None) else {
+            panic!("expected a failure");
+        };
+        assert!(reason.contains("503"), "{reason}");
+        let heads = server.join().expect("the server ends");
+        assert!(heads[0].starts_with("get /ra/nd/rand "), "{heads:?}");
+        assert!(!heads[0].contains("if-none-match"), "{heads:?}");
+        assert!(heads[1].contains("if-none-match: \"abc\""), "{heads:?}");
+        assert!(heads[2].starts_with("get /no/-s/no-such "), "{heads:?}");
+    }
+
+    #[test]
+    fn a_server_that_is_not_there_is_a_failure() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the loopback");
+        let port = listener.local_addr().expect("address").port();
+        drop(listener);
+        let index = CratesIo::at(
+            &format!("sparse+http://127.0.0.1:{port}/"),
+            Duration::from_secs(5),
+        );
+        assert!(
+            matches!(index.fetch("rand", None), Fetched::Failed(reason) if reason.contains("127.0.0.1"))
+        );
     }
 }

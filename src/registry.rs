@@ -778,9 +778,15 @@ impl<'s> Registry<'s> {
         out
     }
 
-    /// The newest release, not yanked, of the newest series older than `version`'s.
+    /// The newest release, not yanked, of the newest series older than
+    /// `version`'s (`0.8.9` -> `0.7.9`, `3.1.0` -> `2.4.1`, `2.0.0` -> `1.6.4`
+    /// when 2 follows 1). A 1.x release has none: the step from 0.x to 1.0
+    /// declares a stable API, not the drift of an example.
     pub fn previous_series(&self, package: &str, version: &str) -> Option<String> {
         let version = Version::parse(version).ok()?;
+        if version.major == 1 {
+            return None;
+        }
         let series = series_of(&version);
         self.facts(package)?
             .series()
@@ -829,7 +835,8 @@ pub(crate) mod tests {
 
     /// Written for these tests: an optional dependency named with `dep:` is
     /// no feature; one never named is.
-    const OPTIONAL: &[u8] = br#"{"name":"opt","vers":"1.2.0","deps":[{"name":"serde","req":"^1","features":[],"optional":true,"default_features":true,"target":null,"kind":"normal"},{"name":"log","req":"^0.4","features":[],"optional":true,"default_features":true,"target":null,"kind":"normal"}],"cksum":"0000000000000000000000000000000000000000000000000000000000000000","features":{"default":["std"],"std":[],"serde":["dep:serde"]},"yanked":false,"links":"opt-sys","rust_version":"1.70"}
+    const OPTIONAL: &[u8] = br#"{"name":"opt","vers":"0.9.0","deps":[],"cksum":"0000000000000000000000000000000000000000000000000000000000000000","features":{},"yanked":false}
+{"name":"opt","vers":"1.2.0","deps":[{"name":"serde","req":"^1","features":[],"optional":true,"default_features":true,"target":null,"kind":"normal"},{"name":"log","req":"^0.4","features":[],"optional":true,"default_features":true,"target":null,"kind":"normal"}],"cksum":"0000000000000000000000000000000000000000000000000000000000000000","features":{"default":["std"],"std":[],"serde":["dep:serde"]},"yanked":false,"links":"opt-sys","rust_version":"1.70"}
 "#;
 
     fn facts(bytes: &[u8]) -> CrateFacts {
@@ -1009,7 +1016,7 @@ pub(crate) mod tests {
     #[test]
     fn features_links_and_rust_version_come_from_the_entry() {
         let opt = facts(OPTIONAL);
-        let release = &opt.releases[0];
+        let release = opt.releases.last().expect("a release");
         assert_eq!(release.features, ["default", "log", "serde", "std"]);
         assert_eq!(release.links.as_deref(), Some("opt-sys"));
         assert_eq!(release.rust_version, Some(v("1.70.0")));
@@ -1088,6 +1095,12 @@ pub(crate) mod tests {
             Some("1.6.4")
         );
         assert_eq!(registry.previous_series("axum", "0.5.17"), None);
+        let opt = recorded_registry(&["opt"]);
+        assert_eq!(opt.previous_series("opt", "1.2.0"), None, "1.x, not 0.x");
+        assert_eq!(
+            opt.previous_series("opt", "2.0.0").as_deref(),
+            Some("1.2.0")
+        );
         assert_eq!(
             registry.first_of_series("axum", "0.8.9").as_deref(),
             Some("0.8.0")
