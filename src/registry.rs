@@ -29,6 +29,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crates_index::Crate;
@@ -450,6 +451,14 @@ enum Answer {
     Unreachable(String),
 }
 
+/// Whether a lookup asked the index, and how that went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    NotSent,
+    Answered,
+    Failed,
+}
+
 /// Whether the index may be asked over the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Network {
@@ -465,7 +474,7 @@ fn one_spelling(
     now: u64,
     network: Network,
     source: Source<'_>,
-) -> (Answer, Option<Update>, bool) {
+) -> (Answer, Option<Update>, Request) {
     let entry = cache.entries.get(name);
     // What the cache holds, whatever its age: the crate's file, or that there is none.
     let kept_facts = entry
@@ -479,12 +488,12 @@ fn one_spelling(
     };
     let usable = entry.is_some_and(|e| cache.fresh(e, now) || network == Network::Offline);
     if usable && let Some(answer) = kept(kept_facts.clone()) {
-        return (answer, None, false);
+        return (answer, None, Request::NotSent);
     }
     let at_hand = || (source.cargo_cached)(name).map(|k| Answer::Facts(CrateFacts::from_crate(&k)));
     if network == Network::Offline {
         let answer = at_hand().unwrap_or(Answer::Missing { definite: false });
-        return (answer, None, false);
+        return (answer, None, Request::NotSent);
     }
     let stored = entry
         .and_then(|e| e.found.clone())
@@ -533,20 +542,24 @@ fn one_spelling(
             let answer = kept(kept_facts)
                 .or_else(at_hand)
                 .unwrap_or(Answer::Unreachable(reason));
-            (answer, None)
+            return (answer, None, Request::Failed);
         }
     };
-    (answer, change, true)
+    (answer, change, Request::Answered)
 }
 
 /// Every spelling of `name` until one is found: the facts (or why not), the
-/// cache changes, and how many requests went to the index.
+/// cache changes, and how many requests went to the index. Once a request
+/// fails (`down`, shared by every lookup of the run), the rest of the run
+/// reads only the copies at hand, so a run without the network waits for
+/// one failed request per worker, not one per crate and spelling.
 fn resolve_name(
     cache: &RegistryCache,
     name: &str,
     now: u64,
     network: Network,
     source: Source<'_>,
+    down: &AtomicBool,
 ) -> (Result<CrateFacts, Lookup>, Vec<Update>, usize) {
     let mut updates = Vec::new();
     let mut requests = 0;
@@ -554,24 +567,37 @@ fn resolve_name(
         return (Err(Lookup::NotFound), updates, requests);
     }
     let mut definite = true;
+    let mut unreachable = None;
     for spelling in spellings(&name.to_ascii_lowercase()) {
-        let (answer, update, asked) = one_spelling(cache, &spelling, now, network, source);
+        let network = match network {
+            Network::Online if !down.load(Ordering::Relaxed) => Network::Online,
+            _ => Network::Offline,
+        };
+        let (answer, update, request) = one_spelling(cache, &spelling, now, network, source);
         updates.extend(update);
-        requests += usize::from(asked);
+        requests += usize::from(request != Request::NotSent);
+        if request == Request::Failed {
+            down.store(true, Ordering::Relaxed);
+        }
         match answer {
             Answer::Facts(facts) => return (Ok(facts), updates, requests),
             Answer::Missing { definite: d } => definite &= d,
+            // Another spelling may still be at hand.
             Answer::Unreachable(reason) => {
-                return (Err(Lookup::Unreachable(reason)), updates, requests);
+                unreachable.get_or_insert(reason);
             }
         }
     }
-    let answer = if definite {
-        Lookup::NotFound
-    } else {
-        Lookup::Unreachable(
+    let answer = match unreachable {
+        Some(reason) => Lookup::Unreachable(reason),
+        None if definite => Lookup::NotFound,
+        None if network == Network::Offline => Lookup::Unreachable(
             "not in snipcheck's or cargo's copy of the registry index (--offline)".to_owned(),
-        )
+        ),
+        None => Lookup::Unreachable(
+            "the registry's index could not be reached, and no copy of the entry is at hand"
+                .to_owned(),
+        ),
     };
     (Err(answer), updates, requests)
 }
@@ -598,6 +624,7 @@ pub fn lookup_all(
     let answers = Mutex::new(Vec::with_capacity(names.len()));
     let workers = names.len().min(MAX_PARALLEL_LOOKUPS);
     let reader: &RegistryCache = cache;
+    let down = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -609,7 +636,7 @@ pub fn lookup_all(
                         Err(_) => None,
                     };
                     let Some(name) = next else { break };
-                    let answer = resolve_name(reader, name, now, network, source);
+                    let answer = resolve_name(reader, name, now, network, source, &down);
                     if let Ok(mut answers) = answers.lock() {
                         answers.push((name.clone(), answer));
                     }
@@ -1201,6 +1228,49 @@ pub(crate) mod tests {
         let mut down = Registry::new(RegistryCache::load(&path), DOWN, Network::Online, None);
         down.lookup(keys(&["tauri"]));
         assert!(matches!(&down.lookups["tauri"], Lookup::Unreachable(r) if r.contains("network")));
+    }
+
+    #[test]
+    fn once_the_index_fails_the_run_reads_what_is_at_hand() {
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let failing = |name: &str, known: Option<&Validators>| {
+            asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            network_down(name, known)
+        };
+        let cargos = |name: &str| index(name).and_then(|body| Crate::from_slice(body).ok());
+        let source = Source {
+            fetch: &failing,
+            cargo_cached: &cargos,
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = RegistryCache::load(dir.path().join("registry.json"));
+        let mut registry = Registry::new(cache, source, Network::Online, None);
+        let names = [
+            "wasm_bindgen",
+            "axum",
+            "tauri",
+            "rand",
+            "esp_radio",
+            "opt",
+            "only-pre",
+            "gone",
+        ];
+        registry.lookup(keys(&names));
+        // The first spelling failed over the network; cargo's copy has the other.
+        assert_eq!(registry.latest("wasm_bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(registry.latest("esp_radio").as_deref(), Some("0.18.0"));
+        assert_eq!(registry.latest("axum").as_deref(), Some("0.8.9"));
+        // Nowhere at hand and the index not asked: unknown, not "no such crate".
+        assert!(
+            matches!(&registry.lookups["gone"], Lookup::Unreachable(_)),
+            "{:?}",
+            registry.lookups["gone"]
+        );
+        let asked = asked.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            (1..=MAX_PARALLEL_LOOKUPS).contains(&asked),
+            "{asked} requests"
+        );
     }
 
     #[test]
