@@ -126,11 +126,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let at_hand = (committed_lock, items_dir.as_path());
     let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options, at_hand);
     // The toolchains first: the releases a reader gets depend on the primary one.
-    let span = trace::span("toolchain versions");
     let toolchains = toolchain_infos(&executor, options, &mut log);
-    span.done();
-    let names = prepare::registry_names(&uses, &known);
-    let cache = RegistryCache::load(sandbox.registry_cache_path());
     let crates_io = CratesIo::new(REGISTRY_TIMEOUT);
     let fetch = |name: &str, known: Option<&Validators>| crates_io.fetch(name, known);
     let cargo_cached = |name: &str| crates_io.cargo_cached(name);
@@ -138,19 +134,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         fetch: &fetch,
         cargo_cached: &cargo_cached,
     };
-    let network = if options.offline {
-        Network::Offline
-    } else {
-        Network::Online
-    };
-    let rustc = toolchains
-        .iter()
-        .find_map(|t| t.rustc.as_deref())
-        .and_then(registry::rustc_version);
-    let mut registry = Registry::new(cache, source, network, rustc);
-    let span = trace::span("registry").items(names.len());
-    log.extend(registry.lookup(names));
-    span.done();
+    let names = prepare::registry_names(&uses, &known);
+    let mut registry = look_up(&sandbox, options, &toolchains, source, names, &mut log);
     let span = trace::span("resolve dependencies");
     let steer = committed
         .as_ref()
@@ -594,12 +579,41 @@ fn known_crates(options: &VerifyOptions, log: &mut Log) -> KnownCrates {
     known
 }
 
+/// The run's registry (its cache in the sandbox, whether it may use the
+/// network, the primary toolchain's rustc, which the newest releases must
+/// suit), once it has looked up `names`.
+fn look_up<'s>(
+    sandbox: &Sandbox,
+    options: &VerifyOptions,
+    toolchains: &[ToolchainInfo],
+    source: Source<'s>,
+    names: BTreeSet<String>,
+    log: &mut Log,
+) -> Registry<'s> {
+    let cache = RegistryCache::load(sandbox.registry_cache_path());
+    let network = if options.offline {
+        Network::Offline
+    } else {
+        Network::Online
+    };
+    let rustc = toolchains
+        .iter()
+        .find_map(|t| t.rustc.as_deref())
+        .and_then(registry::rustc_version);
+    let mut registry = Registry::new(cache, source, network, rustc);
+    let span = trace::span("registry").items(names.len());
+    log.extend(registry.lookup(names));
+    span.done();
+    registry
+}
+
 /// Every requested toolchain and its `rustc -V`, or a problem saying it is not installed.
 fn toolchain_infos(
     executor: &Executor<'_>,
     options: &VerifyOptions,
     log: &mut Log,
 ) -> Vec<ToolchainInfo> {
+    let _span = trace::span("toolchain versions");
     let mut toolchains = Vec::new();
     for toolchain in &options.toolchains {
         let rustc = executor.rustc_version(toolchain, log);
