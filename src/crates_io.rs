@@ -72,8 +72,16 @@ impl CratesIo {
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
             .build();
+        // Cargo's own proxy setting first (`CARGO_HTTP_PROXY`, what the
+        // builds' cargo uses), else the usual `HTTPS_PROXY` and its kin.
+        let proxy = std::env::var("CARGO_HTTP_PROXY")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .and_then(|url| ureq::Proxy::new(&url).ok())
+            .or_else(ureq::Proxy::try_from_env);
         let agent = ureq::Agent::config_builder()
             .tls_config(tls)
+            .proxy(proxy)
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .user_agent(concat!("snipcheck/", env!("CARGO_PKG_VERSION")))
