@@ -282,7 +282,7 @@ fn passing_pre_release(trials: &[&Trial]) -> Option<(String, String)> {
 }
 
 /// The newest release of each published series between each passing release
-/// and the newest (none yanked, oldest first): the registry keys to look up,
+/// and the newest (none yanked, newest first): the registry keys to look up,
 /// and (subject, crate, release) to try.
 fn series_between_passing(
     passing: &[(usize, String, String)],
@@ -320,7 +320,7 @@ fn drift_boundaries(
             continue;
         };
         // Ordered releases: the passing one, the series in between, the newest (fails).
-        let mut ladder: Vec<(String, bool)> = vec![(passing.clone(), true)];
+        let mut between: Vec<(String, bool)> = Vec::new();
         for trial in round2.iter().filter(|t| t.subject == *subject) {
             if let (
                 Change::DependencyVersion {
@@ -331,9 +331,13 @@ fn drift_boundaries(
             ) = (&trial.change, &trial.outcome)
                 && crate_name == krate
             {
-                ladder.push((version.clone(), outcome.passed));
+                between.push((version.clone(), outcome.passed));
             }
         }
+        // Tried newest first; climbed oldest first.
+        between.sort_by_key(|(version, _)| semver::Version::parse(version).ok());
+        let mut ladder: Vec<(String, bool)> = vec![(passing.clone(), true)];
+        ladder.extend(between);
         ladder.push((latest.clone(), false));
         let Some(first_fail) = ladder.iter().position(|(_, passed)| !passed) else {
             continue;
@@ -1512,6 +1516,55 @@ mod tests {
             registry.version("tauri@3.0.0-alpha.5").as_deref(),
             Some("3.0.0-alpha.5")
         );
+    }
+
+    #[test]
+    fn bisection_tries_published_releases_and_finds_the_first_that_fails() {
+        let registry = crate::registry::tests::recorded_registry(&["axum"]);
+        // Round 1: the pinned 0.5 series built.
+        let passing = vec![(0, "axum".to_string(), "0.5.17".to_string())];
+        let (keys, series) = series_between_passing(&passing, &registry);
+        assert_eq!(
+            keys,
+            BTreeSet::from(["axum@0.6.20".to_string(), "axum@0.7.9".to_string()])
+        );
+        let to_try: Vec<&str> = series.iter().map(|(_, _, v)| v.as_str()).collect();
+        assert_eq!(to_try, ["0.7.9", "0.6.20"], "newest first");
+        // Round 2: 0.6.20 builds, 0.7.9 does not (listed newest first).
+        let version = |version: &str| Change::DependencyVersion {
+            crate_name: "axum".into(),
+            version: version.into(),
+        };
+        let round2 = vec![
+            tried(version("0.7.9"), false),
+            tried(version("0.6.20"), true),
+        ];
+        let (drift, boundaries) = drift_boundaries(&passing, &round2, &registry);
+        assert_eq!(
+            drift[&0]["axum"],
+            ("0.6.20".to_string(), Some("0.7.9".to_string()))
+        );
+        // Round 3 tries the oldest published 0.7 release, not an assumed one.
+        assert_eq!(
+            boundaries,
+            [(
+                0,
+                "axum".to_string(),
+                "0.7.9".to_string(),
+                "0.7.0".to_string()
+            )]
+        );
+        // Every release named is published and not yanked.
+        let facts = registry.facts("axum").expect("recorded");
+        for named in ["0.5.17", "0.6.20", "0.7.9", "0.7.0"] {
+            assert!(
+                facts
+                    .releases
+                    .iter()
+                    .any(|r| r.version.to_string() == named && !r.yanked),
+                "{named}"
+            );
+        }
     }
 
     #[test]

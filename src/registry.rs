@@ -371,11 +371,10 @@ impl RegistryCache {
 
     /// The crate file kept for `name`, parsed.
     fn facts(&self, name: &str) -> Option<CrateFacts> {
-        let body = match self.received.get(name) {
-            Some(body) => body.clone(),
-            None => std::fs::read(self.body_path(name)).ok()?,
-        };
-        CrateFacts::from_index(&body).ok()
+        match self.received.get(name) {
+            Some(body) => CrateFacts::from_index(body).ok(),
+            None => CrateFacts::from_index(&std::fs::read(self.body_path(name)).ok()?).ok(),
+        }
     }
 
     fn fresh(&self, entry: &CacheEntry, now: u64) -> bool {
@@ -389,12 +388,13 @@ impl RegistryCache {
         self.entries.insert(update.name, update.entry);
     }
 
-    /// Writes the crate files received and then the cache's index, each
-    /// atomically ([`write_atomic`]), so a crash never leaves half a file.
-    pub fn save(&self) -> Result<(), RegistryError> {
-        for (name, body) in &self.received {
-            let path = self.body_path(name);
-            write_atomic(&path, body).map_err(|source| RegistryError::Write { path, source })?;
+    /// Writes the crate files received since the last save and then the
+    /// cache's index, each atomically ([`write_atomic`]), so a crash never
+    /// leaves half a file.
+    pub fn save(&mut self) -> Result<(), RegistryError> {
+        for (name, body) in std::mem::take(&mut self.received) {
+            let path = self.body_path(&name);
+            write_atomic(&path, &body).map_err(|source| RegistryError::Write { path, source })?;
         }
         let file = CacheFile {
             format: CACHE_FORMAT.to_owned(),
@@ -785,7 +785,7 @@ impl<'s> Registry<'s> {
     }
 
     /// The newest release of each series strictly between `low`'s and
-    /// `high`'s, none yanked, oldest first (as a bisection climbs them).
+    /// `high`'s, none yanked, newest first.
     pub fn series_between(&self, package: &str, low: &str, high: &str) -> Vec<String> {
         let (Some(facts), Ok(low), Ok(high)) = (
             self.facts(package),
@@ -795,14 +795,12 @@ impl<'s> Registry<'s> {
             return Vec::new();
         };
         let (low, high) = (series_of(&low), series_of(&high));
-        let mut out: Vec<String> = facts
+        facts
             .series()
             .into_iter()
             .filter(|r| series_of(&r.version) > low && series_of(&r.version) < high)
             .map(|r| r.version.to_string())
-            .collect();
-        out.reverse();
-        out
+            .collect()
     }
 
     /// The newest release, not yanked, of the newest series older than
@@ -1104,7 +1102,7 @@ pub(crate) mod tests {
         registry.lookup(keys(&["axum", "tauri"]));
         assert_eq!(
             registry.series_between("axum", "0.5.17", "0.8.9"),
-            ["0.6.20", "0.7.9"]
+            ["0.7.9", "0.6.20"]
         );
         assert!(registry.series_between("axum", "0.7.9", "0.8.9").is_empty());
         // tauri has no 2.x before 2.12.5 among these releases, and no 3.
@@ -1308,7 +1306,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "").expect("write");
-        let cache = RegistryCache::load(blocker.join("registry.json"));
+        let mut cache = RegistryCache::load(blocker.join("registry.json"));
         let error = cache.save().expect_err("a file is not a directory");
         assert!(
             error
