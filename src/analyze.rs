@@ -306,6 +306,23 @@ mod tests {
             },
         );
         check_shape("#![no_std]\nfn f() {}", Shape::Items { has_main: false });
+        // Nothing but macro calls in parentheses: statements, as rustdoc
+        // reads them; braces or one item beside them keep the items.
+        check_shape(
+            "bail!(\"no {}\", what);",
+            Shape::Statements {
+                crate_attr_lines: 0,
+            },
+        );
+        check_shape(
+            "lazy_static! { static ref A: u8 = 1; }",
+            Shape::Items { has_main: false },
+        );
+        check_shape(
+            "struct A;\nimpl_display!(A);",
+            Shape::Items { has_main: false },
+        );
+        check_shape("macro_rules!(m, ());", Shape::Items { has_main: false });
         // A top-level `println!` is a statement, even after items.
         check_shape(
             "fn greet() -> &'static str { \"hi\" }\nprintln!(\"{}\", greet());",

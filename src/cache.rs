@@ -23,8 +23,9 @@ use crate::taxonomy::Cause;
 /// Bump when the meaning of a cached outcome changes (2: a build whose only
 /// errors name what the environment lacks is `build-env`, no longer
 /// diagnosed; 3: causes proven error by error, evidence with `not_built`
-/// and `explains`).
-const FORMAT: &str = "snipcheck-result-cache/3";
+/// and `explains`; 4: messages without scratch paths, a file a compile-time
+/// read does not find is `build-env`).
+const FORMAT: &str = "snipcheck-result-cache/4";
 
 /// The lints a build runs with: part of the key, so changing them rebuilds.
 pub const LINT_CONFIGURATION: &str = "clippy-default;allow(unused)";

@@ -529,23 +529,115 @@ fn watchdog(
 }
 
 /// The last [`STDERR_TAIL`] lines of a stream, after every earlier line that
-/// says a compiler was stopped ([`is_stop_line`]), however long the stream.
+/// says a compiler was stopped ([`is_stop_line`]) and every earlier report of
+/// a failed build script (up to [`FAILURE_LINES`] lines of each, at most
+/// [`FAILURES_KEPT`] reports), however long the stream: each says what one
+/// dependency needed.
 fn read_tail(stream: impl Read) -> VecDeque<String> {
     let mut kept: VecDeque<String> = VecDeque::new();
-    let mut tail: VecDeque<String> = VecDeque::with_capacity(STDERR_TAIL);
+    let mut tail: VecDeque<(String, bool)> = VecDeque::with_capacity(STDERR_TAIL);
+    let mut reports = 0;
+    let mut report_lines = None;
     for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { break };
+        if is_build_script_failure(&line) {
+            reports += 1;
+            report_lines = (reports <= FAILURES_KEPT).then_some(0);
+        } else if ends_failure(&line) {
+            report_lines = None;
+        }
+        let in_report = match &mut report_lines {
+            Some(n) if *n < FAILURE_LINES => {
+                *n += 1;
+                true
+            }
+            _ => false,
+        };
         if tail.len() == STDERR_TAIL
-            && let Some(old) = tail.pop_front()
-            && is_stop_line(&old)
-            && kept.len() < STDERR_TAIL
+            && let Some((old, old_in_report)) = tail.pop_front()
+            && (old_in_report || (is_stop_line(&old) && kept.len() < STDERR_TAIL))
         {
             kept.push_back(old);
         }
-        tail.push_back(line);
+        tail.push_back((line, in_report));
     }
-    kept.extend(tail);
+    kept.extend(tail.into_iter().map(|(line, _)| line));
     kept
+}
+
+/// How many lines of one failed build script's report are kept beyond the tail.
+const FAILURE_LINES: usize = 80;
+/// How many failed build scripts' reports are kept beyond the tail.
+const FAILURES_KEPT: usize = 20;
+
+/// Cargo's first line of a failed build script's report.
+const BUILD_SCRIPT_FAILED: &str = "failed to run custom build command for `";
+
+fn is_build_script_failure(line: &str) -> bool {
+    line.starts_with("error") && line.contains(BUILD_SCRIPT_FAILED)
+}
+
+/// Whether a line of cargo's stderr ends a failed build script's report:
+/// cargo's next message (`error`, `warning:`) or a status line (`   Compiling
+/// x`, the verb right-aligned in 12 columns). The report's own lines are
+/// indented by two, `Caused by:` excepted.
+fn ends_failure(line: &str) -> bool {
+    if line.starts_with("error") || line.starts_with("warning:") {
+        return true;
+    }
+    let (Some(head), Some(' ')) = (
+        line.get(..12),
+        line.get(12..).and_then(|r| r.chars().next()),
+    ) else {
+        return false;
+    };
+    let verb = head.trim_start();
+    head.starts_with("   ")
+        && verb.len() < 12
+        && verb.chars().next().is_some_and(char::is_uppercase)
+        && verb.chars().all(char::is_alphabetic)
+}
+
+/// A dependency whose build failed, and what cargo reported of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedDependency {
+    /// The package's name (`prost-build`).
+    pub package: String,
+    /// Its version (`0.13.5`), when cargo said it.
+    pub version: Option<String>,
+    /// The report: cargo's framing and the build script's stdout and stderr.
+    pub output: Vec<String>,
+}
+
+/// The build scripts a build's stderr says failed, each with its report. Pure.
+pub fn build_script_failures(stderr: &[String]) -> Vec<FailedDependency> {
+    let mut failures: Vec<FailedDependency> = Vec::new();
+    let mut open = false;
+    for line in stderr {
+        if is_build_script_failure(line) {
+            open = false;
+            let Some(rest) = line.split(BUILD_SCRIPT_FAILED).nth(1) else {
+                continue;
+            };
+            let named = rest.split('`').next().unwrap_or(rest);
+            let mut words = named.split_whitespace();
+            let Some(package) = words.next() else {
+                continue;
+            };
+            let version = words.next().map(|v| v.trim_start_matches('v').to_string());
+            failures.push(FailedDependency {
+                package: package.to_string(),
+                version,
+                output: vec![line.clone()],
+            });
+            open = true;
+        } else if ends_failure(line) {
+            open = false;
+        } else if open && let Some(failure) = failures.last_mut() {
+            failure.output.push(line.clone());
+        }
+    }
+    failures
 }
 
 /// Whether a line of cargo's stderr says that a compiler process ended by a
@@ -768,6 +860,49 @@ mod tests {
         let tail: Vec<String> = read_tail(long.join("\n").as_bytes()).into();
         assert_eq!(stopped_compilers(&tail).len(), 1);
         assert!(stopped_compilers(&tail)[0].out_of_memory);
+    }
+
+    /// Cargo's stderr with failed build scripts (written for this test after
+    /// cargo's framing): each report, up to cargo's next message or status
+    /// line, kept however much follows.
+    #[test]
+    fn failed_build_scripts_and_their_reports() {
+        let stderr: Vec<String> = [
+            "   Compiling frob-sys v0.2.0",
+            "error: failed to run custom build command for `frob-sys v0.2.0`",
+            "",
+            "Caused by:",
+            "  process didn't exit successfully: `/t/build-script-build` (exit status: 101)",
+            "  --- stderr",
+            "  Could not find `protoc`.",
+            "warning: build failed, waiting for other jobs to finish...",
+            "error: failed to run custom build command for `local v0.1.0 (/src/local)`",
+            "  --- stderr",
+            "  no chip selected",
+            "    Checking serde v1.0.0",
+            "  not part of any report",
+        ]
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+        let failures = build_script_failures(&stderr);
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert_eq!(failures[0].package, "frob-sys");
+        assert_eq!(failures[0].version.as_deref(), Some("0.2.0"));
+        assert_eq!(failures[0].output.len(), 6, "{:?}", failures[0].output);
+        assert_eq!(
+            failures[0].output.last().map(String::as_str),
+            Some("  Could not find `protoc`.")
+        );
+        assert_eq!(failures[1].package, "local");
+        assert_eq!(failures[1].version.as_deref(), Some("0.1.0"));
+        assert_eq!(failures[1].output.len(), 3, "{:?}", failures[1].output);
+        // However long the output after them, the reports are kept.
+        let mut long = stderr.clone();
+        long.extend((0..500).map(|n| format!("   Compiling noise{n} v1.0.0")));
+        let tail: Vec<String> = read_tail(long.join("\n").as_bytes()).into();
+        assert_eq!(build_script_failures(&tail), failures);
+        assert!(!tail.iter().any(|l| l.contains("not part of any report")));
     }
 
     #[test]

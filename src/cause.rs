@@ -155,80 +155,90 @@ pub fn build_env_need(code: Option<&str>, message: &str) -> Option<String> {
             "the environment variable `{name}` at compile time (`env!`)"
         ));
     }
-    // pkg-config: "The system library `x` required by crate `x-sys` was not
-    // found." and, before 0.3.26, "could not find system library 'x' required
-    // by the 'x-sys' crate".
-    let lower = message.to_lowercase();
-    if lower.contains("system library")
-        && (lower.contains("not found") || lower.contains("could not find"))
-    {
-        let quoted = |text: &str| {
-            first_backticked(text)
-                .map(str::to_string)
-                .or_else(|| first_quoted(text))
-        };
-        let mut parts = message.splitn(2, "required by");
-        let library = parts
-            .next()
-            .and_then(|head| quoted(head.rsplit("library").next().unwrap_or(head)));
-        let krate = parts.next().and_then(quoted);
-        return Some(match (library, krate) {
-            (Some(library), Some(krate)) => format!(
-                "the system library `{library}` (its development package, found with pkg-config) for `{krate}`"
-            ),
-            (Some(library), None) => format!(
-                "the system library `{library}` (its development package, found with pkg-config)"
-            ),
-            _ => "a system library (its development package, found with pkg-config)".to_string(),
-        });
-    }
-    if message.contains("Could not find directory of OpenSSL installation") {
-        return Some(
-            "OpenSSL's development files (`libssl-dev`, `openssl-devel`, or `OPENSSL_DIR`) for `openssl-sys`"
-                .to_string(),
-        );
-    }
-    if let Some(at) = message
-        .find("unable to find library -l")
-        .map(|at| at + "unable to find library -l".len())
-        .or_else(|| {
-            message
-                .find("cannot find -l")
-                .map(|at| at + "cannot find -l".len())
-        })
-    {
-        let library: String = message[at..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '+'))
-            .collect();
-        if !library.is_empty() {
-            return Some(format!(
-                "the system library `{library}` for the linker (`-l{library}`)"
-            ));
-        }
-    }
-    if message.contains("Could not find `protoc`") {
-        return Some("the `protoc` compiler (or `PROTOC`) for prost's build script".to_string());
-    }
-    if message.contains("Unable to find libclang") {
-        return Some("libclang (or `LIBCLANG_PATH`) for bindgen".to_string());
-    }
-    if let Some(rest) = message.split("is `").nth(1)
-        && let Some(tool) = rest
-            .strip_suffix("` not installed?")
-            .or_else(|| rest.split_once("` not installed?").map(|(tool, _)| tool))
-    {
-        return Some(format!("the `{tool}` program"));
-    }
-    None
+    // What the host lacks (a program, a system library) is data: the
+    // table of `host_needs.toml`, with where to get it.
+    crate::host_needs::host_need(message).map(|need| need.describe())
 }
 
 /// What a diagnostic says the build needs from its environment, from its
-/// message or one of its notes.
+/// message or one of its notes: what [`build_env_need`] names, or a file or
+/// folder the example reads at compile time that is not there
+/// ([`missing_file`]), said by the message or, when a proc macro panicked, by
+/// the panic's message (rustc's `help: message: ...` note).
 pub fn diagnostic_build_env(diagnostic: &Diagnostic) -> Option<String> {
+    let code = diagnostic.code.as_deref();
     std::iter::once(&diagnostic.message)
         .chain(&diagnostic.notes)
-        .find_map(|text| build_env_need(diagnostic.code.as_deref(), text))
+        .find_map(|text| build_env_need(code, text))
+        .or_else(|| missing_file(code, &diagnostic.message))
+        .or_else(|| {
+            if diagnostic.message != "proc macro panicked" {
+                return None;
+            }
+            diagnostic
+                .notes
+                .iter()
+                .filter_map(|note| note.strip_prefix("help: message: "))
+                .find_map(|text| missing_file(code, text).or_else(|| macro_metadata(text)))
+        })
+}
+
+/// A proc macro that panicked because `cargo metadata`, which it runs at
+/// compile time, gave it nothing: sqlx's query macros do, without
+/// `DATABASE_URL`, to look for their query cache in the workspace
+/// (`Invalid `cargo metadata` output`, `Could not fetch metadata`).
+fn macro_metadata(panic: &str) -> Option<String> {
+    let lower = panic.to_lowercase();
+    (lower.contains("`cargo metadata`") || lower.contains("could not fetch metadata")).then(|| {
+        "what a proc macro asks `cargo metadata` at compile time (sqlx's query macros do when `DATABASE_URL` is not set, to find the query cache `cargo sqlx prepare` writes)".to_string()
+    })
+}
+
+/// How every need for a file or folder ends, so that the suggestion can tell
+/// them from the rest.
+const READ_AT_COMPILE_TIME: &str = ", which the example reads at compile time";
+
+/// The file or folder a compile-time read did not find, named as the
+/// example wrote it: ``couldn't read `src/../schema.sql`: No such file or
+/// directory`` of `include_str!` (whose path starts at the source file, in
+/// `src/`) or a proc macro's `error canonicalizing migration directory
+/// ./migrations: No such file or directory (os error 2)` (paths start at the
+/// crate; [`crate::diagnose`] has made them relative to it). Only errors
+/// without a code: rustc's own (`E0583`, a module's file) are not the
+/// environment's doing.
+fn missing_file(code: Option<&str>, message: &str) -> Option<String> {
+    if code.is_some() {
+        return None;
+    }
+    let at = message
+        .find(": No such file or directory")
+        .or_else(|| message.find(" (os error 2)"))?;
+    let head = &message[..at];
+    let include = head.starts_with("couldn't read");
+    let path = last_backticked(head)
+        .or_else(|| head.rsplit(char::is_whitespace).next())
+        .map(|p| p.trim_matches(|c| matches!(c, '"' | '\'' | ':')))
+        .filter(|p| !p.is_empty())?;
+    let path = match path.strip_prefix("src/") {
+        Some(rest) if include => rest,
+        _ => path,
+    };
+    let lower = head.to_lowercase();
+    let kind = if lower.contains("director") || lower.contains("folder") {
+        "folder"
+    } else if include {
+        "file"
+    } else {
+        "file or folder"
+    };
+    Some(format!("the {kind} `{path}`{READ_AT_COMPILE_TIME}"))
+}
+
+fn last_backticked(text: &str) -> Option<&str> {
+    let end = text.rfind('`')?;
+    let start = text[..end].rfind('`')? + 1;
+    let name = &text[start..end];
+    (!name.is_empty()).then_some(name)
 }
 
 /// What the errors of a failed build need from the environment, when that is
@@ -257,30 +267,97 @@ pub fn only_build_env<'d>(
     any.then_some(needs)
 }
 
-/// What a failed dependency build needs from the environment, from cargo's
-/// last lines of stderr (a build script's output lands there) and the errors
-/// cargo reported for crates that are not the example's: the first need
-/// named, with the crate whose build script failed when cargo names it and
-/// the need does not.
-pub fn dependency_build_env(stderr: &[String], messages: &[String]) -> Option<String> {
-    let need = stderr
-        .iter()
-        .chain(messages)
-        .find_map(|line| build_env_need(None, line))?;
-    let failed = stderr.iter().find_map(|line| {
-        let rest = line
-            .split("failed to run custom build command for ")
-            .nth(1)?;
-        let krate = first_backticked(rest)?;
-        Some(krate.split(' ').next().unwrap_or(krate).to_string())
-    });
-    Some(match failed {
-        Some(krate) if !need.contains(&format!("`{krate}`")) => {
-            format!("{need}, for the build script of `{krate}`")
-        }
-        _ => need,
-    })
+/// Why a dependency could not be built, from what its failed build said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// It needs something from the build environment: a program or a
+    /// library of the host (with the packages that provide it), an
+    /// environment variable.
+    BuildEnv(String),
+    /// It cannot be built for the host's target: what it needs, and the
+    /// line that says so.
+    Target(String),
+    /// It failed for reasons of its own: the lines that say how.
+    Failed(String),
 }
+
+impl Blocker {
+    /// The cause of an example this dependency kept from building.
+    pub fn cause(&self) -> Cause {
+        match self {
+            Blocker::BuildEnv(_) => Cause::BuildEnv,
+            Blocker::Target(_) => Cause::TargetSpecific,
+            Blocker::Failed(_) => Cause::DependencyBuild,
+        }
+    }
+
+    /// What a maintainer can do about an example it kept from building.
+    pub fn suggestion(&self) -> String {
+        match self {
+            Blocker::BuildEnv(need) => format!(
+                "not the example's fault: a dependency's build needs {need}; install it where snipcheck runs and run again"
+            ),
+            Blocker::Target(_) => "not the example's fault: a dependency builds only for another target or chip (firmware); check the example there (`rustup target add ...`, the chip's feature), or mark the block `ignore`".to_string(),
+            Blocker::Failed(_) => Cause::DependencyBuild.info().fix.to_string(),
+        }
+    }
+}
+
+/// Why a dependency failed to build, from its failure's output (a build
+/// script's report in cargo's stderr, or the compiler's errors in its
+/// code): what it needs from the host (the table of `host_needs.toml`,
+/// first match in table order), else from the environment, else a target
+/// the host is not, else its own failure, in its own words.
+pub fn blocker(output: &[String]) -> Blocker {
+    let text = output.join("\n");
+    if let Some(need) = crate::host_needs::host_need(&text) {
+        return Blocker::BuildEnv(need.describe());
+    }
+    if let Some(need) = output.iter().find_map(|line| build_env_need(None, line)) {
+        return Blocker::BuildEnv(need);
+    }
+    if let Some(target) = crate::host_needs::target_need(&text) {
+        return Blocker::Target(target);
+    }
+    Blocker::Failed(failure_excerpt(output))
+}
+
+/// The lines of a failure that say what went wrong: a build script's
+/// stderr (without the backtrace hint), else everything but cargo's
+/// framing; at most [`EXCERPT_LINES`].
+fn failure_excerpt(output: &[String]) -> String {
+    let telling = |line: &&String| {
+        let line = line.trim();
+        !line.is_empty()
+            && !line.starts_with("note: run with `RUST_BACKTRACE")
+            && !line.starts_with("cargo:")
+            && !line.starts_with("cargo::")
+    };
+    let stderr: Vec<&String> = output
+        .iter()
+        .skip_while(|line| line.trim() != "--- stderr")
+        .skip(1)
+        .filter(telling)
+        .collect();
+    let lines: Vec<&String> = if stderr.is_empty() {
+        output
+            .iter()
+            .filter(telling)
+            .filter(|line| line.trim() != "Caused by:" && !line.trim().starts_with("--- std"))
+            .collect()
+    } else {
+        stderr
+    };
+    lines
+        .iter()
+        .take(EXCERPT_LINES)
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How many lines of a dependency's failure a report quotes.
+const EXCERPT_LINES: usize = 8;
 
 /// The suggestion for an example that needs something from the build
 /// environment.
@@ -288,17 +365,30 @@ pub fn build_env_suggestion(needs: &[String]) -> String {
     if needs.is_empty() {
         return Cause::BuildEnv.info().fix.to_string();
     }
-    format!(
-        "the example needs {} to compile: say so in the document and mark the block `ignore` (`no_run` still compiles it); snipcheck builds with a scrubbed environment, so only what is installed on the machine (a system library) can be given to it",
-        needs.join(" and ")
-    )
-}
-
-fn first_quoted(text: &str) -> Option<String> {
-    let start = text.find('\'')? + 1;
-    let len = text[start..].find('\'')?;
-    let name = &text[start..start + len];
-    (!name.is_empty()).then(|| name.to_string())
+    let (files, others): (Vec<&String>, Vec<&String>) = needs
+        .iter()
+        .partition(|need| need.ends_with(READ_AT_COMPILE_TIME));
+    let join = |needs: &[&String]| {
+        needs
+            .iter()
+            .map(|need| need.strip_suffix(READ_AT_COMPILE_TIME).unwrap_or(need))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mut parts = Vec::new();
+    if !others.is_empty() {
+        parts.push(format!(
+            "the example needs {} to compile: say so in the document and mark the block `ignore` (`no_run` still compiles it); snipcheck builds with a scrubbed environment, so only what is installed on the machine (a system library) can be given to it",
+            join(&others)
+        ));
+    }
+    if !files.is_empty() {
+        parts.push(format!(
+            "the example reads {} at compile time, and the document does not give it: say in the document what it holds and mark the block `ignore` (`no_run` still compiles it), or show the example without the macro that reads it; snipcheck builds each block in a crate of its own, which holds nothing but the block's code",
+            join(&files)
+        ));
+    }
+    parts.join("; ")
 }
 
 /// The release series of a version: `0.6.20` -> `0.6`, `1.54.1` -> `1`.
@@ -495,13 +585,9 @@ pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
         Cause::MissingImport => format!("add {}", detail.imports.join(" ")),
         Cause::Placeholder => format!(
             "define {} in hidden `# ` lines (or mark the block `ignore` if it is a sketch)",
-            detail
-                .placeholders
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            detail.placeholders.join(", ")
         ),
+        Cause::Syntax if !detail.syntax.is_empty() => detail.syntax.join("; "),
         Cause::BuildEnv => build_env_suggestion(&detail.needs),
         Cause::NeedsContext => format!(
             "make the block stand alone: define {} in hidden `# ` lines (copied from the block that defines it), or say in the text that it continues that block",
@@ -548,6 +634,8 @@ pub struct SuggestionDetail {
     pub code_errors: Vec<String>,
     /// What the build needs from its environment (`DATABASE_URL`).
     pub needs: Vec<String>,
+    /// Why code cannot stand where it is, placed (`line 9: `.await` in a fragment ...`).
+    pub syntax: Vec<String>,
 }
 
 #[cfg(test)]
@@ -695,15 +783,13 @@ mod tests {
                 None,
                 "The system library `libpq` required by crate `pq-sys` was not found.",
                 Some(
-                    "the system library `libpq` (its development package, found with pkg-config) for `pq-sys`",
+                    "the PostgreSQL client library `libpq` (Debian/Ubuntu: `apt install libpq-dev`",
                 ),
             ),
             (
                 None,
                 "could not find system library 'alsa' required by the 'alsa-sys' crate",
-                Some(
-                    "the system library `alsa` (its development package, found with pkg-config) for `alsa-sys`",
-                ),
+                Some("ALSA's development files (Debian/Ubuntu: `apt install libasound2-dev`"),
             ),
             (
                 None,
@@ -713,22 +799,22 @@ mod tests {
             (
                 None,
                 "  = note: rust-lld: error: unable to find library -lsqlite3",
-                Some("the system library `sqlite3` for the linker (`-lsqlite3`)"),
+                Some("SQLite's development files"),
             ),
             (
                 None,
                 "/usr/bin/ld: cannot find -lz: No such file or directory",
-                Some("the system library `z` for the linker (`-lz`)"),
+                Some("zlib's development files"),
             ),
             (
                 None,
                 "  is `cmake` not installed?",
-                Some("the `cmake` program"),
+                Some("CMake (the `cmake` program)"),
             ),
             (
                 None,
                 "Error: Could not find `protoc`. If `protoc` is installed, try setting the `PROTOC` environment variable",
-                Some("the `protoc` compiler"),
+                Some("the Protocol Buffers compiler `protoc`"),
             ),
             (None, "mismatched types", None),
             (
@@ -784,18 +870,159 @@ mod tests {
             suggestion.contains("`DATABASE_URL`") && suggestion.contains("`TOKEN`"),
             "{suggestion}"
         );
-        // A build script's failure, named with its crate when the need does not.
-        let stderr = [
-            "error: failed to run custom build command for `libz-sys v1.1.20`".to_string(),
-            "  /usr/bin/ld: cannot find -lz".to_string(),
-        ];
+    }
+
+    /// Recorded-style failures of dependencies (written for these tests
+    /// after cargo's framing and the tools' wording) -> why they failed.
+    #[test]
+    fn why_a_dependency_failed() {
+        let lines = |text: &str| -> Vec<String> { text.lines().map(str::to_string).collect() };
+        let protoc = lines(
+            "error: failed to run custom build command for `prost-build v0.13.5`\n\nCaused by:\n  process didn't exit successfully: `/t/build/prost-build-1/build-script-build` (exit status: 101)\n  --- stderr\n  Error: Could not find `protoc`. Set `PROTOC` to its path.",
+        );
+        let Blocker::BuildEnv(need) = blocker(&protoc) else {
+            panic!("protoc: {:?}", blocker(&protoc));
+        };
+        assert!(need.contains("`apt install protobuf-compiler`"), "{need}");
+        assert_eq!(blocker(&protoc).cause(), Cause::BuildEnv);
+        let chip = lines(
+            "error: failed to run custom build command for `esp-frob v0.3.0`\n\nCaused by:\n  --- stderr\n  thread 'main' panicked at build.rs:9:9:\n  Exactly one chip must be enabled through its Cargo feature, 0 given",
+        );
+        let Blocker::Target(target) = blocker(&chip) else {
+            panic!("chip: {:?}", blocker(&chip));
+        };
+        assert!(target.contains("0 given"), "{target}");
+        assert_eq!(blocker(&chip).cause(), Cause::TargetSpecific);
+        let own = lines(
+            "error: failed to run custom build command for `frob v1.0.0`\n\nCaused by:\n  process didn't exit successfully: `x` (exit status: 101)\n  --- stdout\n  cargo:rerun-if-changed=build.rs\n  --- stderr\n  thread 'main' panicked at build.rs:2:5:\n  the frobnicator overflowed\n  note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+        );
         assert_eq!(
-            dependency_build_env(&stderr, &[]).as_deref(),
-            Some(
-                "the system library `z` for the linker (`-lz`), for the build script of `libz-sys`"
+            blocker(&own),
+            Blocker::Failed(
+                "thread 'main' panicked at build.rs:2:5:\nthe frobnicator overflowed".to_string()
             )
         );
-        assert_eq!(dependency_build_env(&stderr[..1], &[]), None);
+        assert_eq!(blocker(&own).cause(), Cause::DependencyBuild);
+        // An environment variable a dependency's macro needs is the environment's too.
+        let env = lines("error: environment variable `FROB_HOME` not defined at compile time");
+        assert!(matches!(blocker(&env), Blocker::BuildEnv(need) if need.contains("`FROB_HOME`")));
+    }
+
+    /// Files and folders a compile-time read did not find, as rustc and proc
+    /// macros say it (written for this test after their wording, with the
+    /// scratch paths already made relative by `diagnose`), and errors that
+    /// only look like it.
+    #[test]
+    fn files_a_compile_time_read_does_not_find() {
+        /// (code, message, notes, the need it names, by its start)
+        type Case<'a> = (Option<&'a str>, &'a str, &'a [&'a str], Option<&'a str>);
+        let cases: &[Case] = &[
+            (
+                None,
+                "error canonicalizing migration directory ./migrations: No such file or directory (os error 2)",
+                &[],
+                Some("the folder `./migrations`, which the example reads at compile time"),
+            ),
+            (
+                None,
+                "couldn't read `src/../fixtures/page.html`: No such file or directory (os error 2)",
+                &[],
+                Some("the file `../fixtures/page.html`, which the example reads at compile time"),
+            ),
+            (
+                None,
+                "couldn't read `src/words.txt`: No such file or directory (os error 2)",
+                &["note: this error originates in the macro `include_str`"],
+                Some("the file `words.txt`, which the example reads at compile time"),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: cannot open templates/index.tera: No such file or directory (os error 2)",
+                ],
+                Some(
+                    "the file or folder `templates/index.tera`, which the example reads at compile time",
+                ),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache",
+                ],
+                Some("`DATABASE_URL` (a database for `sqlx::query!`"),
+            ),
+            (
+                None,
+                "proc macro panicked",
+                &[
+                    "help: message: Invalid `cargo metadata` output: Error(\"EOF while parsing a value\", line: 1, column: 0)",
+                ],
+                Some("what a proc macro asks `cargo metadata` at compile time"),
+            ),
+            // A panic that says nothing of the environment, a module file
+            // rustc looks for, a linker's note, a lint.
+            (
+                None,
+                "proc macro panicked",
+                &["help: message: called `Option::unwrap()` on a `None` value"],
+                None,
+            ),
+            (
+                Some("E0583"),
+                "file not found for module `db`: No such file or directory",
+                &["help: to create the module `db`, create file \"src/db.rs\""],
+                None,
+            ),
+            (
+                None,
+                "linking with `cc` failed: exit status: 1",
+                &["note: collect2: cannot open output file out/x: No such file or directory"],
+                None,
+            ),
+            (
+                None,
+                "mismatched types",
+                &["help: message: /data/x: No such file or directory (os error 2)"],
+                None,
+            ),
+        ];
+        for (code, message, notes, expected) in cases {
+            let diagnostic = Diagnostic {
+                level: "error".into(),
+                code: code.map(str::to_string),
+                message: message.to_string(),
+                notes: notes.iter().map(|n| n.to_string()).collect(),
+                ..Diagnostic::default()
+            };
+            let need = diagnostic_build_env(&diagnostic);
+            match expected {
+                Some(start) => assert!(
+                    need.as_deref().is_some_and(|n| n.starts_with(start)),
+                    "{message}: {need:?}"
+                ),
+                None => assert_eq!(need, None, "{message}"),
+            }
+        }
+        // The suggestion names the folder and says what a maintainer can do;
+        // other needs keep theirs.
+        let folder =
+            "the folder `./migrations`, which the example reads at compile time".to_string();
+        let variable = "the environment variable `TOKEN` at compile time (`env!`)".to_string();
+        let suggestion = build_env_suggestion(std::slice::from_ref(&folder));
+        assert!(
+            suggestion.starts_with("the example reads the folder `./migrations` at compile time")
+                && suggestion.contains("mark the block `ignore`")
+                && !suggestion.contains("scrubbed environment"),
+            "{suggestion}"
+        );
+        let both = build_env_suggestion(&[variable, folder]);
+        assert!(
+            both.starts_with("the example needs the environment variable `TOKEN`")
+                && both.contains("; the example reads the folder `./migrations`"),
+            "{both}"
+        );
     }
 
     #[test]

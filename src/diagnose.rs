@@ -227,19 +227,95 @@ fn place(diag: &RustcDiagnostic, unit: &UnitMap<'_>, workspace_dir: &Path) -> Op
         Some((l, c, el, ec)) => (l, c, el, ec, false),
         None => (unit.fence_line, 1, unit.fence_line, 1, true),
     };
+    let scratch = ScratchPaths::new(unit.src_path, workspace_dir);
     Some(Diagnostic {
         level: level_name(&diag.level).to_string(),
         code: diag.code.as_ref().map(|c| c.code.clone()),
-        message: diag.message.clone(),
+        message: scratch.relative(&diag.message),
         file: unit.file.to_string(),
         line,
         column,
         end_line,
         end_column,
-        label: span.and_then(|s| s.label.clone()),
+        label: span.and_then(|s| s.label.as_deref().map(|l| scratch.relative(l))),
         in_wrapper,
-        notes: notes(diag),
+        notes: notes(diag).iter().map(|n| scratch.relative(n)).collect(),
     })
+}
+
+/// The scratch crate's and workspace's folders as rustc may print them in a
+/// message (`error canonicalizing migration directory <crate>/./migrations`,
+/// ``couldn't read `snippets/snip-<id>/src/../data.txt` ``), rewritten
+/// relative to the snippet's crate (`./migrations`, `src/../data.txt`, the
+/// workspace `../..`): the machine's sandbox, and which workspace or variant
+/// crate built the snippet, never reach a report, and a variant's error reads
+/// the same as the primary build's. The one place scratch paths leave
+/// messages; rules are tried in order, the most specific first.
+struct ScratchPaths {
+    /// (folder as printed, the same folder relative to the crate).
+    rules: Vec<(String, String)>,
+}
+
+impl ScratchPaths {
+    fn new(src_path: &Path, workspace_dir: &Path) -> Self {
+        let mut rules = Vec::new();
+        // A root or empty folder would rewrite every path of the message.
+        let mut rule = |path: &Path, relative: String| {
+            if path.components().count() > 1 {
+                rules.push((path.to_string_lossy().into_owned(), relative));
+            }
+        };
+        // `<crate>/src/main.rs`: the crate is the source's folder's parent.
+        let Some(crate_dir) = src_path.parent().and_then(Path::parent) else {
+            return ScratchPaths { rules: Vec::new() };
+        };
+        rule(crate_dir, String::new());
+        if let Ok(inside) = crate_dir.strip_prefix(workspace_dir) {
+            // rustc runs in the workspace and prints its paths from there.
+            rule(inside, String::new());
+            let up = vec![".."; inside.components().count()].join("/");
+            rule(workspace_dir, up);
+        }
+        ScratchPaths { rules }
+    }
+
+    /// `text` with every scratch path relative to the snippet's crate.
+    fn relative(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (folder, relative) in &self.rules {
+            if out.contains(folder.as_str()) {
+                out = replace_folder(&out, folder, relative);
+            }
+        }
+        out
+    }
+}
+
+/// `text` with the folder `folder` (where it stands as a whole path
+/// component, not as the start of a longer name: `snip-x` in `snip-x-v0`)
+/// written `relative` (`""`: the folder itself, `.` when it stands alone).
+fn replace_folder(text: &str, folder: &str, relative: &str) -> String {
+    let name_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(folder) {
+        let (before, after) = (&rest[..at], &rest[at + folder.len()..]);
+        out.push_str(before);
+        let joined = before.chars().next_back().is_some_and(name_char);
+        match after.chars().next() {
+            _ if joined => out.push_str(folder),
+            Some(c) if name_char(c) => out.push_str(folder),
+            Some('/') if relative.is_empty() => {
+                rest = &after[1..];
+                continue;
+            }
+            _ if relative.is_empty() => out.push('.'),
+            _ => out.push_str(relative),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn span_path(span: &DiagnosticSpan, workspace_dir: &Path) -> PathBuf {
@@ -523,6 +599,162 @@ mod tests {
                 (Status::Fail, Some(Cause::Compile)),
             ]
         );
+    }
+
+    /// One recorded `compiler-message` of a proc macro's error at `line` of
+    /// the crate at `crate_dir` (in the shape cargo prints it), with its
+    /// children as (level, message).
+    fn macro_error(crate_dir: &str, line: u32, message: &str, children: &[(&str, &str)]) -> String {
+        let package = crate_dir.rsplit('/').next().unwrap_or(crate_dir);
+        let relative = crate_dir
+            .strip_prefix(&format!("{WS}/"))
+            .unwrap_or(crate_dir);
+        let children: Vec<serde_json::Value> = children
+            .iter()
+            .map(|(level, message)| {
+                serde_json::json!({"children": [], "code": null, "level": level,
+                    "message": message, "rendered": null, "spans": []})
+            })
+            .collect();
+        serde_json::json!({
+            "reason": "compiler-message",
+            "package_id": format!("path+file://{crate_dir}#0.0.0"),
+            "manifest_path": format!("{crate_dir}/Cargo.toml"),
+            "target": {"kind": ["bin"], "crate_types": ["bin"], "name": package,
+                "src_path": format!("{crate_dir}/src/main.rs"), "edition": "2024",
+                "doc": true, "doctest": false, "test": false},
+            "message": {"rendered": null, "$message_type": "diagnostic",
+                "children": children, "code": null, "level": "error", "message": message,
+                "spans": [{"byte_end": 9, "byte_start": 1, "column_end": 9, "column_start": 1,
+                    "expansion": null, "file_name": format!("{relative}/src/main.rs"),
+                    "is_primary": true, "label": null, "line_end": line, "line_start": line,
+                    "suggested_replacement": null, "suggestion_applicability": null,
+                    "text": []}]}
+        })
+        .to_string()
+    }
+
+    /// What rustc prints of a compile-time read the document does not
+    /// provide, and a proc macro that panicked saying what the environment
+    /// lacks, replayed: the scratch folders are gone from every message (the
+    /// primary build's and a variant's read alike), and the verdict is
+    /// `build-env` naming what is missing, as the example wrote it.
+    #[test]
+    fn scratch_paths_leave_messages_and_reads_the_document_lacks_are_build_env() {
+        let doc = "# Reads\n\n```rust\nfn main() {\n    let a = read_a();\n    let b = read_b();\n}\n```\n";
+        let block = extract(doc).into_iter().next().expect("one block");
+        let snippet = analyze(&block);
+        let wrapped = wrap(&snippet).expect("the block parses");
+        let generated = |needle: &str| {
+            let index = wrapped.text.lines().position(|l| l.contains(needle));
+            u32::try_from(index.expect("line in the wrapped source") + 1).expect("small")
+        };
+        let (a, b) = (generated("read_a"), generated("read_b"));
+        for (ws, package) in [
+            (WS, "snip-r-1a2b"),
+            ("/recorded/variants-stable", "snip-r-1a2b-v0"),
+        ] {
+            let crate_dir = format!("{ws}/snippets/{package}");
+            let src = PathBuf::from(format!("{crate_dir}/src/main.rs"));
+            let lines = [
+                macro_error(
+                    &crate_dir,
+                    a,
+                    &format!(
+                        "error canonicalizing migration directory {crate_dir}/./migrations: No such file or directory (os error 2)"
+                    ),
+                    &[],
+                ),
+                macro_error(
+                    &crate_dir,
+                    b,
+                    "couldn't read `PLACE/src/../seed.sql`: No such file or directory (os error 2)"
+                        .replace("PLACE", &format!("snippets/{package}"))
+                        .as_str(),
+                    &[("help", &format!("the folder {ws} holds the workspace"))],
+                ),
+                macro_error(
+                    &crate_dir,
+                    b,
+                    "proc macro panicked",
+                    &[(
+                        "help",
+                        "message: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache",
+                    )],
+                ),
+            ];
+            let messages: Vec<Message> = Message::parse_stream(lines.join("\n").as_bytes())
+                .collect::<Result<_, _>>()
+                .expect("recorded messages parse");
+            let unit = UnitMap {
+                src_path: &src,
+                wrapped: &wrapped,
+                lines: &snippet.lines,
+                file: "reads.md",
+                fence_line: block.fence_line,
+            };
+            let units = BTreeMap::from([("r".to_string(), unit)]);
+            let results = attribute(&messages, &units, Path::new(ws));
+            let result = &results["r"];
+            let texts: Vec<(&str, u32, &[String])> = result
+                .diagnostics
+                .iter()
+                .map(|d| (d.message.as_str(), d.line, d.notes.as_slice()))
+                .collect();
+            assert_eq!(
+                texts,
+                [
+                    (
+                        "error canonicalizing migration directory ./migrations: No such file or directory (os error 2)",
+                        5,
+                        &[][..]
+                    ),
+                    (
+                        "couldn't read `src/../seed.sql`: No such file or directory (os error 2)",
+                        6,
+                        &["help: the folder ../.. holds the workspace".to_string()][..]
+                    ),
+                    (
+                        "proc macro panicked",
+                        6,
+                        &["help: message: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare` to update the query cache".to_string()][..]
+                    ),
+                ],
+                "{ws}"
+            );
+            assert_eq!(
+                verdict(&Expect::Pass, result),
+                (Status::Fail, Some(Cause::BuildEnv))
+            );
+            let needs = cause::only_build_env(&result.diagnostics).expect("only needs");
+            assert_eq!(
+                needs,
+                [
+                    "the folder `./migrations`, which the example reads at compile time",
+                    "the file `../seed.sql`, which the example reads at compile time",
+                    "`DATABASE_URL` (a database for `sqlx::query!`, or the query cache `cargo sqlx prepare` writes)",
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn scratch_folders_become_relative_to_the_crate() {
+        let crate_src = Path::new("/sb/ws/snippets/snip-a/src/main.rs");
+        let scratch = ScratchPaths::new(crate_src, Path::new("/sb/ws"));
+        let cases = [
+            ("/sb/ws/snippets/snip-a/./m: gone", "./m: gone"),
+            ("in `/sb/ws/snippets/snip-a`", "in `.`"),
+            ("`snippets/snip-a/src/x.txt`", "`src/x.txt`"),
+            ("/sb/ws/Cargo.lock and /sb/ws", "../../Cargo.lock and ../.."),
+            // Another crate's folder that merely starts with the same name.
+            ("/sb/ws/snippets/snip-a-v0/m", "../../snippets/snip-a-v0/m"),
+            ("/sb/wsx/y", "/sb/wsx/y"),
+            ("no path here", "no path here"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(scratch.relative(text), expected, "{text}");
+        }
     }
 
     fn diagnostic(level: &str, code: Option<&str>) -> Diagnostic {

@@ -166,10 +166,10 @@ pub struct BuildOutcome {
     pub named_modules: BTreeSet<String>,
     /// Units whose compiler a signal ended (the memory cap, a kill): unit -> why.
     pub stopped: BTreeMap<String, String>,
-    /// Units not built, without an error of their own, while a dependency's
-    /// build said what it needs from the environment: unit -> that need
-    /// ([`crate::cause::dependency_build_env`]).
-    pub needs: BTreeMap<String, String>,
+    /// Units not built, without an error of their own, because a dependency
+    /// failed to build: unit -> that dependency and why it failed
+    /// ([`crate::cause::blocker`]).
+    pub blocked: BTreeMap<String, Blocked>,
     /// The source of every package the build resolved but its own crates
     /// (from `cargo metadata`, which downloaded them): what
     /// `pipeline::diagnosis_items` indexes for the diagnosis.
@@ -183,7 +183,7 @@ impl BuildOutcome {
         self.units.extend(later.units);
         self.named_modules.extend(later.named_modules);
         self.stopped.extend(later.stopped);
-        self.needs.extend(later.needs);
+        self.blocked.extend(later.blocked);
         for source in later.sources {
             if !self.sources.contains(&source) {
                 self.sources.push(source);
@@ -193,6 +193,14 @@ impl BuildOutcome {
         self.interrupted |= later.interrupted;
         self.log.extend(later.log);
     }
+}
+
+/// A dependency that kept a unit from building, and why it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    /// The dependency as cargo names it (`prost-build v0.13.5`).
+    pub dependency: String,
+    pub why: crate::cause::Blocker,
 }
 
 /// A workspace resolved by `cargo metadata`, or why it could not be.
@@ -374,10 +382,16 @@ impl<'a> Executor<'a> {
         span.done();
         self.record(plan, &written.dir, &output);
         let _span = trace::span(format!("{}: attribute", plan.workspace));
+        // Which crates a failed dependency kept from building: the lock's graph.
+        let lock = if output.success {
+            None
+        } else {
+            self.read_lock(&written)
+        };
         Ok(read_build(
             plan,
             &written.sources,
-            &written.dir,
+            (&written.dir, lock.as_deref()),
             &output,
             out,
         ))
@@ -781,11 +795,12 @@ fn absorb_resolution(
 /// What one cargo build said, per unit: diagnostics placed at document lines,
 /// merged members' messages normalized, and why nothing was built when cargo
 /// built nothing. Pure: `sources` (package -> source path) and `dir` say where
-/// the workspace was written; `out` holds what the resolution already found.
+/// the workspace was written, `lock` is its `Cargo.lock` after a failed build;
+/// `out` holds what the resolution already found.
 pub fn read_build(
     plan: &BuildPlan,
     sources: &BTreeMap<String, PathBuf>,
-    dir: &Path,
+    (dir, lock): (&Path, Option<&str>),
     output: &cargo::BuildOutput,
     mut out: BuildOutcome,
 ) -> BuildOutcome {
@@ -819,12 +834,21 @@ pub fn read_build(
     }
     normalize_merged(plan, &mut out);
     let stopped = read_stopped(plan, output, &mut out);
-    read_needs(sources, output, &mut out);
+    read_blocked(plan, sources, output, lock, &mut out);
     let nothing = out
         .units
         .values()
         .all(|u| u.diagnostics.is_empty() && !u.built);
-    if !output.success && nothing && !output.timed_out && !output.interrupted && !stopped {
+    // Units a failed dependency kept from building each say so in their row:
+    // not a problem of the run.
+    let explained = !out.units.is_empty() && out.units.keys().all(|k| out.blocked.contains_key(k));
+    if !output.success
+        && nothing
+        && !explained
+        && !output.timed_out
+        && !output.interrupted
+        && !stopped
+    {
         let message = format!(
             "`{}` built nothing:\n{}",
             output.command,
@@ -839,46 +863,132 @@ pub fn read_build(
     out
 }
 
-/// Units not built, with no diagnostic of their own, get what a dependency's
-/// failed build says it needs from the environment (its build script's
-/// output in cargo's stderr, or an error cargo reported for another crate).
-fn read_needs(
+/// Units not built, with no diagnostic of their own, get the dependency
+/// that kept them from building and why it failed ([`Blocked`]): one whose
+/// build script failed (its report in cargo's stderr) or whose code did not
+/// compile (cargo's errors for a crate that is not ours). Which crates a
+/// failed dependency kept from building, the lock's graph says; without it,
+/// or when it reaches none of them, a lone failed dependency is every unit's.
+/// A dependency that needs something from the host, or another target, is
+/// named before one that failed on its own.
+fn read_blocked(
+    plan: &BuildPlan,
     sources: &BTreeMap<String, PathBuf>,
     output: &cargo::BuildOutput,
+    lock: Option<&str>,
     out: &mut BuildOutcome,
 ) {
     if output.success {
         return;
     }
-    let ours: BTreeSet<&Path> = sources.values().map(PathBuf::as_path).collect();
-    let others: Vec<String> = output
-        .messages
-        .iter()
-        .filter_map(|message| match message {
-            cargo_metadata::Message::CompilerMessage(m)
-                if !ours.contains(m.target.src_path.as_std_path())
-                    && matches!(
-                        m.message.level,
-                        cargo_metadata::diagnostic::DiagnosticLevel::Error
-                    ) =>
-            {
-                Some(
-                    m.message
-                        .rendered
-                        .clone()
-                        .unwrap_or_else(|| m.message.message.clone()),
-                )
-            }
-            _ => None,
+    let failed: Vec<(String, Blocked)> = failed_dependencies(sources, output)
+        .into_iter()
+        .map(|f| {
+            let dependency = match &f.version {
+                Some(version) => format!("{} v{version}", f.package),
+                None => f.package.clone(),
+            };
+            let why = crate::cause::blocker(&f.output);
+            (f.package, Blocked { dependency, why })
         })
         .collect();
-    let Some(need) = crate::cause::dependency_build_env(&output.stderr_tail, &others) else {
+    if failed.is_empty() {
         return;
+    }
+    let graph = lock.and_then(|text| crate::lockfile::DependencyGraph::parse(text).ok());
+    let lone = match failed.as_slice() {
+        [(_, only)] => Some(only),
+        _ => None,
     };
-    for (key, unit) in &out.units {
-        if !unit.built && unit.diagnostics.is_empty() && !out.stopped.contains_key(key) {
-            out.needs.insert(key.clone(), need.clone());
+    for job in &plan.jobs {
+        let reached: Vec<&Blocked> = match &graph {
+            Some(graph) => failed
+                .iter()
+                .filter(|(package, _)| graph.depends_on(&job.files.package, package))
+                .map(|(_, blocked)| blocked)
+                .collect(),
+            None => failed.iter().map(|(_, blocked)| blocked).collect(),
+        };
+        // With the lock's graph, only what the job's crate reaches; without
+        // it, a lone failure.
+        let Some(blocked) = reached
+            .iter()
+            .find(|b| !matches!(b.why, crate::cause::Blocker::Failed(_)))
+            .or(reached.first())
+            .copied()
+            .or(lone.filter(|_| graph.is_none()))
+        else {
+            continue;
+        };
+        for member in &job.members {
+            let unbuilt = out
+                .units
+                .get(&member.key)
+                .is_some_and(|u| !u.built && u.diagnostics.is_empty());
+            if unbuilt && !out.stopped.contains_key(&member.key) {
+                out.blocked.insert(member.key.clone(), blocked.clone());
+            }
         }
+    }
+}
+
+/// The dependencies a failed build says failed: build scripts (cargo's
+/// stderr) and crates that are not ours with compiler errors (their
+/// rendered errors, by package).
+fn failed_dependencies(
+    sources: &BTreeMap<String, PathBuf>,
+    output: &cargo::BuildOutput,
+) -> Vec<cargo::FailedDependency> {
+    let mut failed = cargo::build_script_failures(&output.stderr_tail);
+    let ours: BTreeSet<&Path> = sources.values().map(PathBuf::as_path).collect();
+    for message in &output.messages {
+        let cargo_metadata::Message::CompilerMessage(m) = message else {
+            continue;
+        };
+        if ours.contains(m.target.src_path.as_std_path())
+            || !matches!(
+                m.message.level,
+                cargo_metadata::diagnostic::DiagnosticLevel::Error
+            )
+        {
+            continue;
+        }
+        let (package, version) = package_of(&m.package_id.repr, &m.target.name);
+        let text = m
+            .message
+            .rendered
+            .clone()
+            .unwrap_or_else(|| m.message.message.clone());
+        let lines = text.lines().map(str::to_string);
+        match failed.iter_mut().find(|f| f.package == package) {
+            Some(known) => known.output.extend(lines),
+            None => failed.push(cargo::FailedDependency {
+                package,
+                version,
+                output: lines.collect(),
+            }),
+        }
+    }
+    failed
+}
+
+/// A package's name and version from cargo's package id
+/// (`registry+https://…#name@1.2.3`, `…/name#1.2.3`, or the older
+/// `name 1.2.3 (source)`); the target's name when the id says neither.
+fn package_of(id: &str, target: &str) -> (String, Option<String>) {
+    if let Some((head, fragment)) = id.rsplit_once('#') {
+        return match fragment.split_once('@') {
+            Some((name, version)) => (name.to_string(), Some(version.to_string())),
+            None => {
+                let name = head.rsplit('/').next().unwrap_or(target);
+                (name.to_string(), Some(fragment.to_string()))
+            }
+        };
+    }
+    let mut words = id.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some(name), Some(version)) => (name.to_string(), Some(version.to_string())),
+        _ => (target.to_string(), None),
     }
 }
 
@@ -1112,7 +1222,7 @@ pub(crate) mod replay {
         read_build(
             plan,
             &sources,
-            dir,
+            (dir, None),
             &recorded.replay(dir),
             BuildOutcome::default(),
         )
@@ -1128,6 +1238,7 @@ pub(crate) mod replay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cause::Blocker;
     use crate::report::ProblemKind;
 
     fn plan(jobs: Vec<Job>) -> BuildPlan {
@@ -1200,21 +1311,48 @@ mod tests {
         assert_eq!(out.log.problems[0].kind, ProblemKind::Environment);
     }
 
-    /// A dependency's build script that says what it needs from the
-    /// environment: each unit it kept from building gets that need.
+    /// Failed dependencies (cargo's stderr written for this test after
+    /// cargo's framing): each unit they kept from building gets the one its
+    /// crate depends on (the lock's graph), a need of the host or target
+    /// before a failure of the dependency's own; a build that built nothing is
+    /// a problem of the run only when a unit is not so explained.
     #[test]
-    fn a_dependency_that_needs_the_environment_names_it() {
+    fn a_failed_dependency_is_blamed_on_the_units_that_need_it() {
         let doc = replay::Document::load("merged");
         let units = doc.units();
-        let job = crate::primary::primary_job(units[0]);
-        let package = job.files.package.clone();
-        let keys: Vec<String> = job.members.iter().map(|m| m.key.clone()).collect();
-        let plan = plan(vec![job]);
-        let sources = BTreeMap::from([(
-            package.clone(),
-            PathBuf::from(format!("/recorded/ws/snippets/{package}/src/lib.rs")),
-        )]);
-        let output = |stderr: &[&str]| cargo::BuildOutput {
+        let jobs: Vec<Job> = units[..3]
+            .iter()
+            .map(|u| crate::primary::primary_job(*u))
+            .collect();
+        let packages: Vec<String> = jobs.iter().map(|j| j.files.package.clone()).collect();
+        let plan = plan(jobs);
+        let sources: BTreeMap<String, PathBuf> = packages
+            .iter()
+            .map(|p| {
+                let path = PathBuf::from(format!("/recorded/ws/snippets/{p}/src/main.rs"));
+                (p.clone(), path)
+            })
+            .collect();
+        let stderr = [
+            "   Compiling proc-macro2 v1.0.95",
+            "error: failed to run custom build command for `frob-sys v0.2.0`",
+            "",
+            "Caused by:",
+            "  process didn't exit successfully: `/t/build/frob-sys-1/build-script-build` (exit status: 101)",
+            "  --- stderr",
+            "  thread 'main' panicked at build.rs:4:5:",
+            "  the frobnicator overflowed",
+            "warning: build failed, waiting for other jobs to finish...",
+            "error: failed to run custom build command for `prost-build v0.13.5`",
+            "",
+            "Caused by:",
+            "  --- stderr",
+            "  Error: Could not find `protoc`. Set `PROTOC` to its path.",
+            "error: failed to run custom build command for `esp-frob v0.3.0`",
+            "  --- stderr",
+            "  Exactly one chip must be enabled through its Cargo feature, 0 given",
+        ];
+        let output = cargo::BuildOutput {
             command: "cargo clippy".to_string(),
             success: false,
             messages: Vec::new(),
@@ -1222,31 +1360,123 @@ mod tests {
             timed_out: false,
             interrupted: false,
         };
-        let read = |output: &cargo::BuildOutput| {
+        // The first crate needs protoc and frob-sys, the second the chip, the
+        // third none of them.
+        let lock = format!(
+            "[[package]]\nname = \"{}\"\nversion = \"0.0.0\"\ndependencies = [\"frob-sys\", \"tonic-build\"]\n\n\
+             [[package]]\nname = \"tonic-build\"\nversion = \"0.13.0\"\ndependencies = [\"prost-build\"]\n\n\
+             [[package]]\nname = \"{}\"\nversion = \"0.0.0\"\ndependencies = [\"esp-frob 0.3.0\"]\n\n\
+             [[package]]\nname = \"{}\"\nversion = \"0.0.0\"\n",
+            packages[0], packages[1], packages[2]
+        );
+        let read = |lock: Option<&str>| {
             read_build(
                 &plan,
                 &sources,
-                Path::new("/recorded/ws"),
-                output,
+                (Path::new("/recorded/ws"), lock),
+                &output,
                 BuildOutcome::default(),
             )
         };
-        let out = read(&output(&[
-            "error: failed to run custom build command for `openssl-sys v0.9.99`",
-            "--- stderr",
-            "  Could not find directory of OpenSSL installation, and this `-sys` crate cannot",
-            "  proceed without this knowledge.",
-        ]));
-        assert!(!keys.is_empty());
-        for key in &keys {
-            let need = out.needs.get(key).map(String::as_str);
-            assert!(
-                need.is_some_and(|n| n.starts_with("OpenSSL's development files")),
-                "{need:?}"
+        let out = read(Some(&lock));
+        let blocked = |key: &str| out.blocked.get(key).cloned();
+        let first = blocked(&packages[0]).expect("the first is blocked");
+        assert_eq!(first.dependency, "prost-build v0.13.5");
+        assert!(
+            matches!(&first.why, Blocker::BuildEnv(need) if need.contains("protobuf-compiler")),
+            "{first:?}"
+        );
+        let second = blocked(&packages[1]).expect("the second is blocked");
+        assert_eq!(second.dependency, "esp-frob v0.3.0");
+        assert!(matches!(second.why, Blocker::Target(_)), "{second:?}");
+        assert_eq!(blocked(&packages[2]), None, "needs none of them");
+        // Nothing built, and the third unit is not explained: the run's problem.
+        assert_eq!(out.log.problems.len(), 1, "{:?}", out.log.problems);
+        // With the lock, a lone failed dependency is only the units' that reach it.
+        let lone_with_lock = cargo::BuildOutput {
+            command: output.command.clone(),
+            success: false,
+            messages: Vec::new(),
+            stderr_tail: output.stderr_tail[1..9].to_vec(),
+            timed_out: false,
+            interrupted: false,
+        };
+        let out_lone = read_build(
+            &plan,
+            &sources,
+            (Path::new("/recorded/ws"), Some(&lock)),
+            &lone_with_lock,
+            BuildOutcome::default(),
+        );
+        assert!(out_lone.blocked.contains_key(&packages[0]));
+        assert_eq!(
+            out_lone.blocked.get(&packages[1]),
+            None,
+            "never reaches frob-sys"
+        );
+        assert_eq!(
+            out_lone.blocked.get(&packages[2]),
+            None,
+            "never reaches frob-sys"
+        );
+        // Without the lock, a lone failed dependency is every unit's.
+        let lone = cargo::BuildOutput {
+            stderr_tail: output.stderr_tail[1..9].to_vec(),
+            ..output
+        };
+        let out = read_build(
+            &plan,
+            &sources,
+            (Path::new("/recorded/ws"), None),
+            &lone,
+            BuildOutcome::default(),
+        );
+        for package in &packages {
+            let blocked = out.blocked.get(package).expect("blocked");
+            assert_eq!(blocked.dependency, "frob-sys v0.2.0");
+            assert_eq!(
+                blocked.why,
+                Blocker::Failed(
+                    "thread 'main' panicked at build.rs:4:5:\nthe frobnicator overflowed"
+                        .to_string()
+                )
             );
         }
-        let out = read(&output(&["error: failed to download `x`"]));
-        assert!(out.needs.is_empty(), "{:?}", out.needs);
+        // Every unit says why in its row: no problem of the run.
+        assert!(out.log.problems.is_empty(), "{:?}", out.log.problems);
+        let nothing = cargo::BuildOutput {
+            stderr_tail: vec!["error: failed to download `x`".to_string()],
+            ..lone
+        };
+        let out = read_build(
+            &plan,
+            &sources,
+            (Path::new("/recorded/ws"), None),
+            &nothing,
+            BuildOutcome::default(),
+        );
+        assert!(out.blocked.is_empty(), "{:?}", out.blocked);
+        assert_eq!(out.log.problems.len(), 1, "built nothing");
+    }
+
+    #[test]
+    fn package_ids() {
+        let cases = [
+            (
+                "registry+https://github.com/rust-lang/crates.io-index#esp-hal@0.20.1",
+                ("esp-hal", Some("0.20.1")),
+            ),
+            ("path+file:///src/frob#0.1.0", ("frob", Some("0.1.0"))),
+            (
+                "esp-hal 0.20.1 (registry+https://github.com/rust-lang/crates.io-index)",
+                ("esp-hal", Some("0.20.1")),
+            ),
+            ("odd", ("esp_hal", None)),
+        ];
+        for (id, (name, version)) in cases {
+            let (n, v) = package_of(id, "esp_hal");
+            assert_eq!((n.as_str(), v.as_deref()), (name, version), "{id}");
+        }
     }
 
     #[test]
@@ -1268,7 +1498,7 @@ mod tests {
         let out = read_build(
             &plan,
             &BTreeMap::new(),
-            Path::new("/recorded/ws"),
+            (Path::new("/recorded/ws"), None),
             &output,
             BuildOutcome::default(),
         );
@@ -1285,7 +1515,7 @@ mod tests {
         let out = read_build(
             &plan,
             &BTreeMap::new(),
-            Path::new("/recorded/ws"),
+            (Path::new("/recorded/ws"), None),
             &stopped,
             BuildOutcome::default(),
         );

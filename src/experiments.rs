@@ -24,7 +24,7 @@ use crate::diagnose::{self, UnitResult};
 use crate::error::Result;
 use crate::fence::Edition;
 use crate::report::{Diagnostic, Evidence, Status};
-use crate::syntax::TopItemKind;
+use crate::syntax::{Shape, TopItemKind};
 
 use crate::executor::{BuildOutcome, BuildPlan, Executor, Job, LockSeed};
 use crate::log::Log;
@@ -112,6 +112,9 @@ struct ErrorKey {
     column: u32,
     code: Option<String>,
     message: String,
+    /// In the code snipcheck added (the wrapper, stubs, another block's
+    /// definitions), not in the example's.
+    in_wrapper: bool,
 }
 
 impl ErrorKey {
@@ -123,6 +126,7 @@ impl ErrorKey {
             message: diagnostic
                 .message
                 .replace(&format!("{}::", cause::STUB_MODULE), ""),
+            in_wrapper: diagnostic.in_wrapper,
         }
     }
 
@@ -170,10 +174,28 @@ pub fn run(
     let wanted_series = drift_candidates(subjects, docs, registry);
     let keys = wanted_series.values().flatten().map(|(_, key)| key.clone());
     log.extend(registry.lookup(keys.collect()));
+    let named = crate_named_attributes(subjects);
+    log.extend(registry.lookup(named.clone()));
+    let named: BTreeMap<String, crate::deps::DepSpec> = named
+        .into_iter()
+        .filter_map(|name| match registry.lookups.get(&name) {
+            Some(crate::registry::Lookup::Found(found)) => Some((
+                name.clone(),
+                crate::deps::DepSpec {
+                    name,
+                    package: found.name.clone(),
+                    requirement: found.version.clone(),
+                    features: BTreeSet::new(),
+                    dev: false,
+                },
+            )),
+            _ => None,
+        })
+        .collect();
     let mut trials = Vec::new();
     for (index, subject) in subjects.iter().enumerate() {
         let drift = wanted_series.get(&index);
-        let candidates = import_candidates(subject, Some(context));
+        let candidates = import_candidates(subject, Some((context, &named)));
         trials.extend(first_round(
             index,
             subject,
@@ -237,10 +259,15 @@ pub fn run(
     for (index, subject) in subjects.iter().enumerate() {
         let mine: Vec<&Trial> = all_trials.iter().filter(|t| t.subject == index).collect();
         let doc = docs.get(&subject.unit.entry.file);
+        let doc_code: Vec<&str> = units
+            .iter()
+            .filter(|u| u.entry.file == subject.unit.entry.file)
+            .map(|u| u.snippet.code.as_str())
+            .collect();
         let found = drift.remove(&index).unwrap_or_default();
         out.insert(
             subject.unit.entry.id.clone(),
-            classify(subject, &mine, found, doc),
+            classify(subject, &mine, found, (doc, &doc_code)),
         );
     }
     Ok((out, log))
@@ -580,7 +607,7 @@ struct Import {
 /// its document use (the variant then depends on that crate too).
 fn import_candidates(
     subject: &Subject<'_>,
-    context: Option<&Context<'_, '_>>,
+    context: Option<(&Context<'_, '_>, &BTreeMap<String, crate::deps::DepSpec>)>,
 ) -> BTreeMap<String, Vec<Import>> {
     let mut out: BTreeMap<String, Vec<Import>> = BTreeMap::new();
     let mut first_line = None;
@@ -603,7 +630,7 @@ fn import_candidates(
             }
         }
     }
-    let Some(context) = context else {
+    let Some((context, crate_named)) = context else {
         return out;
     };
     let line = first_line.unwrap_or_else(|| after_crate_attributes(subject.unit.wrapped));
@@ -677,9 +704,48 @@ fn import_candidates(
                 list.push(Import { line, text, dep });
             }
         }
+        // Nothing at hand has it, but a crate of its name does: its
+        // prelude, else its root (`#[wasm_bindgen]`, `#[async_trait]`).
+        if let Some(dep) = crate_named.get(&name.name).filter(|_| list.is_empty()) {
+            let krate = &name.name;
+            for text in [
+                format!("use {krate}::prelude::*;"),
+                format!("use {krate}::{krate};"),
+            ] {
+                list.push(Import {
+                    line,
+                    text,
+                    dep: Some(dep.clone()),
+                });
+            }
+        }
     }
     out.retain(|_, list| !list.is_empty());
     out
+}
+
+/// The attributes examples use bare and no crate of theirs resolves, that
+/// may be named after the crate that provides them (`#[wasm_bindgen]` from
+/// `wasm_bindgen::prelude`). Not where a derive is missing too: its helper
+/// attributes (`#[error(..)]`, `#[from]`) are no crate's names.
+fn crate_named_attributes(subjects: &[Subject<'_>]) -> BTreeSet<String> {
+    subjects
+        .iter()
+        .filter(|s| !errors(s.result).any(|d| d.message.starts_with("cannot find derive macro")))
+        .flat_map(|s| {
+            unresolved(s.result)
+                .into_iter()
+                .filter(|n| n.kind == NameKind::Attribute)
+                .filter(|n| !s.unit.deps.deps.iter().any(|d| d.name == n.name))
+                .map(|n| n.name)
+        })
+        .filter(|name| {
+            name.len() > 1
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+        .collect()
 }
 
 /// A dependency on an indexed crate, at the version the build resolved.
@@ -738,23 +804,56 @@ fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
             .any(|i| matches!(&i.kind, TopItemKind::Defines(n) if n == name))
     };
     // Each name from one block: the nearest one above the subject (a
-    // tutorial grows its design block by block), else the first below.
-    let mut chosen: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    // tutorial grows its design block by block), else the first below. The
+    // names those definitions use that other blocks define come too (a
+    // `Chart` whose fields are `Note`s), so the definitions build.
+    let mut chosen: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     let fence = me.block.fence_line;
-    for name in &names {
+    // A word of the example's own code that is not missing, it defines,
+    // imports or gets from the prelude (`Result`): never borrowed.
+    let own_words: BTreeSet<&str> = subject
+        .unit
+        .snippet
+        .code
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .collect();
+    let mut wanted: Vec<String> = names.into_iter().collect();
+    let mut seen: BTreeSet<String> = wanted.iter().cloned().collect();
+    while let Some(name) = wanted.pop() {
         let above = others
             .iter()
             .enumerate()
-            .rfind(|(_, u)| u.entry.block.fence_line < fence && defines(u, name));
+            .rfind(|(_, u)| u.entry.block.fence_line < fence && defines(u, &name));
         let below = || {
             others
                 .iter()
                 .enumerate()
-                .find(|(_, u)| u.entry.block.fence_line > fence && defines(u, name))
+                .find(|(_, u)| u.entry.block.fence_line > fence && defines(u, &name))
         };
-        if let Some((n, _)) = above.or_else(below) {
-            chosen.entry(n).or_default().insert(name.as_str());
+        let Some((n, unit)) = above.or_else(below) else {
+            continue;
+        };
+        let code: Vec<&str> = unit.snippet.code.split('\n').collect();
+        for item in unit.snippet.syntax.top_items.iter().filter(
+            |i| matches!(&i.kind, TopItemKind::Defines(d) | TopItemKind::Impl(d) if *d == name),
+        ) {
+            let text = code
+                .get(item.first_line as usize..=item.last_line as usize)
+                .unwrap_or_default();
+            for word in text
+                .iter()
+                .flat_map(|l| l.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+            {
+                if !own_words.contains(word)
+                    && !seen.contains(word)
+                    && others.iter().any(|u| defines(u, word))
+                {
+                    seen.insert(word.to_string());
+                    wanted.push(word.to_string());
+                }
+            }
         }
+        chosen.entry(n).or_default().insert(name);
     }
     let mut blocks = Vec::new();
     let mut lines: Vec<String> = Vec::new();
@@ -762,7 +861,7 @@ fn context_change(subject: &Subject<'_>, units: &[Unit<'_>]) -> Option<Change> {
     for (n, mine) in chosen.iter().take(MAX_CONTEXT_BLOCKS) {
         let unit = others[*n];
         let wanted = |kind: &TopItemKind| match kind {
-            TopItemKind::Defines(name) | TopItemKind::Impl(name) => mine.contains(name.as_str()),
+            TopItemKind::Defines(name) | TopItemKind::Impl(name) => mine.contains(name),
             _ => false,
         };
         let code: Vec<&str> = unit.snippet.code.split('\n').collect();
@@ -1057,12 +1156,19 @@ fn after_crate_attributes(wrapped: &crate::wrap::WrappedSource) -> u32 {
 /// proved it, if one did.
 type Attribution = Vec<(Cause, Option<usize>)>;
 
-/// Credits each error of the example to the trials that remove it: a trial
+/// Which trials explain each error of the example (by index): a trial
 /// that built removes every error; one that still fails removes the errors it
-/// no longer has, unless it has a new error at the same place (the change
-/// then replaced the error, it did not explain it: `use std::iter::Map;` for
-/// serde_json's `Map` trades "cannot find type" for "missing generics"). A
-/// trial cargo did not build proves nothing.
+/// no longer has, unless it replaced them rather than explained them:
+/// - a new error at the same place as a name's error (`use std::iter::Map;`
+///   for serde_json's `Map` trades "cannot find type" for "missing
+///   generics"); a macro's own errors stand where it is called, so a macro
+///   or attribute brought in may report there (thiserror's derive);
+/// - a new error on a line of the name that mentions the name (another item
+///   of that name: `std::cell::BorrowError` for the example's own enum);
+/// - a new type error that names the imported item (`?` couldn't convert
+///   the error to `std::fmt::Error`): the example meant another `Error`.
+///
+/// A trial cargo did not build proves nothing.
 fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
     let known: BTreeSet<&ErrorKey> = keys.iter().collect();
     let mut credits = vec![Vec::new(); keys.len()];
@@ -1070,41 +1176,56 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
         let Some(outcome) = trial.outcome.as_ref().filter(|o| o.not_built.is_none()) else {
             continue;
         };
-        let new_places: BTreeSet<(u32, u32)> = outcome
+        let new: Vec<&ErrorKey> = outcome
             .errors
             .iter()
             .filter(|e| !known.contains(e))
-            .map(|e| (e.line, e.column))
             .collect();
+        let new_places: BTreeSet<(u32, u32)> = new.iter().map(|e| (e.line, e.column)).collect();
+        let imported = imported_paths(&trial.change);
         let replaced_names: BTreeSet<String> = keys
             .iter()
             .filter_map(|key| {
                 let name = cause::unresolved_name(key.code.as_deref(), &key.message)?.name;
                 let mentions =
                     |m: &str| m.contains(&format!("`{name}`")) || m.contains(&format!("::{name}`"));
-                outcome
-                    .errors
-                    .iter()
-                    .any(|e| !known.contains(e) && e.line == key.line && mentions(&e.message))
+                let retyped = |e: &ErrorKey| {
+                    matches!(e.code.as_deref(), Some("E0277" | "E0308" | "E0782"))
+                        && imported.iter().any(|(path, last)| {
+                            last == &name && e.message.contains(&format!("`{path}"))
+                        })
+                };
+                // The `use` line itself failed (a module behind a feature):
+                // the name is declared, so rustc says no more about it.
+                let failed = |e: &ErrorKey| {
+                    e.in_wrapper
+                        && matches!(e.code.as_deref(), Some("E0432" | "E0433" | "E0603"))
+                        && imported
+                            .iter()
+                            .any(|(path, last)| last == &name && names_only_path(&e.message, path))
+                };
+                new.iter()
+                    .any(|e| {
+                        (e.line == key.line && mentions(&e.message)) || retyped(e) || failed(e)
+                    })
                     .then_some(name)
             })
             .collect();
         for (i, key) in keys.iter().enumerate() {
+            let name = cause::unresolved_name(key.code.as_deref(), &key.message);
             // Stubs stand in for the names they stub, and explain nothing else.
-            if let Change::Stubs { names, .. } = &trial.change {
-                let name = cause::unresolved_name(key.code.as_deref(), &key.message);
-                if !name.is_some_and(|n| names.iter().any(|s| s.name == n.name)) {
-                    continue;
-                }
+            if let Change::Stubs { names, .. } = &trial.change
+                && !name
+                    .as_ref()
+                    .is_some_and(|n| names.iter().any(|s| s.name == n.name))
+            {
+                continue;
             }
-            // A new error on the line of an error about the same name
-            // replaced it: the change brought in another item of that name
-            // (`use std::cell::BorrowError;` for the example's own enum: "no
-            // associated item named `AlreadyBorrowed` found for struct
-            // `std::cell::BorrowError`"), so it explains no error of that name.
-            let name = cause::unresolved_name(key.code.as_deref(), &key.message).map(|n| n.name);
-            let replaced = new_places.contains(&(key.line, key.column))
-                || name.is_some_and(|name| replaced_names.contains(&name));
+            let macro_name = name
+                .as_ref()
+                .is_some_and(|n| matches!(n.kind, NameKind::Macro | NameKind::Attribute));
+            let replaced = (!macro_name && new_places.contains(&(key.line, key.column)))
+                || name.is_some_and(|n| replaced_names.contains(&n.name));
             if outcome.passed || (!outcome.errors.contains(key) && !replaced) {
                 credits[i].push(t);
             }
@@ -1113,14 +1234,52 @@ fn attribute_errors(keys: &[ErrorKey], trials: &[&Trial]) -> Vec<Vec<usize>> {
     credits
 }
 
+/// Whether every backticked word of `message` is `path`, a prefix of it or
+/// one of its segments (`unresolved import `a::b``, "cannot find `b` in `a`"
+/// for `a::b::C`).
+fn names_only_path(message: &str, path: &str) -> bool {
+    let words: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    !words.is_empty()
+        && words.iter().all(|w| {
+            path == *w
+                || path.starts_with(&format!("{w}::"))
+                || path.split("::").any(|segment| segment == *w)
+        })
+}
+
+/// The paths an import trial brings in, with their last segment
+/// (`std::fmt::Error`, `Error`); none for other trials.
+fn imported_paths(change: &Change) -> Vec<(String, String)> {
+    let Change::Imports { lines, .. } = change else {
+        return Vec::new();
+    };
+    lines
+        .iter()
+        .filter_map(|(_, line)| {
+            let path = line
+                .trim()
+                .strip_prefix("use ")?
+                .trim_end_matches(';')
+                .trim();
+            if path.contains(['{', '*', ' ']) {
+                return None;
+            }
+            let last = path.rsplit("::").next()?.to_string();
+            Some((path.to_string(), last))
+        })
+        .collect()
+}
+
 /// The cause of an error no variant removed.
-fn unproven_cause(diagnostic: &Diagnostic) -> Cause {
+fn unproven_cause(subject: &Subject<'_>, diagnostic: &Diagnostic, doc_code: &[&str]) -> Cause {
     if cause::diagnostic_build_env(diagnostic).is_some() {
         return Cause::BuildEnv;
     }
-    // `...` where code should be: a gap in a sketch, not a bug.
-    if diagnostic.message.contains("`...`") || diagnostic.code.as_deref() == Some("E0586") {
+    if syntax_reason(subject, diagnostic).is_some() {
         return Cause::Syntax;
+    }
+    if undefined_method(subject, diagnostic, doc_code).is_some() {
+        return Cause::Placeholder;
     }
     let gated = diagnostic.code.as_deref() == Some("E0554")
         || cause::unstable_feature(diagnostic.code.as_deref(), &diagnostic.message).is_some();
@@ -1129,6 +1288,62 @@ fn unproven_cause(diagnostic: &Diagnostic) -> Cause {
         Some(name) if name.kind != NameKind::Module => Cause::Placeholder,
         _ => Cause::CodeBug,
     }
+}
+
+/// Why an error shows code that cannot stand where it is:
+/// - `...` where code should be: a gap in a sketch, not a bug;
+/// - `.await` among a fragment's statements, which the wrapper (as
+///   rustdoc's) puts in a plain `fn main`.
+fn syntax_reason(subject: &Subject<'_>, diagnostic: &Diagnostic) -> Option<String> {
+    let line = diagnostic.line;
+    if diagnostic.message.contains("`...`") || diagnostic.code.as_deref() == Some("E0586") {
+        return Some(format!(
+            "write the code that `...` stands for at line {line} (in hidden `# ` lines)"
+        ));
+    }
+    let fragment = matches!(subject.unit.snippet.shape, Shape::Statements { .. });
+    (fragment && diagnostic.code.as_deref() == Some("E0728")).then(|| {
+        format!(
+            "put the `.await` of line {line} inside an `async fn` (a fragment is wrapped in a plain \
+             `fn main`, as rustdoc wraps it), e.g. `#[tokio::main] async fn main` in hidden `# ` lines"
+        )
+    })
+}
+
+/// `Type::method` when an error calls a method the example's own type
+/// never defines, nor any block of its document (`self.render_fullscreen()`
+/// on a struct the example declares): a stand-in for code left out, not a
+/// bug in a library's API.
+fn undefined_method(
+    subject: &Subject<'_>,
+    diagnostic: &Diagnostic,
+    doc_code: &[&str],
+) -> Option<String> {
+    if diagnostic.code.as_deref() != Some("E0599") {
+        return None;
+    }
+    let message = &diagnostic.message;
+    let rest = message
+        .strip_prefix("no method named `")
+        .or_else(|| message.strip_prefix("no function or associated item named `"))?;
+    let (method, rest) = rest.split_once('`')?;
+    let ty = rest.split('`').nth(1)?;
+    let ty = ty.trim_start_matches('&').trim_start_matches("mut ");
+    let ty = ty.split('<').next()?.rsplit("::").next()?;
+    if !subject.unit.snippet.syntax.defined_names.contains(ty) {
+        return None;
+    }
+    let defined = doc_code
+        .iter()
+        .chain([&subject.unit.snippet.code.as_str()])
+        .any(|code| {
+            code.match_indices("fn ").any(|(at, _)| {
+                let after = &code[at + 3..];
+                after.starts_with(method)
+                    && !after[method.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            })
+        });
+    (!defined).then(|| format!("{ty}::{method}"))
 }
 
 /// Errors a real edit (imports, another block's definitions, nightly's
@@ -1149,13 +1364,10 @@ fn revealed_errors(
         ) {
             continue;
         }
-        let fixed: BTreeSet<(u32, u32)> = attribution
-            .iter()
-            .zip(keys)
-            .filter(|((_, by), _)| *by == Some(t))
-            .map(|(_, key)| (key.line, key.column))
-            .collect();
-        if fixed.is_empty() {
+        // A trial credited with an error put no new error where that error
+        // was, unless a macro it brought in reports there: that is the
+        // macro's verdict on the example, revealed too.
+        if !attribution.iter().any(|(_, by)| *by == Some(t)) {
             continue;
         }
         let Some(outcome) = &trial.outcome else {
@@ -1165,7 +1377,7 @@ fn revealed_errors(
             outcome
                 .errors
                 .iter()
-                .filter(|e| !known.contains(e) && !fixed.contains(&(e.line, e.column)))
+                .filter(|e| !known.contains(e) && !e.in_wrapper)
                 .cloned(),
         );
     }
@@ -1176,7 +1388,7 @@ fn classify(
     subject: &Subject<'_>,
     trials: &[&Trial],
     drift: BTreeMap<String, (String, Option<String>)>,
-    doc: Option<&DocFacts>,
+    (doc, doc_code): (Option<&DocFacts>, &[&str]),
 ) -> Diagnosis {
     let primary: Vec<&Diagnostic> = errors(subject.result).collect();
     let keys: Vec<ErrorKey> = primary.iter().map(|d| ErrorKey::of(d)).collect();
@@ -1201,15 +1413,20 @@ fn classify(
                         cause.rank(),
                     )
                 })
-                .unwrap_or_else(|| (unproven_cause(diagnostic), None))
+                .unwrap_or_else(|| (unproven_cause(subject, diagnostic, doc_code), None))
         })
         .collect();
     let revealed = revealed_errors(&keys, trials, &attribution);
     // The first error the build reported decides.
     let cause = attribution.first().map_or(Cause::CodeBug, |(c, _)| *c);
     let mut others: BTreeSet<Cause> = attribution.iter().map(|(c, _)| *c).collect();
-    if !revealed.is_empty() {
-        others.insert(Cause::CodeBug);
+    for error in &revealed {
+        others.insert(
+            match cause::unstable_feature(error.code.as_deref(), &error.message) {
+                Some(_) => Cause::NightlyFeature,
+                None => Cause::CodeBug,
+            },
+        );
     }
     others.remove(&cause);
     let mut other_causes: Vec<Cause> = others.into_iter().collect();
@@ -1240,11 +1457,9 @@ fn classify(
     let detail = suggestion_detail(
         subject,
         trials,
-        &attribution,
-        &primary,
-        &revealed,
+        (&attribution, &primary, &revealed),
         &drift,
-        doc,
+        (doc, doc_code),
     );
     let proven_imports = detail
         .imports
@@ -1267,15 +1482,19 @@ fn classify(
 fn suggestion_detail(
     subject: &Subject<'_>,
     trials: &[&Trial],
-    attribution: &Attribution,
-    primary: &[&Diagnostic],
-    revealed: &[ErrorKey],
+    (attribution, primary, revealed): (&Attribution, &[&Diagnostic], &[ErrorKey]),
     drift: &BTreeMap<String, (String, Option<String>)>,
-    doc: Option<&DocFacts>,
+    (doc, doc_code): (Option<&DocFacts>, &[&str]),
 ) -> SuggestionDetail {
     let features: Vec<String> = primary
         .iter()
-        .filter_map(|d| cause::unstable_feature(d.code.as_deref(), &d.message))
+        .map(|d| (d.code.as_deref(), d.message.as_str()))
+        .chain(
+            revealed
+                .iter()
+                .map(|e| (e.code.as_deref(), e.message.as_str())),
+        )
+        .filter_map(|(code, message)| cause::unstable_feature(code, message))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -1284,6 +1503,7 @@ fn suggestion_detail(
     let mut placeholders = BTreeSet::new();
     let mut code_errors = Vec::new();
     let mut needs = Vec::new();
+    let mut syntax = Vec::new();
     for ((cause, by), diagnostic) in attribution.iter().zip(primary) {
         let name = cause::unresolved_name(diagnostic.code.as_deref(), &diagnostic.message);
         match (cause, by.map(|t| &trials[t].change), name) {
@@ -1306,17 +1526,29 @@ fn suggestion_detail(
                 context.insert(format!("`{}`{place}", name.name));
             }
             (Cause::Placeholder, _, Some(name)) => {
-                placeholders.insert(match doc.and_then(|d| d.defined.get(&name.name)) {
-                    Some(line) => format!("{} (defined in the block at line {line})", name.name),
-                    None => name.name,
-                });
+                let place = doc
+                    .and_then(|d| d.defined.get(&name.name))
+                    .map(|line| format!(" (defined in the block at line {line})"))
+                    .unwrap_or_default();
+                placeholders.insert((name.name, place));
             }
+            (Cause::Placeholder, _, None) => {
+                placeholders.extend(
+                    undefined_method(subject, diagnostic, doc_code).map(|m| (m, String::new())),
+                );
+            }
+            (Cause::Syntax, _, _) => syntax.extend(syntax_reason(subject, diagnostic)),
             (Cause::CodeBug, _, _) => code_errors.push(ErrorKey::of(diagnostic).quoted()),
             (Cause::BuildEnv, _, _) => needs.extend(cause::diagnostic_build_env(diagnostic)),
             _ => {}
         }
     }
-    code_errors.extend(revealed.iter().map(ErrorKey::quoted));
+    code_errors.extend(
+        revealed
+            .iter()
+            .filter(|e| cause::unstable_feature(e.code.as_deref(), &e.message).is_none())
+            .map(ErrorKey::quoted),
+    );
     code_errors.dedup();
     code_errors.truncate(MAX_QUOTED);
     SuggestionDetail {
@@ -1331,10 +1563,14 @@ fn suggestion_detail(
             .map(|(krate, (last, first))| (krate.clone(), last.clone(), first.clone())),
         pre_release: passing_pre_release(trials),
         imports: imports.into_iter().collect(),
-        placeholders: placeholders.into_iter().collect(),
+        placeholders: placeholders
+            .into_iter()
+            .map(|(name, place)| format!("`{name}`{place}"))
+            .collect(),
         context: context.into_iter().collect(),
         code_errors,
         needs,
+        syntax,
     }
 }
 
@@ -1429,13 +1665,163 @@ mod tests {
     }
 
     #[track_caller]
+    #[test]
+    fn what_a_variant_replaced_it_did_not_explain() {
+        let import = |line: &str| Change::Imports {
+            lines: vec![(1, line.into())],
+            deps: vec![],
+        };
+        // A derive brought in reports its own errors where it is called: the
+        // import explains the missing derive, the new error is revealed.
+        let derive = || error_at(3, "", "cannot find derive macro `Error` in this scope");
+        let gate = error_at(
+            3,
+            "E0658",
+            "use of unstable library feature `error_generic_member_access`",
+        );
+        let d = check(
+            vec![derive()],
+            vec![],
+            vec![failing_with(import("use thiserror::Error;"), &[gate])],
+            (Cause::MissingImport, &[Cause::NightlyFeature]),
+        );
+        assert!(
+            d.suggestion.starts_with(
+                "add `use thiserror::Error;`, then add `#![feature(error_generic_member_access)]`"
+            ),
+            "{}",
+            d.suggestion
+        );
+        // A type error naming the imported item: the example meant another `Error`.
+        let error_type = || error_at(2, "E0412", "cannot find type `Error` in this scope");
+        let retyped = error_at(
+            4,
+            "E0277",
+            "`?` couldn't convert the error to `std::fmt::Error`",
+        );
+        check(
+            vec![error_type()],
+            vec![],
+            vec![failing_with(import("use std::fmt::Error;"), &[retyped])],
+            (Cause::Placeholder, &[]),
+        );
+        // An import whose own line fails (a module behind a feature) explains nothing.
+        let failed = Diagnostic {
+            in_wrapper: true,
+            ..error_at(1, "E0432", "unresolved import `sqlx_core::config`")
+        };
+        check(
+            vec![error_type()],
+            vec![],
+            vec![failing_with(
+                import("use sqlx_core::config::Error;"),
+                &[failed],
+            )],
+            (Cause::Placeholder, &[]),
+        );
+    }
+
+    #[test]
+    fn fragments_awaiting_and_methods_left_out() {
+        // `.await` among a fragment's statements cannot stand in `fn main`.
+        let d = check_in(
+            ("let f = async { 1 };\nf.await", &[]),
+            vec![error_at(
+                2,
+                "E0728",
+                "`await` is only allowed inside `async` functions and blocks",
+            )],
+            vec![],
+            vec![],
+            (Cause::Syntax, &[]),
+        );
+        assert!(d.suggestion.contains("async fn"), "{}", d.suggestion);
+        // In a `fn main` the example wrote, it is the example's bug.
+        check_in(
+            (
+                "fn main() {\n    let f = async { 1 };\n    f.await;\n}",
+                &[],
+            ),
+            vec![error_at(
+                3,
+                "E0728",
+                "`await` is only allowed inside `async` functions and blocks",
+            )],
+            vec![],
+            vec![],
+            (Cause::CodeBug, &[]),
+        );
+        // A method the example's own type never defines, nor any block.
+        let own =
+            "struct Modal;\nimpl Modal {\n    fn run(&self) {\n        self.show();\n    }\n}";
+        let no_method = || {
+            error_at(
+                4,
+                "E0599",
+                "no method named `show` found for reference `&Modal` in the current scope",
+            )
+        };
+        let d = check_in(
+            (own, &[]),
+            vec![no_method()],
+            vec![],
+            vec![],
+            (Cause::Placeholder, &[]),
+        );
+        assert!(
+            d.suggestion.starts_with("define `Modal::show`"),
+            "{}",
+            d.suggestion
+        );
+        // Defined in another block: not a stand-in.
+        check_in(
+            (own, &["impl Modal {\n    fn show(&self) {}\n}"]),
+            vec![no_method()],
+            vec![],
+            vec![],
+            (Cause::CodeBug, &[]),
+        );
+        // On a library's type: the library's API, not a placeholder.
+        check_in(
+            (own, &[]),
+            vec![error_at(
+                4,
+                "E0599",
+                "no method named `show` found for struct `Router` in the current scope",
+            )],
+            vec![],
+            vec![],
+            (Cause::CodeBug, &[]),
+        );
+    }
+
+    #[track_caller]
     fn check(
         diagnostics: Vec<Diagnostic>,
         suggestions: Vec<Suggestion>,
         trials: Vec<Trial>,
         expected: (Cause, &[Cause]),
     ) -> Diagnosis {
-        let entry = entry("fn f() {}");
+        check_in(
+            ("fn f() {}", &[]),
+            diagnostics,
+            suggestions,
+            trials,
+            expected,
+        )
+    }
+
+    /// [`check`] for an example with this code, in a document whose other
+    /// blocks have this code.
+    #[track_caller]
+    fn check_in(
+        (code, doc_code): (&str, &[&str]),
+        diagnostics: Vec<Diagnostic>,
+        suggestions: Vec<Suggestion>,
+        trials: Vec<Trial>,
+        expected: (Cause, &[Cause]),
+    ) -> Diagnosis {
+        let entry = entry(code);
         let result = UnitResult {
             diagnostics,
             built: false,
@@ -1455,7 +1841,7 @@ mod tests {
             }
         }
         let refs: Vec<&Trial> = trials.iter().collect();
-        let diagnosis = classify(&subject, &refs, BTreeMap::new(), None);
+        let diagnosis = classify(&subject, &refs, BTreeMap::new(), (None, doc_code));
         assert_eq!(
             (diagnosis.cause, diagnosis.other_causes.as_slice()),
             expected
@@ -2111,7 +2497,7 @@ mod tests {
             .enumerate()
             .map(|(n, subject)| {
                 let mine: Vec<&Trial> = trials.iter().filter(|t| t.subject == n).collect();
-                classify(subject, &mine, BTreeMap::new(), None).cause
+                classify(subject, &mine, BTreeMap::new(), (None, &[])).cause
             })
             .collect();
         assert_eq!(causes, [Cause::MissingImport, Cause::EditionDrift]);

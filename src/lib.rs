@@ -25,6 +25,7 @@ pub mod fix;
 pub mod fmt;
 pub mod fsutil;
 pub mod hash;
+pub mod host_needs;
 pub mod identity;
 pub mod interrupt;
 pub mod item_sources;

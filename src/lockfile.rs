@@ -43,6 +43,8 @@ struct LockPackage {
     name: String,
     version: String,
     source: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
 }
 
 /// What the lockfile's header says to whoever opens it.
@@ -129,6 +131,57 @@ impl Lockfile {
     }
 }
 
+/// Which packages each package of a `Cargo.lock` depends on, by name (`-`
+/// and `_` alike, versions ignored): enough to tell which scratch crates a
+/// dependency that failed to build kept from building.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DependencyGraph {
+    edges: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl DependencyGraph {
+    /// Reads the graph of a `Cargo.lock` text.
+    pub fn parse(text: &str) -> Result<DependencyGraph, LockfileError> {
+        let document: LockDocument =
+            toml::from_str(text).map_err(|e| LockfileError(e.message().to_string()))?;
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for package in document.package {
+            // `name`, `name version` or `name version (source)`.
+            let deps = package
+                .dependencies
+                .iter()
+                .filter_map(|d| d.split_whitespace().next())
+                .map(graph_name);
+            edges
+                .entry(graph_name(&package.name))
+                .or_default()
+                .extend(deps);
+        }
+        Ok(DependencyGraph { edges })
+    }
+
+    /// Whether `from` depends on `to`, directly or through others.
+    pub fn depends_on(&self, from: &str, to: &str) -> bool {
+        let to = graph_name(to);
+        let mut seen = BTreeSet::new();
+        let mut next = vec![graph_name(from)];
+        while let Some(package) = next.pop() {
+            let Some(deps) = self.edges.get(&package) else {
+                continue;
+            };
+            if deps.contains(&to) {
+                return true;
+            }
+            next.extend(deps.iter().filter(|d| seen.insert((*d).clone())).cloned());
+        }
+        false
+    }
+}
+
+fn graph_name(name: &str) -> String {
+    name.replace('-', "_")
+}
+
 /// The committable form of a scratch workspace's `Cargo.lock`: its registry
 /// packages only, under a header saying what the file is.
 pub fn registry_only(cargo_lock: &str) -> Result<String, LockfileError> {
@@ -204,6 +257,36 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
         );
         // What snipcheck writes, it reads back the same.
         assert_eq!(registry_only(&text).expect("again"), text);
+    }
+
+    #[test]
+    fn which_package_depends_on_which() {
+        let text = r#"
+[[package]]
+name = "snip-a"
+version = "0.0.0"
+dependencies = ["prost-build 0.13.5", "serde"]
+
+[[package]]
+name = "prost-build"
+version = "0.13.5"
+dependencies = ["prost_types"]
+
+[[package]]
+name = "snip-b"
+version = "0.0.0"
+dependencies = ["serde (registry+https://github.com/rust-lang/crates.io-index)"]
+"#;
+        let graph = DependencyGraph::parse(text).expect("parses");
+        assert!(graph.depends_on("snip-a", "prost-build"));
+        assert!(
+            graph.depends_on("snip-a", "prost-types"),
+            "through prost-build"
+        );
+        assert!(graph.depends_on("snip_b", "serde"));
+        assert!(!graph.depends_on("snip-b", "prost-build"));
+        assert!(!graph.depends_on("nothing", "serde"));
+        assert!(DependencyGraph::parse("[[package]]\nname = 1").is_err());
     }
 
     #[test]

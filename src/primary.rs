@@ -215,7 +215,8 @@ pub struct Round {
 /// Reads the failed merged groups of the last build (`last_jobs`, whose
 /// outcome is `built`) and plans the next round: which members with errors
 /// keep their result, which are rebuilt alone, and the clean members of every
-/// failed crate pooled and merged again (alone after the last round).
+/// failed crate pooled and merged again (alone after the last round). Members
+/// a failed dependency kept from building keep their result.
 pub fn absorb_round(
     pending: &[Unit<'_>],
     failed: Vec<Vec<usize>>,
@@ -253,7 +254,18 @@ pub fn absorb_round(
                 }
             }
         }
-        clean_members.extend(clean);
+        // Members a failed dependency kept from building: the merged
+        // members share their dependencies, so alone or merged again they
+        // would be kept from building the same way.
+        for i in clean {
+            let key = pending[i].package();
+            match built.units.get(&key) {
+                Some(result) if built.blocked.contains_key(&key) => {
+                    step.kept.push((key, result.clone()));
+                }
+                _ => clean_members.push(i),
+            }
+        }
     }
     clean_members.sort_unstable();
     let (merged_again, regrouped) = plan_jobs(pending, &clean_members, round < MERGE_ROUNDS, hints);

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::analyze::{self, Expect, Shape, Snippet};
 use crate::cache::{Key, Outcome as CachedOutcome};
 use crate::cause;
+use crate::cause::Blocker;
 use crate::deps::DepSet;
 use crate::diagnose;
-use crate::executor::BuildOutcome;
+use crate::executor::{Blocked, BuildOutcome};
 use crate::experiments::Diagnosis;
 use crate::extract::BlockProblem;
 use crate::pins;
@@ -132,10 +133,12 @@ pub fn rows<'b>(
                     && build.built.units.get(&entry.package()).is_some_and(|u| {
                         // A dependency that fails to build fails the same
                         // way next time (the key holds every input and the
-                        // confinement): not rebuilt on every run.
+                        // confinement): not rebuilt on every run. One that
+                        // needs something from the host or another target
+                        // is: the host may have it next time (and the cache
+                        // keeps no skip reason).
                         let settled =
-                            matches!(row.cause, Some(Cause::DependencyBuild | Cause::BuildEnv))
-                                && !build.built.timed_out;
+                            row.cause == Some(Cause::DependencyBuild) && !build.built.timed_out;
                         u.built || !u.diagnostics.is_empty() || settled
                     });
                 if let (Some(key), true) = (build.keys.get(&entry.id), built) {
@@ -411,6 +414,7 @@ fn build_verdict(
     let units = results.and_then(|r| r.units.get(&package));
     let failure = results.and_then(|r| r.failure.as_deref());
     let stopped = results.and_then(|r| r.stopped.get(&package));
+    let blocked = results.and_then(|r| r.blocked.get(&package));
     match (units, failure) {
         (Some(result), _)
             if results.is_some_and(|r| r.interrupted)
@@ -440,26 +444,19 @@ fn build_verdict(
             out.cause = Some(Cause::Timeout);
             out.diagnostics = result.diagnostics.clone();
         }
+        (Some(_), _) if blocked.is_some() => {
+            if let Some(blocked) = blocked {
+                blocked_verdict(entry, blocked, out);
+            }
+        }
         (Some(result), _) => {
             let (status, cause) = diagnose::verdict(&snippet.expect, result);
             out.status = status;
             out.cause = cause;
             out.diagnostics = result.diagnostics.clone();
-            let need = results.and_then(|r| r.needs.get(&package));
-            match (cause, need) {
-                (Some(Cause::BuildEnv), _) => {
-                    let needs = cause::only_build_env(&result.diagnostics).unwrap_or_default();
-                    out.suggestion = Some(cause::build_env_suggestion(&needs));
-                }
-                (Some(Cause::DependencyBuild), Some(need)) => {
-                    out.cause = Some(Cause::BuildEnv);
-                    out.diagnostics.push(fence_diagnostic(
-                        entry,
-                        format!("a dependency of the example failed to build: it needs {need}"),
-                    ));
-                    out.suggestion = Some(cause::build_env_suggestion(std::slice::from_ref(need)));
-                }
-                _ => {}
+            if cause == Some(Cause::BuildEnv) {
+                let needs = cause::only_build_env(&result.diagnostics).unwrap_or_default();
+                out.suggestion = Some(cause::build_env_suggestion(&needs));
             }
         }
         (None, Some(failure)) => {
@@ -475,6 +472,38 @@ fn build_verdict(
         }
         (None, None) => {
             out.skip_reason = Some("not built".to_string());
+        }
+    }
+}
+
+/// The verdict of a snippet a dependency kept from building: not checked
+/// (`skip`) when the dependency needs something from the host
+/// (`build-env`) or a target the host is not (`target-specific`), never the
+/// example's fault; a failure (`dependency-build`) when the dependency failed
+/// on its own, with what it said.
+fn blocked_verdict(entry: &Entry, blocked: &Blocked, out: &mut SnippetReport) {
+    let dependency = &blocked.dependency;
+    out.cause = Some(blocked.why.cause());
+    out.suggestion = Some(blocked.why.suggestion());
+    match &blocked.why {
+        Blocker::BuildEnv(need) => {
+            out.status = Status::Skip;
+            out.skip_reason = Some(format!(
+                "not checked: the dependency `{dependency}` cannot be built on this host: it needs {need}"
+            ));
+        }
+        Blocker::Target(target) => {
+            out.status = Status::Skip;
+            out.skip_reason = Some(format!(
+                "not checked: the dependency `{dependency}` cannot be built for this host's target: it needs {target}"
+            ));
+        }
+        Blocker::Failed(said) => {
+            out.status = Status::Fail;
+            out.diagnostics.push(fence_diagnostic(
+                entry,
+                format!("the dependency `{dependency}` failed to build:\n{said}"),
+            ));
         }
     }
 }

@@ -1000,14 +1000,25 @@ fn has_statement_macro(file: &syn::File) -> bool {
         "writeln",
         "format",
     ];
-    file.items.iter().any(|item| match item {
+    let known = file.items.iter().any(|item| match item {
         syn::Item::Macro(m) if m.ident.is_none() => m
             .mac
             .path
             .get_ident()
             .is_some_and(|ident| STATEMENT_MACROS.contains(&ident.to_string().as_str())),
         _ => false,
-    })
+    });
+    // Nothing but calls in parentheses (`bail!("...", x);`): rustdoc puts
+    // them in `fn main` as it puts every snippet without one, and an item
+    // macro is rarely called so (`lazy_static! { .. }` takes braces).
+    let only_calls = !file.items.is_empty()
+        && file.items.iter().all(|item| {
+            matches!(item, syn::Item::Macro(m)
+                if m.ident.is_none()
+                    && matches!(m.mac.delimiter, syn::MacroDelimiter::Paren(_))
+                    && !m.mac.path.is_ident("macro_rules"))
+        });
+    known || only_calls
 }
 
 /// syn's message, except for the lexer's, which says nothing useful on its own.

@@ -116,6 +116,59 @@ fn causes_are_proven_error_by_error() {
     );
 }
 
+/// `tests/fixtures/host-needs.md` (written for this test): two examples whose
+/// `-sys` crate needs ALSA's development files from the host, beside a plain
+/// one and one with a dependency of its own. Where the host lacks them, the
+/// two are not checked (`build-env`, naming the package that provides them),
+/// never the examples' fault, and the others build as if they were not there;
+/// where it has them, all pass.
+#[test]
+fn a_dependency_the_host_cannot_build_is_set_apart() {
+    let run = snipcheck(
+        "host-needs",
+        &[
+            "--specs",
+            "tests/fixtures/host-needs.md",
+            "--format",
+            "json",
+            "--toolchain",
+            "stable",
+        ],
+    );
+    let report = run.report();
+    let has_alsa = std::process::Command::new("pkg-config")
+        .args(["--exists", "alsa"])
+        .status()
+        .is_ok_and(|s| s.success());
+    for line in [6, 33] {
+        let alsa = row(&report, "host-needs.md", line);
+        if has_alsa {
+            assert_eq!(alsa.status, Status::Pass, "{alsa:?}");
+            continue;
+        }
+        assert_eq!(
+            (alsa.status, alsa.cause),
+            (Status::Skip, Some(Cause::BuildEnv)),
+            "{alsa:?}"
+        );
+        let reason = alsa.skip_reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("`alsa-sys v") && reason.contains("`apt install libasound2-dev`"),
+            "{reason}"
+        );
+    }
+    for line in [15, 24] {
+        let other = row(&report, "host-needs.md", line);
+        assert_eq!(
+            (other.status, other.cause),
+            (Status::Pass, None),
+            "{other:?}"
+        );
+    }
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// One block per wrapping rule and cause of `tests/fixtures/rules/rustdoc-rules.md`
 /// (written for this test): what each must report on stable.
 #[rustfmt::skip]
@@ -160,6 +213,60 @@ fn rustdoc_rules_and_the_causes_that_need_no_variant() {
         // Nothing was built to find these causes.
         assert!(row.evidence.is_empty(), "line {line}: {:?}", row.evidence);
     }
+}
+
+/// What a block needs from outside the document, on a document of ours
+/// (`tests/fixtures/build-env/database.md`): sqlx's checked query needs a
+/// database, `sqlx::migrate!` and `include_str!` read a folder and a file the
+/// document does not give. Each is `build-env` naming what is missing as the
+/// example wrote it, and no message carries the sandbox's path.
+#[test]
+fn what_a_block_needs_from_outside_the_document_is_build_env() {
+    let run = snipcheck(
+        "build-env",
+        &[
+            "--specs",
+            "tests/fixtures/build-env/database.md",
+            "--toolchain",
+            "stable",
+            "--allow-outside-access",
+            "--format",
+            "json",
+        ],
+    );
+    let report = run.report();
+    let expected: &[(u32, &str)] = &[
+        // Where the sandbox lies under a folder with a `.cargo/config.toml`
+        // (this repository), the confined build does not let sqlx's macro
+        // run `cargo metadata`, and the macro panics instead.
+        (13, "the example needs "),
+        (
+            24,
+            "the example reads the folder `./migrations` at compile time",
+        ),
+        (
+            38,
+            "the example reads the file `../queries/monthly.sql` at compile time",
+        ),
+    ];
+    for (line, says) in expected {
+        let row = row(&report, "database.md", *line);
+        assert_eq!(
+            (row.status, row.cause),
+            (Status::Fail, Some(Cause::BuildEnv)),
+            "line {line}: {row:?}"
+        );
+        let suggestion = row.suggestion.as_deref().unwrap_or_default();
+        assert!(suggestion.starts_with(says), "line {line}: {suggestion}");
+        if *line == 13 {
+            assert!(suggestion.contains("`DATABASE_URL`"), "{suggestion}");
+        }
+    }
+    assert!(
+        !run.stdout.contains("sandbox/it-build-env"),
+        "a scratch path reached the report: {}",
+        run.stdout
+    );
 }
 
 fn nightly_installed() -> bool {
