@@ -117,9 +117,8 @@ pub struct CrateFacts {
 
 impl CrateFacts {
     /// The facts of a crate file of the index (JSON lines).
-    pub fn from_index(bytes: &[u8]) -> Result<CrateFacts, String> {
-        let krate = Crate::from_slice(bytes).map_err(|e| e.to_string())?;
-        Ok(CrateFacts::from_crate(&krate))
+    pub fn from_index(bytes: &[u8]) -> std::io::Result<CrateFacts> {
+        Crate::from_slice(bytes).map(|krate| CrateFacts::from_crate(&krate))
     }
 
     /// The facts of an entry `crates-index` read.
