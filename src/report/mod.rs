@@ -485,7 +485,8 @@ pub struct Dependency {
     /// The requirement the document (a toml block) or the configuration pins.
     #[serde(default)]
     pub pinned: Option<String>,
-    /// The registry's newest release.
+    /// The release a reader who adds the crate gets: the registry's newest
+    /// stable release, not yanked, whose `rust-version` the toolchain meets.
     #[serde(default)]
     pub latest: Option<String>,
     /// The newest version the example was proven to build with, when it fails on `version`.
