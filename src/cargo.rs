@@ -276,31 +276,6 @@ pub fn rustc_sysroot(
     })
 }
 
-/// `cargo info NAME`, run in `cwd` (a folder whose manifest has no dependencies,
-/// so cargo reports the registry's newest release). `--verbose` makes cargo list
-/// every feature instead of summarising long lists.
-pub fn registry_info(
-    name: &str,
-    cwd: &Path,
-    offline: bool,
-    confine: &Confinement,
-    limit: Limit,
-) -> std::io::Result<Output> {
-    let mut cmd = command("cargo", None);
-    // Out of any workspace and below no configuration but the machine's
-    // and the user's: the registry's newest release.
-    cmd.args(["info", "--verbose", "--color", "never", name])
-        .current_dir(NEUTRAL_CWD);
-    if offline {
-        cmd.arg("--offline");
-    }
-    bounded_output(
-        confine.command(cmd, &Access::Registry { probe: cwd }),
-        None,
-        limit,
-    )
-}
-
 /// `cargo metadata` of the scratch workspace: resolves (and locks) its dependencies.
 pub fn metadata(
     manifest_path: &Path,

@@ -403,41 +403,6 @@ pub fn series(version: &str) -> Option<String> {
     Some(format!("0.{minor}"))
 }
 
-/// The series strictly between two series, oldest first (`0.6`, `0.9` -> `0.7`, `0.8`).
-pub fn series_between(low: &str, high: &str) -> Vec<String> {
-    let parse = |s: &str| -> Option<(u64, u64)> {
-        let mut parts = s.split('.');
-        let major = parts.next()?.parse().ok()?;
-        let minor = parts.next().map(str::parse).transpose().ok()?.unwrap_or(0);
-        Some((major, minor))
-    };
-    let (Some(low), Some(high)) = (parse(low), parse(high)) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    match (low, high) {
-        ((0, lo), (0, hi)) => out.extend((lo + 1..hi).map(|m| format!("0.{m}"))),
-        ((0, _), (hi, _)) => out.extend((1..hi).map(|m| m.to_string())),
-        ((lo, _), (hi, _)) => out.extend((lo + 1..hi).map(|m| m.to_string())),
-    }
-    out
-}
-
-/// The series just before `series`, if there is a sensible one to try
-/// (`0.8` -> `0.7`; `2` -> `1`; `1` and `0.0` have none).
-pub fn previous_series(series: &str) -> Option<String> {
-    let mut parts = series.split('.');
-    let major: u64 = parts.next()?.parse().ok()?;
-    if major > 1 {
-        return Some((major - 1).to_string());
-    }
-    if major == 1 {
-        return None;
-    }
-    let minor: u64 = parts.next()?.parse().ok()?;
-    (minor > 0).then(|| format!("0.{}", minor - 1))
-}
-
 /// One experiment on one snippet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -606,13 +571,16 @@ pub fn suggestion(cause: Cause, detail: &SuggestionDetail) -> String {
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default()
         ),
-        Cause::DependencyDrift => match &detail.drift {
-            Some((krate, last_passing, first_failing)) => format!(
+        Cause::DependencyDrift => match (&detail.drift, &detail.pre_release) {
+            (None, Some((krate, pre))) => format!(
+                "the example builds only with the pre-release {krate} {pre}, not with the release a reader gets: pin `{krate} = \"={pre}\"` next to the example and say it needs the pre-release, or port it to the newest stable release"
+            ),
+            (Some((krate, last_passing, first_failing)), _) => format!(
                 "pin `{krate} = \"{}\"` next to the example, or port it to {krate} {}",
                 series(last_passing).unwrap_or_else(|| last_passing.clone()),
                 first_failing.as_deref().unwrap_or("the newest release")
             ),
-            None => "pin the versions the example was written for".to_string(),
+            (None, None) => "pin the versions the example was written for".to_string(),
         },
         Cause::MissingImport => format!("add {}", detail.imports.join(" ")),
         Cause::Placeholder => format!(
@@ -655,6 +623,9 @@ pub struct SuggestionDetail {
     pub edition_hint: Option<String>,
     /// (crate, last passing version, first failing version)
     pub drift: Option<(String, String, Option<String>)>,
+    /// (crate, pre-release) when the example builds only with a pre-release
+    /// newer than the release a reader gets.
+    pub pre_release: Option<(String, String)>,
     pub imports: Vec<String>,
     pub placeholders: Vec<String>,
     /// The names another block defines, with where (`` `User` (the block at line 12) ``).
@@ -1061,14 +1032,6 @@ mod tests {
         assert_eq!(series("1.54.1").as_deref(), Some("1"));
         assert_eq!(series("1").as_deref(), Some("1"));
         assert_eq!(series("x"), None);
-        assert_eq!(series_between("0.6", "0.8"), ["0.7"]);
-        assert_eq!(series_between("0.6", "0.7"), Vec::<String>::new());
-        assert_eq!(series_between("0.9", "2"), ["1"]);
-        assert_eq!(series_between("1", "4"), ["2", "3"]);
-        assert_eq!(previous_series("0.8").as_deref(), Some("0.7"));
-        assert_eq!(previous_series("3").as_deref(), Some("2"));
-        assert_eq!(previous_series("1"), None);
-        assert_eq!(previous_series("0.0"), None);
     }
 
     #[test]

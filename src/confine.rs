@@ -89,8 +89,6 @@ pub enum Access<'a> {
     },
     /// `cargo metadata` or `cargo fetch`: writes the lockfile, downloads crates.
     Resolve { workspace: &'a Path },
-    /// `cargo info` in the probe folder: reads the registry.
-    Registry { probe: &'a Path },
     /// rustfmt reading its configuration in `cwd`; `rustc -V`.
     Tool { cwd: Option<&'a Path> },
 }
@@ -389,7 +387,6 @@ impl Confinement {
                 policy.read.extend(self.also_read.iter().cloned());
                 downloads(&mut policy, homes, workspace);
             }
-            Access::Registry { probe } => downloads(&mut policy, homes, probe),
             Access::Tool { cwd } => {
                 if let Some(cwd) = cwd {
                     policy.read.push(cwd.to_path_buf());
@@ -950,10 +947,6 @@ mod policy_tests {
                 .write
                 .contains(&PathBuf::from("/users/u/.cargo/registry"))
         );
-        let registry = confinement
-            .policy(&Access::Registry { probe: workspace })
-            .expect("confined");
-        assert!(registry.network);
         let tool = confinement
             .policy(&Access::Tool { cwd: None })
             .expect("confined");
@@ -1048,7 +1041,7 @@ mod tests {
         };
         let fixture = Path::new("/f/attack");
         let confine = confined(support).also_reading(fixture);
-        let (ws, target, probe) = (Path::new("/s/ws"), Path::new("/s/t"), Path::new("/s/p"));
+        let (ws, target) = (Path::new("/s/ws"), Path::new("/s/t"));
         let build = Access::Build {
             workspace: ws,
             target,
@@ -1059,10 +1052,10 @@ mod tests {
             assert!(policy.read.iter().any(|p| p == fixture), "{access:?}");
             assert!(!policy.write.iter().any(|p| p == fixture), "{access:?}");
         }
-        for access in [Access::Registry { probe }, Access::Tool { cwd: None }] {
-            let policy = confine.policy(&access).expect("confined");
-            assert!(!policy.read.iter().any(|p| p == fixture), "{access:?}");
-        }
+        let tool = confine
+            .policy(&Access::Tool { cwd: None })
+            .expect("confined");
+        assert!(!tool.read.iter().any(|p| p == fixture));
         let plain = confined(support).policy(&build).expect("confined");
         assert!(!plain.read.iter().any(|p| p == fixture));
         assert!(

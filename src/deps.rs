@@ -1503,6 +1503,7 @@ mod tests {
             name: name.to_owned(),
             version: version.to_owned(),
             features: features.iter().map(|f| (*f).to_owned()).collect(),
+            pre_release: false,
         })
     }
 

@@ -571,22 +571,6 @@ impl<'a> Executor<'a> {
         )
     }
 
-    /// The folder where `cargo info` runs for registry lookups.
-    pub fn registry_probe(&self) -> Result<PathBuf> {
-        self.sandbox.probe_dir()
-    }
-
-    /// One `cargo info` for a registry lookup, run in the probe folder.
-    pub fn registry_info(&self, name: &str, probe: &Path) -> std::io::Result<std::process::Output> {
-        cargo::registry_info(
-            name,
-            probe,
-            self.settings.offline,
-            &self.settings.confine,
-            self.settings.timeout,
-        )
-    }
-
     /// The toolchain's sysroot (`rustc --print sysroot`), where
     /// `item_sources::add_std` finds the standard library's `all.html`.
     pub fn sysroot(&self, toolchain: &str, log: &mut Log) -> Option<PathBuf> {

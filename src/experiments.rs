@@ -173,10 +173,9 @@ pub fn run(
     // Round 1: every variant the errors call for.
     let wanted_series = drift_candidates(subjects, docs, registry);
     let keys = wanted_series.values().flatten().map(|(_, key)| key.clone());
-    let info = |name: &str, probe: &std::path::Path| executor.registry_info(name, probe);
-    log.extend(registry.lookup(&info, keys.collect()));
+    log.extend(registry.lookup(keys.collect()));
     let named = crate_named_attributes(subjects);
-    log.extend(registry.lookup(&info, named.clone()));
+    log.extend(registry.lookup(named.clone()));
     let named: BTreeMap<String, crate::deps::DepSpec> = named
         .into_iter()
         .filter_map(|name| match registry.lookups.get(&name) {
@@ -219,7 +218,7 @@ pub fn run(
     // Rounds 2 and 3: where, between the passing and the newest release, did it break?
     let passing = passing_drifts(&trials);
     let (keys, series) = series_between_passing(&passing, registry);
-    log.extend(registry.lookup(&info, keys));
+    log.extend(registry.lookup(keys));
     let round2 = series
         .iter()
         .filter_map(|(subject, krate, between)| {
@@ -239,7 +238,7 @@ pub fn run(
         .filter(|(_, _, failing, first)| failing != first)
         .map(|(_, krate, _, first)| format!("{krate}@{first}"))
         .collect();
-    log.extend(registry.lookup(&info, first_keys));
+    log.extend(registry.lookup(first_keys));
     let round3 = boundaries
         .iter()
         .filter(|(_, _, failing, first)| failing != first)
@@ -274,7 +273,8 @@ pub fn run(
     Ok((out, log))
 }
 
-/// (subject, crate, release) of every dependency variant that built.
+/// (subject, crate, release) of every dependency variant at an older
+/// release that built (a pre-release is no drift: it is newer).
 fn passing_drifts(trials: &[Trial]) -> Vec<(usize, String, String)> {
     trials
         .iter()
@@ -283,14 +283,34 @@ fn passing_drifts(trials: &[Trial]) -> Vec<(usize, String, String)> {
             Change::DependencyVersion {
                 crate_name,
                 version,
-            } => Some((t.subject, crate_name.clone(), version.clone())),
+            } if !is_pre_release(version) => Some((t.subject, crate_name.clone(), version.clone())),
             _ => None,
         })
         .collect()
 }
 
-/// The release series between each passing release and the newest: the
-/// registry keys to look up, and (subject, crate, series) to try.
+fn is_pre_release(version: &str) -> bool {
+    semver::Version::parse(version).is_ok_and(|v| !v.pre.is_empty())
+}
+
+/// (crate, pre-release) of the variant at a pre-release that built, when
+/// one did: the example builds only with that pre-release.
+fn passing_pre_release(trials: &[&Trial]) -> Option<(String, String)> {
+    trials
+        .iter()
+        .filter(|t| t.outcome.as_ref().is_some_and(|o| o.passed))
+        .find_map(|t| match &t.change {
+            Change::DependencyVersion {
+                crate_name,
+                version,
+            } if is_pre_release(version) => Some((crate_name.clone(), version.clone())),
+            _ => None,
+        })
+}
+
+/// The newest release of each published series between each passing release
+/// and the newest (none yanked, newest first): the registry keys to look up,
+/// and (subject, crate, release) to try.
 fn series_between_passing(
     passing: &[(usize, String, String)],
     registry: &Registry,
@@ -301,10 +321,7 @@ fn series_between_passing(
         let Some(latest) = registry.latest(krate) else {
             continue;
         };
-        let (Some(low), Some(high)) = (cause::series(passing), cause::series(&latest)) else {
-            continue;
-        };
-        for between in cause::series_between(&low, &high) {
+        for between in registry.series_between(krate, passing, &latest) {
             keys.insert(format!("{krate}@{between}"));
             series.push((*subject, krate.clone(), between));
         }
@@ -330,7 +347,7 @@ fn drift_boundaries(
             continue;
         };
         // Ordered releases: the passing one, the series in between, the newest (fails).
-        let mut ladder: Vec<(String, bool)> = vec![(passing.clone(), true)];
+        let mut between: Vec<(String, bool)> = Vec::new();
         for trial in round2.iter().filter(|t| t.subject == *subject) {
             if let (
                 Change::DependencyVersion {
@@ -341,9 +358,13 @@ fn drift_boundaries(
             ) = (&trial.change, &trial.outcome)
                 && crate_name == krate
             {
-                ladder.push((version.clone(), outcome.passed));
+                between.push((version.clone(), outcome.passed));
             }
         }
+        // Tried newest first; climbed oldest first.
+        between.sort_by_key(|(version, _)| semver::Version::parse(version).ok());
+        let mut ladder: Vec<(String, bool)> = vec![(passing.clone(), true)];
+        ladder.extend(between);
         ladder.push((latest.clone(), false));
         let Some(first_fail) = ladder.iter().position(|(_, passed)| !passed) else {
             continue;
@@ -359,12 +380,10 @@ fn drift_boundaries(
             .entry(*subject)
             .or_default()
             .insert(krate.clone(), (last_pass, Some(failing.clone())));
-        boundaries.push((
-            *subject,
-            krate.clone(),
-            failing.clone(),
-            first_of_series(&failing),
-        ));
+        let first = registry
+            .first_of_series(krate, &failing)
+            .unwrap_or_else(|| failing.clone());
+        boundaries.push((*subject, krate.clone(), failing.clone(), first));
     }
     (drift, boundaries)
 }
@@ -421,14 +440,25 @@ fn drift_candidates(
             let pinned = pins
                 .and_then(|p| p.get(&dep.name))
                 .and_then(|req| cause::series(req));
+            let is_pinned = pinned.is_some();
+            // A pinned series is asked for as a requirement; an older one is
+            // the newest release of the newest series the registry has below.
             let target = match pinned {
                 Some(series) if series != latest_series => Some(series),
                 Some(_) => None,
-                None if mentioned(&dep.name) => cause::previous_series(&latest_series),
+                None if mentioned(&dep.name) => registry.previous_series(&dep.package, &latest),
                 None => None,
             };
-            if let Some(series) = target {
-                wanted.push((dep.package.clone(), format!("{}@{series}", dep.package)));
+            if let Some(spec) = target {
+                wanted.push((dep.package.clone(), format!("{}@{spec}", dep.package)));
+            }
+            // Written for a release not out yet: the newer pre-release, once.
+            if !is_pinned
+                && mentioned(&dep.name)
+                && let Some(pre) = registry.newer_pre_release(&dep.package)
+                && dep.requirement != pre
+            {
+                wanted.push((dep.package.clone(), format!("{}@{pre}", dep.package)));
             }
             if wanted.len() == MAX_DRIFT_TRIALS {
                 break;
@@ -559,15 +589,6 @@ fn dependency_trial(subject: usize, krate: &str, version: &str, toolchain: &str)
         },
         toolchain: toolchain.to_string(),
         outcome: None,
-    }
-}
-
-/// `0.7.9` -> `0.7.0`; `2.3.1` -> `2.0.0`.
-fn first_of_series(version: &str) -> String {
-    match cause::series(version) {
-        Some(series) if series.starts_with("0.") => format!("{series}.0"),
-        Some(series) => format!("{series}.0.0"),
-        None => version.to_string(),
     }
 }
 
@@ -1549,6 +1570,7 @@ fn suggestion_detail(
             .iter()
             .next()
             .map(|(krate, (last, first))| (krate.clone(), last.clone(), first.clone())),
+        pre_release: passing_pre_release(trials),
         imports: imports.into_iter().collect(),
         placeholders: placeholders
             .into_iter()
@@ -1873,6 +1895,94 @@ mod tests {
     }
 
     #[test]
+    fn drift_tries_the_published_series_below_and_a_newer_pre_release() {
+        let entry = entry("fn f() { let _ = tauri::Builder::default(); }");
+        let mut registry = crate::registry::tests::recorded_registry(&["tauri", "axum"]);
+        let dep = |name: &str, requirement: &str| crate::deps::DepSpec {
+            name: name.into(),
+            package: name.into(),
+            requirement: requirement.into(),
+            features: BTreeSet::new(),
+            dev: false,
+        };
+        let deps = DepSet {
+            deps: vec![dep("tauri", "2.12.5"), dep("axum", "0.8.9")],
+            ..DepSet::default()
+        };
+        let result = UnitResult {
+            diagnostics: vec![error(
+                "E0433",
+                "failed to resolve: could not find `Builder` in `tauri`",
+            )],
+            built: false,
+            suggestions: Vec::new(),
+        };
+        let subjects = [Subject {
+            unit: unit(&entry, &deps),
+            result: &result,
+        }];
+        let wanted = drift_candidates(&subjects, &BTreeMap::new(), &registry);
+        let keys: Vec<&str> = wanted[&0].iter().map(|(_, key)| key.as_str()).collect();
+        // axum is not in the errors; tauri's series below 2 is 1 (1.6.5 is yanked).
+        assert_eq!(keys, ["tauri@1.6.4", "tauri@3.0.0-alpha.5"]);
+        let _ = registry.lookup(keys.iter().map(|k| (*k).to_owned()).collect());
+        assert_eq!(registry.version("tauri@1.6.4").as_deref(), Some("1.6.4"));
+        assert_eq!(
+            registry.version("tauri@3.0.0-alpha.5").as_deref(),
+            Some("3.0.0-alpha.5")
+        );
+    }
+
+    #[test]
+    fn bisection_tries_published_releases_and_finds_the_first_that_fails() {
+        let registry = crate::registry::tests::recorded_registry(&["axum"]);
+        // Round 1: the pinned 0.5 series built.
+        let passing = vec![(0, "axum".to_string(), "0.5.17".to_string())];
+        let (keys, series) = series_between_passing(&passing, &registry);
+        assert_eq!(
+            keys,
+            BTreeSet::from(["axum@0.6.20".to_string(), "axum@0.7.9".to_string()])
+        );
+        let to_try: Vec<&str> = series.iter().map(|(_, _, v)| v.as_str()).collect();
+        assert_eq!(to_try, ["0.7.9", "0.6.20"], "newest first");
+        // Round 2: 0.6.20 builds, 0.7.9 does not (listed newest first).
+        let version = |version: &str| Change::DependencyVersion {
+            crate_name: "axum".into(),
+            version: version.into(),
+        };
+        let round2 = vec![
+            tried(version("0.7.9"), false),
+            tried(version("0.6.20"), true),
+        ];
+        let (drift, boundaries) = drift_boundaries(&passing, &round2, &registry);
+        assert_eq!(
+            drift[&0]["axum"],
+            ("0.6.20".to_string(), Some("0.7.9".to_string()))
+        );
+        // Round 3 tries the oldest published 0.7 release, not an assumed one.
+        assert_eq!(
+            boundaries,
+            [(
+                0,
+                "axum".to_string(),
+                "0.7.9".to_string(),
+                "0.7.0".to_string()
+            )]
+        );
+        // Every release named is published and not yanked.
+        let facts = registry.facts("axum").expect("recorded");
+        for named in ["0.5.17", "0.6.20", "0.7.9", "0.7.0"] {
+            assert!(
+                facts
+                    .releases
+                    .iter()
+                    .any(|r| r.version.to_string() == named && !r.yanked),
+                "{named}"
+            );
+        }
+    }
+
+    #[test]
     fn classification() {
         let unstable = || error("E0658", "use of unstable library feature `portable_simd`");
         // Nightly with the gate builds: nightly-feature alone.
@@ -1934,6 +2044,29 @@ mod tests {
         );
         assert!(
             d.suggestion.contains(", then define `handler`"),
+            "{}",
+            d.suggestion
+        );
+        // Only the newer pre-release builds: the report says so, and the
+        // suggestion pins the pre-release rather than an older series.
+        let d = check(
+            vec![error("E0433", "cannot find `WebviewBuilder` in `tauri`")],
+            vec![],
+            vec![tried(
+                Change::DependencyVersion {
+                    crate_name: "tauri".into(),
+                    version: "3.0.0-alpha.5".into(),
+                },
+                true,
+            )],
+            (Cause::DependencyDrift, &[]),
+        );
+        assert_eq!(d.evidence[0].variant, "tauri =3.0.0-alpha.5");
+        assert!(d.drift.is_empty(), "{:?}", d.drift);
+        assert!(
+            d.suggestion
+                .contains("builds only with the pre-release tauri 3.0.0-alpha.5")
+                && d.suggestion.contains("`tauri = \"=3.0.0-alpha.5\"`"),
             "{}",
             d.suggestion
         );
@@ -2140,11 +2273,7 @@ mod tests {
             unit: unit(&entry, &deps),
             result: &result,
         };
-        let registry = Registry::new(
-            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            std::path::PathBuf::new(),
-            true,
-        );
+        let registry = crate::registry::tests::offline_registry();
         let toolchains = Toolchains {
             primary: "stable",
             nightly: Some("nightly"),
@@ -2252,11 +2381,7 @@ mod tests {
             unit: unit(&entry, &deps),
             result: &result,
         };
-        let registry = Registry::new(
-            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            std::path::PathBuf::new(),
-            true,
-        );
+        let registry = crate::registry::tests::offline_registry();
         let toolchains = Toolchains {
             primary: "stable",
             nightly: None,
@@ -2346,11 +2471,7 @@ mod tests {
                 result: &built.units[&unit.package()],
             })
             .collect();
-        let registry = Registry::new(
-            crate::registry::RegistryCache::load(std::path::PathBuf::from("unused.json")),
-            std::path::PathBuf::new(),
-            true,
-        );
+        let registry = crate::registry::tests::offline_registry();
         let toolchains = Toolchains {
             primary: "stable",
             nightly: Some("nightly"),

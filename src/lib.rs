@@ -11,6 +11,7 @@ pub mod cargo;
 pub mod cause;
 pub mod cli;
 pub mod confine;
+pub mod crates_io;
 pub mod deps;
 pub mod diagnose;
 pub mod discover;

@@ -80,9 +80,19 @@ impl Lockfile {
     /// Lets inferred requirements follow the lockfile: each becomes the newest
     /// locked version of its package (a caret requirement, which the lock
     /// satisfies). Runs before the pins are applied, so a pinned requirement wins.
+    /// A locked pre-release is followed only when the requirement is one too:
+    /// a lock written when the registry's newest release was a pre-release
+    /// does not make a reader's stable release a pre-release.
     pub fn steer(&self, deps: &mut [DepSpec]) {
         for dep in deps.iter_mut() {
-            if let Some(version) = self.newest(&dep.package) {
+            let wants_pre = Version::parse(&dep.requirement).is_ok_and(|v| !v.pre.is_empty());
+            let locked = self.packages.get(&dep.package).and_then(|versions| {
+                versions
+                    .iter()
+                    .rev()
+                    .find(|v| wants_pre || v.pre.is_empty())
+            });
+            if let Some(version) = locked {
                 dep.requirement = version.to_string();
             }
         }
@@ -291,6 +301,27 @@ dependencies = ["serde (registry+https://github.com/rust-lang/crates.io-index)"]
         let requirements: Vec<&str> = deps.iter().map(|d| d.requirement.as_str()).collect();
         assert_eq!(requirements, ["0.8.4", "1.0.9", "1.0.228"]);
         assert_eq!(lock.missing(&deps), BTreeSet::from(["serde".to_string()]));
+    }
+
+    #[test]
+    fn a_locked_pre_release_is_followed_only_by_a_pre_release() {
+        let lock = Lockfile::parse(
+            "version = 4\n\n\
+             [[package]]\nname = \"tauri\"\nversion = \"2.12.4\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+             [[package]]\nname = \"tauri\"\nversion = \"3.0.0-alpha.5\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+             [[package]]\nname = \"esp-radio\"\nversion = \"1.0.0-beta.1\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+        )
+        .expect("parses");
+        let mut deps = vec![dep("tauri", "2.12.5"), dep("esp-radio", "0.18.0")];
+        lock.steer(&mut deps);
+        let requirements: Vec<&str> = deps.iter().map(|d| d.requirement.as_str()).collect();
+        assert_eq!(requirements, ["2.12.4", "0.18.0"]);
+        let mut asked = vec![dep("tauri", "3.0.0-alpha.1")];
+        lock.steer(&mut asked);
+        assert_eq!(asked[0].requirement, "3.0.0-alpha.5");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::cache::{FailureHints, ResultCache};
+use crate::crates_io::{CratesIo, Validators};
 use crate::deps::KnownCrates;
 use crate::diagnose;
 use crate::discover::{self, SpecFile};
@@ -29,12 +30,15 @@ use crate::policy::Refusal;
 use crate::prepare::{self, Unit};
 use crate::primary::{self, Inputs, Merging, ToolchainBuild};
 use crate::progress::{Event, Observer};
-use crate::registry::{Registry, RegistryCache};
+use crate::registry::{self, Network, Registry, RegistryCache, Source};
 use crate::repair;
 use crate::report::{Cause, Report, RunProblem, SCHEMA_VERSION, Status, ToolchainInfo, Totals};
 use crate::rows;
 use crate::sandbox::Sandbox;
 use crate::trace;
+
+/// How long one request to the registry's index may take.
+const REGISTRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub use crate::parallel::PIPELINE_STACK;
 pub use crate::repair::{FileFix, Repair};
@@ -147,13 +151,17 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let items_dir = sandbox.items_cache_path();
     let at_hand = (committed_lock, items_dir.as_path());
     let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options, at_hand);
+    // The toolchains first: the releases a reader gets depend on the primary one.
+    let toolchains = toolchain_infos(&executor, options, &mut log);
+    let crates_io = CratesIo::new(REGISTRY_TIMEOUT);
+    let fetch = |name: &str, known: Option<&Validators>| crates_io.fetch(name, known);
+    let cargo_cached = |name: &str| crates_io.cargo_cached(name);
+    let source = Source {
+        fetch: &fetch,
+        cargo_cached: &cargo_cached,
+    };
     let names = prepare::registry_names(&uses, &known);
-    let cache = RegistryCache::load(sandbox.registry_cache_path());
-    let mut registry = Registry::new(cache, executor.registry_probe()?, options.offline);
-    let span = trace::span("registry").items(names.len());
-    let info = |name: &str, probe: &std::path::Path| executor.registry_info(name, probe);
-    log.extend(registry.lookup(&info, names));
-    span.done();
+    let mut registry = look_up(&sandbox, options, &toolchains, source, names, &mut log);
     let span = trace::span("resolve dependencies");
     let steer = committed
         .as_ref()
@@ -163,9 +171,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let units = prepare::units(&entries, &deps);
     span.done();
 
-    // The toolchains, and the lock every workspace starts from.
-    let span = trace::span("toolchain versions");
-    let toolchains = toolchain_infos(&executor, options, &mut log);
+    // The nightly for the diagnosis, and the lock every workspace starts from.
+    let span = trace::span("nightly for the diagnosis");
     let installed: Vec<(&str, &str)> = toolchains
         .iter()
         .filter_map(|t| Some((t.name.as_str(), t.rustc.as_deref()?)))
@@ -610,6 +617,34 @@ fn known_crates(options: &VerifyOptions, log: &mut Log) -> KnownCrates {
     known
 }
 
+/// The run's registry (its cache in the sandbox, whether it may use the
+/// network, the primary toolchain's rustc, which the newest releases must
+/// suit), once it has looked up `names`.
+fn look_up<'s>(
+    sandbox: &Sandbox,
+    options: &VerifyOptions,
+    toolchains: &[ToolchainInfo],
+    source: Source<'s>,
+    names: BTreeSet<String>,
+    log: &mut Log,
+) -> Registry<'s> {
+    let cache = RegistryCache::load(sandbox.registry_cache_path());
+    let network = if options.offline {
+        Network::Offline
+    } else {
+        Network::Online
+    };
+    let rustc = toolchains
+        .iter()
+        .find_map(|t| t.rustc.as_deref())
+        .and_then(registry::rustc_version);
+    let mut registry = Registry::new(cache, source, network, rustc);
+    let span = trace::span("registry").items(names.len());
+    log.extend(registry.lookup(names));
+    span.done();
+    registry
+}
+
 /// Appended to the `rustc -V` of a toolchain without clippy.
 pub const WITHOUT_CLIPPY: &str = " (without clippy)";
 
@@ -621,6 +656,7 @@ fn toolchain_infos(
     options: &VerifyOptions,
     log: &mut Log,
 ) -> Vec<ToolchainInfo> {
+    let _span = trace::span("toolchain versions");
     let mut toolchains = Vec::new();
     for toolchain in &options.toolchains {
         let mut rustc = executor.rustc_version(toolchain, log);

@@ -9,7 +9,7 @@
 //! many distinct crates one document may pull in
 //! (`max-crates-per-document`). A snippet that needs a crate the policy
 //! refuses is not built: the pipeline drops it before the registry is asked,
-//! so the refused crate reaches neither `cargo info`, nor `cargo metadata`,
+//! so the refused crate reaches neither the registry's index, nor `cargo metadata`,
 //! nor the scratch workspace, and its row says why (`dependency-refused`).
 //!
 //! [`decide`] is a pure function over one document's snippets in document

@@ -220,6 +220,18 @@ pub fn row(
             first_failing: None,
         })
         .collect();
+    for dep in &deps.deps {
+        if let Some(Lookup::Found(info)) = registry.lookups.get(&dep.package)
+            && info.pre_release
+            && dep.requirement == info.version
+        {
+            out.problems.push(format!(
+                "built with the pre-release `{} {}`: the crate has no stable release that is \
+                 not yanked, so the example builds only with a pre-release",
+                dep.package, info.version
+            ));
+        }
+    }
     for left in deps.left_out.iter().filter(|l| l.globs.is_empty()) {
         out.problems.push(format!(
             "`{name}` is not taken for a crate: it is the standard library's module `std::{name}` \
@@ -610,5 +622,63 @@ fn fence_diagnostic(entry: &Entry, message: String) -> Diagnostic {
         label: None,
         in_wrapper: false,
         notes: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deps::DepSpec;
+
+    fn entry(code: &str) -> Entry {
+        let doc = format!("```rust\n{code}\n```\n");
+        let block = crate::extract::extract(&doc)
+            .into_iter()
+            .next()
+            .expect("one block");
+        let snippet = crate::analyze::analyze(&block);
+        let wrapped = crate::wrap::wrap(&snippet).expect("the test snippet wraps");
+        Entry {
+            file: "doc.md".into(),
+            block,
+            id: "doc-0".into(),
+            code: Code::Wrapped(Box::new((snippet, wrapped))),
+        }
+    }
+
+    fn dep(name: &str, requirement: &str) -> DepSpec {
+        DepSpec {
+            name: name.into(),
+            package: name.into(),
+            requirement: requirement.into(),
+            features: BTreeSet::new(),
+            dev: false,
+        }
+    }
+
+    #[test]
+    fn a_row_says_when_it_was_built_with_a_pre_release_nobody_asked_for() {
+        let registry = crate::registry::tests::recorded_registry(&["only-pre", "tauri"]);
+        let entry = entry("fn f() { only_pre::x(); tauri::y(); }");
+        let problems = |deps: Vec<DepSpec>| {
+            let set = DepSet {
+                deps,
+                ..DepSet::default()
+            };
+            row(&entry, Some(&set), None, Some("stable"), None, &registry).problems
+        };
+        let with_pre = problems(vec![
+            dep("only-pre", "1.0.0-alpha.1"),
+            dep("tauri", "2.12.5"),
+        ]);
+        assert_eq!(with_pre.len(), 1, "{with_pre:?}");
+        assert!(
+            with_pre[0].contains("`only-pre 1.0.0-alpha.1`")
+                && with_pre[0].contains("builds only with a pre-release"),
+            "{with_pre:?}"
+        );
+        // A pre-release asked for (a pin) is no news; neither is a stable release.
+        assert!(problems(vec![dep("tauri", "3.0.0-alpha.5")]).is_empty());
+        assert!(problems(vec![dep("tauri", "2.12.5")]).is_empty());
     }
 }

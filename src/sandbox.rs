@@ -173,21 +173,6 @@ impl Sandbox {
         Ok(dir)
     }
 
-    /// A folder holding a package without dependencies, where `cargo info` reports
-    /// the registry's newest releases.
-    pub fn probe_dir(&self) -> Result<PathBuf> {
-        let dir = self.root.join("probe");
-        let mut manifest = DocumentMut::new();
-        manifest["package"] = Item::Table(package_table("snipcheck-probe", Edition::LATEST));
-        manifest["workspace"] = Item::Table(Table::new());
-        let mut lib = Table::new();
-        lib["path"] = value("lib.rs");
-        manifest["lib"] = Item::Table(lib);
-        write_if_changed(&dir.join("Cargo.toml"), &manifest.to_string())?;
-        write_if_changed(&dir.join("lib.rs"), "")?;
-        Ok(dir)
-    }
-
     /// Writes the scratch workspace `name` (a folder of the sandbox) for `crates`
     /// and removes members of earlier runs that are no longer wanted. Every
     /// crate also depends on each of `path_deps` (test-only, see

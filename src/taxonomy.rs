@@ -84,14 +84,14 @@ pub const TAXONOMY: &[CauseInfo] = &[
         cause: Cause::UnknownCrate,
         name: "unknown-crate",
         summary: "the example uses a crate that no registry has",
-        proof: "`cargo info` finds no crate of that name on crates.io",
+        proof: "the crates.io index has no crate of that name, in any spelling (`-` or `_`)",
         fix: "use the published crate name, or define the module in hidden `# ` lines",
     },
     CauseInfo {
         cause: Cause::RegistryUnreachable,
         name: "registry-unreachable",
         summary: "the registry could not be asked about a crate the example uses",
-        proof: "`cargo info` failed for a reason other than 'not found' (network, --offline)",
+        proof: "the crates.io index did not answer and no copy of the entry is at hand (network, --offline)",
         fix: "run again with network access",
     },
     CauseInfo {

@@ -36,7 +36,8 @@ pub struct Report {
     pub totals: Totals,
     /// Problems of the run that belong to no single block (a missing path, a file that is not UTF-8).
     pub problems: Vec<RunProblem>,
-    /// How many cargo processes the run started, by purpose (`build`, `registry`, `metadata`, `version`).
+    /// How many cargo processes the run started, by purpose (`build`, `metadata`, `version`),
+    /// and how many requests went to the registry's index (`registry`).
     pub cargo_invocations: BTreeMap<String, u32>,
     /// The comparison with the baseline, when one was given.
     #[serde(default)]
@@ -526,7 +527,8 @@ pub struct Dependency {
     /// The requirement the document (a toml block) or the configuration pins.
     #[serde(default)]
     pub pinned: Option<String>,
-    /// The registry's newest release.
+    /// The release a reader who adds the crate gets: the registry's newest
+    /// stable release, not yanked, whose `rust-version` the toolchain meets.
     #[serde(default)]
     pub latest: Option<String>,
     /// The newest version the example was proven to build with, when it fails on `version`.

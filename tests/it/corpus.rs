@@ -127,8 +127,13 @@ fn without_network_each_example_that_needs_the_registry_says_so() {
         "--format",
         "json",
     ];
-    // A fresh sandbox: no registry answers cached from earlier runs.
+    // A fresh sandbox: no registry answers cached from earlier runs; and an
+    // empty cargo home: no copy of the index cargo keeps, which snipcheck
+    // reads when the network fails.
     let _ = fs::remove_dir_all(root().join("sandbox/it-no-network"));
+    let cargo_home = tmp.path().join("cargo-home");
+    fs::create_dir_all(&cargo_home).expect("create the cargo home");
+    let cargo_home = cargo_home.to_string_lossy().into_owned();
     // A proxy nobody listens on: every registry request fails at once.
     let run = snipcheck_with_env(
         "no-network",
@@ -136,6 +141,7 @@ fn without_network_each_example_that_needs_the_registry_says_so() {
         &[
             ("CARGO_HTTP_PROXY", "http://127.0.0.1:9"),
             ("CARGO_NET_RETRY", "0"),
+            ("CARGO_HOME", cargo_home.as_str()),
         ],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);

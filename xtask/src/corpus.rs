@@ -1219,7 +1219,7 @@ fn run_task(root: &Path, args: &CorpusArgs) -> Result<i32> {
     });
     let (rows, unreadable) = rows_of(&value)?;
     let cache = snipcheck::registry::RegistryCache::load(corpus.join("sandbox/registry.json"));
-    let known = |name: &str| matches!(cache.get(name), Some(snipcheck::registry::Lookup::Found(_)));
+    let known = |name: &str| cache.knows(name);
     let mut cmp = compare(&manifest, &rebuilt, &labels.block, &rows, &known);
     cmp.unreadable_rows = to_u32(unreadable);
     let failures = failures(&cmp, args.require_outcome, args.require_cause);
