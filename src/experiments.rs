@@ -1356,9 +1356,9 @@ fn undefined_method(
 }
 
 /// Errors a real edit (imports, another block's definitions, nightly's
-/// gates) revealed: new
-/// errors of a credited trial, away from the lines it fixed. They are the
-/// example's own, hidden before by the errors the edit removed.
+/// gates, the older edition) revealed: new errors of a credited trial. They
+/// are the example's own, hidden before by the errors the edit removed (an
+/// edition-2021 fence loses 2024's prelude: `Future` needs its `use`).
 fn revealed_errors(
     keys: &[ErrorKey],
     trials: &[&Trial],
@@ -1369,7 +1369,10 @@ fn revealed_errors(
     for (t, trial) in trials.iter().enumerate() {
         if !matches!(
             trial.change,
-            Change::Imports { .. } | Change::Context { .. } | Change::Nightly { .. }
+            Change::Imports { .. }
+                | Change::Context { .. }
+                | Change::Nightly { .. }
+                | Change::Edition(_)
         ) {
             continue;
         }
@@ -1727,6 +1730,25 @@ mod tests {
                 &[failed],
             )],
             (Cause::Placeholder, &[]),
+        );
+    }
+
+    #[test]
+    fn what_the_older_edition_reveals_is_quoted() {
+        let unsafe_extern = || error_at(3, "", "extern blocks must be unsafe");
+        let future = error_at(7, "E0405", "cannot find trait `Future` in this scope");
+        let d = check(
+            vec![unsafe_extern()],
+            vec![],
+            vec![failing_with(Change::Edition(Edition::E2021), &[future])],
+            (Cause::EditionDrift, &[Cause::CodeBug]),
+        );
+        assert!(
+            d.suggestion.ends_with(
+                "then fix the example: line 7: cannot find trait `Future` in this scope"
+            ),
+            "{}",
+            d.suggestion
         );
     }
 
