@@ -2536,6 +2536,27 @@ mod tests {
     }
 
     #[test]
+    fn the_plot_is_linked_from_bench_readme() {
+        assert_eq!(
+            link_from_bench(Path::new("bench/results/latest.svg")),
+            Path::new("results/latest.svg")
+        );
+        assert_eq!(
+            link_from_bench(Path::new("out/latest.svg")),
+            Path::new("../out/latest.svg")
+        );
+    }
+
+    #[test]
+    fn a_full_run_rewrites_only_the_speed_section() {
+        let text = "# Benchmarks\n\nIntro.\n\n## Speed\n\nold figures\n\n## What bounds the speed\n\nBy hand.\n";
+        assert_eq!(
+            replace_section(text, "## Speed\n\nnew figures\n"),
+            "# Benchmarks\n\nIntro.\n\n## Speed\n\nnew figures\n\n## What bounds the speed\n\nBy hand.\n"
+        );
+    }
+
+    #[test]
     fn confinement_is_confined_over_unconfined_and_cold_above_the_aim_is_flagged() {
         let rows = [
             timed_row(Mix::Std, Approach::SnipcheckCold, 3.3, 6.0),
