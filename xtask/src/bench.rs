@@ -97,7 +97,7 @@ struct BenchArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// A quick run for CI: std mix, 10 snippets, naive sample 2, 2 confinement runs; checks that every
-    /// approach ran and the results were written, and leaves README.md alone.
+    /// approach ran and the results were written, and leaves bench/README.md alone.
     #[arg(long)]
     smoke: bool,
 }
@@ -585,7 +585,7 @@ impl Approach {
         Approach::Rustdoc,
     ];
 
-    /// The approaches the README's table and the plot set side by side. The
+    /// The approaches the table of `bench/README.md` and the plot set side by side. The
     /// `--unconfined` runs are left out: they answer another question (what
     /// confinement costs), which has a table of its own.
     const COMPARED: [Approach; 7] = [
@@ -1249,16 +1249,24 @@ fn write_results(out: &Path, results: &Results) -> Result<Written> {
     Ok(Written { json, svg })
 }
 
-/// Updates README.md's `## Speed` section from a full run, when the plot lies
-/// inside the repository (the README links to it).
+/// Updates the `## Speed` section of `bench/README.md` from a full run, when
+/// the plot lies inside the repository (the section links to it).
 fn publish(root: &Path, results: &Results, svg: &Path) -> Result<()> {
     if let Ok(relative) = svg.strip_prefix(root) {
-        update_readme(root, results, relative)?;
-        eprintln!("bench: updated the `## Speed` section of README.md");
+        update_readme(root, results, &link_from_bench(relative))?;
+        eprintln!("bench: updated the `## Speed` section of bench/README.md");
     } else {
-        eprintln!("bench: --out lies outside the repository; README.md left alone");
+        eprintln!("bench: --out lies outside the repository; bench/README.md left alone");
     }
     Ok(())
+}
+
+/// The link from `bench/README.md` to `path` (relative to the repository root).
+fn link_from_bench(path: &Path) -> PathBuf {
+    match path.strip_prefix("bench") {
+        Ok(inside) => inside.to_path_buf(),
+        Err(_) => Path::new("..").join(path),
+    }
 }
 
 fn load_templates(root: &Path, mix: &str) -> Result<Vec<Template>> {
@@ -2152,7 +2160,7 @@ fn short_commit(commit: &str) -> &str {
     commit.get(..10).unwrap_or(commit)
 }
 
-/// The README section, rewritten by every full run.
+/// The `## Speed` section of `bench/README.md`, rewritten by every full run.
 fn readme_section(results: &Results, svg: &Path) -> String {
     let rows = &results.measurements;
     let mut out = String::from("## Speed\n\n");
@@ -2250,7 +2258,7 @@ fn readme_section(results: &Results, svg: &Path) -> String {
     out
 }
 
-/// The README's table of what confinement costs: snipcheck's cold and warm
+/// The table of what confinement costs: snipcheck's cold and warm
 /// runs, confined (the default) and with `--unconfined`.
 fn confinement_table(costs: &[ConfinementCost]) -> String {
     if costs.is_empty() {
@@ -2287,7 +2295,7 @@ fn confinement_table(costs: &[ConfinementCost]) -> String {
     out
 }
 
-/// The README's growth table (time per snippet, snipcheck's own memory) and,
+/// The growth table (time per snippet, snipcheck's own memory) and,
 /// per mix at the largest size, where snipcheck's cold wall time went.
 fn growth_and_profile(results: &Results) -> String {
     let rows = &results.measurements;
@@ -2353,9 +2361,10 @@ fn growth_and_profile(results: &Results) -> String {
     out
 }
 
-/// Replaces (or adds, before `## Layout`) the `## Speed` section of README.md.
+/// Replaces (or adds, before `## Layout`) the `## Speed` section of
+/// `bench/README.md`.
 fn update_readme(root: &Path, results: &Results, svg: &Path) -> Result<()> {
-    let path = root.join("README.md");
+    let path = root.join("bench").join("README.md");
     let text = fs::read_to_string(&path).with_context(|| format!("read `{}`", path.display()))?;
     let updated = replace_section(&text, &readme_section(results, svg));
     fs::write(&path, updated).with_context(|| format!("write `{}`", path.display()))
@@ -2524,6 +2533,27 @@ mod tests {
             max_rss_kib: 0,
         };
         row(mix, 1000, approach, usage)
+    }
+
+    #[test]
+    fn the_plot_is_linked_from_bench_readme() {
+        assert_eq!(
+            link_from_bench(Path::new("bench/results/latest.svg")),
+            Path::new("results/latest.svg")
+        );
+        assert_eq!(
+            link_from_bench(Path::new("out/latest.svg")),
+            Path::new("../out/latest.svg")
+        );
+    }
+
+    #[test]
+    fn a_full_run_rewrites_only_the_speed_section() {
+        let text = "# Benchmarks\n\nIntro.\n\n## Speed\n\nold figures\n\n## What bounds the speed\n\nBy hand.\n";
+        assert_eq!(
+            replace_section(text, "## Speed\n\nnew figures\n"),
+            "# Benchmarks\n\nIntro.\n\n## Speed\n\nnew figures\n\n## What bounds the speed\n\nBy hand.\n"
+        );
     }
 
     #[test]
