@@ -240,6 +240,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             requirement: requirement.to_string(),
             features: BTreeSet::new(),
             dev: false,
+            path: None,
         }
     }
 

@@ -91,6 +91,10 @@ pub struct VerifyOptions {
     /// may read (`SNIPCHECK_TEST_INJECT_DEPENDENCY`, see `cli.rs`); never
     /// from a document or `snipcheck.toml`.
     pub test_dependency: Option<crate::sandbox::PathDependency>,
+    /// Crate folders (or workspaces) whose library crates every document's
+    /// examples build against by path (`--crate`), besides those of the
+    /// workspace each document lies in (see `local.rs`). Absolute.
+    pub crates: Vec<PathBuf>,
 }
 
 /// One block to check, by a line of its document: `--only FILE:LINE`.
@@ -131,8 +135,10 @@ pub struct Outcome {
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
-    let (specs, problems) = discover::discover(&options.specs);
-    let (sandbox, confine) = start(options, observer)?;
+    let (specs, mut problems) = discover::discover(&options.specs);
+    let (locals, local_problems) = crate::local::find(&specs, &options.crates);
+    problems.extend(local_problems);
+    let (sandbox, confine) = start(options, &locals.roots, observer)?;
     let confinement = confine.summary();
     let executor = Executor::new(&sandbox, settings(options, confine), observer);
     let mut log = Log {
@@ -150,7 +156,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let committed_lock = committed.as_ref().map(|(_, lock)| lock);
     let items_dir = sandbox.items_cache_path();
     let at_hand = (committed_lock, items_dir.as_path());
-    let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options, at_hand);
+    let Prepared(entries, docs, uses, local, refusals) =
+        prepare_entries(&specs, &known, options, (at_hand, &locals));
     // The toolchains first: the releases a reader gets depend on the primary one.
     let toolchains = toolchain_infos(&executor, options, &mut log);
     let crates_io = CratesIo::new(REGISTRY_TIMEOUT);
@@ -167,7 +174,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         .as_ref()
         .filter(|_| !options.latest)
         .map(|(_, l)| l);
-    let deps = prepare::dependency_sets(&uses, &known, &registry.lookups, steer);
+    let deps = prepare::dependency_sets(&uses, &local, &known, &registry.lookups, steer);
     let units = prepare::units(&entries, &deps);
     span.done();
 
@@ -290,6 +297,7 @@ struct Prepared(
     Vec<prepare::Entry>,
     BTreeMap<String, prepare::DocFacts>,
     BTreeMap<String, prepare::Uses>,
+    BTreeMap<String, Vec<crate::deps::DepSpec>>,
     BTreeMap<String, Refusal>,
 );
 
@@ -304,7 +312,7 @@ fn prepare_entries(
     specs: &[SpecFile],
     known: &KnownCrates,
     options: &VerifyOptions,
-    (lock, items_dir): (Option<&Lockfile>, &Path),
+    ((lock, items_dir), locals): ((Option<&Lockfile>, &Path), &crate::local::LocalCrates),
 ) -> Prepared {
     let span = trace::span("extract, analyze, wrap").items(specs.len());
     let mut entries = prepare::extract_all(specs, options.allow_outside_access);
@@ -316,6 +324,8 @@ fn prepare_entries(
     let _span = trace::span("document facts, scan");
     let docs = prepare::doc_facts(&entries);
     let mut uses = prepare::crate_uses(&entries, known, options.config.as_ref(), &items);
+    // Local crates are built by path: no policy or registry is asked about them.
+    let mut local = prepare::local_dependencies(&entries, &mut uses, locals);
     let policy = options
         .config
         .as_ref()
@@ -337,7 +347,8 @@ fn prepare_entries(
         refusals.retain(|id, _| kept.contains(id.as_str()));
     }
     uses.retain(|id, _| !refusals.contains_key(id));
-    Prepared(entries, docs, uses, refusals)
+    local.retain(|id, _| uses.contains_key(id));
+    Prepared(entries, docs, uses, local, refusals)
 }
 
 /// The index of the crates whose glob imports may provide path roots:
@@ -537,6 +548,7 @@ fn report(
 /// run's turn), and how its builds will be confined decided.
 fn start(
     options: &VerifyOptions,
+    local_roots: &BTreeSet<PathBuf>,
     observer: Observer<'_>,
 ) -> Result<(Sandbox, crate::confine::Confinement)> {
     if let Some(deadline) = options.deadline {
@@ -551,6 +563,11 @@ fn start(
         crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
     if let Some(injected) = &options.test_dependency {
         confine = confine.also_reading(&injected.path);
+    }
+    // Builds read the local crates' workspaces (never write them: their
+    // artifacts go to the scratch target dir).
+    for root in local_roots {
+        confine = confine.reading_local_crates(root);
     }
     Ok((sandbox, confine))
 }

@@ -482,6 +482,15 @@ fn render_diagnosis(out: &Output, snippet: &SnippetReport, text: &mut String) {
         line("also", others.join(", "));
     }
     for dependency in &snippet.dependencies {
+        if dependency.source.as_deref() == Some("path") {
+            line(
+                "local",
+                format!(
+                    "{} is built from its working tree (a crate of this workspace), not crates.io",
+                    dependency.package
+                ),
+            );
+        }
         if let Some(last) = &dependency.last_passing {
             let first = dependency
                 .first_failing
@@ -1123,6 +1132,7 @@ println!(\"{n}\");
             latest: Some("0.8.9".into()),
             last_passing: Some("0.6.20".into()),
             first_failing: Some("0.7.0".into()),
+            source: None,
         }];
         failing.evidence = vec![
             Evidence {

@@ -516,3 +516,92 @@ fn real_specs_every_block_and_the_known_failures() {
         statuses("004_a47905c838a01f7e.md")
     );
 }
+
+/// A crate's own README (`tests/fixtures/own-crate/`, a crate that is not
+/// published): its examples build against the crate's working tree by path,
+/// found from the workspace the README lies in, with no registry request;
+/// an example calling what the crate lacks fails on the crate's own source.
+/// `--crate` names the crate for a document outside it. Rows built with a
+/// local crate are never cached: the second run builds them again.
+#[test]
+fn a_crate_s_own_readme_builds_against_its_working_tree() {
+    let readme = "tests/fixtures/own-crate/README.md";
+    let args = ["--toolchain", "stable", "--no-diagnose", "--format", "json"];
+    let run = snipcheck("own-crate", &[&["--specs", readme], &args[..]].concat());
+    let report = run.report();
+    for line in [5, 13] {
+        let row = row(&report, "own-crate/README.md", line);
+        assert_eq!(
+            row.status,
+            Status::Pass,
+            "line {line}: {row:?}\n{}",
+            run.stderr
+        );
+        let dependency = &row.dependencies[0];
+        assert_eq!(
+            (
+                dependency.package.as_str(),
+                dependency.source.as_deref(),
+                dependency.version.as_deref(),
+                dependency.latest.as_deref()
+            ),
+            (
+                "snipcheck-fixture-own-crate",
+                Some("path"),
+                Some("0.3.1"),
+                None
+            ),
+            "line {line}: {row:?}"
+        );
+    }
+    let missing = row(&report, "own-crate/README.md", 21);
+    assert_eq!(missing.status, Status::Fail, "{missing:?}");
+    assert!(
+        missing
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("farewell")),
+        "{missing:?}"
+    );
+    assert_eq!(
+        report
+            .cargo_invocations
+            .get("registry")
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    // The rows name no folder of the machine (the confinement's note does).
+    let rows = serde_json::to_string(&report.snippets).expect("serializes");
+    let here = crate::support::root().display().to_string();
+    assert!(
+        !rows.contains(&here),
+        "a machine path reached a row: {rows}"
+    );
+
+    let guide = "tests/fixtures/own-crate-guide.md";
+    let crate_dir = "tests/fixtures/own-crate";
+    let run = snipcheck(
+        "own-crate",
+        &[
+            &["--specs", readme, "--specs", guide, "--crate", crate_dir],
+            &args[..],
+        ]
+        .concat(),
+    );
+    let report = run.report();
+    let row_of_guide = row(&report, "own-crate-guide.md", 5);
+    assert_eq!(
+        row_of_guide.status,
+        Status::Pass,
+        "{row_of_guide:?}\n{}",
+        run.stderr
+    );
+    assert_eq!(row_of_guide.dependencies[0].source.as_deref(), Some("path"));
+    let again = row(&report, "own-crate/README.md", 5);
+    assert_eq!(
+        (again.status, again.cached),
+        (Status::Pass, false),
+        "{again:?}"
+    );
+}
