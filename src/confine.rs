@@ -118,7 +118,10 @@ pub struct Confinement {
     /// test-only injected dependency (see `sandbox::PathDependency`).
     also_read: Vec<PathBuf>,
     /// The workspaces of the local crates examples build against by path
-    /// (see `local.rs`), read-only for builds and resolutions.
+    /// (see `local.rs`), as the summary names them.
+    local_workspaces: Vec<PathBuf>,
+    /// What builds and resolutions may read of them: their entries but
+    /// `.git` (see `local::LocalCrates::readable`), read-only.
     local_read: Vec<PathBuf>,
 }
 
@@ -226,6 +229,7 @@ impl Confinement {
             },
             memory_bytes: None,
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
             local_read: Vec::new(),
         }
     }
@@ -261,6 +265,7 @@ impl Confinement {
             },
             memory_bytes: memory_limit_mib.map(|mib| mib.saturating_mul(1024 * 1024)),
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
             local_read: Vec::new(),
         })
     }
@@ -273,12 +278,13 @@ impl Confinement {
         self
     }
 
-    /// Builds and resolutions may also read `workspace`, the folder of local
-    /// crates examples depend on by path (`local.rs`): cargo reads their
-    /// sources and manifests there, and writes their artifacts to the
-    /// scratch target dir, never beside them.
-    pub fn reading_local_crates(mut self, workspace: &Path) -> Confinement {
-        self.local_read.push(workspace.to_path_buf());
+    /// Builds and resolutions may also read `entries` of `workspace`, the
+    /// folder of local crates examples depend on by path (`local.rs`):
+    /// cargo reads their sources and manifests there, and writes their
+    /// artifacts to the scratch target dir, never beside them.
+    pub fn reading_local_crates(mut self, workspace: &Path, entries: &[PathBuf]) -> Confinement {
+        self.local_workspaces.push(workspace.to_path_buf());
+        self.local_read.extend(entries.iter().cloned());
         self
     }
 
@@ -363,10 +369,10 @@ impl Confinement {
                 list(&self.also_read)
             ));
         }
-        if !self.local_read.is_empty() {
+        if !self.local_workspaces.is_empty() {
             notes.push(format!(
-                "builds also read (never write) the local crates' workspace {}",
-                list(&self.local_read)
+                "builds also read (never write) the local crates' workspace {} (but .git)",
+                list(&self.local_workspaces)
             ));
         }
         (!notes.is_empty()).then(|| notes.join("; "))
@@ -899,6 +905,7 @@ mod policy_tests {
             },
             memory_bytes: Some(64 << 20),
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
             local_read: Vec::new(),
         }
     }
@@ -1059,6 +1066,7 @@ mod tests {
             },
             memory_bytes: Some(1024),
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
             local_read: Vec::new(),
         }
     }
@@ -1070,7 +1078,8 @@ mod tests {
             landlock_abi: 7,
             namespaces: true,
         };
-        let confine = confined(support).reading_local_crates(workspace);
+        let src = workspace.join("src");
+        let confine = confined(support).reading_local_crates(workspace, &[src.clone()]);
         let (ws, target) = (Path::new("/s/ws"), Path::new("/s/t"));
         let build = Access::Build {
             workspace: ws,
@@ -1078,13 +1087,18 @@ mod tests {
         };
         for access in [&build, &Access::Resolve { workspace: ws }] {
             let policy = confine.policy(access).expect("confined");
-            assert!(policy.read.iter().any(|p| p == workspace), "{access:?}");
-            assert!(!policy.write.iter().any(|p| p == workspace), "{access:?}");
+            assert!(policy.read.iter().any(|p| p == &src), "{access:?}");
+            // Only the entries named, never the folder (its `.git`) whole.
+            assert!(!policy.read.iter().any(|p| p == workspace), "{access:?}");
+            assert!(
+                !policy.write.iter().any(|p| p.starts_with(workspace)),
+                "{access:?}"
+            );
         }
         let tool = confine
             .policy(&Access::Tool { cwd: None })
             .expect("confined");
-        assert!(!tool.read.iter().any(|p| p == workspace));
+        assert!(!tool.read.iter().any(|p| p == &src));
         let note = confine.summary().note.unwrap_or_default();
         assert!(
             note.contains("local crates' workspace /w/own-crate"),

@@ -48,6 +48,46 @@ impl LocalCrates {
     pub fn of(&self, document: &str) -> Option<&BTreeMap<String, LocalCrate>> {
         self.by_document.get(document).filter(|c| !c.is_empty())
     }
+
+    /// What builds must read for the local crates the snippets use (`used`:
+    /// entry id -> its dependencies, those by path among them): per
+    /// workspace, its folder and the entries in it that builds may read.
+    /// Those are all its entries but `.git` (a token in a remote URL is no
+    /// business of a build script) and the one holding the sandbox; none
+    /// when no snippet uses a local crate.
+    pub fn readable(
+        &self,
+        used: &BTreeMap<String, Vec<crate::deps::DepSpec>>,
+        sandbox: &Path,
+    ) -> Vec<(PathBuf, Vec<PathBuf>)> {
+        let paths: BTreeSet<&Path> = used
+            .values()
+            .flatten()
+            .filter_map(|d| d.path.as_deref())
+            .collect();
+        self.roots
+            .iter()
+            .filter(|root| paths.iter().any(|p| p.starts_with(root)))
+            .map(|root| (root.clone(), readable_entries(root, sandbox)))
+            .collect()
+    }
+}
+
+/// The entries of the workspace folder `root` builds may read: all but
+/// `.git` and the one the sandbox is in.
+fn readable_entries(root: &Path, sandbox: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let sandbox = std::path::absolute(sandbox).unwrap_or_else(|_| sandbox.to_path_buf());
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != ".git")
+        .map(|e| e.path())
+        .filter(|path| !sandbox.starts_with(path))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Why a manifest could not be read.
@@ -400,6 +440,48 @@ mod tests {
         assert_eq!(
             names(&found, &root.join("elsewhere/notes.md")),
             ["lone=lone@Some(\"0.1.0\")"]
+        );
+    }
+
+    #[test]
+    fn builds_read_a_used_workspace_but_its_git_folder_and_the_sandbox() {
+        let dir = workspace();
+        let root = dir.path();
+        write(root, ".git/config", "");
+        write(root, "sandbox/.gitignore", "*");
+        let (found, _) = find(&[spec(root.join("README.md"))], &[]);
+        let by_path = |path: PathBuf| crate::deps::DepSpec {
+            name: "fancy".into(),
+            package: "fancy-pkg".into(),
+            requirement: "1.2.3".into(),
+            features: BTreeSet::new(),
+            dev: false,
+            path: Some(path),
+        };
+        let used = BTreeMap::from([("a".to_owned(), vec![by_path(root.join("crates/fancy"))])]);
+        let readable = found.readable(&used, &root.join("sandbox"));
+        let names: Vec<String> = readable
+            .iter()
+            .flat_map(|(_, paths)| paths)
+            .filter_map(|p| Some(p.file_name()?.to_str()?.to_owned()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Cargo.toml",
+                "README.md",
+                "crates",
+                "docs",
+                "tool",
+                "vendor"
+            ]
+        );
+        assert_eq!(readable[0].0, root);
+        // No snippet uses a local crate: builds read nothing more.
+        assert!(
+            found
+                .readable(&BTreeMap::new(), &root.join("sandbox"))
+                .is_empty()
         );
     }
 

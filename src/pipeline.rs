@@ -138,14 +138,11 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let (specs, mut problems) = discover::discover(&options.specs);
     let (locals, local_problems) = crate::local::find(&specs, &options.crates);
     problems.extend(local_problems);
-    let (sandbox, confine) = start(options, &locals.roots, observer)?;
-    let confinement = confine.summary();
-    let executor = Executor::new(&sandbox, settings(options, confine), observer);
+    let sandbox = start(options, observer)?;
     let mut log = Log {
         problems,
         ..Log::default()
     };
-    log.problems.extend(wrapper_left_out(&executor));
     let committed = locking::read_lockfile(options.lockfile.as_ref()).unwrap_or_else(|problem| {
         log.problem(problem);
         None
@@ -158,6 +155,11 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let at_hand = (committed_lock, items_dir.as_path());
     let Prepared(entries, docs, uses, local, refusals) =
         prepare_entries(&specs, &known, options, (at_hand, &locals));
+    // Confined once the run knows which local crates its builds must read.
+    let confine = confinement(options, &sandbox, &locals.readable(&local, &sandbox.root))?;
+    let confinement = confine.summary();
+    let executor = Executor::new(&sandbox, settings(options, confine), observer);
+    log.problems.extend(wrapper_left_out(&executor));
     // The toolchains first: the releases a reader gets depend on the primary one.
     let toolchains = toolchain_infos(&executor, options, &mut log);
     let crates_io = CratesIo::new(REGISTRY_TIMEOUT);
@@ -545,20 +547,26 @@ fn report(
 }
 
 /// The run's start: its deadline set, the sandbox opened (waiting for another
-/// run's turn), and how its builds will be confined decided.
-fn start(
-    options: &VerifyOptions,
-    local_roots: &BTreeSet<PathBuf>,
-    observer: Observer<'_>,
-) -> Result<(Sandbox, crate::confine::Confinement)> {
+/// run's turn).
+fn start(options: &VerifyOptions, observer: Observer<'_>) -> Result<Sandbox> {
     if let Some(deadline) = options.deadline {
         crate::interrupt::set_deadline(std::time::Instant::now() + deadline);
     }
-    let sandbox = Sandbox::open(&options.sandbox, &|root| {
+    Sandbox::open(&options.sandbox, &|root| {
         observer(Event::WaitingForSandbox {
             sandbox: root.to_path_buf(),
         });
-    })?;
+    })
+}
+
+/// How the run's builds are confined: decided once, with the workspaces of
+/// the local crates its snippets use readable (`local_read`: each folder and
+/// the entries of it builds may read, `LocalCrates::readable`).
+fn confinement(
+    options: &VerifyOptions,
+    sandbox: &Sandbox,
+    local_read: &[(PathBuf, Vec<PathBuf>)],
+) -> Result<crate::confine::Confinement> {
     let mut confine =
         crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
     if let Some(injected) = &options.test_dependency {
@@ -566,10 +574,10 @@ fn start(
     }
     // Builds read the local crates' workspaces (never write them: their
     // artifacts go to the scratch target dir).
-    for root in local_roots {
-        confine = confine.reading_local_crates(root);
+    for (workspace, entries) in local_read {
+        confine = confine.reading_local_crates(workspace, entries);
     }
-    Ok((sandbox, confine))
+    Ok(confine)
 }
 
 /// A rustc wrapper in the environment that confined builds leave out, and why.
