@@ -1319,6 +1319,30 @@ mod tests {
     }
 
     #[test]
+    fn a_crate_is_a_folder_holding_a_manifest_made_absolute() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").expect("write");
+        let folder = dir.path().to_path_buf();
+        assert_eq!(
+            local_crates(std::slice::from_ref(&folder)).ok(),
+            Some(vec![folder.clone()])
+        );
+        // The manifest itself names its folder.
+        assert_eq!(
+            local_crates(&[folder.join("Cargo.toml")]).ok(),
+            Some(vec![folder.clone()])
+        );
+        let empty = tempfile::tempdir().expect("a temporary folder");
+        let refused = local_crates(&[empty.path().to_path_buf()]);
+        assert!(
+            matches!(&refused, Err(ArgsError::Usage(m)) if m.contains("no Cargo.toml")),
+            "{refused:?}"
+        );
+        let relative = local_crates(&[PathBuf::from("src/..")]).expect("the repository's folder");
+        assert!(relative[0].is_absolute(), "{relative:?}");
+    }
+
+    #[test]
     fn the_test_dependency_is_a_name_and_an_absolute_folder_with_a_manifest() {
         let crate_dir = tempfile::tempdir().expect("a temporary folder");
         std::fs::write(crate_dir.path().join("Cargo.toml"), "[package]\n").expect("write");

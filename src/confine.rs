@@ -1079,7 +1079,7 @@ mod tests {
             namespaces: true,
         };
         let src = workspace.join("src");
-        let confine = confined(support).reading_local_crates(workspace, &[src.clone()]);
+        let confine = confined(support).reading_local_crates(workspace, std::slice::from_ref(&src));
         let (ws, target) = (Path::new("/s/ws"), Path::new("/s/t"));
         let build = Access::Build {
             workspace: ws,

@@ -135,14 +135,8 @@ pub struct Outcome {
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
-    let (specs, mut problems) = discover::discover(&options.specs);
-    let (locals, local_problems) = crate::local::find(&specs, &options.crates);
-    problems.extend(local_problems);
+    let (specs, locals, mut log) = documents(options);
     let sandbox = start(options, observer)?;
-    let mut log = Log {
-        problems,
-        ..Log::default()
-    };
     let committed = locking::read_lockfile(options.lockfile.as_ref()).unwrap_or_else(|problem| {
         log.problem(problem);
         None
@@ -155,11 +149,8 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let at_hand = (committed_lock, items_dir.as_path());
     let Prepared(entries, docs, uses, local, refusals) =
         prepare_entries(&specs, &known, options, (at_hand, &locals));
-    // Confined once the run knows which local crates its builds must read.
-    let confine = confinement(options, &sandbox, &locals.readable(&local, &sandbox.root))?;
-    let confinement = confine.summary();
-    let executor = Executor::new(&sandbox, settings(options, confine), observer);
-    log.problems.extend(wrapper_left_out(&executor));
+    let read = locals.readable(&local, &sandbox.root);
+    let (executor, confinement) = executor(options, &sandbox, &read, observer, &mut log)?;
     // The toolchains first: the releases a reader gets depend on the primary one.
     let toolchains = toolchain_infos(&executor, options, &mut log);
     let crates_io = CratesIo::new(REGISTRY_TIMEOUT);
@@ -544,6 +535,37 @@ fn report(
         partition: options.partition,
         confinement: None,
     }
+}
+
+/// The documents, and the local crates of each (see `local.rs`); what
+/// could not be read of them starts the run's `Log`.
+fn documents(options: &VerifyOptions) -> (Vec<SpecFile>, crate::local::LocalCrates, Log) {
+    let (specs, mut problems) = discover::discover(&options.specs);
+    let (locals, local_problems) = crate::local::find(&specs, &options.crates);
+    problems.extend(local_problems);
+    let log = Log {
+        problems,
+        ..Log::default()
+    };
+    (specs, locals, log)
+}
+
+/// The run's executor, confined as `confinement` decides once the run
+/// knows which local crates its builds must read, and what the report says
+/// of the confinement; a rustc wrapper confined builds leave
+/// out is a problem in `log`.
+fn executor<'s>(
+    options: &VerifyOptions,
+    sandbox: &'s Sandbox,
+    local_read: &[(PathBuf, Vec<PathBuf>)],
+    observer: Observer<'s>,
+    log: &mut Log,
+) -> Result<(Executor<'s>, crate::report::ConfinementSummary)> {
+    let confine = confinement(options, sandbox, local_read)?;
+    let summary = confine.summary();
+    let executor = Executor::new(sandbox, settings(options, confine), observer);
+    log.problems.extend(wrapper_left_out(&executor));
+    Ok((executor, summary))
 }
 
 /// The run's start: its deadline set, the sandbox opened (waiting for another

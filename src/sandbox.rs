@@ -389,12 +389,12 @@ wasm-bindgen = { version = "0.2.130" }
             requirement: "0.3.0".into(),
             features: BTreeSet::from(["extra".to_string()]),
             dev: false,
-            path: Some(PathBuf::from("/tmp/work/own-crate")),
+            path: Some(PathBuf::from("/tmp/crates/own-crate")),
         };
         let text = member_manifest(&krate(CrateKind::Lib, vec![local]), &[]);
         assert!(
             text.ends_with(
-                "[dependencies]\nown-crate = { path = \"/tmp/work/own-crate\", features = [\"extra\"] }\n"
+                "[dependencies]\nown-crate = { path = \"/tmp/crates/own-crate\", features = [\"extra\"] }\n"
             ),
             "{text}"
         );
