@@ -605,3 +605,58 @@ fn a_crate_s_own_readme_builds_against_its_working_tree() {
         "{again:?}"
     );
 }
+
+/// A local crate's workspace is readable by builds, but never its `.git`
+/// (where a token in a remote URL lives): the crate's own build script tries
+/// to read `.git/config` and fails the build when it can. Confined, the
+/// example passes; `--unconfined`, the same run fails, so the test can.
+#[test]
+fn builds_read_a_local_crate_but_not_its_git_folder() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let own = crate::support::root().join("tests/fixtures/own-crate");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).expect("create");
+    std::fs::create_dir_all(repo.join(".git")).expect("create");
+    for file in ["Cargo.toml", "README.md", "src/lib.rs"] {
+        std::fs::copy(own.join(file), repo.join(file)).expect("copy");
+    }
+    std::fs::write(
+        repo.join(".git/config"),
+        "url = https://token@example.com\n",
+    )
+    .expect("write");
+    std::fs::write(
+        repo.join("build.rs"),
+        "fn main() {\n    let config = concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/.git/config\");\n    if std::fs::read(config).is_ok() {\n        panic!(\"the build script read .git/config\");\n    }\n}\n",
+    )
+    .expect("write");
+    let readme = repo.join("README.md");
+    let readme = readme.to_str().expect("UTF-8");
+    let args = [
+        "--only",
+        &format!("{readme}:5"),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+    ];
+    if crate::support::can_confine() {
+        let run = snipcheck(
+            "own-crate-git",
+            &[&args[..], &["--format", "json"]].concat(),
+        );
+        let report = run.report();
+        let row = &report.snippets[0];
+        assert_eq!(row.status, Status::Pass, "{row:?}\n{}", run.stderr);
+    }
+    let run = snipcheck(
+        "own-crate-git",
+        &[&args[..], &["--unconfined", "--format", "json"]].concat(),
+    );
+    let report = run.report();
+    assert_ne!(
+        report.snippets[0].status,
+        Status::Pass,
+        "{:?}",
+        report.snippets[0]
+    );
+}
