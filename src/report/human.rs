@@ -816,9 +816,20 @@ pub fn render_verdicts(report: &Report) -> String {
             .as_deref()
             .map(|t| format!(" on {t}"))
             .unwrap_or_default();
+        // A crate built from the working tree is said: it is not crates.io's.
+        let local: Vec<&str> = row
+            .dependencies
+            .iter()
+            .filter(|d| d.source.as_deref() == Some("path"))
+            .map(|d| d.package.as_str())
+            .collect();
+        let local = match local.is_empty() {
+            true => String::new(),
+            false => format!(", with {} from the working tree", local.join(", ")),
+        };
         let _ = writeln!(
             text,
-            "{}:{}: {status}{cause}{toolchain}",
+            "{}:{}: {status}{cause}{toolchain}{local}",
             row.file, row.line
         );
     }
@@ -1331,6 +1342,19 @@ println!(\"{n}\");
         let verdicts = render_verdicts(&two);
         assert!(
             verdicts.starts_with("docs/guide.md:3: pass on stable\n"),
+            "{verdicts}"
+        );
+        two.snippets[0].dependencies = vec![crate::report::Dependency {
+            name: "own_crate".into(),
+            package: "own-crate".into(),
+            source: Some("path".into()),
+            ..crate::report::Dependency::default()
+        }];
+        let verdicts = render_verdicts(&two);
+        assert!(
+            verdicts.starts_with(
+                "docs/guide.md:3: pass on stable, with own-crate from the working tree\n"
+            ),
             "{verdicts}"
         );
     }
