@@ -124,11 +124,18 @@ pub fn find(specs: &[SpecFile], explicit: &[PathBuf]) -> (LocalCrates, Vec<RunPr
         }
     }
     let mut by_root: BTreeMap<PathBuf, BTreeMap<String, LocalCrate>> = BTreeMap::new();
+    // Many documents share a folder: its workspace is looked for once.
+    let mut by_folder: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
     for spec in specs {
         let Some(document) = std::path::absolute(&spec.path).ok() else {
             continue;
         };
-        let mut crates = match document.parent().and_then(enclosing_workspace) {
+        let folder = document.parent().unwrap_or(&document).to_path_buf();
+        let workspace = by_folder
+            .entry(folder)
+            .or_insert_with_key(|folder| enclosing_workspace(folder))
+            .clone();
+        let mut crates = match workspace {
             Some(root) if !excluded(&root, &document) => {
                 if !by_root.contains_key(&root) {
                     let read = crates_at(&root).unwrap_or_else(|e| {
