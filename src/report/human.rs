@@ -486,7 +486,7 @@ fn render_diagnosis(out: &Output, snippet: &SnippetReport, text: &mut String) {
             line(
                 "local",
                 format!(
-                    "{} is built from its working tree (a crate of this workspace), not crates.io",
+                    "{} is built from its working tree (a local crate), not from crates.io",
                     dependency.package
                 ),
             );
