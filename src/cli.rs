@@ -181,6 +181,12 @@ pub struct Args {
     /// Extra known-crate rules (TOML, same shape as the built-in table).
     #[arg(long, value_name = "FILE")]
     pub known_crates: Option<PathBuf>,
+    /// A crate folder or workspace (holding a Cargo.toml) whose library crates
+    /// examples build against by path, from its working tree, in every
+    /// document; repeatable. The workspace a document lies in is found
+    /// without it.
+    #[arg(long = "crate", value_name = "PATH")]
+    pub crates: Vec<PathBuf>,
     /// Check only shard K of N (1-based): a block's shard follows from its
     /// document, heading path and content, never its line. Merge the shards'
     /// JSON reports with --merge-reports.
@@ -688,6 +694,7 @@ fn verify_options(
     };
     let lockfile = lockfile_path(args, defaults);
     let test_dependency = test_dependency(defaults.test_dependency.as_deref())?;
+    let crates = local_crates(&args.crates)?;
     Ok(VerifyOptions {
         specs: specs(args, defaults),
         only: args.only.as_ref().map(|only| crate::pipeline::Only {
@@ -725,7 +732,38 @@ fn verify_options(
             }
         },
         test_dependency,
+        crates,
     })
+}
+
+/// The `--crate` folders, absolute; each must hold a `Cargo.toml`.
+fn local_crates(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ArgsError> {
+    paths
+        .iter()
+        .map(|path| {
+            // `--crate path/Cargo.toml` names the folder it is in.
+            let folder = match path.file_name() {
+                Some(name) if name == "Cargo.toml" => path.parent().unwrap_or(path),
+                _ => path.as_path(),
+            };
+            let folder = if folder.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                folder
+            };
+            let absolute = std::path::absolute(folder).map_err(|source| ArgsError::Absolute {
+                path: path.clone(),
+                source,
+            })?;
+            if !absolute.join("Cargo.toml").is_file() {
+                return Err(ArgsError::Usage(format!(
+                    "--crate {}: no Cargo.toml in that folder",
+                    path.display()
+                )));
+            }
+            Ok(absolute)
+        })
+        .collect()
 }
 
 /// The test-only injected dependency: `NAME=ABSOLUTE_PATH`, a crate name and
@@ -1278,6 +1316,30 @@ mod tests {
             let cwd = std::env::current_dir().expect("a current folder");
             assert_eq!(sandbox, cwd.join("target/snipcheck"));
         }
+    }
+
+    #[test]
+    fn a_crate_is_a_folder_holding_a_manifest_made_absolute() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\n").expect("write");
+        let folder = dir.path().to_path_buf();
+        assert_eq!(
+            local_crates(std::slice::from_ref(&folder)).ok(),
+            Some(vec![folder.clone()])
+        );
+        // The manifest itself names its folder.
+        assert_eq!(
+            local_crates(&[folder.join("Cargo.toml")]).ok(),
+            Some(vec![folder.clone()])
+        );
+        let empty = tempfile::tempdir().expect("a temporary folder");
+        let refused = local_crates(&[empty.path().to_path_buf()]);
+        assert!(
+            matches!(&refused, Err(ArgsError::Usage(m)) if m.contains("no Cargo.toml")),
+            "{refused:?}"
+        );
+        let relative = local_crates(&[PathBuf::from("src/..")]).expect("the repository's folder");
+        assert!(relative[0].is_absolute(), "{relative:?}");
     }
 
     #[test]

@@ -117,6 +117,12 @@ pub struct Confinement {
     /// Trees builds and resolutions may also read: only the folder of the
     /// test-only injected dependency (see `sandbox::PathDependency`).
     also_read: Vec<PathBuf>,
+    /// The workspaces of the local crates examples build against by path
+    /// (see `local.rs`), as the summary names them.
+    local_workspaces: Vec<PathBuf>,
+    /// What builds and resolutions may read of them: their entries but
+    /// `.git` (see `local::LocalCrates::readable`), read-only.
+    local_read: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -223,6 +229,8 @@ impl Confinement {
             },
             memory_bytes: None,
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
+            local_read: Vec::new(),
         }
     }
 
@@ -257,6 +265,8 @@ impl Confinement {
             },
             memory_bytes: memory_limit_mib.map(|mib| mib.saturating_mul(1024 * 1024)),
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
+            local_read: Vec::new(),
         })
     }
 
@@ -265,6 +275,16 @@ impl Confinement {
     /// which cargo must read to build it; nothing else is ever added.
     pub fn also_reading(mut self, tree: &Path) -> Confinement {
         self.also_read.push(tree.to_path_buf());
+        self
+    }
+
+    /// Builds and resolutions may also read `entries` of `workspace`, the
+    /// folder of local crates examples depend on by path (`local.rs`):
+    /// cargo reads their sources and manifests there, and writes their
+    /// artifacts to the scratch target dir, never beside them.
+    pub fn reading_local_crates(mut self, workspace: &Path, entries: &[PathBuf]) -> Confinement {
+        self.local_workspaces.push(workspace.to_path_buf());
+        self.local_read.extend(entries.iter().cloned());
         self
     }
 
@@ -331,19 +351,31 @@ impl Confinement {
                     Some(bytes) => format!("{} MiB per process (RLIMIT_AS)", bytes / (1024 * 1024)),
                     None => "none".into(),
                 },
-                note: (!self.also_read.is_empty()).then(|| {
-                    let trees: Vec<String> = self
-                        .also_read
-                        .iter()
-                        .map(|t| t.display().to_string())
-                        .collect();
-                    format!(
-                        "test-only: builds also read the injected dependency's folder {}",
-                        trees.join(", ")
-                    )
-                }),
+                note: self.read_note(),
             },
         }
+    }
+
+    /// What the summary says of the folders builds also read.
+    fn read_note(&self) -> Option<String> {
+        let list = |trees: &[PathBuf]| {
+            let trees: Vec<String> = trees.iter().map(|t| t.display().to_string()).collect();
+            trees.join(", ")
+        };
+        let mut notes = Vec::new();
+        if !self.also_read.is_empty() {
+            notes.push(format!(
+                "test-only: builds also read the injected dependency's folder {}",
+                list(&self.also_read)
+            ));
+        }
+        if !self.local_workspaces.is_empty() {
+            notes.push(format!(
+                "builds also read (never write) the local crates' workspace {} (but .git)",
+                list(&self.local_workspaces)
+            ));
+        }
+        (!notes.is_empty()).then(|| notes.join("; "))
     }
 
     /// The policy of one process, or `None` when unconfined.
@@ -379,12 +411,14 @@ impl Confinement {
             Access::Build { workspace, target } => {
                 policy.read.extend(cargo_caches(homes));
                 policy.read.extend(self.also_read.iter().cloned());
+                policy.read.extend(self.local_read.iter().cloned());
                 policy.write.push(workspace.to_path_buf());
                 policy.write.push(target.to_path_buf());
                 policy.namespaces = support.namespaces;
             }
             Access::Resolve { workspace } => {
                 policy.read.extend(self.also_read.iter().cloned());
+                policy.read.extend(self.local_read.iter().cloned());
                 downloads(&mut policy, homes, workspace);
             }
             Access::Tool { cwd } => {
@@ -871,6 +905,8 @@ mod policy_tests {
             },
             memory_bytes: Some(64 << 20),
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
+            local_read: Vec::new(),
         }
     }
 
@@ -1030,7 +1066,45 @@ mod tests {
             },
             memory_bytes: Some(1024),
             also_read: Vec::new(),
+            local_workspaces: Vec::new(),
+            local_read: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_local_workspace_is_readable_not_writable_by_builds_and_resolutions_only() {
+        let workspace = Path::new("/w/own-crate");
+        let support = Support {
+            landlock_abi: 7,
+            namespaces: true,
+        };
+        let src = workspace.join("src");
+        let confine = confined(support).reading_local_crates(workspace, std::slice::from_ref(&src));
+        let (ws, target) = (Path::new("/s/ws"), Path::new("/s/t"));
+        let build = Access::Build {
+            workspace: ws,
+            target,
+        };
+        for access in [&build, &Access::Resolve { workspace: ws }] {
+            let policy = confine.policy(access).expect("confined");
+            assert!(policy.read.iter().any(|p| p == &src), "{access:?}");
+            // Only the entries named, never the folder (its `.git`) whole.
+            assert!(!policy.read.iter().any(|p| p == workspace), "{access:?}");
+            assert!(
+                !policy.write.iter().any(|p| p.starts_with(workspace)),
+                "{access:?}"
+            );
+        }
+        let tool = confine
+            .policy(&Access::Tool { cwd: None })
+            .expect("confined");
+        assert!(!tool.read.iter().any(|p| p == &src));
+        let note = confine.summary().note.unwrap_or_default();
+        assert!(
+            note.contains("local crates' workspace /w/own-crate"),
+            "{note}"
+        );
+        assert!(!note.contains("test-only"), "{note}");
     }
 
     #[test]

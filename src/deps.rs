@@ -880,6 +880,10 @@ pub struct DepSpec {
     pub features: BTreeSet<String>,
     /// Only test code uses it: a dev-dependency.
     pub dev: bool,
+    /// A local crate (see `local.rs`): its folder, absolute. The scratch
+    /// crate depends on it by path, and the registry knows nothing of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Display for DepSpec {
@@ -1012,6 +1016,7 @@ pub fn resolve(
             requirement,
             features,
             dev: krate.only_in_tests,
+            path: None,
         });
     }
     set.deps.sort_by(|a, b| a.name.cmp(&b.name));

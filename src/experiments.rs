@@ -187,6 +187,7 @@ pub fn run(
                     requirement: found.version.clone(),
                     features: BTreeSet::new(),
                     dev: false,
+                    path: None,
                 },
             )),
             _ => None,
@@ -430,7 +431,8 @@ fn drift_candidates(
             })
         };
         let mut wanted = Vec::new();
-        for dep in deps.deps.iter().filter(|d| !d.dev) {
+        // A local crate is built from its working tree: it has no releases to try.
+        for dep in deps.deps.iter().filter(|d| !d.dev && d.path.is_none()) {
             let Some(latest) = registry.latest(&dep.package) else {
                 continue;
             };
@@ -760,6 +762,7 @@ fn resolved_dependency(
         requirement: format!("={}", source.version),
         features: BTreeSet::new(),
         dev: false,
+        path: None,
     })
 }
 
@@ -1926,6 +1929,7 @@ mod tests {
             requirement: requirement.into(),
             features: BTreeSet::new(),
             dev: false,
+            path: None,
         };
         let deps = DepSet {
             deps: vec![dep("tauri", "2.12.5"), dep("axum", "0.8.9")],

@@ -30,6 +30,7 @@ pub mod identity;
 pub mod interrupt;
 pub mod item_sources;
 pub mod items;
+pub mod local;
 pub mod lockfile;
 pub mod locking;
 pub mod log;

@@ -98,10 +98,11 @@ impl Lockfile {
         }
     }
 
-    /// The packages `deps` need that the lockfile does not record.
+    /// The registry packages `deps` need that the lockfile does not record
+    /// (a local crate, by path, is none).
     pub fn missing<'d>(&self, deps: impl IntoIterator<Item = &'d DepSpec>) -> BTreeSet<String> {
         deps.into_iter()
-            .filter(|d| !self.packages.contains_key(&d.package))
+            .filter(|d| d.path.is_none() && !self.packages.contains_key(&d.package))
             .map(|d| d.package.clone())
             .collect()
     }
@@ -240,6 +241,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             requirement: requirement.to_string(),
             features: BTreeSet::new(),
             dev: false,
+            path: None,
         }
     }
 
@@ -301,6 +303,10 @@ dependencies = ["serde (registry+https://github.com/rust-lang/crates.io-index)"]
         let requirements: Vec<&str> = deps.iter().map(|d| d.requirement.as_str()).collect();
         assert_eq!(requirements, ["0.8.4", "1.0.9", "1.0.228"]);
         assert_eq!(lock.missing(&deps), BTreeSet::from(["serde".to_string()]));
+        // A local crate is built from its folder: no lockfile records it.
+        let mut local = dep("own_crate", "0.3.1");
+        local.path = Some(std::path::PathBuf::from("/w/own-crate"));
+        assert!(lock.missing(&[local]).is_empty());
     }
 
     #[test]

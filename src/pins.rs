@@ -1852,6 +1852,7 @@ package = "my-crate"
             requirement: requirement.to_owned(),
             features: features.iter().map(|f| (*f).to_owned()).collect(),
             dev,
+            path: None,
         }
     }
 

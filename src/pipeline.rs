@@ -91,6 +91,10 @@ pub struct VerifyOptions {
     /// may read (`SNIPCHECK_TEST_INJECT_DEPENDENCY`, see `cli.rs`); never
     /// from a document or `snipcheck.toml`.
     pub test_dependency: Option<crate::sandbox::PathDependency>,
+    /// Crate folders (or workspaces) whose library crates every document's
+    /// examples build against by path (`--crate`), besides those of the
+    /// workspace each document lies in (see `local.rs`). Absolute.
+    pub crates: Vec<PathBuf>,
 }
 
 /// One block to check, by a line of its document: `--only FILE:LINE`.
@@ -131,15 +135,8 @@ pub struct Outcome {
 /// Runs the whole pipeline. Bad input becomes statuses and problems in the
 /// report; only the environment (no cargo, an unusable sandbox) is an `Err`.
 pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
-    let (specs, problems) = discover::discover(&options.specs);
-    let (sandbox, confine) = start(options, observer)?;
-    let confinement = confine.summary();
-    let executor = Executor::new(&sandbox, settings(options, confine), observer);
-    let mut log = Log {
-        problems,
-        ..Log::default()
-    };
-    log.problems.extend(wrapper_left_out(&executor));
+    let (specs, locals, mut log) = documents(options);
+    let sandbox = start(options, observer)?;
     let committed = locking::read_lockfile(options.lockfile.as_ref()).unwrap_or_else(|problem| {
         log.problem(problem);
         None
@@ -150,7 +147,10 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
     let committed_lock = committed.as_ref().map(|(_, lock)| lock);
     let items_dir = sandbox.items_cache_path();
     let at_hand = (committed_lock, items_dir.as_path());
-    let Prepared(entries, docs, uses, refusals) = prepare_entries(&specs, &known, options, at_hand);
+    let Prepared(entries, docs, uses, local, refusals) =
+        prepare_entries(&specs, &known, options, (at_hand, &locals));
+    let read = locals.readable(&local, &sandbox.root);
+    let (executor, confinement) = executor(options, &sandbox, &read, observer, &mut log)?;
     // The toolchains first: the releases a reader gets depend on the primary one.
     let toolchains = toolchain_infos(&executor, options, &mut log);
     let crates_io = CratesIo::new(REGISTRY_TIMEOUT);
@@ -167,7 +167,7 @@ pub fn run(options: &VerifyOptions, observer: Observer<'_>) -> Result<Outcome> {
         .as_ref()
         .filter(|_| !options.latest)
         .map(|(_, l)| l);
-    let deps = prepare::dependency_sets(&uses, &known, &registry.lookups, steer);
+    let deps = prepare::dependency_sets(&uses, &local, &known, &registry.lookups, steer);
     let units = prepare::units(&entries, &deps);
     span.done();
 
@@ -290,6 +290,7 @@ struct Prepared(
     Vec<prepare::Entry>,
     BTreeMap<String, prepare::DocFacts>,
     BTreeMap<String, prepare::Uses>,
+    BTreeMap<String, Vec<crate::deps::DepSpec>>,
     BTreeMap<String, Refusal>,
 );
 
@@ -304,7 +305,7 @@ fn prepare_entries(
     specs: &[SpecFile],
     known: &KnownCrates,
     options: &VerifyOptions,
-    (lock, items_dir): (Option<&Lockfile>, &Path),
+    ((lock, items_dir), locals): ((Option<&Lockfile>, &Path), &crate::local::LocalCrates),
 ) -> Prepared {
     let span = trace::span("extract, analyze, wrap").items(specs.len());
     let mut entries = prepare::extract_all(specs, options.allow_outside_access);
@@ -316,6 +317,8 @@ fn prepare_entries(
     let _span = trace::span("document facts, scan");
     let docs = prepare::doc_facts(&entries);
     let mut uses = prepare::crate_uses(&entries, known, options.config.as_ref(), &items);
+    // Local crates are built by path: no policy or registry is asked about them.
+    let mut local = prepare::local_dependencies(&entries, &mut uses, locals);
     let policy = options
         .config
         .as_ref()
@@ -337,7 +340,8 @@ fn prepare_entries(
         refusals.retain(|id, _| kept.contains(id.as_str()));
     }
     uses.retain(|id, _| !refusals.contains_key(id));
-    Prepared(entries, docs, uses, refusals)
+    local.retain(|id, _| uses.contains_key(id));
+    Prepared(entries, docs, uses, local, refusals)
 }
 
 /// The index of the crates whose glob imports may provide path roots:
@@ -533,26 +537,69 @@ fn report(
     }
 }
 
-/// The run's start: its deadline set, the sandbox opened (waiting for another
-/// run's turn), and how its builds will be confined decided.
-fn start(
+/// The documents, and the local crates of each (see `local.rs`); what
+/// could not be read of them starts the run's `Log`.
+fn documents(options: &VerifyOptions) -> (Vec<SpecFile>, crate::local::LocalCrates, Log) {
+    let (specs, mut problems) = discover::discover(&options.specs);
+    let (locals, local_problems) = crate::local::find(&specs, &options.crates);
+    problems.extend(local_problems);
+    let log = Log {
+        problems,
+        ..Log::default()
+    };
+    (specs, locals, log)
+}
+
+/// The run's executor, confined as `confinement` decides once the run
+/// knows which local crates its builds must read, and what the report says
+/// of the confinement; a rustc wrapper confined builds leave
+/// out is a problem in `log`.
+fn executor<'s>(
     options: &VerifyOptions,
-    observer: Observer<'_>,
-) -> Result<(Sandbox, crate::confine::Confinement)> {
+    sandbox: &'s Sandbox,
+    local_read: &[(PathBuf, Vec<PathBuf>)],
+    observer: Observer<'s>,
+    log: &mut Log,
+) -> Result<(Executor<'s>, crate::report::ConfinementSummary)> {
+    let confine = confinement(options, sandbox, local_read)?;
+    let summary = confine.summary();
+    let executor = Executor::new(sandbox, settings(options, confine), observer);
+    log.problems.extend(wrapper_left_out(&executor));
+    Ok((executor, summary))
+}
+
+/// The run's start: its deadline set, the sandbox opened (waiting for another
+/// run's turn).
+fn start(options: &VerifyOptions, observer: Observer<'_>) -> Result<Sandbox> {
     if let Some(deadline) = options.deadline {
         crate::interrupt::set_deadline(std::time::Instant::now() + deadline);
     }
-    let sandbox = Sandbox::open(&options.sandbox, &|root| {
+    Sandbox::open(&options.sandbox, &|root| {
         observer(Event::WaitingForSandbox {
             sandbox: root.to_path_buf(),
         });
-    })?;
+    })
+}
+
+/// How the run's builds are confined: decided once, with the workspaces of
+/// the local crates its snippets use readable (`local_read`: each folder and
+/// the entries of it builds may read, `LocalCrates::readable`).
+fn confinement(
+    options: &VerifyOptions,
+    sandbox: &Sandbox,
+    local_read: &[(PathBuf, Vec<PathBuf>)],
+) -> Result<crate::confine::Confinement> {
     let mut confine =
         crate::confine::Confinement::new(&options.confinement, &sandbox.private_tmp()?)?;
     if let Some(injected) = &options.test_dependency {
         confine = confine.also_reading(&injected.path);
     }
-    Ok((sandbox, confine))
+    // Builds read the local crates' workspaces (never write them: their
+    // artifacts go to the scratch target dir).
+    for (workspace, entries) in local_read {
+        confine = confine.reading_local_crates(workspace, entries);
+    }
+    Ok(confine)
 }
 
 /// A rustc wrapper in the environment that confined builds leave out, and why.

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analyze::{self, Snippet};
 use crate::cache::{FailureHints, Key, LINT_CONFIGURATION};
-use crate::deps::{self, CrateUse, DepSet, KnownCrates, LeftOut};
+use crate::deps::{self, CrateUse, DepSet, DepSpec, KnownCrates, LeftOut};
 use crate::discover::SpecFile;
 use crate::extract::{self, Block};
 use crate::identity;
@@ -450,10 +450,52 @@ pub fn registry_names(uses: &BTreeMap<String, Uses>, known: &KnownCrates) -> BTr
         .collect()
 }
 
+/// The local crates each snippet uses (see `local.rs`), taken out of its
+/// `Uses`: they are built by path, so neither the policy, the registry nor
+/// the lockfile sees them. Entry id -> its dependencies by path, with the
+/// features the snippet's pins ask for.
+pub fn local_dependencies(
+    entries: &[Entry],
+    uses: &mut BTreeMap<String, Uses>,
+    locals: &crate::local::LocalCrates,
+) -> BTreeMap<String, Vec<DepSpec>> {
+    let mut out = BTreeMap::new();
+    for entry in entries {
+        let (Some(crates), Some(uses)) = (locals.of(&entry.file), uses.get_mut(&entry.id)) else {
+            continue;
+        };
+        let (local, registry): (Vec<CrateUse>, Vec<CrateUse>) = std::mem::take(&mut uses.crates)
+            .into_iter()
+            .partition(|u| crates.contains_key(&u.name));
+        uses.crates = registry;
+        let deps: Vec<DepSpec> = local
+            .iter()
+            .filter_map(|u| {
+                let krate = crates.get(&u.name)?;
+                let pin = uses.pins.get(&u.name);
+                Some(DepSpec {
+                    name: u.name.clone(),
+                    package: krate.package.clone(),
+                    requirement: krate.version.clone().unwrap_or_else(|| "*".to_owned()),
+                    features: pin.map(|p| p.features.clone()).unwrap_or_default(),
+                    dev: u.only_in_tests,
+                    path: Some(krate.path.clone()),
+                })
+            })
+            .collect();
+        if !deps.is_empty() {
+            out.insert(entry.id.clone(), deps);
+        }
+    }
+    out
+}
+
 /// Every snippet's dependency set: the registry's answers, steered to the
-/// lockfile's versions (unless `latest`), then the pins.
+/// lockfile's versions (unless `latest`), then the pins; then its local
+/// crates (`local`, by path).
 pub fn dependency_sets(
     uses: &BTreeMap<String, Uses>,
+    local: &BTreeMap<String, Vec<DepSpec>>,
     known: &KnownCrates,
     lookups: &BTreeMap<String, Lookup>,
     lock: Option<&crate::lockfile::Lockfile>,
@@ -466,6 +508,10 @@ pub fn dependency_sets(
                 lock.steer(&mut set.deps);
             }
             pins::apply_pins(&mut set.deps, &uses.crates, &uses.pins);
+            if let Some(local) = local.get(id) {
+                set.deps.extend(local.iter().cloned());
+                set.deps.sort_by(|a, b| a.name.cmp(&b.name));
+            }
             (id.clone(), set)
         })
         .collect()
@@ -549,6 +595,56 @@ mod tests {
             })
             .collect();
         assert_eq!(rendered.join("; "), expected, "configuration: {config:?}");
+    }
+
+    #[test]
+    fn a_local_crate_leaves_the_uses_for_a_dependency_by_path() {
+        let spec = SpecFile {
+            path: PathBuf::from("docs/guide.md"),
+            text: "```rust\nuse my_core::parse;\nfn main() { let _ = parse(serde_json::json!(1)); }\n```\n".to_owned(),
+            kind: Default::default(),
+        };
+        let entries = extract_all(&[spec], false);
+        let known = KnownCrates::builtin();
+        let mut uses = crate_uses(&entries, &known, None, &Index::default());
+        let local = crate::local::LocalCrate {
+            name: "my_core".into(),
+            package: "my-core".into(),
+            version: Some("0.4.1".into()),
+            path: PathBuf::from("/w/crates/my-core"),
+        };
+        let mut locals = crate::local::LocalCrates::default();
+        let crates = BTreeMap::from([("my_core".to_owned(), local)]);
+        locals.by_document.insert("docs/guide.md".into(), crates);
+        let by_path = local_dependencies(&entries, &mut uses, &locals);
+        let id = &entries[0].id;
+        let names: Vec<&str> = uses[id].crates.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["serde_json"],
+            "the registry is asked only for the others"
+        );
+        let dep = &by_path[id][0];
+        assert_eq!(
+            (
+                dep.package.as_str(),
+                dep.requirement.as_str(),
+                dep.path.as_deref()
+            ),
+            (
+                "my-core",
+                "0.4.1",
+                Some(std::path::Path::new("/w/crates/my-core"))
+            )
+        );
+        // Another document's examples are not touched.
+        let mut elsewhere = crate::local::LocalCrates::default();
+        elsewhere
+            .by_document
+            .insert("other.md".into(), BTreeMap::new());
+        let mut uses = crate_uses(&entries, &known, None, &Index::default());
+        assert!(local_dependencies(&entries, &mut uses, &elsewhere).is_empty());
+        assert_eq!(uses[id].crates.len(), 2);
     }
 
     #[test]

@@ -81,8 +81,11 @@ pub fn build_toolchain(
     inputs: Inputs<'_>,
 ) -> Result<(ToolchainBuild, BTreeSet<String>)> {
     let span = trace::span("cache lookup");
+    // A snippet built with a local crate is never cached: its result
+    // depends on the crate's working tree, which no key covers.
     let keys: BTreeMap<String, Key> = units
         .iter()
+        .filter(|u| u.deps.deps.iter().all(|d| d.path.is_none()))
         .map(|u| {
             let doc = inputs.docs.get(&u.entry.file);
             let key = u.cache_key(toolchain, rustc, doc, inputs.diagnosis_setup);

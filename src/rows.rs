@@ -211,13 +211,22 @@ pub fn row(
             name: d.name.clone(),
             package: d.package.clone(),
             requirement: d.requirement.clone(),
-            version: versions.and_then(|v| v.get(&d.package)).cloned(),
+            version: versions
+                .and_then(|v| v.get(&d.package))
+                .cloned()
+                .or_else(|| d.path.as_ref().map(|_| d.requirement.clone())),
             features: d.features.iter().cloned().collect(),
             dev: d.dev,
             pinned: None,
-            latest: registry.version(&d.package),
+            // The registry is never asked about a local crate.
+            latest: d
+                .path
+                .is_none()
+                .then(|| registry.version(&d.package))
+                .flatten(),
             last_passing: None,
             first_failing: None,
+            source: d.path.as_ref().map(|_| "path".to_owned()),
         })
         .collect();
     for dep in &deps.deps {
@@ -653,6 +662,7 @@ mod tests {
             requirement: requirement.into(),
             features: BTreeSet::new(),
             dev: false,
+            path: None,
         }
     }
 

@@ -247,8 +247,9 @@ fn package_table(name: &str, edition: Edition) -> Table {
     package
 }
 
-/// The manifest of one member, as text: its registry dependencies, and
-/// `path_deps` (test-only) as ordinary dependencies by path.
+/// The manifest of one member, as text: its registry dependencies, its local
+/// crates by path (`DepSpec::path`), and `path_deps` (test-only) as ordinary
+/// dependencies by path.
 pub fn member_manifest(krate: &CrateFiles, path_deps: &[PathDependency]) -> String {
     let mut doc = DocumentMut::new();
     doc["package"] = Item::Table(package_table(&krate.package, krate.edition));
@@ -270,7 +271,11 @@ pub fn member_manifest(krate: &CrateFiles, path_deps: &[PathDependency]) -> Stri
         let mut table = Table::new();
         for dep in krate.deps.iter().filter(|d| d.dev == dev) {
             let mut spec = InlineTable::new();
-            spec.insert("version", dep.requirement.as_str().into());
+            // A local crate is built from its folder, whatever its version.
+            match &dep.path {
+                Some(path) => spec.insert("path", path.to_string_lossy().as_ref().into()),
+                None => spec.insert("version", dep.requirement.as_str().into()),
+            };
             if !dep.features.is_empty() {
                 let features: Array = dep.features.iter().map(String::as_str).collect();
                 spec.insert("features", features.into());
@@ -342,6 +347,7 @@ mod tests {
                 requirement: "1.48.0".into(),
                 features: BTreeSet::from(["macros".to_string(), "rt".to_string()]),
                 dev: false,
+                path: None,
             },
             DepSpec {
                 name: "wasm_bindgen".into(),
@@ -349,6 +355,7 @@ mod tests {
                 requirement: "0.2.130".into(),
                 features: BTreeSet::new(),
                 dev: true,
+                path: None,
             },
         ];
         let text = member_manifest(&krate(CrateKind::MainWrapped, deps), &[]);
@@ -372,6 +379,25 @@ tokio = { version = "1.48.0", features = ["macros", "rt"] }
 wasm-bindgen = { version = "0.2.130" }
 "#;
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_local_crate_is_a_dependency_by_path_with_its_features() {
+        let local = DepSpec {
+            name: "own_crate".into(),
+            package: "own-crate".into(),
+            requirement: "0.3.0".into(),
+            features: BTreeSet::from(["extra".to_string()]),
+            dev: false,
+            path: Some(PathBuf::from("/tmp/crates/own-crate")),
+        };
+        let text = member_manifest(&krate(CrateKind::Lib, vec![local]), &[]);
+        assert!(
+            text.ends_with(
+                "[dependencies]\nown-crate = { path = \"/tmp/crates/own-crate\", features = [\"extra\"] }\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

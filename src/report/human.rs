@@ -482,6 +482,15 @@ fn render_diagnosis(out: &Output, snippet: &SnippetReport, text: &mut String) {
         line("also", others.join(", "));
     }
     for dependency in &snippet.dependencies {
+        if dependency.source.as_deref() == Some("path") {
+            line(
+                "local",
+                format!(
+                    "{} is built from its working tree (a local crate), not from crates.io",
+                    dependency.package
+                ),
+            );
+        }
         if let Some(last) = &dependency.last_passing {
             let first = dependency
                 .first_failing
@@ -807,9 +816,20 @@ pub fn render_verdicts(report: &Report) -> String {
             .as_deref()
             .map(|t| format!(" on {t}"))
             .unwrap_or_default();
+        // A crate built from the working tree is said: it is not crates.io's.
+        let local: Vec<&str> = row
+            .dependencies
+            .iter()
+            .filter(|d| d.source.as_deref() == Some("path"))
+            .map(|d| d.package.as_str())
+            .collect();
+        let local = match local.is_empty() {
+            true => String::new(),
+            false => format!(", with {} from the working tree", local.join(", ")),
+        };
         let _ = writeln!(
             text,
-            "{}:{}: {status}{cause}{toolchain}",
+            "{}:{}: {status}{cause}{toolchain}{local}",
             row.file, row.line
         );
     }
@@ -1123,6 +1143,7 @@ println!(\"{n}\");
             latest: Some("0.8.9".into()),
             last_passing: Some("0.6.20".into()),
             first_failing: Some("0.7.0".into()),
+            source: None,
         }];
         failing.evidence = vec![
             Evidence {
@@ -1321,6 +1342,19 @@ println!(\"{n}\");
         let verdicts = render_verdicts(&two);
         assert!(
             verdicts.starts_with("docs/guide.md:3: pass on stable\n"),
+            "{verdicts}"
+        );
+        two.snippets[0].dependencies = vec![crate::report::Dependency {
+            name: "own_crate".into(),
+            package: "own-crate".into(),
+            source: Some("path".into()),
+            ..crate::report::Dependency::default()
+        }];
+        let verdicts = render_verdicts(&two);
+        assert!(
+            verdicts.starts_with(
+                "docs/guide.md:3: pass on stable, with own-crate from the working tree\n"
+            ),
             "{verdicts}"
         );
     }

@@ -60,6 +60,7 @@ mod tests {
                 latest: None,
                 last_passing: None,
                 first_failing: None,
+                source: None,
             }],
             diagnostics: vec![Diagnostic {
                 level: "error".to_owned(),

@@ -537,6 +537,11 @@ pub struct Dependency {
     /// The oldest version the example was proven to fail with.
     #[serde(default)]
     pub first_failing: Option<String>,
+    /// Where the crate comes from when not the registry: `path`, a local
+    /// crate of the document's workspace (or `--crate`), built from its
+    /// working tree; absent for the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One variant build made to find out why a snippet fails.

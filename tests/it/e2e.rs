@@ -516,3 +516,147 @@ fn real_specs_every_block_and_the_known_failures() {
         statuses("004_a47905c838a01f7e.md")
     );
 }
+
+/// A crate's own README (`tests/fixtures/own-crate/`, a crate that is not
+/// published): its examples build against the crate's working tree by path,
+/// found from the workspace the README lies in, with no registry request;
+/// an example calling what the crate lacks fails on the crate's own source.
+/// `--crate` names the crate for a document outside it. Rows built with a
+/// local crate are never cached: the second run builds them again.
+#[test]
+fn a_crate_s_own_readme_builds_against_its_working_tree() {
+    let readme = "tests/fixtures/own-crate/README.md";
+    let args = ["--toolchain", "stable", "--no-diagnose", "--format", "json"];
+    let run = snipcheck("own-crate", &[&["--specs", readme], &args[..]].concat());
+    let report = run.report();
+    for line in [5, 13] {
+        let row = row(&report, "own-crate/README.md", line);
+        assert_eq!(
+            row.status,
+            Status::Pass,
+            "line {line}: {row:?}\n{}",
+            run.stderr
+        );
+        let dependency = &row.dependencies[0];
+        assert_eq!(
+            (
+                dependency.package.as_str(),
+                dependency.source.as_deref(),
+                dependency.version.as_deref(),
+                dependency.latest.as_deref()
+            ),
+            (
+                "snipcheck-fixture-own-crate",
+                Some("path"),
+                Some("0.3.1"),
+                None
+            ),
+            "line {line}: {row:?}"
+        );
+    }
+    let missing = row(&report, "own-crate/README.md", 21);
+    assert_eq!(missing.status, Status::Fail, "{missing:?}");
+    assert!(
+        missing
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("farewell")),
+        "{missing:?}"
+    );
+    assert_eq!(
+        report
+            .cargo_invocations
+            .get("registry")
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    // The rows name no folder of the machine (the confinement's note does).
+    let rows = serde_json::to_string(&report.snippets).expect("serializes");
+    let here = crate::support::root().display().to_string();
+    assert!(
+        !rows.contains(&here),
+        "a machine path reached a row: {rows}"
+    );
+
+    let guide = "tests/fixtures/own-crate-guide.md";
+    let crate_dir = "tests/fixtures/own-crate";
+    let run = snipcheck(
+        "own-crate",
+        &[
+            &["--specs", readme, "--specs", guide, "--crate", crate_dir],
+            &args[..],
+        ]
+        .concat(),
+    );
+    let report = run.report();
+    let row_of_guide = row(&report, "own-crate-guide.md", 5);
+    assert_eq!(
+        row_of_guide.status,
+        Status::Pass,
+        "{row_of_guide:?}\n{}",
+        run.stderr
+    );
+    assert_eq!(row_of_guide.dependencies[0].source.as_deref(), Some("path"));
+    let again = row(&report, "own-crate/README.md", 5);
+    assert_eq!(
+        (again.status, again.cached),
+        (Status::Pass, false),
+        "{again:?}"
+    );
+}
+
+/// A local crate's workspace is readable by builds, but never its `.git`
+/// (where a token in a remote URL lives): the crate's own build script tries
+/// to read `.git/config` and fails the build when it can. Confined, the
+/// example passes; `--unconfined`, the same run fails, so the test can.
+#[test]
+fn builds_read_a_local_crate_but_not_its_git_folder() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let own = crate::support::root().join("tests/fixtures/own-crate");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).expect("create");
+    std::fs::create_dir_all(repo.join(".git")).expect("create");
+    for file in ["Cargo.toml", "README.md", "src/lib.rs"] {
+        std::fs::copy(own.join(file), repo.join(file)).expect("copy");
+    }
+    std::fs::write(
+        repo.join(".git/config"),
+        "url = https://token@example.com\n",
+    )
+    .expect("write");
+    std::fs::write(
+        repo.join("build.rs"),
+        "fn main() {\n    let config = concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/.git/config\");\n    if std::fs::read(config).is_ok() {\n        panic!(\"the build script read .git/config\");\n    }\n}\n",
+    )
+    .expect("write");
+    let readme = repo.join("README.md");
+    let readme = readme.to_str().expect("UTF-8");
+    let args = [
+        "--only",
+        &format!("{readme}:5"),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+    ];
+    if crate::support::can_confine() {
+        let run = snipcheck(
+            "own-crate-git",
+            &[&args[..], &["--format", "json"]].concat(),
+        );
+        let report = run.report();
+        let row = &report.snippets[0];
+        assert_eq!(row.status, Status::Pass, "{row:?}\n{}", run.stderr);
+    }
+    let run = snipcheck(
+        "own-crate-git",
+        &[&args[..], &["--unconfined", "--format", "json"]].concat(),
+    );
+    let report = run.report();
+    assert_ne!(
+        report.snippets[0].status,
+        Status::Pass,
+        "{:?}",
+        report.snippets[0]
+    );
+}
