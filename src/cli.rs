@@ -511,6 +511,10 @@ pub enum ArgsError {
     /// The arguments, or a file they name, are wrong.
     #[error("{0}")]
     Usage(String),
+    /// The machine lacks what the arguments ask for (a toolchain, its
+    /// clippy): the message, then a `help:` line with the command that fixes it.
+    #[error("{0}")]
+    Environment(String),
     /// A relative path cannot be made absolute: the current folder is unreadable.
     #[error("failed to make `{path}` absolute")]
     Absolute {
@@ -640,12 +644,18 @@ fn toolchains(args: &Args, notes: &mut Vec<String>) -> Result<Vec<String>, ArgsE
             "--toolchain needs at least one toolchain name".to_string(),
         ));
     }
-    // A toolchain asked for by name must exist: a typo would otherwise skip
-    // every example and pass.
+    // A toolchain asked for by name must exist and have clippy: a typo would
+    // otherwise skip every example and pass, and a missing clippy would
+    // quietly drop the lints that were asked for. Both are the machine's to
+    // fix, so the error says the command that fixes it.
     if let Some(missing) = named.iter().find(|name| !crate::executor::installed(name)) {
-        return Err(ArgsError::Usage(format!(
-            "toolchain `{missing}` is not installed (`rustc +{missing} -V` failed); \
-             see `rustup toolchain list`, or install it with `rustup toolchain install {missing}`"
+        return Err(ArgsError::Environment(format!(
+            "toolchain `{missing}` is not installed\nhelp: rustup toolchain install {missing}"
+        )));
+    }
+    if let Some(bare) = named.iter().find(|name| !crate::executor::has_clippy(name)) {
+        return Err(ArgsError::Environment(format!(
+            "clippy is not installed for toolchain `{bare}`\nhelp: rustup component add clippy --toolchain {bare}"
         )));
     }
     Ok(named)
@@ -1272,12 +1282,14 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_toolchain_is_a_usage_error() {
-        let message = usage_error(&["--toolchain", "stable,stabel"]);
-        assert!(
-            message.starts_with("toolchain `stabel` is not installed"),
-            "{message}"
-        );
+    fn an_unknown_toolchain_is_an_environment_error_with_its_fix() {
+        match validated(&["--toolchain", "stable,stabel"]) {
+            Err(ArgsError::Environment(message)) => assert_eq!(
+                message,
+                "toolchain `stabel` is not installed\nhelp: rustup toolchain install stabel"
+            ),
+            other => panic!("no environment error: {other:?}"),
+        }
     }
 
     #[test]

@@ -706,6 +706,13 @@ pub fn installed(toolchain: &str) -> bool {
     matches!(cargo::rustc_version(toolchain, &plain, None), Ok(Some(_)))
 }
 
+/// Whether a toolchain has clippy, asked outside any run (like [`installed`]).
+/// A failed question counts as yes: the run then says what went wrong.
+pub fn has_clippy(toolchain: &str) -> bool {
+    let plain = crate::confine::Confinement::unconfined("a version query");
+    cargo::has_clippy(toolchain, &plain, None).unwrap_or(true)
+}
+
 /// A cargo build as recorded for fixtures: everything [`read_build`] reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recorded {

@@ -120,10 +120,11 @@ fn an_unknown_toolchain_is_an_error_before_anything_is_built() {
             "json",
         ],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, 3, "an environment error\n{}", run.stderr);
     assert!(
-        run.stderr
-            .starts_with("error: toolchain `stabel` is not installed"),
+        run.stderr.starts_with(
+            "error: toolchain `stabel` is not installed\nhelp: rustup toolchain install stabel\n"
+        ),
         "{}",
         run.stderr
     );
@@ -447,11 +448,12 @@ fn the_action_and_the_hook_use_real_arguments() {
     assert!(hooks.contains("files: \\.(md|mdc|markdown)$\n"), "{hooks}");
 }
 
-/// A toolchain without clippy (here a rustup path toolchain holding only
-/// stable's rustc, cargo and libraries) builds with `cargo check`: the
-/// examples get their verdicts, and one warning says the lints were not run.
+/// A toolchain named with `--toolchain` that lacks clippy (here a rustup
+/// path toolchain holding only stable's rustc, cargo and libraries) is an
+/// environment error that says the command that fixes it; nothing is built.
+/// (A default nightly without clippy still falls back to `cargo check`.)
 #[test]
-fn a_toolchain_without_clippy_is_checked_without_lints_and_said_once() {
+fn a_named_toolchain_without_clippy_is_an_environment_error_with_its_fix() {
     let toolchain = root().join("sandbox/it-noclippy-toolchain");
     if !toolchain.join("bin/rustc").exists() {
         let sysroot = std::process::Command::new("rustc")
@@ -471,40 +473,21 @@ fn a_toolchain_without_clippy_is_checked_without_lints_and_said_once() {
             "tests/fixtures/broken.md",
             "--toolchain",
             &name,
-            // Confinement grants rustup's toolchains, not a path toolchain
-            // elsewhere; what is tested here is the build without clippy.
             "--unconfined",
-            "--no-diagnose",
             "--no-cache",
             "--format",
             "json",
         ],
     );
-    assert_eq!(run.code, 1, "the syntax error fails\n{}", run.stderr);
-    let report = run.report();
-    assert_eq!(row(&report, "broken.md", 18).status, Status::Pass);
+    assert_eq!(run.code, 3, "an environment error\n{}", run.stderr);
     assert_eq!(
-        row(&report, "broken.md", 7).cause,
-        Some(Cause::Syntax),
-        "not dependency-build"
+        run.stderr,
+        format!(
+            "error: clippy is not installed for toolchain `{name}`\n\
+             help: rustup component add clippy --toolchain {name}\n"
+        ),
     );
-    let warnings: Vec<&str> = report
-        .problems
-        .iter()
-        .map(|p| p.message.as_str())
-        .filter(|m| m.contains("clippy"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].starts_with("clippy is not installed"),
-        "{warnings:?}"
-    );
-    assert_eq!(
-        run.stderr.matches("clippy is not installed").count(),
-        1,
-        "{}",
-        run.stderr
-    );
+    assert!(run.stdout.is_empty(), "nothing built: {}", run.stdout);
     // A toolchain with clippy is found to have it, confined or not.
     let run = snipcheck(
         "noclippy-stable",
