@@ -28,14 +28,16 @@ pub const DEFAULT_BUILD_TIMEOUT_SECS: u64 = 30 * 60;
 pub const DEFAULT_DEADLINE_SECS: u64 = 4 * 60 * 60;
 
 /// Verify the Rust code examples in Markdown documents with cargo and clippy.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "snipcheck", version)]
 #[command(group(clap::ArgGroup::new("repairs").multiple(true).args(["fix", "fix_imports", "fix_edition", "fix_pins"])))]
 pub struct Args {
     /// Markdown files or folders (searched recursively for *.md and *.markdown,
     /// honouring .gitignore, and for the agent specs coding agents keep in
     /// hidden folders: .claude/, .cursor/rules/*.mdc, .github/...). A file named
-    /// explicitly is read as Markdown whatever its extension. [default: specs]
+    /// explicitly is read as Markdown whatever its extension. `FILE.md:LINE`
+    /// (an existing file, a line number) means `--only FILE.md:LINE`.
+    /// [default: specs]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The same as the PATH arguments.
@@ -535,6 +537,14 @@ pub fn validate(
     if let Some(name) = &args.explain {
         return Ok(Command::Explain(name.clone()));
     }
+    let resolved;
+    let args = match positional_only(args)? {
+        Some(changed) => {
+            resolved = changed;
+            &resolved
+        }
+        None => args,
+    };
     if args.list_files {
         return Ok(Command::ListFiles(specs(args, defaults)));
     }
@@ -583,6 +593,42 @@ pub fn validate(
         only: args.only.clone(),
         notes,
     }))
+}
+
+/// The arguments with a positional `PATH:LINE` read as `--only PATH:LINE`
+/// (and `PATH` kept as the document to read), or `None` when there is none.
+/// It must be one: `LINE` all digits, `PATH` an existing file, and
+/// `PATH:LINE` itself no existing file (a file may have a colon in its name).
+fn positional_only(args: &Args) -> Result<Option<Args>, ArgsError> {
+    let mut changed = args.clone();
+    let mut found: Vec<BlockAt> = Vec::new();
+    for path in &mut changed.paths {
+        let Some(text) = path.to_str() else { continue };
+        let Some((file, line)) = text.rsplit_once(':') else {
+            continue;
+        };
+        if line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) || path.exists() {
+            continue;
+        }
+        let file = PathBuf::from(file);
+        if !file.is_file() {
+            continue;
+        }
+        let at = parse_block_at(text).map_err(ArgsError::Usage)?;
+        *path = file;
+        found.push(at);
+    }
+    match (found.len(), &args.only) {
+        (0, _) => Ok(None),
+        (1, None) => {
+            changed.only = found.pop();
+            Ok(Some(changed))
+        }
+        _ => Err(ArgsError::Usage(
+            "only one block can be checked alone: give one FILE:LINE (or --only FILE:LINE)"
+                .to_string(),
+        )),
+    }
 }
 
 /// The paths to check: `--specs`, or the default folder.
@@ -1279,6 +1325,42 @@ mod tests {
             Verbosity::Verbose
         );
         assert!(Args::try_parse_from(["snipcheck", "-q", "-v"]).is_err());
+    }
+
+    #[test]
+    fn a_path_with_a_line_is_only_that_block() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let doc = dir.path().join("a.md");
+        std::fs::write(&doc, "# A\n").expect("write");
+        let doc_text = doc.to_string_lossy().into_owned();
+        let at = format!("{doc_text}:3");
+        let config = run_config(&["--toolchain", "stable", &at]);
+        let expected = BlockAt {
+            file: doc.clone(),
+            line: 3,
+        };
+        assert_eq!(config.only, Some(expected));
+        let Work::Check(options) = &config.work else {
+            panic!("a check")
+        };
+        assert_eq!(options.specs, [doc.clone()], "the document is read");
+        // Not a line: a missing file, a name that is not digits, an existing
+        // file whose name ends in `:3`.
+        let missing = format!("{}:3", dir.path().join("b.md").display());
+        assert_eq!(run_config(&["--toolchain", "stable", &missing]).only, None);
+        let word = format!("{doc_text}:x");
+        assert_eq!(run_config(&["--toolchain", "stable", &word]).only, None);
+        std::fs::write(&at, "# colon\n").expect("write");
+        assert_eq!(run_config(&["--toolchain", "stable", &at]).only, None);
+        std::fs::remove_file(&at).expect("remove");
+        // Line 0, two blocks, or one beside --only are usage errors.
+        let zero = format!("{doc_text}:0");
+        assert!(usage_error(&["--toolchain", "stable", &zero]).contains("is not FILE:LINE"));
+        let other = format!("{doc_text}:4");
+        let message = usage_error(&["--toolchain", "stable", &at, &other]);
+        assert!(message.starts_with("only one block"), "{message}");
+        let message = usage_error(&["--toolchain", "stable", &at, "--only", &other]);
+        assert!(message.starts_with("only one block"), "{message}");
     }
 
     #[test]
