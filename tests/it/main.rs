@@ -5,6 +5,7 @@
 //! target dir (`sandbox/it-target`), so each dependency is compiled once for the
 //! whole suite.
 
+mod action;
 mod attack;
 mod baseline;
 mod cache;
