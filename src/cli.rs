@@ -1343,7 +1343,7 @@ mod tests {
         let Work::Check(options) = &config.work else {
             panic!("a check")
         };
-        assert_eq!(options.specs, [doc.clone()], "the document is read");
+        assert_eq!(options.specs, vec![doc.clone()], "the document is read");
         // Not a line: a missing file, a name that is not digits, an existing
         // file whose name ends in `:3`.
         let missing = format!("{}:3", dir.path().join("b.md").display());

@@ -278,3 +278,109 @@ fn the_action_runs_its_steps_and_writes_its_outputs() {
         "the job summary is the Markdown report"
     );
 }
+
+/// `.pre-commit-hooks.yaml`'s `key: value` lines, the values unquoted.
+fn hook_fields(yaml: &str) -> BTreeMap<String, String> {
+    yaml.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(key_value)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A command in `dir`, its combined output and success.
+fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &Path)]) -> (bool, String) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("{program} starts: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The hook of `.pre-commit-hooks.yaml` runs once through pre-commit in a
+/// test repository, on a committed document with one passing example. The
+/// hook is declared `repo: local` with the fields of `.pre-commit-hooks.yaml`
+/// (`language: system` for its `language: rust`, whose `cargo install` would
+/// take minutes) and the suite's binary on `PATH`. Where pre-commit is not
+/// installed, the test says so and passes.
+#[test]
+fn the_pre_commit_hook_runs_snipcheck_in_a_repository() {
+    let found = Command::new("pre-commit").arg("--version").output();
+    if !found.is_ok_and(|o| o.status.success()) {
+        eprintln!(
+            "note: pre-commit is not on PATH; the pre-commit hook test is skipped (pip install pre-commit)"
+        );
+        return;
+    }
+    let hooks = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("the hooks");
+    let fields = hook_fields(&hooks);
+    assert_eq!(fields.get("language").map(String::as_str), Some("rust"));
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let repo = tmp.path().join("repo");
+    fs::create_dir_all(&repo).expect("create");
+    fs::write(repo.join("guide.md"), GUIDE).expect("write");
+    let sandbox = root().join("sandbox/it-pre-commit");
+    let target = root().join("sandbox/it-target");
+    let mut args = vec![
+        "--sandbox".to_string(),
+        sandbox.display().to_string(),
+        "--target-dir".to_string(),
+        target.display().to_string(),
+        "--toolchain".to_string(),
+        "stable".to_string(),
+        "--no-progress".to_string(),
+        "--no-cache".to_string(),
+    ];
+    args.extend(unconfined_here().map(str::to_string));
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let config = format!(
+        "repos:\n  - repo: local\n    hooks:\n      - id: {id}\n        name: {name}\n        entry: {entry}\n        language: system\n        files: '{files}'\n        require_serial: {serial}\n        verbose: true\n        args: {args:?}\n",
+        id = field("id"),
+        name = field("name"),
+        entry = field("entry"),
+        files = field("files"),
+        serial = field("require_serial"),
+    );
+    fs::write(repo.join(".pre-commit-config.yaml"), config).expect("write");
+    let path = format!(
+        "{}:{}",
+        binary_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = tmp.path().join("pre-commit-home");
+    let env: [(&str, &Path); 2] = [("PATH", Path::new(&path)), ("PRE_COMMIT_HOME", &home)];
+    let git = |args: &[&str]| {
+        let (ok, text) = run_in(&repo, "git", args, &env);
+        assert!(ok, "git {args:?}\n{text}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&[
+        "-c",
+        "user.name=snipcheck",
+        "-c",
+        "user.email=snipcheck@example.invalid",
+        "commit",
+        "-qm",
+        "a guide",
+    ]);
+    let (ok, text) = run_in(&repo, "pre-commit", &["run", "--all-files"], &env);
+    eprintln!("{text}");
+    assert!(ok, "pre-commit failed\n{text}");
+    let status = text
+        .lines()
+        .find(|l| l.starts_with(&field("name")))
+        .unwrap_or_else(|| panic!("no line of the hook\n{text}"));
+    assert!(status.ends_with("Passed"), "{text}");
+    assert!(
+        text.contains("guide.md"),
+        "snipcheck checked the document\n{text}"
+    );
+}
