@@ -454,19 +454,7 @@ fn the_action_and_the_hook_use_real_arguments() {
 /// (A default nightly without clippy still falls back to `cargo check`.)
 #[test]
 fn a_named_toolchain_without_clippy_is_an_environment_error_with_its_fix() {
-    let toolchain = root().join("sandbox/it-noclippy-toolchain");
-    if !toolchain.join("bin/rustc").exists() {
-        let sysroot = std::process::Command::new("rustc")
-            .args(["+stable", "--print", "sysroot"])
-            .output()
-            .expect("rustc runs");
-        let sysroot = std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-        fs::create_dir_all(toolchain.join("bin")).expect("create");
-        for file in ["bin/rustc", "bin/cargo", "lib"] {
-            std::os::unix::fs::symlink(sysroot.join(file), toolchain.join(file)).expect("link");
-        }
-    }
-    let name = toolchain.to_string_lossy().into_owned();
+    let name = noclippy_toolchain();
     let run = snipcheck(
         "noclippy",
         &[
@@ -553,5 +541,90 @@ fn list_files_names_each_document_and_its_kind() {
         run.stderr.contains("no such file or folder"),
         "{}",
         run.stderr
+    );
+}
+
+/// A rustup path toolchain holding only stable's rustc, cargo and libraries:
+/// no clippy. Its name (its path).
+fn noclippy_toolchain() -> String {
+    let toolchain = root().join("sandbox/it-noclippy-toolchain");
+    if !toolchain.join("bin/rustc").exists() {
+        let sysroot = std::process::Command::new("rustc")
+            .args(["+stable", "--print", "sysroot"])
+            .output()
+            .expect("rustc runs");
+        let sysroot = std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+        fs::create_dir_all(toolchain.join("bin")).expect("create");
+        for file in ["bin/rustc", "bin/cargo", "lib"] {
+            // Two tests may make it at once.
+            match std::os::unix::fs::symlink(sysroot.join(file), toolchain.join(file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => panic!("link: {e}"),
+                _ => {}
+            }
+        }
+    }
+    toolchain.to_string_lossy().into_owned()
+}
+
+/// A toolchain that reaches the pipeline without clippy (as a default nightly
+/// may: `--toolchain` refuses one) is built with `cargo check`: the examples
+/// get their verdicts, and one problem says the lints were not run.
+#[test]
+fn a_default_toolchain_without_clippy_is_checked_without_lints_and_said_once() {
+    use clap::Parser;
+    let sandbox = root().join("sandbox/it-noclippy-default");
+    let target = root().join("sandbox/it-target");
+    let args = snipcheck::cli::Args::try_parse_from([
+        "snipcheck".as_ref(),
+        "tests/fixtures/broken.md".as_ref(),
+        "--toolchain".as_ref(),
+        "stable".as_ref(),
+        "--sandbox".as_ref(),
+        sandbox.as_os_str(),
+        "--target-dir".as_ref(),
+        target.as_os_str(),
+        // Confinement grants rustup's toolchains, not a path toolchain
+        // elsewhere; what is tested here is the build without clippy.
+        "--unconfined".as_ref(),
+        "--no-diagnose".as_ref(),
+        "--no-cache".as_ref(),
+    ] as [&std::ffi::OsStr; 11])
+    .expect("parses");
+    let terminal = snipcheck::cli::Terminal {
+        stderr_is_terminal: false,
+        is_ci: true,
+        no_color: true,
+        github_actions: false,
+    };
+    let defaults = snipcheck::cli::Defaults::default();
+    let Ok(snipcheck::cli::Command::Run(config)) =
+        snipcheck::cli::validate(&args, &defaults, terminal)
+    else {
+        panic!("a run");
+    };
+    let snipcheck::cli::Work::Check(mut options) = config.work else {
+        panic!("a check");
+    };
+    // What the defaults would choose on a machine whose nightly lacks clippy.
+    options.toolchains = vec![noclippy_toolchain()];
+    let outcome =
+        snipcheck::pipeline::run(&options, &snipcheck::progress::silent).expect("the run");
+    let report = outcome.report;
+    assert_eq!(row(&report, "broken.md", 18).status, Status::Pass);
+    assert_eq!(
+        row(&report, "broken.md", 7).cause,
+        Some(Cause::Syntax),
+        "not dependency-build"
+    );
+    let warnings: Vec<&str> = report
+        .problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .filter(|m| m.contains("clippy"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("clippy is not installed"),
+        "{warnings:?}"
     );
 }
