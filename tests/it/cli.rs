@@ -628,3 +628,23 @@ fn a_default_toolchain_without_clippy_is_checked_without_lints_and_said_once() {
         "{warnings:?}"
     );
 }
+
+/// `FILE.md:LINE` as a PATH checks the one example at that line, as `--only`.
+#[test]
+fn a_path_with_a_line_checks_one_example() {
+    let run = snipcheck(
+        "path-line",
+        &[
+            "tests/fixtures/broken.md:18",
+            "--toolchain",
+            "stable",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "only the passing example\n{}", run.stderr);
+    let report = run.report();
+    let lines: Vec<u32> = report.snippets.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [18], "{}", run.stderr);
+    assert_eq!(row(&report, "broken.md", 18).status, Status::Pass);
+}
