@@ -886,6 +886,24 @@ pub struct DepSpec {
     pub path: Option<std::path::PathBuf>,
 }
 
+impl DepSpec {
+    /// A normal dependency on a registry package, with its default features.
+    pub fn registry(
+        name: impl Into<String>,
+        package: impl Into<String>,
+        requirement: impl Into<String>,
+    ) -> DepSpec {
+        DepSpec {
+            name: name.into(),
+            package: package.into(),
+            requirement: requirement.into(),
+            features: BTreeSet::new(),
+            dev: false,
+            path: None,
+        }
+    }
+}
+
 impl std::fmt::Display for DepSpec {
     /// `name=package@requirement[features]`, with ` dev` for dev-dependencies.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

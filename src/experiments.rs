@@ -181,14 +181,7 @@ pub fn run(
         .filter_map(|name| match registry.lookups.get(&name) {
             Some(crate::registry::Lookup::Found(found)) => Some((
                 name.clone(),
-                crate::deps::DepSpec {
-                    name,
-                    package: found.name.clone(),
-                    requirement: found.version.clone(),
-                    features: BTreeSet::new(),
-                    dev: false,
-                    path: None,
-                },
+                crate::deps::DepSpec::registry(name, &found.name, &found.version),
             )),
             _ => None,
         })
@@ -756,14 +749,11 @@ fn resolved_dependency(
     krate: &str,
 ) -> Option<crate::deps::DepSpec> {
     let source = sources.iter().find(|s| s.name_in_code == krate)?;
-    Some(crate::deps::DepSpec {
-        name: source.name_in_code.clone(),
-        package: source.package.clone(),
-        requirement: format!("={}", source.version),
-        features: BTreeSet::new(),
-        dev: false,
-        path: None,
-    })
+    Some(crate::deps::DepSpec::registry(
+        &source.name_in_code,
+        &source.package,
+        format!("={}", source.version),
+    ))
 }
 
 /// The dependency another block of the subject's document has on `krate`.
@@ -1923,14 +1913,8 @@ mod tests {
     fn drift_tries_the_published_series_below_and_a_newer_pre_release() {
         let entry = entry("fn f() { let _ = tauri::Builder::default(); }");
         let mut registry = crate::registry::tests::recorded_registry(&["tauri", "axum"]);
-        let dep = |name: &str, requirement: &str| crate::deps::DepSpec {
-            name: name.into(),
-            package: name.into(),
-            requirement: requirement.into(),
-            features: BTreeSet::new(),
-            dev: false,
-            path: None,
-        };
+        let dep =
+            |name: &str, requirement: &str| crate::deps::DepSpec::registry(name, name, requirement);
         let deps = DepSet {
             deps: vec![dep("tauri", "2.12.5"), dep("axum", "0.8.9")],
             ..DepSet::default()

@@ -235,14 +235,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 "#;
 
     fn dep(name: &str, requirement: &str) -> DepSpec {
-        DepSpec {
-            name: name.to_string(),
-            package: name.to_string(),
-            requirement: requirement.to_string(),
-            features: BTreeSet::new(),
-            dev: false,
-            path: None,
-        }
+        DepSpec::registry(name, name, requirement)
     }
 
     #[test]

@@ -656,14 +656,7 @@ mod tests {
     }
 
     fn dep(name: &str, requirement: &str) -> DepSpec {
-        DepSpec {
-            name: name.into(),
-            package: name.into(),
-            requirement: requirement.into(),
-            features: BTreeSet::new(),
-            dev: false,
-            path: None,
-        }
+        DepSpec::registry(name, name, requirement)
     }
 
     #[test]
