@@ -278,14 +278,8 @@ fn parse_format_target(text: &str) -> Result<FormatTarget, String> {
     Ok(FormatTarget { format, file })
 }
 
-/// What makes the run fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Regressed,
-    New,
-    Any,
-    Never,
-}
+/// What makes the run fail: report data, so that every view marks what it counts.
+pub use crate::report::FailOn;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {

@@ -117,6 +117,71 @@ pub fn unique_id(
     id
 }
 
+/// A similarity sketch of a block's text: a 64-bit SimHash (Charikar) of its
+/// tokens and token pairs, in 16 hex digits. Two texts that share most of
+/// their tokens get sketches a few bits apart, unrelated texts about half
+/// their bits apart, so a baseline recognises an edited block by its sketch
+/// where its content hash changed. Whitespace and layout do not count.
+pub fn sketch(text: &str) -> String {
+    let tokens = tokens(text);
+    let mut weights = [0i64; 64];
+    let pairs = tokens.windows(2).map(|w| [w[0], " ", w[1]]);
+    let singles = tokens.iter().map(|t| [*t, "", ""]);
+    for feature in singles.chain(pairs) {
+        let digest = crate::hash::digest(feature);
+        let mut bits = [0u8; 8];
+        bits.copy_from_slice(&digest[..8]);
+        let bits = u64::from_le_bytes(bits);
+        for (i, weight) in weights.iter_mut().enumerate() {
+            *weight += if bits >> i & 1 == 1 { 1 } else { -1 };
+        }
+    }
+    let value = weights
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w > 0)
+        .fold(0u64, |acc, (i, _)| acc | 1 << i);
+    format!("{value:016x}")
+}
+
+/// How many of their 64 bits two sketches differ in; `None` when either is
+/// not a sketch this module writes (a hand-edited baseline).
+pub fn sketch_distance(a: &str, b: &str) -> Option<u32> {
+    let parse = |s: &str| {
+        (s.len() == 16)
+            .then(|| u64::from_str_radix(s, 16).ok())
+            .flatten()
+    };
+    Some((parse(a)? ^ parse(b)?).count_ones())
+}
+
+/// The tokens a sketch is made of: runs of letters, digits and `_`, and every
+/// other character that is not whitespace, one by one.
+fn tokens(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let word = c.is_alphanumeric() || c == '_';
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (true, Some(_)) => {}
+            (false, begun) => {
+                if let Some(s) = begun {
+                    out.push(&text[s..i]);
+                    start = None;
+                }
+                if !c.is_whitespace() {
+                    out.push(&text[i..i + c.len_utf8()]);
+                }
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push(&text[s..]);
+    }
+    out
+}
+
 /// The heading path of a block as baselines record it and shards hash it.
 pub fn heading_path(headings: &[String]) -> String {
     headings.join(" > ")

@@ -534,6 +534,8 @@ fn report(
         lockfile,
         partition: options.partition,
         confinement: None,
+        // The edge records it, once it knows whether a baseline was read.
+        fail_on: None,
     }
 }
 

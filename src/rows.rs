@@ -288,6 +288,7 @@ fn block_row(entry: &Entry) -> SnippetReport {
         rust: block.fence.is_rust,
         status: Status::Skip,
         problems: block.problems.iter().map(describe_problem).collect(),
+        sketch: Some(crate::identity::sketch(&block.text)),
         ..SnippetReport::default()
     };
     if block.fence.lang.as_deref() == Some("toml")

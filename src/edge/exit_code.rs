@@ -4,10 +4,8 @@
 //! [`ProblemKind`], never from its text. The codes are the named constants of
 //! [`crate::error::exit`].
 
-use crate::baseline::Change;
-use crate::cli::FailOn;
 use crate::error::exit;
-use crate::report::{ProblemKind, Report, Status};
+use crate::report::{FailOn, ProblemKind, Report};
 
 /// The exit code of a finished run, most serious first: interrupted (130);
 /// an input problem (2); what `fail_on` names happened (1, and a baseline
@@ -52,27 +50,22 @@ fn problem_code(kind: ProblemKind) -> Option<i32> {
 
 /// Whether what `fail_on` names happened.
 fn failed(report: &Report, fail_on: FailOn) -> bool {
-    let has = |change: Change| report.snippets.iter().any(|s| s.baseline == Some(change));
     let coverage_lost = report
         .baseline
         .as_ref()
         .is_some_and(|b| !b.coverage_lost.is_empty());
-    let new_failure = report
-        .snippets
-        .iter()
-        .any(|s| s.status == Status::Fail && s.baseline == Some(Change::New));
+    let counted = report.snippets.iter().any(|s| s.fails_run(fail_on));
     match fail_on {
         FailOn::Never => false,
-        FailOn::Any => report.snippets.iter().any(|s| s.status == Status::Fail),
-        FailOn::Regressed => has(Change::Regressed) || coverage_lost,
-        FailOn::New => has(Change::Regressed) || coverage_lost || new_failure,
+        FailOn::Any => counted,
+        FailOn::Regressed | FailOn::New => counted || coverage_lost,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{BaselineSummary, RunProblem, SnippetReport};
+    use crate::report::{BaselineSummary, Change, RunProblem, SnippetReport, Status};
 
     /// A report with one row per `(status, change)`, and these problems.
     fn report(rows: &[(Status, Option<Change>)], problems: Vec<RunProblem>) -> Report {
@@ -113,6 +106,7 @@ mod tests {
         let regressed = (Status::Fail, Some(Change::Regressed));
         let new_failure = (Status::Fail, Some(Change::New));
         let still = (Status::Fail, Some(Change::StillFailing));
+        let edited_still = (Status::Fail, Some(Change::Changed));
         let cases = [
             (vec![pass], FailOn::Any, exit::OK),
             (vec![pass, fail], FailOn::Any, exit::FAILED),
@@ -120,6 +114,9 @@ mod tests {
             (vec![still], FailOn::Regressed, exit::OK),
             (vec![still], FailOn::New, exit::OK),
             (vec![still], FailOn::Any, exit::FAILED),
+            (vec![edited_still], FailOn::Regressed, exit::OK),
+            (vec![edited_still], FailOn::New, exit::OK),
+            (vec![edited_still], FailOn::Any, exit::FAILED),
             (vec![new_failure], FailOn::Regressed, exit::OK),
             (vec![new_failure], FailOn::New, exit::FAILED),
             (vec![regressed], FailOn::Regressed, exit::FAILED),

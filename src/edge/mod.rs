@@ -168,6 +168,8 @@ fn run_config(config: &RunConfig) -> Result<i32, Stop> {
             &file.path().display().to_string(),
         );
     }
+    let fail_on = config.fail_on.unwrap_or(default_fail_on(known.is_some()));
+    outcome.report.fail_on = Some(fail_on);
     write_reports(&config.targets, &outcome, config.color, config.verbosity)?;
     if outcome.report.incomplete && crate::interrupt::deadline_passed() {
         eprintln!(
@@ -178,7 +180,6 @@ fn run_config(config: &RunConfig) -> Result<i32, Stop> {
             "error: interrupted: the report covers only what was checked before the interruption"
         );
     }
-    let fail_on = config.fail_on.unwrap_or(default_fail_on(known.is_some()));
     Ok(exit_code(&outcome.report, fail_on))
 }
 

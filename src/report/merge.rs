@@ -368,6 +368,8 @@ pub fn merge(mut shards: Vec<ShardReport>) -> Result<Merged, MergeError> {
         lockfile: merge_lockfiles(shards.iter().map(|s| s.report.lockfile.as_ref())),
         partition: None,
         confinement: template.confinement.clone(),
+        // The merged run's own `--fail-on` is recorded by the edge.
+        fail_on: None,
     };
     Ok(Merged {
         report,

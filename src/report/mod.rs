@@ -56,6 +56,46 @@ pub struct Report {
     /// reports written before builds were confined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confinement: Option<ConfinementSummary>,
+    /// What fails the run (`--fail-on`, or its default): the rows it counts
+    /// are the errors of every view. Absent in reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<FailOn>,
+}
+
+impl SnippetReport {
+    /// A failure the baseline knows: it failed there too (as it is, or before an edit).
+    pub fn known_failure(&self) -> bool {
+        self.status == Status::Fail
+            && matches!(self.baseline, Some(Change::StillFailing | Change::Changed))
+    }
+
+    /// Whether this row fails the run under `fail_on`.
+    pub fn fails_run(&self, fail_on: FailOn) -> bool {
+        match fail_on {
+            FailOn::Never => false,
+            FailOn::Any => self.status == Status::Fail,
+            FailOn::Regressed => self.baseline == Some(Change::Regressed),
+            FailOn::New => {
+                self.baseline == Some(Change::Regressed)
+                    || (self.status == Status::Fail && self.baseline == Some(Change::New))
+            }
+        }
+    }
+}
+
+impl Report {
+    /// Whether a row fails the run: under the recorded `--fail-on`, else (an old
+    /// report) any failure the baseline does not know.
+    pub fn fails_run(&self, row: &SnippetReport) -> bool {
+        match self.fail_on {
+            Some(fail_on) => row.fails_run(fail_on),
+            None => {
+                row.status == Status::Fail
+                    && !row.known_failure()
+                    && row.baseline != Some(Change::Fixed)
+            }
+        }
+    }
 }
 
 /// How a run's builds were confined, in words a maintainer reads.
@@ -140,6 +180,10 @@ pub enum Change {
     /// Not in the baseline.
     New,
     Unchanged,
+    /// Edited since the baseline (matched by its place and a similar text, not
+    /// its hash), and neither regressed nor fixed: it passes as it passed, or
+    /// fails as it failed.
+    Changed,
 }
 
 impl Change {
@@ -150,6 +194,33 @@ impl Change {
             Change::StillFailing => "still-failing",
             Change::New => "new",
             Change::Unchanged => "unchanged",
+            Change::Changed => "changed",
+        }
+    }
+}
+
+/// What makes a run fail (`--fail-on`), recorded in the report so that every
+/// view marks as errors exactly the rows that fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// An example that passed in the baseline fails (or a document lost its examples).
+    Regressed,
+    /// As `regressed`, and a failing example the baseline does not know.
+    New,
+    /// Any failing example.
+    Any,
+    /// Nothing: the exit code says only whether the run itself worked.
+    Never,
+}
+
+impl FailOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Regressed => "regressed",
+            FailOn::New => "new",
+            FailOn::Any => "any",
+            FailOn::Never => "never",
         }
     }
 }
@@ -158,7 +229,7 @@ impl Change {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct BaselineSummary {
     pub path: String,
-    /// Rows per class: `regressed`, `fixed`, `still-failing`, `new`, `unchanged`.
+    /// Rows per class: `regressed`, `fixed`, `still-failing`, `changed`, `new`, `unchanged`.
     pub counts: BTreeMap<String, u32>,
     /// Baseline entries that match nothing any more (`file:line on toolchain (status)`).
     pub removed: Vec<String>,
@@ -502,6 +573,10 @@ pub struct SnippetReport {
     /// How the row compares with the baseline.
     #[serde(default)]
     pub baseline: Option<Change>,
+    /// A similarity sketch of the block's text (64-bit SimHash, hex): how a
+    /// baseline recognises the block after an edit. Absent for old reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<String>,
     /// The result was reused from the cache: nothing the row depends on changed.
     #[serde(default)]
     pub cached: bool,
