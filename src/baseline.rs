@@ -370,6 +370,31 @@ fn places<'k>(keys: impl Iterator<Item = (usize, &'k Key)>) -> BTreeMap<usize, (
     out
 }
 
+/// Which baseline entry a row of the report was matched with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the row in `report.snippets`.
+    pub row: usize,
+    /// Index of the entry in `baseline.snippets`.
+    pub entry: usize,
+    /// Matched by place and likeness, not by content: the block was edited.
+    pub edited: bool,
+}
+
+/// The rows matched with an entry, in row order: what [`compare`] classifies,
+/// for a tool that studies the matching itself (`cargo xtask corpus-edits`).
+pub fn matches(report: &Report, baseline: &Baseline) -> Vec<Match> {
+    let (pairs, _) = match_rows(report, baseline);
+    pairs
+        .into_iter()
+        .map(|(row, (entry, how))| Match {
+            row,
+            entry,
+            edited: how == Found::Edited,
+        })
+        .collect()
+}
+
 /// Compares a run with the baseline.
 pub fn compare(report: &Report, baseline: &Baseline) -> Comparison {
     let (pairs, unmatched) = match_rows(report, baseline);

@@ -87,18 +87,18 @@ struct CorpusArgs {
 /// `tests/corpus/manifest.toml`. Unknown fields are ignored, so the manifest
 /// can grow without breaking this task.
 #[derive(Debug, Default, Deserialize)]
-struct Manifest {
+pub(crate) struct Manifest {
     #[serde(default)]
-    document: Vec<Document>,
+    pub(crate) document: Vec<Document>,
 }
 
 /// One public document, at one commit.
 #[derive(Debug, Clone, Deserialize)]
-struct Document {
-    id: String,
-    repo: String,
-    commit: String,
-    path: String,
+pub(crate) struct Document {
+    pub(crate) id: String,
+    pub(crate) repo: String,
+    pub(crate) commit: String,
+    pub(crate) path: String,
     #[serde(default)]
     kind: String,
 }
@@ -157,7 +157,7 @@ impl Outcome {
     }
 }
 
-fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+pub(crate) fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text =
         fs::read_to_string(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     toml::from_str(&text).with_context(|| format!("failed to parse `{}`", path.display()))
@@ -390,7 +390,7 @@ fn fetched_blob(git_dir: &Path, commit: &str, path: &str) -> Result<Vec<u8>, Str
 
 /// The bytes of `commit:path` in the repository `git_dir`; a symbolic link
 /// (axum's `README.md` is one) is followed once, inside the repository.
-fn blob(git_dir: &Path, commit: &str, path: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn blob(git_dir: &Path, commit: &str, path: &str) -> Result<Vec<u8>, String> {
     let read = |path: &str| {
         git(
             Some(git_dir),
@@ -431,7 +431,11 @@ fn link_target(path: &str, link: &str) -> Option<String> {
 
 /// Runs git (never prompting, giving up on a stalled transfer); its stdout,
 /// or the command line and git's first error line.
-fn git(git_dir: Option<&Path>, args: &[&str], last: Option<&Path>) -> Result<Vec<u8>, String> {
+pub(crate) fn git(
+    git_dir: Option<&Path>,
+    args: &[&str],
+    last: Option<&Path>,
+) -> Result<Vec<u8>, String> {
     let mut command = Command::new("git");
     if let Some(dir) = git_dir {
         command.arg("--git-dir").arg(dir);

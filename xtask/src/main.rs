@@ -8,11 +8,14 @@
 //! `compare.rs`), for refactors that must not change behaviour.
 //! `cargo xtask corpus [ARGS]` rebuilds the real-document corpus, runs
 //! snipcheck on it and compares with the hand-built labels (see `corpus.rs`);
-//! `corpus-run` is its snipcheck child process.
+//! `corpus-run` is its snipcheck child process; `cargo xtask corpus-edits`
+//! follows the corpus documents' examples through their history with the
+//! baseline's matching (see `edits.rs`).
 
 mod bench;
 mod compare;
 mod corpus;
+mod edits;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +27,8 @@ use snipcheck::error::exit;
 const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify --help`)
        cargo xtask bench [ARGS]    (see `cargo xtask bench --help`)
        cargo xtask compare-reports BEFORE AFTER [--ignore PATH]...
-       cargo xtask corpus [ARGS] [-- SNIPCHECK ARGS]   (see `cargo xtask corpus --help`)";
+       cargo xtask corpus [ARGS] [-- SNIPCHECK ARGS]   (see `cargo xtask corpus --help`)
+       cargo xtask corpus-edits --mirrors DIR [--revisions N] [--show]";
 
 fn main() {
     // `cargo xtask verify` runs snipcheck in this process, so this
@@ -55,6 +59,13 @@ fn main() {
         },
         Some("corpus") => corpus::run(&workspace_root(), args.collect()),
         Some("corpus-run") => corpus::run_one(&workspace_root(), args.collect()),
+        Some("corpus-edits") => match edits::run(&workspace_root(), args.collect()) {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::ENVIRONMENT
+            }
+        },
         Some("bench-one") => match bench::bench_one(args.collect()) {
             Ok(()) => exit::OK,
             Err(error) => {
