@@ -20,3 +20,4 @@ mod resolution;
 mod shards;
 mod support;
 mod tidy;
+mod workflows;
