@@ -9,6 +9,8 @@
 //! import no stage either (`taxonomy` for causes, `partition` for shards,
 //! `identity` for block ids, `text`); the stages import it from here.
 
+#[cfg(test)]
+mod conformance;
 pub mod escape;
 pub mod github;
 pub mod human;
