@@ -155,7 +155,7 @@ pub enum Change {
     StillFailing,
     /// Not in the baseline.
     New,
-    /// Passed (or warned, or was skipped) before, and still does.
+    /// Did not fail before, and does not fail now.
     Unchanged,
 }
 

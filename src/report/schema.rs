@@ -128,10 +128,11 @@ pub fn render_reference() -> String {
         "# The JSON report, field by field\n\n\
          <!-- Generated from the report model by `cargo xtask schema`; do not edit. -->\n\n\
          `--format json` writes one object, a `Report`. Its JSON schema is\n\
-         [`report.schema.json`](report.schema.json) (`$id` `{}`). A field marked\n\
-         *optional* may be absent (reports written before it existed); a type\n\
-         `… or null` may be `null`. Fields may be added within a schema version;\n\
-         a consumer should ignore the ones it does not know.\n",
+         [`report.schema.json`](report.schema.json) (`$id` `{}`).\n\
+         A field that is not required may be absent (a report written before it\n\
+         existed, or with nothing to say); a type `… or null` may be `null`.\n\
+         Fields may be added within a schema version; a consumer should ignore\n\
+         the ones it does not know.\n",
         schema_id()
     );
     let empty = Map::new();
