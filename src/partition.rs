@@ -12,6 +12,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::digest;
@@ -19,17 +20,21 @@ use crate::identity::{BlockId, ContentKey, heading_path};
 
 /// How blocks are assigned to shards. Only `hash` exists; the name is in the
 /// argument and the report so that another scheme can be added compatibly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scheme {
+    /// A hash of the block's identity, modulo the shard count.
     Hash,
 }
 
 /// Shard `shard` (1-based) of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Partition {
+    /// How blocks are assigned to shards.
     pub scheme: Scheme,
+    /// The shard, from 1 to `count`.
     pub shard: u32,
+    /// How many shards the run is split into.
     pub count: u32,
 }
 

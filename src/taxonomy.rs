@@ -5,6 +5,9 @@
 //! stage (`cause.rs`) proves the causes. It imports nothing, so the model can
 //! depend on it without depending on any stage.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
 /// Why a snippet fails (or is skipped). `snipcheck --explain NAME` prints the
@@ -207,6 +210,27 @@ pub const TAXONOMY: &[CauseInfo] = &[
         fix: "raise --memory-limit if the example is legitimately large; otherwise it makes the compiler explode (a recursive macro, a huge const): shrink it",
     },
 ];
+
+/// The JSON schema of a cause is the taxonomy itself: one `const` per name,
+/// described by its summary, so the published schema and `--explain` never
+/// disagree.
+impl JsonSchema for Cause {
+    fn schema_name() -> Cow<'static, str> {
+        "Cause".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let causes: Vec<serde_json::Value> = TAXONOMY
+            .iter()
+            .map(|info| serde_json::json!({ "const": info.name, "description": info.summary }))
+            .collect();
+        json_schema!({
+            "description": "Why a snippet fails (or is skipped); `snipcheck --explain NAME` says more.",
+            "type": "string",
+            "oneOf": causes,
+        })
+    }
+}
 
 impl Cause {
     pub fn info(self) -> &'static CauseInfo {

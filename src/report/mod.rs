@@ -9,6 +9,8 @@
 //! import no stage either (`taxonomy` for causes, `partition` for shards,
 //! `identity` for block ids, `text`); the stages import it from here.
 
+#[cfg(test)]
+mod conformance;
 pub mod escape;
 pub mod github;
 pub mod human;
@@ -17,22 +19,31 @@ pub mod junit;
 pub mod markdown;
 pub mod merge;
 pub mod sarif;
+pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON document; bump it on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+/// One run of snipcheck: what it checked, on which toolchains, and how every
+/// block fared.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 pub struct Report {
+    /// The version of this document's shape; it changes on any incompatible change.
     pub schema: u32,
+    /// The version of snipcheck that wrote the report.
     pub snipcheck_version: String,
+    /// The toolchains the run was asked to build on, in order (the first is the primary one).
     pub toolchains: Vec<ToolchainInfo>,
+    /// One summary per document, in the order the documents were read.
     pub files: Vec<FileSummary>,
     /// Every fenced block of every document, Rust or not, in document order.
     pub snippets: Vec<SnippetReport>,
+    /// The counts of the whole run.
     pub totals: Totals,
     /// Problems of the run that belong to no single block (a missing path, a file that is not UTF-8).
     pub problems: Vec<RunProblem>,
@@ -99,7 +110,7 @@ impl Report {
 }
 
 /// How a run's builds were confined, in words a maintainer reads.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 pub struct ConfinementSummary {
     /// The builds ran confined by the operating system.
     pub confined: bool,
@@ -119,8 +130,9 @@ pub struct ConfinementSummary {
 }
 
 /// The run's dependency versions against the committed lockfile.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct LockfileSummary {
+    /// The lockfile compared with.
     pub path: String,
     /// `locked` (the lockfile's versions) or `latest` (the newest releases).
     pub mode: LockMode,
@@ -139,7 +151,7 @@ pub struct LockfileSummary {
 }
 
 /// How dependency versions are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LockMode {
     /// The versions the lockfile records (new crates: their newest release).
@@ -159,8 +171,9 @@ impl LockMode {
 }
 
 /// A package whose versions differ between the lockfile and this run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VersionMove {
+    /// The package's name on the registry.
     pub package: String,
     /// The versions the lockfile records (none: a crate it did not know).
     pub locked: Option<String>,
@@ -169,16 +182,20 @@ pub struct VersionMove {
 }
 
 /// How a row compares with the baseline.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Change {
     /// Passed (or warned) before, fails now.
     Regressed,
     /// Failed before, passes now: the baseline says it fails ("unexpectedly passing").
     Fixed,
+    /// Failed before, fails now.
     StillFailing,
     /// Not in the baseline.
     New,
+    /// Did not fail before, and does not fail now.
     Unchanged,
     /// Edited since the baseline (matched by its place and a similar text, not
     /// its hash), and neither regressed nor fixed: it passes as it passed, or
@@ -201,7 +218,9 @@ impl Change {
 
 /// What makes a run fail (`--fail-on`), recorded in the report so that every
 /// view marks as errors exactly the rows that fail the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailOn {
     /// An example that passed in the baseline fails (or a document lost its examples).
@@ -226,8 +245,9 @@ impl FailOn {
 }
 
 /// What changed since the baseline.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct BaselineSummary {
+    /// The baseline file compared with.
     pub path: String,
     /// Rows per class: `regressed`, `fixed`, `still-failing`, `changed`, `new`, `unchanged`.
     pub counts: BTreeMap<String, u32>,
@@ -237,24 +257,35 @@ pub struct BaselineSummary {
     pub coverage_lost: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// A toolchain the run was asked to build on.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct ToolchainInfo {
+    /// The toolchain as rustup names it (`stable`, `nightly`, `1.85`).
     pub name: String,
     /// `rustc -V` of the toolchain, when it is installed.
     pub rustc: Option<String>,
+    /// The toolchain is installed; when not, the examples that need it were not built.
     pub installed: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+/// What one document holds and how its blocks fared.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 pub struct FileSummary {
+    /// The document, as the rows name it (relative to the current folder when below it).
     pub file: String,
+    /// Fenced blocks, in any language.
     pub blocks: u32,
+    /// Rust blocks among them.
     pub rust_blocks: u32,
     /// Number of blocks per language (`"(none)"` for fences without one).
     pub languages: BTreeMap<String, u32>,
+    /// Rows that passed (one row per block and toolchain).
     pub pass: u32,
+    /// Rows that built with warnings only.
     pub warn: u32,
+    /// Rows that failed.
     pub fail: u32,
+    /// Rows that were not built.
     pub skip: u32,
     /// Rust blocks that were built (on any toolchain).
     #[serde(default)]
@@ -319,13 +350,29 @@ impl std::fmt::Display for DocumentKind {
 }
 
 #[derive(
-    Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash, Default,
+    Debug,
+    Clone,
+    Copy,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
 )]
 #[serde(rename_all = "kebab-case")]
+/// How a row fared.
 pub enum Status {
+    /// It built (or, `compile_fail`, failed as the fence says), without warnings.
     Pass,
+    /// It built with warnings (clippy's or rustc's).
     Warn,
+    /// It did not do what its fence asks.
     Fail,
+    /// It was not built (another language, `ignore`, a missing toolchain...).
     #[default]
     Skip,
 }
@@ -531,22 +578,29 @@ impl Status {
 
 pub use crate::taxonomy::Cause;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+/// One fenced block on one toolchain; a block that is not built has one row for all.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 pub struct SnippetReport {
     /// Stable identity: document stem, content hash and ordinal among equal blocks.
     pub id: String,
+    /// The document the block is in.
     pub file: String,
     /// 1-based line of the opening fence.
     pub line: u32,
+    /// The headings above the block, outermost first.
     pub headings: Vec<String>,
+    /// The fence's info string, as written (`rust,no_run`).
     pub info: String,
+    /// The fence's language (the info string's first token), if any.
     pub lang: Option<String>,
     /// A Rust example (tagged `rust`/`rs` or carrying rustdoc attributes).
     #[serde(default)]
     pub rust: bool,
+    /// How the row fared.
     pub status: Status,
     /// Why a block was not built (`not rust (toml)`, `ignore attribute`, ...).
     pub skip_reason: Option<String>,
+    /// Why the row fails or warns: its primary cause.
     pub cause: Option<Cause>,
     /// Causes that also apply, besides the primary one.
     #[serde(default)]
@@ -559,14 +613,18 @@ pub struct SnippetReport {
     pub suggestion: Option<String>,
     /// What the fence asks for: `pass` or `compile_fail` (with codes).
     pub expect: Option<String>,
+    /// The toolchain the row was built on; none when the block was not built.
     pub toolchain: Option<String>,
     /// `rustc -V` of that toolchain.
     #[serde(default)]
     pub rustc: Option<String>,
+    /// The edition the block was built with (`2024`).
     pub edition: Option<String>,
     /// `lib`, `bin` (has `fn main`) or `main-wrapped` (statements wrapped in `fn main`).
     pub shape: Option<String>,
+    /// The crates the block was built with.
     pub dependencies: Vec<Dependency>,
+    /// The compiler's and clippy's messages, placed in the document.
     pub diagnostics: Vec<Diagnostic>,
     /// Problems of the block itself (an unterminated fence).
     pub problems: Vec<String>,
@@ -586,7 +644,8 @@ pub struct SnippetReport {
     pub differential: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+/// A crate a block was built with.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
 pub struct Dependency {
     /// The name the code uses (`wasm_bindgen`).
     pub name: String,
@@ -596,6 +655,7 @@ pub struct Dependency {
     pub requirement: String,
     /// The version cargo resolved, once known.
     pub version: Option<String>,
+    /// The features enabled.
     pub features: Vec<String>,
     /// Named only under `#[cfg(test)]`.
     pub dev: bool,
@@ -620,11 +680,13 @@ pub struct Dependency {
 }
 
 /// One variant build made to find out why a snippet fails.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Evidence {
     /// What the variant changed (`edition 2021`, `axum =0.6.20`, `nightly with #![feature(portable_simd)]`).
     pub variant: String,
+    /// The toolchain the variant was built on.
     pub toolchain: String,
+    /// The variant built.
     pub passed: bool,
     /// The cause the variant tests.
     pub tests: Cause,
@@ -641,18 +703,24 @@ pub struct Evidence {
     pub explains: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// A message of the compiler or clippy, placed in the document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Diagnostic {
     /// `error`, `warning`, `note`, `help`.
     pub level: String,
     /// `E0425`, `clippy::new_without_default`, or none.
     pub code: Option<String>,
+    /// The message, as the compiler wrote it.
     pub message: String,
+    /// The document the message points into.
     pub file: String,
     /// 1-based location in the Markdown document.
     pub line: u32,
+    /// 1-based column of the span's start (in characters).
     pub column: u32,
+    /// 1-based line of the span's end.
     pub end_line: u32,
+    /// 1-based column just past the span's end.
     pub end_column: u32,
     /// The primary span's label, if rustc gave one.
     pub label: Option<String>,
@@ -663,20 +731,28 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// The counts of a whole run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Totals {
+    /// Documents read.
     pub files: u32,
+    /// Fenced blocks, in any language.
     pub blocks: u32,
+    /// Rust blocks among them.
     pub rust_blocks: u32,
+    /// Rows that passed.
     pub pass: u32,
+    /// Rows that built with warnings only.
     pub warn: u32,
+    /// Rows that failed.
     pub fail: u32,
+    /// Rows that were not built.
     pub skip: u32,
 }
 
 /// A problem of the run that belongs to no single block. Its `kind` decides
 /// what it does to the exit code; the message is for people only.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct RunProblem {
     /// What kind of problem this is (`"kind": "input"` in JSON). Reports
     /// written before problems had kinds read as [`ProblemKind::Environment`],
@@ -685,6 +761,7 @@ pub struct RunProblem {
     pub kind: ProblemKind,
     /// The path or toolchain the problem is about, when there is one.
     pub subject: Option<String>,
+    /// What happened, for people.
     pub message: String,
 }
 
@@ -720,7 +797,7 @@ impl RunProblem {
 /// Two kinds are deliberately absent. A usage error (a bad argument, an
 /// unreadable configuration) stops the run before it starts, so it never
 /// reaches a report; an interrupted run is `incomplete`, not a problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProblemKind {
     /// A document or a file the user gave is missing, unreadable or invalid: a

@@ -2,7 +2,7 @@
 
 use snipcheck::report::{Cause, Status};
 
-use crate::support::{row, shared_specs, snipcheck};
+use crate::support::{assert_matches_schema, row, shared_specs, snipcheck};
 
 /// What a careful maintainer gets by building each bundled example by hand on
 /// stable with the newest crates (edition 2024 unless the fence says otherwise),
@@ -62,6 +62,8 @@ fn causes_are_proven_error_by_error() {
         ],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
+    // The JSON of a run with evidence and diagnostics matches the published schema.
+    assert_matches_schema(&run.stdout);
     let report = run.report();
     let got: Vec<(u32, Status, Option<Cause>, Vec<Cause>)> = report
         .snippets

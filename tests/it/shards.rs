@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use snipcheck::report::{Cause, Report, Status};
 
-use crate::support::{Run, root, snipcheck, snipcheck_with};
+use crate::support::{Run, assert_matches_schema, root, snipcheck, snipcheck_with};
 
 /// Every run of the sharding test shares one sandbox, so the registry is asked
 /// once; `--no-cache` makes every shard really build (and diagnose) its snippets.
@@ -53,6 +53,9 @@ fn merged_shards_report_what_the_whole_run_reports() {
         &[&common[..], &["--bless", "--format", "json"]].concat(),
     );
     assert_eq!(whole.code, 0, "nothing regressed\n{}", whole.stderr);
+    // A real report, compared with a baseline and a lockfile, matches the
+    // published schema; so do every shard's and the merged one.
+    assert_matches_schema(&whole.stdout);
     let whole = whole.report();
     assert!(whole.partition.is_none());
     // Failures diagnosed by variant builds, which every shard makes for its own.
@@ -85,6 +88,7 @@ fn merged_shards_report_what_the_whole_run_reports() {
             );
             assert_eq!(run.code, 0, "{partition}\n{}", run.stderr);
             let text = fs::read_to_string(&path).expect("the shard wrote its report");
+            assert_matches_schema(&text);
             let report: Report = serde_json::from_str(&text).expect("a JSON report");
             assert_eq!(
                 report.partition.map(|p| p.to_string()),
@@ -130,6 +134,7 @@ fn merged_shards_report_what_the_whole_run_reports() {
             "{}",
             merged.stderr
         );
+        assert_matches_schema(&merged.stdout);
         let merged_report = merged.report();
         // Summed: at least one primary build per shard.
         let build_runs = merged_report.cargo_invocations.get("build").copied();

@@ -39,6 +39,29 @@ impl Run {
     }
 }
 
+/// Checks a JSON report, as snipcheck wrote it, against the committed schema
+/// (`schema/report.schema.json`), listing every violation.
+pub fn assert_matches_schema(json: &str) {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("schema/report.schema.json"))
+            .expect("schema/report.schema.json is committed");
+        serde_json::from_str(&text).expect("the committed schema is JSON")
+    });
+    let validator = jsonschema::options()
+        .build(schema)
+        .expect("the committed schema compiles");
+    let instance: serde_json::Value = serde_json::from_str(json).expect("the report is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|error| format!("{error} at {}", error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report does not match its schema: {errors:#?}"
+    );
+}
+
 /// Runs `snipcheck` in the repository root with a sandbox of its own (named
 /// after the test) and the suite's shared target dir, plus `args`.
 pub fn snipcheck(sandbox: &str, args: &[&str]) -> Run {

@@ -11,6 +11,8 @@
 //! `corpus-run` is its snipcheck child process; `cargo xtask corpus-edits`
 //! follows the corpus documents' examples through their history with the
 //! baseline's matching (see `edits.rs`).
+//! `cargo xtask schema` rewrites the JSON report's schema and its field
+//! reference from the report model (see `snipcheck::report::schema`).
 
 mod bench;
 mod compare;
@@ -28,7 +30,8 @@ const USAGE: &str = "usage: cargo xtask verify [ARGS]   (see `cargo xtask verify
        cargo xtask bench [ARGS]    (see `cargo xtask bench --help`)
        cargo xtask compare-reports BEFORE AFTER [--ignore PATH]...
        cargo xtask corpus [ARGS] [-- SNIPCHECK ARGS]   (see `cargo xtask corpus --help`)
-       cargo xtask corpus-edits --mirrors DIR [--revisions N] [--show]";
+       cargo xtask corpus-edits --mirrors DIR [--revisions N] [--show]
+       cargo xtask schema          (rewrite schema/report.schema.json and schema/report.md)";
 
 fn main() {
     // `cargo xtask verify` runs snipcheck in this process, so this
@@ -58,6 +61,13 @@ fn main() {
             }
         },
         Some("corpus") => corpus::run(&workspace_root(), args.collect()),
+        Some("schema") => match write_schema(&workspace_root()) {
+            Ok(()) => exit::OK,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                exit::ENVIRONMENT
+            }
+        },
         Some("corpus-run") => corpus::run_one(&workspace_root(), args.collect()),
         Some("corpus-edits") => match edits::run(&workspace_root(), args.collect()) {
             Ok(code) => code,
@@ -87,6 +97,28 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Writes the JSON report's schema and its field reference, as the report
+/// model generates them, where the staleness tests expect them.
+fn write_schema(root: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use snipcheck::report::schema;
+
+    for (path, text) in [
+        (schema::SCHEMA_PATH, schema::render_schema()),
+        (schema::REFERENCE_PATH, schema::render_reference()),
+    ] {
+        let file = root.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create {}", parent.display()))?;
+        }
+        std::fs::write(&file, text)
+            .with_context(|| format!("failed to write {}", file.display()))?;
+        eprintln!("wrote {path}");
+    }
+    Ok(())
 }
 
 fn verify(rest: Vec<String>) -> i32 {
