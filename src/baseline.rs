@@ -144,6 +144,10 @@ const NEAR_PLACE: u32 = 20;
 /// only a text this close is taken for the same example moved and edited.
 const NEAR_TEXT: u32 = 6;
 
+/// What a step away from an entry's position among its heading's blocks
+/// costs, in bits of sketch distance, when pairing edited blocks.
+const PLACE_COST: u32 = 4;
+
 /// One tracked row's identity, as matching needs it.
 struct Key {
     file: String,
@@ -196,9 +200,13 @@ type Matching = (BTreeMap<usize, (usize, Found)>, Vec<usize>);
 /// 2. for a document the run did not see, the document of the run that holds
 ///    most of its blocks unchanged takes its place (a renamed or moved document);
 /// 3. what is left, by place and likeness: in the same document and toolchain,
-///    an entry under the same heading whose sketch is within [`NEAR_PLACE`], or
-///    anywhere in the document within [`NEAR_TEXT`]; the closest pairs first,
-///    then the same position among the heading's blocks. An entry without a
+///    an entry in the same section (the same heading path, or the same nearest
+///    heading) or in the same slot (the same position among the document's
+///    entries and rows left, as many on each side) whose sketch is within
+///    [`NEAR_PLACE`], or
+///    anywhere in the document within [`NEAR_TEXT`]; the cheapest pairs first,
+///    the cost being the distance plus [`PLACE_COST`] per step away from the
+///    same position among the heading's blocks. An entry without a
 ///    sketch (an older baseline) is taken only where it is the one left under
 ///    its heading, for the one row left there.
 fn match_rows(report: &Report, baseline: &Baseline) -> Matching {
@@ -308,8 +316,11 @@ fn match_edited(
         .filter(|(i, _)| !pairs.contains_key(i))
         .collect();
     // Position among the heading's blocks left on each side.
-    let row_place = places(left.iter().map(|(i, k)| (*i, k)));
-    let entry_place = places(free.iter().map(|&j| (j, &entries[j])));
+    let row_place = places(left.iter().map(|(i, k)| (*i, k)), true);
+    let entry_place = places(free.iter().map(|&j| (j, &entries[j])), true);
+    // Position among the document's blocks left on each side.
+    let row_slot = places(left.iter().map(|(i, k)| (*i, k)), false);
+    let entry_slot = places(free.iter().map(|&j| (j, &entries[j])), false);
     let mut candidates = Vec::new();
     for (i, row) in &left {
         for &j in free.iter() {
@@ -317,23 +328,30 @@ fn match_edited(
             if e.file != row.file || e.toolchain != row.toolchain {
                 continue;
             }
-            let same_heading = e.heading == row.heading;
+            let same_heading = same_section(&e.heading, &row.heading);
             let (place, entry_place) = (row_place[i], entry_place[&j]);
             let distance = match (&row.sketch, &e.sketch) {
                 (Some(a), Some(b)) => crate::identity::sketch_distance(a, b),
                 _ => None,
             };
+            // The same position among the document's blocks left, as many on each side.
+            let same_slot = {
+                let (a, b) = (row_slot[i], entry_slot[&j]);
+                a == b
+            };
             let accepted = match distance {
-                Some(d) => d <= NEAR_TEXT || (same_heading && d <= NEAR_PLACE),
+                Some(d) => d <= NEAR_TEXT || ((same_heading || same_slot) && d <= NEAR_PLACE),
                 None => same_heading && place.1 == 1 && entry_place.1 == 1,
             };
             if accepted {
-                let order = (
-                    !same_heading,
-                    distance.unwrap_or(u32::MAX),
-                    place.0.abs_diff(entry_place.0),
-                    e.line.abs_diff(row.line),
-                );
+                // Likeness first, each step away from the entry's position
+                // costing as much as a few bits: two near copies that swapped
+                // texts (a ❌ and a ✅ version) keep their places.
+                let shift = u32::try_from(place.0.abs_diff(entry_place.0)).unwrap_or(u32::MAX);
+                let cost = distance
+                    .unwrap_or(NEAR_PLACE)
+                    .saturating_add(shift.saturating_mul(PLACE_COST));
+                let order = (!same_heading, cost, e.line.abs_diff(row.line));
                 candidates.push((order, *i, j));
             }
         }
@@ -347,15 +365,29 @@ fn match_edited(
     }
 }
 
+/// Whether two heading paths name the same section: the same path, or the
+/// same nearest heading (a title whose badges changed renames every path).
+fn same_section(a: &str, b: &str) -> bool {
+    let nearest = |path: &str| path.rsplit(" > ").next().unwrap_or_default().to_string();
+    a == b || (!a.is_empty() && nearest(a) == nearest(b) && !nearest(a).is_empty())
+}
+
 /// For each key: its position among the keys of its document, toolchain and
-/// heading (in line order), and how many keys that group holds.
-fn places<'k>(keys: impl Iterator<Item = (usize, &'k Key)>) -> BTreeMap<usize, (usize, usize)> {
+/// (`by_heading`) heading, in line order, and how many keys that group holds.
+fn places<'k>(
+    keys: impl Iterator<Item = (usize, &'k Key)>,
+    by_heading: bool,
+) -> BTreeMap<usize, (usize, usize)> {
     // (document, toolchain, heading) -> (line, index) of its keys.
     type Group<'a> = (&'a str, &'a str, &'a str);
     let mut groups: BTreeMap<Group, Vec<(u32, usize)>> = BTreeMap::new();
     for (index, key) in keys {
         groups
-            .entry((&key.file, &key.toolchain, &key.heading))
+            .entry((
+                &key.file,
+                &key.toolchain,
+                if by_heading { &key.heading } else { "" },
+            ))
             .or_default()
             .push((key.line, index));
     }
@@ -799,6 +831,46 @@ mod tests {
             vec![block("other.md", "Guide", ERRORS, 10, Status::Pass)],
         );
         assert_eq!(c.changes, [Some(Change::New)]);
+    }
+
+    #[test]
+    fn a_renamed_title_and_a_lone_block_keep_their_places() {
+        // The title's badges changed, so every heading path did: the nearest
+        // heading still names the section.
+        let c = changes(
+            vec![block("g.md", "Crate [badge] > Usage", SERVER, 10, Status::Pass)],
+            vec![block("g.md", "Crate > Usage", SERVER_EDITED, 10, Status::Fail)],
+        );
+        assert_eq!(c.changes, [Some(Change::Regressed)]);
+        // The one block left on each side, under a renamed section: the same slot.
+        let c = changes(
+            vec![block("g.md", "Parse arguments", SERVER, 10, Status::Pass)],
+            vec![block("g.md", "Clap basics", SERVER_EDITED, 12, Status::Fail)],
+        );
+        assert_eq!(c.changes, [Some(Change::Regressed)]);
+    }
+
+    #[test]
+    fn near_copies_keep_their_positions() {
+        // A wrong and a right version of one example, both edited, where the
+        // first one's new text is a bit closer to the other's old one (as
+        // SimHash does with near copies): each keeps its own entry.
+        let sketched = |text: &str, line, sketch: u64, status| SnippetReport {
+            sketch: Some(format!("{sketch:016x}")),
+            ..block("g.md", "Threads", text, line, status)
+        };
+        let before = vec![
+            sketched(SERVER, 10, 0, Status::Fail),
+            sketched(ERRORS, 20, 0b1_1111, Status::Pass),
+        ];
+        let after = vec![
+            // 3 bits from its own entry, 2 from the other.
+            sketched(SERVER_EDITED, 10, 0b111, Status::Fail),
+            // 3 bits from its own entry, 8 from the other.
+            sketched(SIMD, 20, 0b1110_0000 ^ 0b1_1111, Status::Fail),
+        ];
+        let c = changes(before, after);
+        assert_eq!(c.changes, [Some(Change::Changed), Some(Change::Regressed)]);
     }
 
     #[test]

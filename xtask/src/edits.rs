@@ -18,7 +18,7 @@
 //! judgements (the same example, or not), and the task reports how far the
 //! matching agrees with them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -266,33 +266,59 @@ fn figures(new: &Report, old: &baseline::Baseline, found: &[Match]) -> Figures {
 fn show(new: &Report, old: &baseline::Baseline, found: &[Match]) {
     for m in found.iter().filter(|m| m.edited) {
         let (row, entry) = (&new.snippets[m.row], &old.snippets[m.entry]);
+        let distance = match (&row.sketch, &entry.sketch) {
+            (Some(a), Some(b)) => snipcheck::identity::sketch_distance(a, b),
+            _ => None,
+        };
+        let moved = if entry.heading == snipcheck::identity::heading_path(&row.headings) {
+            ""
+        } else {
+            " (another heading)"
+        };
         println!(
-            "  edited: {} -> {} under `{}`",
+            "  edited: {} -> {} at distance {}{moved} under `{}`",
             entry.line,
             row.line,
+            distance.map_or("?".to_string(), |d| d.to_string()),
             snipcheck::identity::heading_path(&row.headings)
         );
     }
     let matched_rows: BTreeSet<usize> = found.iter().map(|m| m.row).collect();
     let matched_entries: BTreeSet<usize> = found.iter().map(|m| m.entry).collect();
-    let mut by_heading: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for (i, row) in new.snippets.iter().enumerate() {
-        if !matched_rows.contains(&i) {
-            by_heading
-                .entry(snipcheck::identity::heading_path(&row.headings))
-                .or_default()
-                .push(row.line);
-        }
-    }
     for (j, entry) in old.snippets.iter().enumerate() {
         if matched_entries.contains(&j) {
             continue;
         }
-        if let Some(lines) = by_heading.get(&entry.heading) {
-            println!(
-                "  unmatched: {} beside new {lines:?} under `{}`",
-                entry.line, entry.heading
-            );
+        // The closest new block, for a person to judge whether it is this example.
+        let closest = new
+            .snippets
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !matched_rows.contains(i))
+            .filter_map(|(_, row)| {
+                let d = snipcheck::identity::sketch_distance(
+                    row.sketch.as_deref()?,
+                    entry.sketch.as_deref()?,
+                )?;
+                Some((
+                    d,
+                    row.line,
+                    snipcheck::identity::heading_path(&row.headings),
+                ))
+            })
+            .min();
+        match closest {
+            Some((d, line, heading)) => println!(
+                "  unmatched: {} under `{}`; closest new block {line} at distance {d}{}",
+                entry.line,
+                entry.heading,
+                if heading == entry.heading {
+                    " (same heading)"
+                } else {
+                    ""
+                }
+            ),
+            None => println!("  unmatched: {} under `{}`", entry.line, entry.heading),
         }
     }
 }
