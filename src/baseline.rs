@@ -66,6 +66,8 @@ pub struct Entry {
 pub struct Comparison {
     /// Per row of the report (same order): how it compares.
     pub changes: Vec<Option<Change>>,
+    /// Per row of the report (same order): matched by place and likeness, edited.
+    pub edited: Vec<bool>,
     /// Baseline entries no row matched (`file:line` on `toolchain`).
     pub removed: Vec<String>,
     /// Documents that had Rust examples in the baseline and have none now.
@@ -458,6 +460,9 @@ pub fn compare(report: &Report, baseline: &Baseline) -> Comparison {
                 .or_default() += 1;
         }
         comparison.changes.push(change);
+        comparison
+            .edited
+            .push(pairs.get(&i).is_some_and(|&(_, how)| how == Found::Edited));
     }
     comparison.removed = unmatched
         .iter()
@@ -496,6 +501,9 @@ pub fn apply(report: &mut Report, baseline: &Baseline, path: &str) {
     let comparison = compare(report, baseline);
     for (row, change) in report.snippets.iter_mut().zip(&comparison.changes) {
         row.baseline = *change;
+    }
+    for (row, &edited) in report.snippets.iter_mut().zip(&comparison.edited) {
+        row.edited = edited;
     }
     let built: BTreeSet<&str> = report
         .toolchains
@@ -838,14 +846,32 @@ mod tests {
         // The title's badges changed, so every heading path did: the nearest
         // heading still names the section.
         let c = changes(
-            vec![block("g.md", "Crate [badge] > Usage", SERVER, 10, Status::Pass)],
-            vec![block("g.md", "Crate > Usage", SERVER_EDITED, 10, Status::Fail)],
+            vec![block(
+                "g.md",
+                "Crate [badge] > Usage",
+                SERVER,
+                10,
+                Status::Pass,
+            )],
+            vec![block(
+                "g.md",
+                "Crate > Usage",
+                SERVER_EDITED,
+                10,
+                Status::Fail,
+            )],
         );
         assert_eq!(c.changes, [Some(Change::Regressed)]);
         // The one block left on each side, under a renamed section: the same slot.
         let c = changes(
             vec![block("g.md", "Parse arguments", SERVER, 10, Status::Pass)],
-            vec![block("g.md", "Clap basics", SERVER_EDITED, 12, Status::Fail)],
+            vec![block(
+                "g.md",
+                "Clap basics",
+                SERVER_EDITED,
+                12,
+                Status::Fail,
+            )],
         );
         assert_eq!(c.changes, [Some(Change::Regressed)]);
     }

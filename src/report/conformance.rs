@@ -154,6 +154,7 @@ fn failing_row() -> SnippetReport {
         problems: strings(&["unterminated fence"]),
         baseline: Some(Change::Regressed),
         sketch: Some("5f0a1c2b3d4e6f70".to_owned()),
+        edited: true,
         cached: true,
         differential: Some("nightly-regression".to_owned()),
     }

@@ -141,11 +141,12 @@ fn render_baseline(out: &Output, report: &Report, text: &mut String) {
             .map(|c| format!(" ({})", c.as_str()))
             .unwrap_or_default();
         let on = row.toolchain.as_deref().unwrap_or("any toolchain");
+        let edited = if row.edited { ", edited since" } else { "" };
         out.push_title(
             text,
             Severity::Error,
             format!(
-                "regressed: {}:{} on {on} passed in the baseline and fails now{cause}",
+                "regressed: {}:{} on {on} passed in the baseline{edited} and fails now{cause}",
                 row.file, row.line
             ),
         );
@@ -155,9 +156,15 @@ fn render_baseline(out: &Output, report: &Report, text: &mut String) {
         out.push_title(text, Severity::Note, format!("unexpectedly passing: {}:{} on {on} fails in the baseline and passes now; run with --bless to record it", row.file, row.line));
     }
     for row in rows(Change::New).filter(|r| r.status == Status::Fail) {
+        // An error where it fails the run (`--fail-on new`), else a warning.
+        let severity = if report.fails_run(row) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         out.push_title(
             text,
-            Severity::Warning,
+            severity,
             format!("new failing example: {}:{}", row.file, row.line),
         );
     }
@@ -171,10 +178,17 @@ fn render_baseline(out: &Output, report: &Report, text: &mut String) {
     for removed in &summary.removed {
         out.push_title(text, Severity::Warning, format!("the baseline entry {removed} matches no example any more; run with --bless to drop it"));
     }
-    let counts: Vec<String> = ["regressed", "fixed", "still-failing", "new", "unchanged"]
-        .iter()
-        .map(|k| format!("{} {k}", summary.counts.get(*k).copied().unwrap_or(0)))
-        .collect();
+    let counts: Vec<String> = [
+        "regressed",
+        "fixed",
+        "still-failing",
+        "changed",
+        "new",
+        "unchanged",
+    ]
+    .iter()
+    .map(|k| format!("{} {k}", summary.counts.get(*k).copied().unwrap_or(0)))
+    .collect();
     out.push_title(
         text,
         Severity::Note,

@@ -631,6 +631,10 @@ pub struct SnippetReport {
     /// How the row compares with the baseline.
     #[serde(default)]
     pub baseline: Option<Change>,
+    /// The row matched its baseline entry by place and likeness, not by its
+    /// text: the example was edited since the baseline was written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
     /// A similarity sketch of the block's text (64-bit SimHash, hex): how a
     /// baseline recognises the block after an edit. Absent for old reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
