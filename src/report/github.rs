@@ -107,7 +107,12 @@ fn within_limits(annotations: Vec<(Severity, String)>) -> String {
             .collect();
         let total = annotations.len() - shown.iter().sum::<usize>();
         let message = format!(
-            "{total} more annotations not shown ({}): GitHub shows {ANNOTATIONS_PER_KIND} errors, {ANNOTATIONS_PER_KIND} warnings and {ANNOTATIONS_PER_KIND} notices per step; see the report for every failing example",
+            "{total} more {} not shown ({}): GitHub shows {ANNOTATIONS_PER_KIND} errors, {ANNOTATIONS_PER_KIND} warnings and {ANNOTATIONS_PER_KIND} notices per step; see the report for every failing example",
+            if total == 1 {
+                "annotation"
+            } else {
+                "annotations"
+            },
             left.join(", ")
         );
         let _ = writeln!(text, "::notice title=snipcheck::{}", escape_data(&message));

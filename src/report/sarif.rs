@@ -831,6 +831,21 @@ mod tests {
     }
 
     #[test]
+    fn a_row_without_a_cause_is_unclassified() {
+        let mut report = sample::report();
+        report.snippets[1].cause = None;
+        let log = parse(&render_sarif(&report));
+        assert_valid(&log);
+        let run = &log["runs"][0];
+        let result = &run["results"][0];
+        assert_eq!(result["ruleId"], "snipcheck/unclassified");
+        let index = result["ruleIndex"].as_u64().unwrap_or(u64::MAX);
+        let rule = &run["tool"]["driver"]["rules"][usize::try_from(index).unwrap_or(0)];
+        assert_eq!(rule["id"], "snipcheck/unclassified");
+        assert!(rule["help"]["markdown"].is_string(), "{rule}");
+    }
+
+    #[test]
     fn the_suggestion_and_the_other_errors_are_in_the_message() {
         let mut report = sample::report();
         let row = &mut report.snippets[1];
