@@ -232,6 +232,17 @@ impl JsonSchema for Cause {
     }
 }
 
+impl CauseInfo {
+    /// What `snipcheck --explain NAME` prints, and what the SARIF rule of the
+    /// cause gives as its help: the cause, how it is proven, what to do.
+    pub fn explanation(&self) -> String {
+        format!(
+            "{}: {}\n\nproven by: {}\nusual fix: {}",
+            self.name, self.summary, self.proof, self.fix
+        )
+    }
+}
+
 impl Cause {
     pub fn info(self) -> &'static CauseInfo {
         TAXONOMY

@@ -543,11 +543,7 @@ fn list_files(paths: &[PathBuf]) -> i32 {
 fn explain(name: &str) -> i32 {
     match Cause::from_name(name) {
         Some(cause) => {
-            let info = cause.info();
-            println!(
-                "{}: {}\n\nproven by: {}\nusual fix: {}",
-                info.name, info.summary, info.proof, info.fix
-            );
+            println!("{}", cause.info().explanation());
             exit::OK
         }
         None => {

@@ -3,8 +3,26 @@
 //! A step that prints `::error file=…,line=…::message` makes GitHub show the
 //! message on that line of the pull request's diff and in the run's summary,
 //! with no upload or extra permission. So this view prints one such command per
-//! located finding of a failing or warning example (the same findings the SARIF
-//! view reports), at the Markdown line where the example needs fixing.
+//! failing or warning example (the same findings the SARIF view reports), at
+//! the Markdown line where the example needs fixing, titled with its cause
+//! (`snipcheck: code-bug (regressed)`) and carrying its suggestion.
+//!
+//! The kind of command says what the example does to the run, as SARIF's level
+//! does: `::error` only for a row the run's `--fail-on` counts
+//! (`Report::fails_run`), so a passing run shows no error; `::notice` for a
+//! known failure (the baseline records it as failing); `::warning` for a
+//! failure that is neither (a new failure under `--fail-on regressed`, any
+//! failure under `--fail-on never`), for an example that only warns, and for
+//! the problems of the blocks and of the run.
+//!
+//! GitHub shows at most 10 error, 10 warning and 10 notice annotations per
+//! step, and 50 per job (actions/toolkit, `docs/problem-matchers.md`,
+//! "Limitations"); a command past the limit is dropped silently. So the
+//! commands are printed most important first (errors, then warnings: failures
+//! before the run's problems, the blocks' problems and lint warnings; then
+//! notices), at most [`ANNOTATIONS_PER_KIND`] of each kind, and when any is
+//! left out, one last `::notice` (it takes the tenth notice's place) says how
+//! many of each kind were, and that the report has them all.
 //!
 //! Workflow commands are a line protocol: a value that carries a newline, a
 //! `%`, or (in a property) a `:` or `,` would end the command early or corrupt
@@ -15,19 +33,122 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::Report;
 use super::escape::{self, Breaks};
 use super::sarif::{Finding, Severity, findings};
+use super::{Report, Status};
 
-/// Renders one workflow command per finding, one per line, in report order.
+/// How many annotations of one kind (error, warning, notice) GitHub shows per step.
+pub const ANNOTATIONS_PER_KIND: usize = 10;
+
+/// Renders the workflow commands, one per line, most important first and
+/// within GitHub's limits (see the module documentation).
 ///
-/// A diagnostic that several toolchains reported identically is printed once,
-/// since GitHub would show the same annotation twice. Problems of the blocks
-/// (an unterminated fence) and of the run become warnings.
+/// An annotation that several toolchains reported identically is printed
+/// once, since GitHub would show the same annotation twice.
 pub fn render_github(report: &Report) -> String {
-    let mut lines: Vec<String> = findings(report).iter().map(command).collect();
+    let findings = findings(report);
+    let of = |severity: Severity, status: Option<Status>| {
+        findings
+            .iter()
+            .filter(move |f| f.severity == severity && status.is_none_or(|s| f.snippet.status == s))
+            .map(|f| (f.severity, command(f)))
+    };
+    let mut annotations: Vec<(Severity, String)> = Vec::new();
+    annotations.extend(of(Severity::Error, None));
+    annotations.extend(of(Severity::Warning, Some(Status::Fail)));
+    annotations.extend(run_warnings(report).map(|line| (Severity::Warning, line)));
+    annotations.extend(block_problems(report).map(|line| (Severity::Warning, line)));
+    annotations.extend(of(Severity::Warning, Some(Status::Warn)));
+    annotations.extend(of(Severity::Note, None));
+    if let Some(confinement) = report.confinement.as_ref().filter(|c| c.confined) {
+        annotations.push((
+            Severity::Note,
+            format!(
+                "::notice title=snipcheck::{}",
+                escape_data(&confinement.summary)
+            ),
+        ));
+    }
 
-    let block_problems = report.snippets.iter().flat_map(|snippet| {
+    let mut seen = BTreeSet::new();
+    annotations.retain(|(_, line)| seen.insert(line.clone()));
+    within_limits(annotations)
+}
+
+/// The annotations that GitHub will show, in order, and a last notice that
+/// counts the ones left out.
+fn within_limits(annotations: Vec<(Severity, String)>) -> String {
+    let kinds = [Severity::Error, Severity::Warning, Severity::Note];
+    let count = |kind: Severity| annotations.iter().filter(|(k, _)| *k == kind).count();
+    let overflow = kinds.iter().any(|kind| count(*kind) > ANNOTATIONS_PER_KIND);
+    let room = |kind: Severity| match kind {
+        // The summary takes the place of the last notice.
+        Severity::Note if overflow => ANNOTATIONS_PER_KIND - 1,
+        _ => ANNOTATIONS_PER_KIND,
+    };
+    let mut shown = [0usize; 3];
+    let mut text = String::new();
+    for (kind, line) in &annotations {
+        let index = kinds.iter().position(|k| k == kind).unwrap_or(0);
+        if shown[index] < room(*kind) {
+            shown[index] += 1;
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    if overflow {
+        let left: Vec<String> = kinds
+            .iter()
+            .zip(["error", "warning", "notice"])
+            .zip(shown)
+            .map(|((kind, name), shown)| (count(*kind) - shown, name))
+            .filter(|(left, _)| *left > 0)
+            .map(|(left, name)| format!("{left} {name}{}", if left == 1 { "" } else { "s" }))
+            .collect();
+        let total = annotations.len() - shown.iter().sum::<usize>();
+        let message = format!(
+            "{total} more {} not shown ({}): GitHub shows {ANNOTATIONS_PER_KIND} errors, {ANNOTATIONS_PER_KIND} warnings and {ANNOTATIONS_PER_KIND} notices per step; see the report for every failing example",
+            if total == 1 {
+                "annotation"
+            } else {
+                "annotations"
+            },
+            left.join(", ")
+        );
+        let _ = writeln!(text, "::notice title=snipcheck::{}", escape_data(&message));
+    }
+    text
+}
+
+/// The run's own warnings: builds that were not confined, the run's problems
+/// and the toolchains that are not installed.
+fn run_warnings(report: &Report) -> impl Iterator<Item = String> + '_ {
+    let unconfined = report
+        .confinement
+        .iter()
+        .filter(|confinement| !confinement.confined)
+        .map(|confinement| format!("the builds were not confined: {}", confinement.summary));
+    let problems = report
+        .problems
+        .iter()
+        .map(|problem| match &problem.subject {
+            Some(subject) => format!("{subject}: {}", problem.message),
+            None => problem.message.clone(),
+        });
+    let toolchains = report
+        .toolchains
+        .iter()
+        .filter(|toolchain| !toolchain.installed)
+        .map(|toolchain| toolchain.missing_message());
+    unconfined
+        .chain(problems)
+        .chain(toolchains)
+        .map(|message| format!("::warning title=snipcheck::{}", escape_data(&message)))
+}
+
+/// The problems of the blocks (an unterminated fence), at their fences.
+fn block_problems(report: &Report) -> impl Iterator<Item = String> + '_ {
+    report.snippets.iter().flat_map(|snippet| {
         snippet.problems.iter().map(move |problem| {
             format!(
                 "::warning file={},line={},title={}::{}",
@@ -37,54 +158,7 @@ pub fn render_github(report: &Report) -> String {
                 escape_data(problem),
             )
         })
-    });
-    lines.extend(block_problems);
-
-    match &report.confinement {
-        Some(confinement) if !confinement.confined => lines.push(format!(
-            "::warning title=snipcheck::{}",
-            escape_data(&format!(
-                "the builds were not confined: {}",
-                confinement.summary
-            ))
-        )),
-        Some(confinement) => lines.push(format!(
-            "::notice title=snipcheck::{}",
-            escape_data(&confinement.summary)
-        )),
-        None => {}
-    }
-    for problem in &report.problems {
-        let message = match &problem.subject {
-            Some(subject) => format!("{subject}: {}", problem.message),
-            None => problem.message.clone(),
-        };
-        lines.push(format!(
-            "::warning title=snipcheck::{}",
-            escape_data(&message)
-        ));
-    }
-    for toolchain in report
-        .toolchains
-        .iter()
-        .filter(|toolchain| !toolchain.installed)
-    {
-        let message = toolchain.missing_message();
-        lines.push(format!(
-            "::warning title=snipcheck::{}",
-            escape_data(&message)
-        ));
-    }
-
-    let mut seen = BTreeSet::new();
-    let mut text = String::new();
-    for line in lines {
-        if seen.insert(line.clone()) {
-            text.push_str(&line);
-            text.push('\n');
-        }
-    }
-    text
+    })
 }
 
 /// The workflow command of one finding.
@@ -106,7 +180,7 @@ fn command(finding: &Finding<'_>) -> String {
     if let Some((end_line, end_column)) = region.end {
         let _ = write!(properties, ",endLine={end_line},endColumn={end_column}");
     }
-    let _ = write!(properties, ",title={}", escape_property(&finding.rule));
+    let _ = write!(properties, ",title={}", escape_property(&finding.title()));
     format!(
         "::{name} {properties}::{}",
         escape_data(&finding.full_text())
@@ -132,6 +206,8 @@ pub fn escape_property(value: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::markdown::sample;
+    use crate::report::sarif::fixtures;
+    use crate::report::{Change, FailOn};
 
     #[test]
     fn github_snapshot() {
@@ -191,31 +267,192 @@ mod tests {
             .lines()
             .find(|line| line.contains("first"))
             .expect("the changed diagnostic is printed");
-        assert!(line.ends_with("::first%0Asecond%0D%0Athird, 100%25: done%0Anot found in this scope%0Ahelp: a local variable with a similar name exists: `counter`"), "{line}");
+        assert!(line.ends_with("::error[E0425]: first%0Asecond%0D%0Athird, 100%25: done%0Anot found in this scope%0Ahelp: a local variable with a similar name exists: `counter`"), "{line}");
     }
 
     #[test]
-    fn notes_are_notices_and_wrapper_spans_say_so() {
+    fn wrapper_spans_say_so_and_a_failure_without_an_error_is_at_its_fence() {
         let mut report = sample::report();
         if let Some(diagnostic) = report.snippets[1].diagnostics.first_mut() {
-            diagnostic.level = "note".to_owned();
             diagnostic.in_wrapper = true;
         }
         let text = render_github(&report);
         let line = text
             .lines()
-            .find(|line| line.contains("title=E0425"))
+            .find(|line| line.contains("E0425"))
             .expect("the changed diagnostic is printed");
         assert!(
-            line.starts_with("::notice file=docs/guide.md,line=14,"),
+            line.starts_with("::error file=docs/guide.md,line=14,"),
             "{line}"
         );
         assert!(
             line.contains("snipcheck wrapped around the example"),
             "{line}"
         );
-        // Without an error or warning left, the failure is also stated at the fence.
-        assert!(text.contains("::error file=docs/guide.md,line=11,title=snipcheck%3A%3Acompile::"));
+        // A diagnostic that is only a note does not explain a failure: the
+        // failure is stated at the fence, and the note is not an annotation.
+        if let Some(diagnostic) = report.snippets[1].diagnostics.first_mut() {
+            diagnostic.level = "note".to_owned();
+        }
+        let text = render_github(&report);
+        assert!(
+            text.contains(
+                "::error file=docs/guide.md,line=11,title=snipcheck%3A compile::the compiler rejects the example"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("line=14"), "{text}");
+    }
+
+    /// The annotations of `text` as (command, file, line, title), in order.
+    fn annotations(text: &str) -> Vec<(String, String, String, String)> {
+        text.lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix("::")?;
+                let (name, rest) = rest.split_once(' ')?;
+                let (properties, _) = rest.split_once("::")?;
+                let property = |key: &str| {
+                    properties
+                        .split(',')
+                        .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
+                        .unwrap_or("-")
+                        .replace("%3A", ":")
+                        .replace("%2C", ",")
+                };
+                Some((
+                    name.to_owned(),
+                    property("file"),
+                    property("line"),
+                    property("title"),
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_what_fails_the_run_is_an_error() {
+        let at = |name: &str, file: &str, line: &str, title: &str| {
+            (
+                name.to_owned(),
+                file.to_owned(),
+                line.to_owned(),
+                title.to_owned(),
+            )
+        };
+        let regressed = at(
+            "error",
+            "docs/guide.md",
+            "14",
+            "snipcheck: compile (regressed)",
+        );
+        let known = at(
+            "notice",
+            "docs/guide.md",
+            "28",
+            "snipcheck: compile-fail-mismatch (known failure)",
+        );
+        let edited = at(
+            "notice",
+            "README.md",
+            "13",
+            "snipcheck: unknown-crate (known failure, edited)",
+        );
+        let new = |name| at(name, "README.md", "17", "snipcheck: compile (new failure)");
+        let lint = at("warning", "README.md", "6", "snipcheck: lint");
+        let missing = at("warning", "-", "-", "snipcheck");
+        // Under `regressed`, the new failure is a warning: not counted, not known.
+        let text = render_github(&fixtures::compared(FailOn::Regressed));
+        assert_eq!(
+            annotations(&text),
+            [
+                regressed.clone(),
+                new("warning"),
+                missing.clone(),
+                missing.clone(),
+                lint.clone(),
+                known.clone(),
+                edited.clone(),
+            ],
+            "{text}"
+        );
+        // Under `new`, it is counted: an error, printed with the regression.
+        let text = render_github(&fixtures::compared(FailOn::New));
+        assert_eq!(
+            annotations(&text),
+            [
+                regressed,
+                new("error"),
+                missing.clone(),
+                missing,
+                lint,
+                known,
+                edited,
+            ],
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_suggestion_is_in_the_message() {
+        let mut report = sample::report();
+        report.snippets[1].suggestion = Some("rename `counte`, then run again".to_owned());
+        let text = render_github(&report);
+        let line = text.lines().next().unwrap_or_default();
+        assert!(
+            line.ends_with("%0Asuggestion: rename `counte`, then run again"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn past_the_limits_the_most_important_are_shown_and_the_rest_counted() {
+        // 12 regressions, 3 new failures, 14 known failures under `regressed`.
+        let mut report = fixtures::compared(FailOn::Regressed);
+        let template = report.snippets[1].clone();
+        report.snippets.clear();
+        report.problems.clear();
+        report.toolchains.clear();
+        let rows = [
+            (Change::Regressed, 12),
+            (Change::New, 3),
+            (Change::StillFailing, 14),
+        ];
+        let mut line = 100;
+        for (change, count) in rows {
+            for _ in 0..count {
+                let mut row = template.clone();
+                row.baseline = Some(change);
+                line += 10;
+                row.line = line;
+                row.id = format!("guide-{line:08x}");
+                for diagnostic in &mut row.diagnostics {
+                    diagnostic.line = line + 1;
+                    diagnostic.end_line = line + 1;
+                }
+                report.snippets.push(row);
+            }
+        }
+        let text = render_github(&report);
+        let kinds: Vec<String> = annotations(&text).into_iter().map(|a| a.0).collect();
+        let count = |name: &str| kinds.iter().filter(|kind| *kind == name).count();
+        assert_eq!(count("error"), ANNOTATIONS_PER_KIND, "{text}");
+        assert_eq!(count("warning"), 3, "{text}");
+        // Nine known failures and the summary: ten notices.
+        assert_eq!(count("notice"), ANNOTATIONS_PER_KIND, "{text}");
+        // The first ten regressions are the ones shown, errors first.
+        assert!(kinds[..10].iter().all(|kind| kind == "error"), "{kinds:?}");
+        assert!(text.contains("line=111,"), "{text}");
+        assert!(!text.contains("line=221,"), "{text}");
+        let last = text.lines().last().unwrap_or_default();
+        assert_eq!(
+            last,
+            "::notice title=snipcheck::7 more annotations not shown (2 errors, 5 notices): GitHub shows 10 errors, 10 warnings and 10 notices per step; see the report for every failing example"
+        );
+
+        // Within the limits, nothing is summarised.
+        report.snippets.truncate(10);
+        let text = render_github(&report);
+        assert!(!text.contains("more annotations not shown"), "{text}");
     }
 
     #[test]
@@ -225,6 +462,6 @@ mod tests {
         again.toolchain = Some("beta".to_owned());
         report.snippets.push(again);
         let text = render_github(&report);
-        assert_eq!(text.matches("title=E0425").count(), 1);
+        assert_eq!(text.matches("error[E0425]").count(), 1);
     }
 }

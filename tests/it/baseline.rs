@@ -126,6 +126,89 @@ fn only_regressions_fail_against_a_baseline() {
     );
 }
 
+/// The levels and baseline states of a SARIF log's results, in order.
+fn sarif_states(path: &std::path::Path) -> Vec<(String, String)> {
+    let log: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("sarif written")).expect("JSON");
+    log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            let text = |value: &serde_json::Value| value.as_str().unwrap_or("-").to_owned();
+            (text(&result["level"]), text(&result["baselineState"]))
+        })
+        .collect()
+}
+
+/// With a baseline, the CI views mark as errors only what fails the run: a
+/// known failure is a notice and `unchanged` in SARIF, a regression an error
+/// and `new`.
+#[test]
+fn ci_views_tell_known_failures_from_regressions() {
+    let (guide, text) = copy_guide("baseline-views");
+    let guide_arg = guide.to_string_lossy().into_owned();
+    let baseline = guide.with_file_name("baseline.toml");
+    let baseline_arg = baseline.to_string_lossy().into_owned();
+    let sarif = guide.with_file_name("r.sarif");
+    let sarif_format = format!("sarif={}", sarif.to_string_lossy());
+    let common = [
+        "--specs",
+        guide_arg.as_str(),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+        "--baseline",
+        baseline_arg.as_str(),
+    ];
+    let views = [
+        &common[..],
+        &["--format", "github", "--format", sarif_format.as_str()],
+    ]
+    .concat();
+    let _ = fs::remove_file(&baseline);
+    let run = snipcheck("baseline-views", &[&common[..], &["--bless"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // The known failure alone: the run passes, and nothing says error.
+    let run = snipcheck("baseline-views", &views);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.lines().any(|line| line.starts_with("::error")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|line| line.starts_with("::notice ") && line.contains("(known failure)")),
+        "{}",
+        run.stdout
+    );
+    let state = |level: &str, state: &str| (level.to_owned(), state.to_owned());
+    assert_eq!(sarif_states(&sarif), [state("note", "unchanged")]);
+
+    // The passing example edited into failing: a regression, the one error.
+    let broken = format!(
+        "# Moved\n\nby two lines\n{}",
+        text.replace("items.len()", "items.len() + \"\"")
+    );
+    fs::write(&guide, broken).expect("write");
+    let run = snipcheck("baseline-views", &views);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stdout);
+    assert!(errors[0].contains("(regressed)"), "{}", run.stdout);
+    assert_eq!(
+        sarif_states(&sarif),
+        [state("error", "new"), state("note", "unchanged")]
+    );
+}
+
 #[test]
 fn every_format_is_written_where_asked() {
     let (guide, _) = copy_guide("formats");
