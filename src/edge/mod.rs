@@ -510,10 +510,42 @@ fn render(
     match format {
         Format::Human => human::render_human(report, sources, &human::HumanOptions { color }),
         Format::Json => json::render_json(report),
-        Format::Markdown => markdown::render_markdown(report, sources),
+        Format::Markdown => markdown::render_markdown(
+            report,
+            sources,
+            &markdown_options(|name| std::env::var(name).ok()),
+        ),
         Format::Junit => junit::render_junit(report),
         Format::Sarif => sarif::render_sarif(report),
         Format::Github => github::render_github(report),
+    }
+}
+
+/// The Markdown view's options from the environment `var` reads: under
+/// GitHub Actions (`GITHUB_ACTIONS=true` with `GITHUB_SERVER_URL`,
+/// `GITHUB_REPOSITORY` and `GITHUB_SHA`), links to the files at the commit,
+/// made relative to `GITHUB_WORKSPACE`; elsewhere relative links. The page is
+/// always kept under the job summary's budget.
+fn markdown_options(var: impl Fn(&str) -> Option<String>) -> markdown::MarkdownOptions {
+    let set = |name: &str| var(name).filter(|value| !value.is_empty());
+    let on_actions = var("GITHUB_ACTIONS").is_some_and(|value| value == "true");
+    let link_base = match (
+        on_actions,
+        set("GITHUB_SERVER_URL"),
+        set("GITHUB_REPOSITORY"),
+        set("GITHUB_SHA"),
+    ) {
+        (true, Some(server), Some(repository), Some(sha)) => Some(markdown::LinkBase::github(
+            &server,
+            &repository,
+            &sha,
+            set("GITHUB_WORKSPACE").as_deref(),
+        )),
+        _ => None,
+    };
+    markdown::MarkdownOptions {
+        link_base,
+        ..markdown::MarkdownOptions::default()
     }
 }
 
@@ -554,5 +586,38 @@ fn explain(name: &str) -> i32 {
             );
             exit::USAGE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(vars: &[(&str, &str)]) -> crate::report::markdown::MarkdownOptions {
+        markdown_options(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn markdown_links_point_at_the_commit_only_under_github_actions() {
+        let actions = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "owner/repo"),
+            ("GITHUB_SHA", "0123abcd"),
+            ("GITHUB_WORKSPACE", "/ci/checkout/repo"),
+        ];
+        let base = options(&actions).link_base.expect("a link base");
+        assert_eq!(base.blob, "https://github.com/owner/repo/blob/0123abcd");
+        assert_eq!(base.workspace.as_deref(), Some("/ci/checkout/repo"));
+        assert_eq!(options(&actions[1..]).link_base, None, "not on Actions");
+        assert_eq!(options(&actions[..3]).link_base, None, "no commit");
+        assert_eq!(
+            options(&actions).budget,
+            Some(crate::report::markdown::JOB_SUMMARY_BUDGET)
+        );
     }
 }

@@ -2,11 +2,25 @@
 //!
 //! Jenkins, GitLab, Azure Pipelines, CircleCI and the GitHub test-report
 //! actions all read JUnit XML, and show its failures in their test tabs with
-//! history and counts. Each document becomes a `<testsuite>` and each Rust
-//! example, on each toolchain it was built with, a `<testcase>` named
-//! `file:line`, so a failing example reads like a failing test. The XML is
-//! written by `quick-junit`, the crate cargo-nextest uses for its JUnit output,
-//! in the Jenkins flavour of the format that these tools agree on.
+//! history and counts. The XML is written by `quick-junit`, the crate
+//! cargo-nextest uses for its JUnit output, in the Jenkins flavour of the
+//! format that these tools agree on.
+//!
+//! **Names are history keys**, so they never hold a line number: each document
+//! is a `<testsuite>` and the `classname` of its cases; each Rust example, on
+//! each toolchain, is a `<testcase>` named by its heading path, its position
+//! among the Rust examples under that heading ([`super::block_positions`]) and
+//! the toolchain: `Guide > Errors #2 [stable]`. An edit above the example, or
+//! a second toolchain added to the run, renames nothing; the fence line goes
+//! in the case's `file` and `line` attributes. A row built with no toolchain
+//! (refused, or skipped before building) has no `[toolchain]`; two cases that
+//! would share a name in a suite are told apart by ` (2)`, ` (3)`.
+//!
+//! **A known failure is skipped, not failed**: a failing example the baseline
+//! knows (`SnippetReport::known_failure`) is a `<skipped>` whose message starts
+//! with `known failure:`, so a run that passes against its baseline shows no
+//! red. Every other failing row is a `<failure>` (without a baseline, every
+//! failing row), with the cause, the diagnostics and the suggestion.
 //!
 //! Blocks that are not Rust are left out: they are counted in the report but
 //! were never candidates for building, so listing them as skipped tests would
@@ -17,7 +31,7 @@ use std::collections::BTreeMap;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::sarif::describe_cause;
-use super::{Diagnostic, Report, SnippetReport, Status, escape};
+use super::{Change, Diagnostic, Report, SnippetReport, Status, escape};
 
 /// Renders `report` as a JUnit XML document: one `<testsuite>` per document,
 /// one `<testcase>` per Rust example and toolchain.
@@ -32,12 +46,25 @@ pub fn render_junit(report: &Report) -> String {
             .entry(file.file.as_str())
             .or_insert_with(|| (order, TestSuite::new(file.file.as_str())));
     }
-    for snippet in report.snippets.iter().filter(|snippet| snippet.rust) {
+    let positions = super::block_positions(&report.snippets, |row| row.rust);
+    let mut taken: BTreeMap<(&str, String), u32> = BTreeMap::new();
+    for (snippet, position) in report.snippets.iter().zip(positions) {
+        let Some(position) = position else {
+            continue;
+        };
+        let mut name = test_name(snippet, position);
+        let copies = taken
+            .entry((snippet.file.as_str(), name.clone()))
+            .or_default();
+        *copies += 1;
+        if *copies > 1 {
+            name = format!("{name} ({copies})");
+        }
         let next = suites.len();
         let (_, suite) = suites
             .entry(snippet.file.as_str())
             .or_insert_with(|| (next, TestSuite::new(snippet.file.as_str())));
-        suite.add_test_case(test_case(snippet));
+        suite.add_test_case(test_case(snippet, name));
     }
 
     if let Some(confinement) = &report.confinement {
@@ -56,14 +83,39 @@ pub fn render_junit(report: &Report) -> String {
         .expect("a JUnit report always serializes to a string")
 }
 
-fn test_case(snippet: &SnippetReport) -> TestCase {
-    let name = format!("{}:{}", snippet.file, snippet.line);
+/// The stable name of a row's test case: heading path, position under it and
+/// toolchain (`Guide > Errors #2 [stable]`; `(top)` before any heading).
+fn test_name(snippet: &SnippetReport, position: u32) -> String {
+    let path = if snippet.headings.is_empty() {
+        "(top)".to_owned()
+    } else {
+        crate::identity::heading_path(&snippet.headings)
+    };
+    match &snippet.toolchain {
+        Some(toolchain) => format!("{path} #{position} [{toolchain}]"),
+        None => format!("{path} #{position}"),
+    }
+}
+
+fn test_case(snippet: &SnippetReport, name: String) -> TestCase {
     let status = match snippet.status {
         Status::Pass | Status::Warn => TestCaseStatus::success(),
+        Status::Fail if snippet.known_failure() => {
+            let mut status = TestCaseStatus::skipped();
+            status
+                .set_message(format!("known failure: {}", failure_message(snippet)))
+                .set_type(snippet.cause.map_or("fail", |cause| cause.as_str()))
+                .set_description(details(snippet));
+            status
+        }
         Status::Fail => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let message = match snippet.baseline {
+                Some(Change::Regressed) => format!("regressed: {}", failure_message(snippet)),
+                _ => failure_message(snippet),
+            };
             status
-                .set_message(failure_message(snippet))
+                .set_message(message)
                 .set_type(snippet.cause.map_or("fail", |cause| cause.as_str()))
                 .set_description(details(snippet));
             status
@@ -77,21 +129,23 @@ fn test_case(snippet: &SnippetReport) -> TestCase {
         }
     };
     let mut case = TestCase::new(name, status);
-    case.set_classname(classname(snippet));
-    if snippet.status == Status::Warn {
-        case.set_system_out(details(snippet));
+    case.set_classname(snippet.file.as_str());
+    case.extra
+        .insert("file".into(), snippet.file.as_str().into());
+    case.extra
+        .insert("line".into(), snippet.line.to_string().into());
+    match (snippet.status, snippet.baseline) {
+        (Status::Warn, _) => {
+            case.set_system_out(details(snippet));
+        }
+        (Status::Pass, Some(Change::Fixed)) => {
+            case.set_system_out(
+                "fixed: the baseline records this example as failing, and it passes now (--bless records it)\n",
+            );
+        }
+        _ => {}
     }
     case
-}
-
-/// The file, and the toolchain when the example was built: the rows of one
-/// block built with several toolchains share a name, so the class tells them
-/// apart.
-fn classname(snippet: &SnippetReport) -> String {
-    match &snippet.toolchain {
-        Some(toolchain) => format!("{} ({toolchain})", snippet.file),
-        None => snippet.file.clone(),
-    }
 }
 
 /// The cause of a failure followed by its first error, in one line, which is
@@ -159,6 +213,9 @@ fn details(snippet: &SnippetReport) -> String {
             "{}:{}: warning: {problem}",
             snippet.file, snippet.line
         ));
+    }
+    if let Some(suggestion) = &snippet.suggestion {
+        lines.push(format!("suggestion: {suggestion}"));
     }
     // What the fence asked for explains a failure only when it is not the
     // default, so only then is it added.
@@ -414,9 +471,11 @@ mod tests {
             .expect("the guide's suite");
         let case = guide
             .children_named("testcase")
-            .find(|case| case.attribute("name") == Some("docs/guide.md:11"))
+            .find(|case| case.attribute("name") == Some("Guide > Errors | pitfalls #1 [stable]"))
             .expect("the failing example");
-        assert_eq!(case.attribute("classname"), Some("docs/guide.md (stable)"));
+        assert_eq!(case.attribute("classname"), Some("docs/guide.md"));
+        assert_eq!(case.attribute("file"), Some("docs/guide.md"));
+        assert_eq!(case.attribute("line"), Some("11"));
         let failure = case.children_named("failure").next().expect("a failure");
         assert_eq!(
             failure.attribute("message"),
@@ -441,7 +500,7 @@ mod tests {
             .children
             .iter()
             .flat_map(|suite| suite.children_named("testcase"))
-            .find(|case| case.attribute("name") == Some("README.md:3"))
+            .find(|case| case.attribute("name") == Some("Demo #1 [stable]"))
             .expect("the warning example");
         assert!(case.children_named("failure").next().is_none());
         let out = case
@@ -472,5 +531,171 @@ mod tests {
         }
         let root = parse(&render_junit(&report));
         check_schema(&root);
+    }
+
+    /// Every test case of the document, by name.
+    fn cases(root: &Element) -> BTreeMap<String, &Element> {
+        root.children
+            .iter()
+            .flat_map(|suite| suite.children_named("testcase"))
+            .map(|case| (case.attribute("name").unwrap_or_default().to_owned(), case))
+            .collect()
+    }
+
+    #[test]
+    fn names_are_heading_position_and_toolchain() {
+        let root = parse(&render_junit(&sample::report()));
+        let names: Vec<&str> = root
+            .children
+            .iter()
+            .flat_map(|suite| suite.children_named("testcase"))
+            .filter_map(|case| case.attribute("name"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Guide #1 [stable]",
+                "Guide > Errors | pitfalls #1 [stable]",
+                "(top) #1",
+                "(top) #2 [stable]",
+                "Demo #1 [stable]",
+                "Demo #2",
+                "Demo #3 [stable]",
+                "Demo #3",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_do_not_change_when_lines_shift() {
+        let before = sample::report();
+        let mut after = sample::report();
+        for row in &mut after.snippets {
+            row.line += 7;
+        }
+        let names = |report: &Report| -> Vec<String> {
+            cases(&parse(&render_junit(report))).into_keys().collect()
+        };
+        assert_eq!(names(&before), names(&after));
+        let moved = render_junit(&after);
+        let root = parse(&moved);
+        let case = cases(&root)["Guide > Errors | pitfalls #1 [stable]"];
+        assert_eq!(case.attribute("line"), Some("18"));
+    }
+
+    #[test]
+    fn a_repeated_name_is_numbered() {
+        let mut report = sample::report();
+        // A second row of the unbuilt README block: two toolchains not installed.
+        let twin = report.snippets[8].clone();
+        report.snippets.push(twin);
+        let root = parse(&render_junit(&report));
+        let names = cases(&root);
+        assert!(names.contains_key("Demo #3"), "{names:?}");
+        assert!(names.contains_key("Demo #3 (2)"), "{names:?}");
+    }
+
+    #[test]
+    fn against_a_baseline_known_failures_are_skipped_and_regressions_fail() {
+        let mut report = sample::report();
+        for row in &mut report.snippets {
+            row.baseline = match (row.file.as_str(), row.line) {
+                ("docs/guide.md", 11) => Some(Change::StillFailing),
+                ("docs/guide.md", 28) => Some(Change::Changed),
+                ("README.md", 16) => Some(Change::Regressed),
+                ("README.md", 12) => Some(Change::New),
+                _ => Some(Change::Unchanged),
+            };
+        }
+        report.snippets[1].suggestion = Some("rename `counte` to `counter`".to_owned());
+        let xml = render_junit(&report);
+        let root = parse(&xml);
+        check_schema(&root);
+        assert_eq!(root.attribute("failures"), Some("2"), "{xml}");
+        assert_eq!(root.attribute("skipped"), Some("4"), "{xml}");
+        let cases = cases(&root);
+
+        let known = cases["Guide > Errors | pitfalls #1 [stable]"];
+        assert!(known.children_named("failure").next().is_none());
+        let skipped = known.children_named("skipped").next().expect("skipped");
+        assert_eq!(
+            skipped.attribute("message"),
+            Some(
+                "known failure: the compiler rejects the example (not diagnosed further): error[E0425]: cannot find value `counte` in this scope"
+            )
+        );
+        assert!(
+            skipped
+                .text
+                .contains("suggestion: rename `counte` to `counter`"),
+            "{}",
+            skipped.text
+        );
+        // An edited example that fails as it failed is known too.
+        let edited = cases["(top) #2 [stable]"];
+        assert!(edited.children_named("skipped").next().is_some());
+
+        let regressed = cases["Demo #3 [stable]"];
+        let failure = regressed.children_named("failure").next().expect("failure");
+        assert!(
+            failure
+                .attribute("message")
+                .is_some_and(|m| m.starts_with("regressed: ")),
+            "{failure:?}"
+        );
+        // A failure the baseline does not know is a failure.
+        let new = cases["Demo #2"];
+        assert!(new.children_named("failure").next().is_some());
+    }
+
+    #[test]
+    fn without_a_baseline_the_suggestion_is_in_the_failure_text() {
+        let mut report = sample::report();
+        report.snippets[1].suggestion = Some("rename `counte` to `counter`".to_owned());
+        let root = parse(&render_junit(&report));
+        let case = cases(&root)["Guide > Errors | pitfalls #1 [stable]"];
+        let failure = case.children_named("failure").next().expect("failure");
+        assert!(
+            failure
+                .text
+                .contains("suggestion: rename `counte` to `counter`\n"),
+            "{}",
+            failure.text
+        );
+    }
+
+    #[test]
+    fn a_fixed_example_passes_and_says_so() {
+        let mut report = sample::report();
+        report.snippets[0].baseline = Some(Change::Fixed);
+        let root = parse(&render_junit(&report));
+        let case = cases(&root)["Guide #1 [stable]"];
+        let out = case
+            .children_named("system-out")
+            .next()
+            .expect("system-out");
+        assert!(out.text.starts_with("fixed: "), "{}", out.text);
+    }
+
+    #[test]
+    fn positions_count_the_blocks_under_each_heading() {
+        let mut rows = sample::report().snippets;
+        // A heading of the same name in another document starts its own count.
+        rows[5].headings = vec!["Guide".to_owned()];
+        let positions = crate::report::block_positions(&rows, |row| row.rust);
+        assert_eq!(
+            positions,
+            [
+                Some(1),
+                Some(1),
+                None,
+                Some(1),
+                Some(2),
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(2)
+            ]
+        );
     }
 }

@@ -3,11 +3,19 @@
 //! In CI this text goes to `$GITHUB_STEP_SUMMARY` (or a pull-request comment),
 //! where GitHub renders it as the run's summary page. The people reading it
 //! maintain documentation, not snipcheck, so it is laid out to answer their
-//! questions in order: how did the run go (totals and a Mermaid pie chart, which
-//! GitHub draws natively), which documents need work (a table, failing files
-//! first), and for each failing or warning example: where it is (a link to the
-//! line), what is wrong (the cause, the compiler's diagnostics and the quoted
-//! lines), and what it was built with (dependencies and toolchain).
+//! questions in order: did the run pass (the headline: against the baseline
+//! when there is one, so known failures do not look red), which documents need
+//! work (a table, failing files first), which examples (one table row per
+//! example, a status cell per toolchain), and for each failing or warning
+//! example: where it is (a link to the line), what is wrong (the cause, the
+//! compiler's diagnostics and the quoted lines), and what it was built with.
+//! Known failures and warnings are folded in `<details>`.
+//!
+//! The renderer is a pure function of the report, the documents and
+//! [`MarkdownOptions`]: where links point ([`LinkBase`], read from the
+//! environment at the edge) and how many bytes the page may take (GitHub
+//! refuses a job summary over 1 MiB). A page over its budget leaves out whole
+//! sections, least important first, and says so; it never cuts one in half.
 //!
 //! Everything the report says is text from documents and compilers, so every
 //! value is escaped before it is placed in Markdown: rustc's `` `code` `` spans
@@ -18,7 +26,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::sarif::describe_cause;
-use super::{Diagnostic, FileSummary, Report, SnippetReport, Status, escape};
+use super::{Change, Diagnostic, FailOn, FileSummary, Report, SnippetReport, Status, escape};
 use crate::text::LineIndex;
 
 /// How many lines around a diagnostic are quoted (within its block).
@@ -27,18 +35,101 @@ const CONTEXT_LINES: u32 = 2;
 /// How many lines of a block are quoted when no diagnostic points into it.
 const HEAD_LINES: u32 = 5;
 
+/// The size the page is kept under by default: GitHub refuses a job summary
+/// over 1 MiB per step, and this leaves room for whatever else the step adds.
+pub const JOB_SUMMARY_BUDGET: usize = 900 * 1024;
+
+/// Bytes kept free for the note that says what a cut page left out.
+const NOTE_RESERVE: usize = 1024;
+
+/// More rows than this and a table or a list of sections is folded.
+const FOLD_AFTER: usize = 10;
+
+/// What the Markdown view needs besides the report: plain data, decided at
+/// the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkdownOptions {
+    /// Where links point: paths relative to the page (none), or a commit.
+    pub link_base: Option<LinkBase>,
+    /// The most bytes the page may take; `None` for no limit.
+    pub budget: Option<usize>,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> MarkdownOptions {
+        MarkdownOptions {
+            link_base: None,
+            budget: Some(JOB_SUMMARY_BUDGET),
+        }
+    }
+}
+
+/// Links to files at one commit of a hosted repository
+/// (`{server}/{repository}/blob/{sha}/{path}#L{line}`), which work wherever
+/// the page is shown, unlike relative ones (a job summary has no folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkBase {
+    /// `https://github.com/owner/repo/blob/<sha>`, without a trailing `/`.
+    pub blob: String,
+    /// The checkout's folder: a report path under it is made relative to it.
+    /// An absolute path outside it gets no link.
+    pub workspace: Option<String>,
+}
+
+impl LinkBase {
+    /// The base of GitHub Actions' `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`,
+    /// `GITHUB_SHA` and `GITHUB_WORKSPACE`.
+    pub fn github(server: &str, repository: &str, sha: &str, workspace: Option<&str>) -> LinkBase {
+        LinkBase {
+            blob: format!(
+                "{}/{}/blob/{}",
+                server.trim_end_matches('/'),
+                repository.trim_matches('/'),
+                sha
+            ),
+            workspace: workspace
+                .filter(|folder| !folder.is_empty())
+                .map(|folder| folder.replace('\\', "/").trim_end_matches('/').to_owned()),
+        }
+    }
+
+    /// `file` relative to the repository, or `None` when it is an absolute
+    /// path outside the workspace.
+    fn relative<'f>(&self, file: &'f str) -> Option<&'f str> {
+        let absolute = file.starts_with('/') || file.get(1..3) == Some(":/");
+        if !absolute {
+            return Some(file.strip_prefix("./").unwrap_or(file));
+        }
+        let workspace = self.workspace.as_deref()?;
+        file.strip_prefix(workspace)?.strip_prefix('/')
+    }
+}
+
 /// Renders the review report. `sources` maps each `file` of the report to the
 /// text of that Markdown document; without it, the example's lines are not quoted.
-pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> String {
+pub fn render_markdown(
+    report: &Report,
+    sources: &BTreeMap<String, String>,
+    options: &MarkdownOptions,
+) -> String {
     // No string of the report and no quoted line carries a control character.
     let report = &escape::report(report);
     let sources = &escape::sources(sources);
-    let mut out = String::new();
-    out.push_str("# snipcheck report\n\n");
-    render_totals(report, &mut out);
+    let links = Links {
+        base: options.link_base.as_ref(),
+    };
+    let page = Page {
+        report,
+        documents: Documents::new(sources),
+        links,
+        examples: examples(report),
+    };
+    let mut head = String::from("# snipcheck report\n\n");
+    page.render_headline(&mut head);
+    let mut intro = String::new();
     if let Some(partition) = &report.partition {
         let _ = writeln!(
-            out,
+            intro,
             "> This report covers shard {} of the blocks; `--merge-reports` joins the shards.\n",
             code(&partition.to_string())
         );
@@ -49,28 +140,12 @@ pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> S
         } else {
             "**Builds were not confined**"
         };
-        let _ = writeln!(out, "> {said}: {}.\n", inline(&confinement.summary));
+        let _ = writeln!(intro, "> {said}: {}.\n", inline(&confinement.summary));
     }
-    render_chart(report, &mut out);
-    render_file_table(report, &mut out);
-    render_problems(report, &mut out);
-    render_lockfile(report, &mut out);
-
-    let documents = Documents::new(sources);
-    for (status, title) in [(Status::Fail, "Failures"), (Status::Warn, "Warnings")] {
-        let rows: Vec<&SnippetReport> = report
-            .snippets
-            .iter()
-            .filter(|snippet| snippet.status == status)
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "## {title} ({})\n", rows.len());
-        for snippet in rows {
-            render_snippet(report, &documents, snippet, &mut out);
-        }
-    }
+    render_chart(report, &mut intro);
+    let mut parts = page.parts();
+    parts.insert(0, Part::new(intro, 7, "the chart"));
+    let mut out = fit(head, parts, options.budget);
     // One trailing newline, however the last section ended.
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
@@ -78,42 +153,714 @@ pub fn render_markdown(report: &Report, sources: &BTreeMap<String, String>) -> S
     out
 }
 
-/// The one-line totals, the most serious count first, then the toolchains.
-fn render_totals(report: &Report, out: &mut String) {
-    let totals = &report.totals;
-    let verdict = if totals.fail > 0 {
-        "❌"
-    } else if totals.warn > 0 {
-        "⚠️"
-    } else {
-        "✅"
-    };
-    let _ = write!(
-        out,
-        "{verdict} **{} failed**, {} warned, {} passed, {} skipped · {} {} ({} Rust) in {} {} · snipcheck {}",
-        totals.fail,
-        totals.warn,
-        totals.pass,
-        totals.skip,
-        totals.blocks,
-        plural(totals.blocks, "block"),
-        totals.rust_blocks,
-        totals.files,
-        plural(totals.files, "file"),
-        inline(&report.snipcheck_version),
-    );
-    let toolchains: Vec<String> = report
-        .toolchains
-        .iter()
-        .map(|toolchain| match &toolchain.rustc {
-            Some(rustc) => format!("{} ({})", code(&toolchain.name), inline(rustc)),
-            None => format!("{} (not installed)", code(&toolchain.name)),
-        })
-        .collect();
-    if !toolchains.is_empty() {
-        let _ = write!(out, " · {}", toolchains.join(", "));
+/// The rows of one block (one per toolchain), in the report's order.
+struct Example<'r> {
+    rows: Vec<&'r SnippetReport>,
+}
+
+impl<'r> Example<'r> {
+    fn first(&self) -> &'r SnippetReport {
+        self.rows[0]
     }
-    out.push_str("\n\n");
+
+    fn failing(&self) -> impl Iterator<Item = &'r SnippetReport> + '_ {
+        self.rows
+            .iter()
+            .copied()
+            .filter(|row| row.status == Status::Fail)
+    }
+
+    /// A failing row the baseline does not know (every failing row without a baseline).
+    fn fails_unknown(&self) -> bool {
+        self.failing().any(|row| !row.known_failure())
+    }
+
+    fn warns(&self) -> bool {
+        self.rows.iter().any(|row| row.status == Status::Warn)
+    }
+}
+
+/// The report's Rust examples, each with its rows, in document order.
+fn examples(report: &Report) -> Vec<Example<'_>> {
+    let mut index: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut out: Vec<Example<'_>> = Vec::new();
+    for row in report.snippets.iter().filter(|row| row.rust) {
+        let key = (row.file.as_str(), row.id.as_str());
+        match index.get(&key) {
+            Some(&at) => out[at].rows.push(row),
+            None => {
+                index.insert(key, out.len());
+                out.push(Example { rows: vec![row] });
+            }
+        }
+    }
+    out
+}
+
+/// How an example stands, its most serious row first: what the headline counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Standing {
+    Regressed,
+    /// Fails, and the baseline does not know it (or there is no baseline).
+    NewFailure,
+    KnownFailure,
+    Fixed,
+    Warned,
+    Passed,
+    Skipped,
+}
+
+impl Standing {
+    fn of_row(row: &SnippetReport) -> Standing {
+        match (row.status, row.baseline) {
+            (Status::Fail, Some(Change::Regressed)) => Standing::Regressed,
+            (Status::Fail, _) if row.known_failure() => Standing::KnownFailure,
+            (Status::Fail, _) => Standing::NewFailure,
+            (_, Some(Change::Fixed)) => Standing::Fixed,
+            (Status::Warn, _) => Standing::Warned,
+            (Status::Pass, _) => Standing::Passed,
+            (Status::Skip, _) => Standing::Skipped,
+        }
+    }
+
+    fn of(example: &Example<'_>) -> Standing {
+        example
+            .rows
+            .iter()
+            .map(|row| Standing::of_row(row))
+            .min()
+            .unwrap_or(Standing::Skipped)
+    }
+
+    /// `3 regressions`, `1 known failure`, ...
+    fn count(self, n: usize) -> String {
+        let (one, many) = match self {
+            Standing::Regressed => ("regression", "regressions"),
+            Standing::NewFailure => ("new failure", "new failures"),
+            Standing::KnownFailure => ("known failure", "known failures"),
+            Standing::Fixed => ("fixed", "fixed"),
+            Standing::Warned => ("warned", "warned"),
+            Standing::Passed => ("passed", "passed"),
+            Standing::Skipped => ("skipped", "skipped"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+}
+
+/// Everything a section of the page reads.
+struct Page<'r> {
+    report: &'r Report,
+    documents: Documents<'r>,
+    links: Links<'r>,
+    examples: Vec<Example<'r>>,
+}
+
+/// One part of the page below the headline, and what it shrinks to when the
+/// page is over its budget.
+struct Part {
+    text: String,
+    /// Parts with a lower rank are left out first.
+    rank: u8,
+    /// What the page says it left out (`the warnings' details`).
+    what: String,
+    /// A shorter form: a heading and one line per entry, shown as far as they
+    /// fit; none for a part that is left out whole.
+    brief: Option<(String, Vec<String>)>,
+    /// Shown in its brief form.
+    shortened: bool,
+}
+
+impl Part {
+    fn new(text: String, rank: u8, what: impl Into<String>) -> Part {
+        Part {
+            text,
+            rank,
+            what: what.into(),
+            brief: None,
+            shortened: false,
+        }
+    }
+}
+
+impl Page<'_> {
+    /// The verdict line: against the baseline when there is one (examples
+    /// counted by their most serious toolchain, and ❌ only for what fails the
+    /// run), else the plain counts of the checks. Then the blocks, snipcheck's
+    /// version and the toolchains.
+    fn render_headline(&self, out: &mut String) {
+        let report = self.report;
+        let failing = self
+            .examples
+            .iter()
+            .filter(|example| example.rows.iter().any(|row| report.fails_run(row)))
+            .count();
+        let lost = coverage_lost_fails(report);
+        let mark = if failing + lost > 0 {
+            "❌"
+        } else if report.baseline.is_some() {
+            if self.examples.iter().any(Example::fails_unknown) {
+                "⚠️"
+            } else {
+                "✅"
+            }
+        } else if report.totals.fail > 0 || report.totals.warn > 0 {
+            "⚠️"
+        } else {
+            "✅"
+        };
+        let _ = write!(out, "{mark} ");
+        if report.baseline.is_some() {
+            self.against_baseline(failing, lost, out);
+        } else {
+            let totals = &report.totals;
+            let _ = write!(
+                out,
+                "**{} failed**, {} warned, {} passed, {} skipped",
+                totals.fail, totals.warn, totals.pass, totals.skip,
+            );
+        }
+        let totals = &report.totals;
+        let _ = write!(
+            out,
+            " · {} {} ({} Rust) in {} {} · snipcheck {}",
+            totals.blocks,
+            plural(totals.blocks, "block"),
+            totals.rust_blocks,
+            totals.files,
+            plural(totals.files, "file"),
+            inline(&report.snipcheck_version),
+        );
+        let toolchains: Vec<String> = report
+            .toolchains
+            .iter()
+            .map(|toolchain| match &toolchain.rustc {
+                Some(rustc) => format!("{} ({})", code(&toolchain.name), inline(rustc)),
+                None => format!("{} (not installed)", code(&toolchain.name)),
+            })
+            .collect();
+        if !toolchains.is_empty() {
+            let _ = write!(out, " · {}", toolchains.join(", "));
+        }
+        out.push_str("\n\n");
+    }
+
+    /// `**1 regression** — of 12 Rust examples: 9 known failures, 2 fixed, ...`,
+    /// or `**no regressions** — ...` when nothing fails the run.
+    fn against_baseline(&self, failing: usize, lost: usize, out: &mut String) {
+        let report = self.report;
+        let mut counts: BTreeMap<Standing, usize> = BTreeMap::new();
+        let mut counted: BTreeMap<Standing, usize> = BTreeMap::new();
+        for example in &self.examples {
+            let standing = Standing::of(example);
+            *counts.entry(standing).or_default() += 1;
+            if example.rows.iter().any(|row| report.fails_run(row)) {
+                *counted.entry(standing).or_default() += 1;
+            }
+        }
+        let mut verdict: Vec<String> = counted
+            .iter()
+            .map(|(standing, n)| standing.count(*n))
+            .collect();
+        if lost > 0 {
+            verdict.push(format!(
+                "{lost} {} lost {} examples",
+                plural(crate::text::to_u32(lost), "document"),
+                if lost == 1 { "its" } else { "their" }
+            ));
+        }
+        if failing + lost == 0 {
+            verdict.push(match report.fail_on {
+                Some(FailOn::New) => "no regressions or new failures".to_owned(),
+                Some(FailOn::Any) => "no failures".to_owned(),
+                Some(FailOn::Never) => "nothing fails the run (--fail-on never)".to_owned(),
+                Some(FailOn::Regressed) | None => "no regressions".to_owned(),
+            });
+        }
+        let _ = write!(out, "**{}**", verdict.join(", "));
+        let rest: Vec<String> = counts
+            .iter()
+            .filter(|(standing, _)| !counted.contains_key(*standing))
+            .map(|(standing, n)| standing.count(*n))
+            .collect();
+        if !rest.is_empty() {
+            let _ = write!(
+                out,
+                " — of {} Rust {}: {}",
+                self.examples.len(),
+                plural(crate::text::to_u32(self.examples.len()), "example"),
+                rest.join(", ")
+            );
+        }
+    }
+
+    /// The parts of the page below the headline, in order.
+    fn parts(&self) -> Vec<Part> {
+        let report = self.report;
+        let mut file_table = String::new();
+        render_file_table(report, &self.links, &mut file_table);
+        let mut problems = String::new();
+        render_problems(report, &self.links, &mut problems);
+        let mut lockfile = String::new();
+        render_lockfile(report, &mut lockfile);
+        let mut parts = vec![
+            Part::new(file_table, 5, "the table of documents"),
+            Part::new(problems, 4, "the list of problems"),
+            Part::new(lockfile, 6, "the dependency versions"),
+            Part::new(self.example_table(), 2, "the table of examples"),
+        ];
+        let failures: Vec<&Example<'_>> = self
+            .examples
+            .iter()
+            .filter(|example| example.fails_unknown())
+            .collect();
+        let title = if report.baseline.is_some() {
+            "Failures the baseline does not know"
+        } else {
+            "Failures"
+        };
+        let mut part = self.sections(title, &failures, &[Status::Fail], false);
+        part.rank = 3;
+        part.what = "the failures' details (listed in short)".to_owned();
+        part.brief = Some((
+            format!("## {title} ({})\n\n", failures.len()),
+            failures.iter().map(|example| self.brief(example)).collect(),
+        ));
+        parts.push(part);
+        let known: Vec<&Example<'_>> = self
+            .examples
+            .iter()
+            .filter(|example| !example.fails_unknown() && example.failing().next().is_some())
+            .collect();
+        let mut part = self.sections("Known failures", &known, &[Status::Fail], true);
+        part.rank = 1;
+        parts.push(part);
+        let warned: Vec<&Example<'_>> = self
+            .examples
+            .iter()
+            .filter(|example| example.failing().next().is_none() && example.warns())
+            .collect();
+        let mut part = self.sections("Warnings", &warned, &[Status::Warn], true);
+        part.rank = 0;
+        parts.push(part);
+        parts
+    }
+
+    /// A section of examples, each with its rows of `statuses`; folded in
+    /// `<details>` when `folded`, or when it has many examples.
+    fn sections(
+        &self,
+        title: &str,
+        examples: &[&Example<'_>],
+        statuses: &[Status],
+        folded: bool,
+    ) -> Part {
+        let mut text = String::new();
+        if !examples.is_empty() {
+            let _ = writeln!(text, "## {title} ({})\n", examples.len());
+            let fold = folded || examples.len() > FOLD_AFTER;
+            if fold {
+                let _ = writeln!(
+                    text,
+                    "<details><summary>{} {}</summary>\n",
+                    examples.len(),
+                    plural(crate::text::to_u32(examples.len()), "example")
+                );
+            }
+            for example in examples {
+                self.render_example(example, statuses, &mut text);
+            }
+            if fold {
+                text.push_str("</details>\n\n");
+            }
+        }
+        Part::new(text, 0, format!("the {}' details", title.to_lowercase()))
+    }
+
+    /// One line for an example of a cut page: its link, section and cause.
+    fn brief(&self, example: &Example<'_>) -> String {
+        let row = example.failing().next().unwrap_or(example.first());
+        let here = location(&row.file, row.line);
+        let mut line = format!("- {}", self.links.link(&row.file, &here, Some(row.line)));
+        if !row.headings.is_empty() {
+            let _ = write!(line, " · {}", heading_text(&row.headings));
+        }
+        let _ = write!(line, ": {}", inline(describe_cause(row)));
+        line.push('\n');
+        line
+    }
+
+    /// One row per example that needs a look (a failure, a warning, a fix),
+    /// with a status cell per toolchain; folded when long.
+    fn example_table(&self) -> String {
+        let report = self.report;
+        let listed: Vec<&Example<'_>> = self
+            .examples
+            .iter()
+            .filter(|example| Standing::of(example) <= Standing::Warned)
+            .collect();
+        if listed.is_empty() {
+            return String::new();
+        }
+        let mut columns: Vec<Option<&str>> = report
+            .toolchains
+            .iter()
+            .map(|toolchain| Some(toolchain.name.as_str()))
+            .collect();
+        if listed
+            .iter()
+            .any(|e| e.rows.iter().any(|r| r.toolchain.is_none()))
+        {
+            columns.push(None);
+        }
+        let mut text = format!("## Examples ({})\n\n", listed.len());
+        let fold = listed.len() > FOLD_AFTER;
+        if fold {
+            let _ = writeln!(
+                text,
+                "<details><summary>{} examples need a look</summary>\n",
+                listed.len()
+            );
+        }
+        text.push_str("| | example | section |");
+        for column in &columns {
+            let _ = write!(text, " {} |", column.map_or("not built".to_owned(), code));
+        }
+        text.push_str("\n|---|---|---|");
+        text.push_str(&"---|".repeat(columns.len()));
+        text.push('\n');
+        for example in listed {
+            self.example_row(example, &columns, &mut text);
+        }
+        text.push('\n');
+        if fold {
+            text.push_str("</details>\n\n");
+        }
+        text
+    }
+
+    fn example_row(&self, example: &Example<'_>, columns: &[Option<&str>], out: &mut String) {
+        let report = self.report;
+        let first = example.first();
+        let mark = if example.rows.iter().any(|row| report.fails_run(row)) {
+            "❌"
+        } else if example.fails_unknown() || example.warns() {
+            "⚠️"
+        } else {
+            ""
+        };
+        let here = location(&first.file, first.line);
+        let _ = write!(
+            out,
+            "| {mark} | {} | {} |",
+            cell(&self.links.link(&first.file, &here, Some(first.line))),
+            cell(&if first.headings.is_empty() {
+                "—".to_owned()
+            } else {
+                heading_text(&first.headings)
+            }),
+        );
+        for column in columns {
+            let shown: Vec<String> = example
+                .rows
+                .iter()
+                .filter(|row| row.toolchain.as_deref() == *column)
+                .map(|row| row_state(report, row))
+                .collect();
+            let shown = if shown.is_empty() {
+                "—".to_owned()
+            } else {
+                shown.join(", ")
+            };
+            let _ = write!(out, " {} |", cell(&shown));
+        }
+        out.push('\n');
+    }
+}
+
+/// How a row stands, for a table cell: ❌ only when it fails the run.
+fn row_state(report: &Report, row: &SnippetReport) -> String {
+    let mark = if report.fails_run(row) { "❌ " } else { "" };
+    let word = match (row.status, row.baseline) {
+        (Status::Fail, Some(Change::Regressed)) => "regressed",
+        (Status::Fail, _) if row.known_failure() => "known failure",
+        (Status::Fail, Some(Change::New)) => "new failure",
+        (Status::Fail, _) => "fail",
+        (Status::Warn, _) => "⚠️ warn",
+        (Status::Pass, Some(Change::Fixed)) => "✅ fixed",
+        (Status::Pass, _) => "✅ pass",
+        (Status::Skip, _) => "skip",
+    };
+    format!("{mark}{word}")
+}
+
+/// How many documents that lost their examples fail the run: with a
+/// baseline, under `--fail-on regressed` or `new` (the exit code's rule).
+fn coverage_lost_fails(report: &Report) -> usize {
+    let counts = matches!(report.fail_on, None | Some(FailOn::Regressed | FailOn::New));
+    match &report.baseline {
+        Some(baseline) if counts => baseline.coverage_lost.len(),
+        _ => 0,
+    }
+}
+
+/// The heading path, escaped, `›` between headings.
+fn heading_text(headings: &[String]) -> String {
+    let path: Vec<String> = headings.iter().map(|heading| inline(heading)).collect();
+    path.join(" › ")
+}
+
+/// The page from its head and parts, within `budget`: parts are left out,
+/// lowest rank first, or shortened to their brief form, until the page fits
+/// or a brief list has [`BRIEF_FLOOR`] bytes of room; a brief list then keeps
+/// as many whole lines as fit. A note under the headline says what was left out.
+fn fit(head: String, mut parts: Vec<Part>, budget: Option<usize>) -> String {
+    let mut left_out: Vec<String> = Vec::new();
+    if let Some(budget) = budget {
+        let limit = budget.saturating_sub(NOTE_RESERVE);
+        let total = |parts: &[Part]| head.len() + parts.iter().map(|p| p.text.len()).sum::<usize>();
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by_key(|&i| parts[i].rank);
+        for i in order {
+            if total(&parts) <= limit || room_for_briefs(head.len(), &parts, limit) {
+                break;
+            }
+            if parts[i].text.is_empty() {
+                continue;
+            }
+            left_out.push(parts[i].what.clone());
+            let part = &mut parts[i];
+            part.shortened = part.brief.is_some();
+            part.text = match &part.brief {
+                Some((heading, lines)) => format!("{heading}{}\n", lines.concat()),
+                None => String::new(),
+            };
+        }
+        if total(&parts) > limit {
+            shorten_briefs(&mut parts, head.len(), limit);
+        }
+    }
+    let mut out = head;
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "> **This page was cut to fit GitHub's 1 MiB job summary:** it leaves out {}. The JSON report (`--format json`) has every row.\n",
+            left_out.join(", ")
+        );
+    }
+    for part in parts {
+        out.push_str(&part.text);
+    }
+    out
+}
+
+/// Bytes a shortened list keeps room for before more sections are left out.
+const BRIEF_FLOOR: usize = 64 * 1024;
+
+/// Whether the shortened lists have at least [`BRIEF_FLOOR`] bytes once the
+/// rest of the page is placed: then they are cut, and nothing more is left out.
+fn room_for_briefs(head: usize, parts: &[Part], limit: usize) -> bool {
+    let rest: usize = parts
+        .iter()
+        .filter(|part| !part.shortened)
+        .map(|part| part.text.len())
+        .sum();
+    parts.iter().any(|part| part.shortened) && limit.saturating_sub(head + rest) >= BRIEF_FLOOR
+}
+
+/// Cuts the shortened lists to whole lines that fit under `limit` with the
+/// `head` and the other parts, each ending with how many it left out.
+fn shorten_briefs(parts: &mut [Part], head: usize, limit: usize) {
+    let others: usize = parts
+        .iter()
+        .filter(|part| !part.shortened)
+        .map(|part| part.text.len())
+        .sum();
+    let mut used = head + others;
+    for part in parts.iter_mut().filter(|part| part.shortened) {
+        let Some((heading, lines)) = &part.brief else {
+            continue;
+        };
+        let mut text = heading.clone();
+        let mut shown = 0;
+        for line in lines {
+            // Room for the closing line that counts the rest.
+            if used + text.len() + line.len() + 120 > limit {
+                break;
+            }
+            text.push_str(line);
+            shown += 1;
+        }
+        if shown < lines.len() {
+            let _ = writeln!(
+                text,
+                "- … and {} more, left out to fit the page",
+                lines.len() - shown
+            );
+        }
+        text.push('\n');
+        used += text.len();
+        part.text = text;
+    }
+}
+
+impl Page<'_> {
+    /// The section of one example: where it is, how it stands on each
+    /// toolchain, then the rows of `statuses`, each distinct finding once
+    /// (`On stable, nightly:` when the toolchains disagree).
+    fn render_example(&self, example: &Example<'_>, statuses: &[Status], out: &mut String) {
+        let report = self.report;
+        let first = example.first();
+        let here = location(&first.file, first.line);
+        let _ = writeln!(out, "### {}\n", inline(&here));
+        let mut context = self.links.link(&first.file, &here, Some(first.line));
+        if !first.headings.is_empty() {
+            let _ = write!(context, " · {}", heading_text(&first.headings));
+        }
+        let _ = writeln!(out, "{context}\n");
+        if example.rows.len() > 1 {
+            let states: Vec<String> = example
+                .rows
+                .iter()
+                .map(|row| {
+                    let name = row
+                        .toolchain
+                        .as_deref()
+                        .map_or("not built".to_owned(), code);
+                    format!("{name}: {}", row_state(report, row))
+                })
+                .collect();
+            let _ = writeln!(out, "**Toolchains:** {}\n", states.join(" · "));
+        }
+        let shown: Vec<&SnippetReport> = example
+            .rows
+            .iter()
+            .copied()
+            .filter(|row| statuses.contains(&row.status))
+            .collect();
+        let mut groups: Vec<Vec<&SnippetReport>> = Vec::new();
+        for row in shown {
+            match groups.iter_mut().find(|group| same_finding(group[0], row)) {
+                Some(group) => group.push(row),
+                None => groups.push(vec![row]),
+            }
+        }
+        let several = groups.len() > 1;
+        for group in groups {
+            if several {
+                let names: Vec<String> = group
+                    .iter()
+                    .map(|row| {
+                        row.toolchain
+                            .as_deref()
+                            .map_or("not built".to_owned(), code)
+                    })
+                    .collect();
+                let _ = writeln!(out, "**On {}:**\n", names.join(", "));
+            }
+            self.render_finding(&group, out);
+        }
+    }
+
+    /// What is wrong with the rows of `group` (the same finding on one or
+    /// more toolchains): cause, suggestion, evidence, quote, diagnostics,
+    /// dependencies and what they were built with.
+    fn render_finding(&self, group: &[&SnippetReport], out: &mut String) {
+        let snippet = group[0];
+        let cause = match snippet.cause {
+            Some(cause) => format!(
+                "{} ({})",
+                inline(describe_cause(snippet)),
+                code(cause.as_str())
+            ),
+            None => inline(describe_cause(snippet)),
+        };
+        let _ = writeln!(out, "**Cause:** {cause}\n");
+        if !snippet.other_causes.is_empty() {
+            let others: Vec<String> = snippet
+                .other_causes
+                .iter()
+                .map(|c| code(c.as_str()))
+                .collect();
+            let _ = writeln!(out, "**Also:** {}\n", others.join(", "));
+        }
+        if let Some(suggestion) = &snippet.suggestion {
+            let _ = writeln!(out, "**Suggestion:** {}\n", inline(suggestion));
+        }
+        if let Some(change) = snippet.baseline {
+            let _ = writeln!(out, "**Against the baseline:** {}\n", code(change.as_str()));
+        }
+        if let Some(differential) = &snippet.differential {
+            let _ = writeln!(out, "**Stable against nightly:** {}\n", code(differential));
+        }
+        render_evidence(snippet, out);
+        if let Some(document) = self.documents.get(&snippet.file) {
+            render_quote(&document, snippet, out);
+        }
+        render_diagnostics(snippet, &self.links, out);
+        if !snippet.problems.is_empty() {
+            out.push_str("**Problems:**\n\n");
+            for problem in &snippet.problems {
+                let _ = writeln!(out, "- {}", inline(problem));
+            }
+            out.push('\n');
+        }
+        render_dependencies(snippet, out);
+        render_build(self.report, group, out);
+    }
+}
+
+/// Two rows say the same thing (on different toolchains): shown once.
+fn same_finding(a: &SnippetReport, b: &SnippetReport) -> bool {
+    (
+        a.status,
+        a.cause,
+        &a.diagnostics,
+        &a.suggestion,
+        &a.problems,
+        a.baseline,
+    ) == (
+        b.status,
+        b.cause,
+        &b.diagnostics,
+        &b.suggestion,
+        &b.problems,
+        b.baseline,
+    ) && (
+        a.edition.as_deref(),
+        a.shape.as_deref(),
+        a.expect.as_deref(),
+    ) == (
+        b.edition.as_deref(),
+        b.shape.as_deref(),
+        b.expect.as_deref(),
+    ) && a.dependencies == b.dependencies
+}
+
+/// The variant builds that established the cause.
+fn render_evidence(snippet: &SnippetReport, out: &mut String) {
+    if snippet.evidence.is_empty() {
+        return;
+    }
+    out.push_str("**Tried:**\n\n");
+    for evidence in &snippet.evidence {
+        let outcome = if evidence.passed {
+            "builds".to_owned()
+        } else if let Some(why) = &evidence.not_built {
+            format!("not built: {}", inline(why))
+        } else {
+            match evidence.remaining.first() {
+                Some(first) => format!("still fails: {}", inline(first)),
+                None => "still fails".to_owned(),
+            }
+        };
+        let _ = writeln!(
+            out,
+            "- {} on {}: {outcome}",
+            inline(&evidence.variant),
+            code(&evidence.toolchain)
+        );
+    }
+    out.push('\n');
 }
 
 fn plural(n: u32, word: &str) -> String {
@@ -152,22 +899,32 @@ fn render_chart(report: &Report, out: &mut String) {
 
 /// The per-file table, files with failures first, then those with warnings,
 /// each group in the report's order.
-fn render_file_table(report: &Report, out: &mut String) {
+fn render_file_table(report: &Report, links: &Links<'_>, out: &mut String) {
     if report.files.is_empty() {
         return;
     }
+    // Per document: a row fails the run (❌), or a failure the baseline does
+    // not know or a warning needs a look (⚠️); known failures alone are ✅.
+    let mut marks: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in &report.snippets {
+        let mark = if report.fails_run(row) {
+            0
+        } else if (row.status == Status::Fail && !row.known_failure()) || row.status == Status::Warn
+        {
+            1
+        } else {
+            2
+        };
+        let entry = marks.entry(row.file.as_str()).or_insert(2);
+        *entry = (*entry).min(mark);
+    }
+    let mark_of = |file: &FileSummary| marks.get(file.file.as_str()).copied().unwrap_or(2);
     let mut files: Vec<&FileSummary> = report.files.iter().collect();
-    files.sort_by_key(|file| (file.fail == 0, file.warn == 0));
+    files.sort_by_key(|file| mark_of(file));
     out.push_str("| | file | blocks | rust | pass | warn | fail | skip | crates |\n");
     out.push_str("|---|---|--:|--:|--:|--:|--:|--:|---|\n");
     for file in files {
-        let mark = if file.fail > 0 {
-            "❌"
-        } else if file.warn > 0 {
-            "⚠️"
-        } else {
-            "✅"
-        };
+        let mark = ["❌", "⚠️", "✅"][mark_of(file)];
         let crates = if file.crates.is_empty() {
             "—".to_string()
         } else {
@@ -180,7 +937,7 @@ fn render_file_table(report: &Report, out: &mut String) {
         let _ = writeln!(
             out,
             "| {mark} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            cell(&link(&file.file, &file.file, None)),
+            cell(&links.link(&file.file, &file.file, None)),
             file.blocks,
             file.rust_blocks,
             file.pass,
@@ -228,7 +985,7 @@ fn render_lockfile(report: &Report, out: &mut String) {
     out.push('\n');
 }
 
-fn render_problems(report: &Report, out: &mut String) {
+fn render_problems(report: &Report, links: &Links<'_>, out: &mut String) {
     let mut items: Vec<String> = report
         .problems
         .iter()
@@ -257,7 +1014,7 @@ fn render_problems(report: &Report, out: &mut String) {
                 seen.push(key);
                 items.push(format!(
                     "{}: {}",
-                    link(
+                    links.link(
                         &snippet.file,
                         &location(&snippet.file, snippet.line),
                         Some(snippet.line)
@@ -279,90 +1036,6 @@ fn render_problems(report: &Report, out: &mut String) {
 
 fn location(file: &str, line: u32) -> String {
     format!("{file}:{line}")
-}
-
-/// The section of one failing or warning example.
-fn render_snippet(
-    report: &Report,
-    documents: &Documents<'_>,
-    snippet: &SnippetReport,
-    out: &mut String,
-) {
-    let here = location(&snippet.file, snippet.line);
-    let _ = writeln!(out, "### {}\n", inline(&here));
-    let mut context = link(&snippet.file, &here, Some(snippet.line));
-    if !snippet.headings.is_empty() {
-        let path: Vec<String> = snippet
-            .headings
-            .iter()
-            .map(|heading| inline(heading))
-            .collect();
-        let _ = write!(context, " · {}", path.join(" › "));
-    }
-    let _ = writeln!(out, "{context}\n");
-
-    let cause = match snippet.cause {
-        Some(cause) => format!(
-            "{} ({})",
-            inline(describe_cause(snippet)),
-            code(cause.as_str())
-        ),
-        None => inline(describe_cause(snippet)),
-    };
-    let _ = writeln!(out, "**Cause:** {cause}\n");
-    if !snippet.other_causes.is_empty() {
-        let others: Vec<String> = snippet
-            .other_causes
-            .iter()
-            .map(|c| code(c.as_str()))
-            .collect();
-        let _ = writeln!(out, "**Also:** {}\n", others.join(", "));
-    }
-    if let Some(suggestion) = &snippet.suggestion {
-        let _ = writeln!(out, "**Suggestion:** {}\n", inline(suggestion));
-    }
-    if let Some(change) = snippet.baseline {
-        let _ = writeln!(out, "**Against the baseline:** {}\n", code(change.as_str()));
-    }
-    if let Some(differential) = &snippet.differential {
-        let _ = writeln!(out, "**Stable against nightly:** {}\n", code(differential));
-    }
-    if !snippet.evidence.is_empty() {
-        out.push_str("**Tried:**\n\n");
-        for evidence in &snippet.evidence {
-            let outcome = if evidence.passed {
-                "builds".to_owned()
-            } else if let Some(why) = &evidence.not_built {
-                format!("not built: {}", inline(why))
-            } else {
-                match evidence.remaining.first() {
-                    Some(first) => format!("still fails: {}", inline(first)),
-                    None => "still fails".to_owned(),
-                }
-            };
-            let _ = writeln!(
-                out,
-                "- {} on {}: {outcome}",
-                inline(&evidence.variant),
-                code(&evidence.toolchain)
-            );
-        }
-        out.push('\n');
-    }
-
-    if let Some(document) = documents.get(&snippet.file) {
-        render_quote(&document, snippet, out);
-    }
-    render_diagnostics(snippet, out);
-    if !snippet.problems.is_empty() {
-        out.push_str("**Problems:**\n\n");
-        for problem in &snippet.problems {
-            let _ = writeln!(out, "- {}", inline(problem));
-        }
-        out.push('\n');
-    }
-    render_dependencies(snippet, out);
-    render_build(report, snippet, out);
 }
 
 /// The example's lines around its diagnostics, or its first lines when no
@@ -438,7 +1111,7 @@ fn longest_backtick_run(lines: &[&str]) -> usize {
 }
 
 /// The diagnostics as a list, each with a link to its line, its label and notes.
-fn render_diagnostics(snippet: &SnippetReport, out: &mut String) {
+fn render_diagnostics(snippet: &SnippetReport, links: &Links<'_>, out: &mut String) {
     if snippet.diagnostics.is_empty() {
         return;
     }
@@ -448,7 +1121,7 @@ fn render_diagnostics(snippet: &SnippetReport, out: &mut String) {
             "- **{}**: {} (at {})",
             inline(&headline(diagnostic)),
             inline(&diagnostic.message),
-            link(
+            links.link(
                 &diagnostic.file,
                 &format!("{}:{}", diagnostic.line, diagnostic.column),
                 Some(diagnostic.line)
@@ -519,24 +1192,35 @@ fn optional(value: Option<&str>) -> String {
     value.map_or_else(|| "—".to_owned(), code)
 }
 
-/// One line: the toolchain (with its `rustc -V`), edition, shape and what
-/// the fence expects.
-fn render_build(report: &Report, snippet: &SnippetReport, out: &mut String) {
+/// One line: the toolchains (with their `rustc -V`), edition, shape and what
+/// the fence expects, for rows that differ only in their toolchain.
+fn render_build(report: &Report, group: &[&SnippetReport], out: &mut String) {
+    let snippet = group[0];
     let mut parts = Vec::new();
-    match &snippet.toolchain {
-        Some(name) => {
+    let names: Vec<String> = group
+        .iter()
+        .filter_map(|row| row.toolchain.as_deref())
+        .map(|name| {
             let rustc = report
                 .toolchains
                 .iter()
-                .find(|toolchain| &toolchain.name == name)
+                .find(|toolchain| toolchain.name == name)
                 .and_then(|toolchain| toolchain.rustc.as_deref());
-            let mut part = format!("**Toolchain:** {}", code(name));
-            if let Some(rustc) = rustc {
-                let _ = write!(part, " ({})", inline(rustc));
+            match rustc {
+                Some(rustc) => format!("{} ({})", code(name), inline(rustc)),
+                None => code(name),
             }
-            parts.push(part);
-        }
-        None => parts.push("**Toolchain:** not built".to_owned()),
+        })
+        .collect();
+    if names.is_empty() {
+        parts.push("**Toolchain:** not built".to_owned());
+    } else {
+        let label = if names.len() == 1 {
+            "Toolchain"
+        } else {
+            "Toolchains"
+        };
+        parts.push(format!("**{label}:** {}", names.join(", ")));
     }
     if let Some(edition) = &snippet.edition {
         parts.push(format!("**edition** {}", inline(edition)));
@@ -677,16 +1361,36 @@ fn cell(markdown: &str) -> String {
     out
 }
 
-/// A relative link to `file` (at `line`, GitHub's `#L12` anchor) showing `text`.
-fn link(file: &str, text: &str, line: Option<u32>) -> String {
-    let mut target = super::sarif::artifact_uri(file);
-    // Markdown link destinations end at a space and nest parentheses; both are
-    // percent-encoded so that no path can end the link early.
-    target = target.replace('(', "%28").replace(')', "%29");
-    if let Some(line) = line {
-        let _ = write!(target, "#L{line}");
+/// Where the page's links point.
+struct Links<'o> {
+    base: Option<&'o LinkBase>,
+}
+
+impl Links<'_> {
+    /// A link to `file` (at `line`, GitHub's `#L12` anchor) showing `text`:
+    /// relative to the page, or at the commit of the [`LinkBase`]. A file the
+    /// base cannot place (an absolute path outside the workspace) is shown
+    /// without a link.
+    fn link(&self, file: &str, text: &str, line: Option<u32>) -> String {
+        let file = file.replace('\\', "/");
+        let mut target = match self.base {
+            None => super::sarif::artifact_uri(&file),
+            Some(base) => match base.relative(&file) {
+                Some(path) => format!("{}/{}", base.blob, super::sarif::artifact_uri(path)),
+                None => return inline(text),
+            },
+        };
+        // Markdown link destinations end at a space and nest parentheses; both are
+        // percent-encoded so that no path can end the link early.
+        target = target
+            .replace(' ', "%20")
+            .replace('(', "%28")
+            .replace(')', "%29");
+        if let Some(line) = line {
+            let _ = write!(target, "#L{line}");
+        }
+        format!("[{}]({target})", inline(text))
     }
-    format!("[{}]({target})", inline(text))
 }
 
 /// The Markdown documents the caller supplied, each indexed on demand.
@@ -1114,26 +1818,34 @@ mod tests {
 
     #[test]
     fn markdown_snapshot() {
-        insta::assert_snapshot!(render_markdown(&sample::report(), &sample::sources()));
+        insta::assert_snapshot!(render_markdown(
+            &sample::report(),
+            &sample::sources(),
+            &MarkdownOptions::default()
+        ));
     }
 
     #[test]
     fn markdown_renders_to_html_with_its_tables_and_headings() {
-        let markdown = render_markdown(&sample::report(), &sample::sources());
+        let markdown = render_markdown(
+            &sample::report(),
+            &sample::sources(),
+            &MarkdownOptions::default(),
+        );
         let html = to_html(&markdown);
         assert_eq!(html.matches("<h1>").count(), 1);
         assert_eq!(
             html.matches("<h2>").count(),
-            3,
-            "problems, failures, warnings"
+            4,
+            "problems, examples, failures, warnings"
         );
         assert_eq!(
             html.matches("<h3>").count(),
             5,
             "four failures and a warning"
         );
-        // The file table and two dependency tables.
-        assert_eq!(html.matches("<table>").count(), 3);
+        // The file table, the examples and two dependency tables.
+        assert_eq!(html.matches("<table>").count(), 4);
         assert_tables_intact(&html);
         assert!(html.contains(r#"<pre><code class="language-mermaid">pie showData"#));
         assert!(html.contains(r#"<pre><code class="language-rust">"#));
@@ -1148,9 +1860,14 @@ mod tests {
     #[test]
     fn failing_files_come_first() {
         let mut report = sample::report();
-        report.files[0].fail = 0;
-        report.files[0].warn = 0;
-        let markdown = render_markdown(&report, &BTreeMap::new());
+        for row in report
+            .snippets
+            .iter_mut()
+            .filter(|row| row.file == "docs/guide.md")
+        {
+            row.status = Status::Pass;
+        }
+        let markdown = render_markdown(&report, &BTreeMap::new(), &MarkdownOptions::default());
         let readme = markdown.find("| [README.md]").expect("README row");
         let guide = markdown.find("| [docs/guide.md]").expect("guide row");
         assert!(readme < guide, "{markdown}");
@@ -1158,7 +1875,11 @@ mod tests {
 
     #[test]
     fn the_quote_holds_the_diagnostic_lines_within_the_block() {
-        let markdown = render_markdown(&sample::report(), &sample::sources());
+        let markdown = render_markdown(
+            &sample::report(),
+            &sample::sources(),
+            &MarkdownOptions::default(),
+        );
         assert!(
             markdown.contains(
                 "Lines 12–15:\n\n```rust\nuse serde_json::json;\nlet counter = 3;\nprintln!(\"{}\", counte);\nlet v = json!({ \"n\": counter });\n```\n"
@@ -1166,7 +1887,11 @@ mod tests {
             "{markdown}"
         );
         // Without the document, nothing is quoted and nothing fails.
-        let bare = render_markdown(&sample::report(), &BTreeMap::new());
+        let bare = render_markdown(
+            &sample::report(),
+            &BTreeMap::new(),
+            &MarkdownOptions::default(),
+        );
         assert!(!bare.contains("```rust"));
     }
 
@@ -1183,7 +1908,7 @@ mod tests {
         if let Some(diagnostic) = snippet.diagnostics.first_mut() {
             diagnostic.message = "a *b* _c_ [d](e) <f> $x$ ~~g~~ | h\n\n# i".to_owned();
         }
-        let markdown = render_markdown(&report, &BTreeMap::new());
+        let markdown = render_markdown(&report, &BTreeMap::new(), &MarkdownOptions::default());
         let html = to_html(&markdown);
         assert_tables_intact(&html);
         assert!(!html.contains("<script>"), "{html}");
@@ -1220,5 +1945,272 @@ mod tests {
         assert_eq!(code("`a"), "`` `a ``");
         assert_eq!(cell("`a|b`"), "`a\\|b`");
         assert_eq!(cell("a\\|b"), "a\\|b");
+    }
+
+    /// The sample against a baseline that knows every failure (the changed
+    /// `compile_fail` block fails as it failed), with `--fail-on regressed`.
+    fn known_failures_only() -> Report {
+        let mut report = sample::report();
+        for row in &mut report.snippets {
+            row.baseline = match (row.status, row.line) {
+                (Status::Fail, 28) => Some(Change::Changed),
+                (Status::Fail, _) => Some(Change::StillFailing),
+                _ if row.rust => Some(Change::Unchanged),
+                _ => None,
+            };
+        }
+        report.baseline = Some(crate::report::BaselineSummary {
+            path: "snipcheck.baseline.toml".to_owned(),
+            ..Default::default()
+        });
+        report.fail_on = Some(FailOn::Regressed);
+        report
+    }
+
+    fn headline(markdown: &str) -> &str {
+        markdown.lines().nth(2).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_headline_is_green_when_only_known_failures_remain() {
+        let report = known_failures_only();
+        let markdown = render_markdown(&report, &sample::sources(), &MarkdownOptions::default());
+        assert!(
+            headline(&markdown).starts_with(
+                "✅ **no regressions** — of 7 Rust examples: 4 known failures, 1 warned, 1 passed, 1 skipped · "
+            ),
+            "{markdown}"
+        );
+        assert!(!markdown.contains('❌'), "{markdown}");
+        assert!(
+            markdown.contains(
+                "## Known failures (4)\n\n<details><summary>4 examples</summary>\n\n### "
+            )
+        );
+        assert!(!markdown.contains("## Failures"), "{markdown}");
+        assert_tables_intact(&to_html(&markdown));
+    }
+
+    #[test]
+    fn the_headline_counts_what_fails_the_run() {
+        let mut report = known_failures_only();
+        report.snippets[7].baseline = Some(Change::Regressed);
+        report.snippets[0].baseline = Some(Change::Fixed);
+        let markdown = render_markdown(&report, &sample::sources(), &MarkdownOptions::default());
+        assert!(
+            headline(&markdown).starts_with(
+                "❌ **1 regression** — of 7 Rust examples: 3 known failures, 1 fixed, 1 warned, 1 skipped · "
+            ),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("## Failures the baseline does not know (1)\n\n### README.md:16\n"),
+            "{markdown}"
+        );
+        // Under --fail-on any, the known failures fail the run too.
+        report.fail_on = Some(FailOn::Any);
+        let markdown = render_markdown(&report, &sample::sources(), &MarkdownOptions::default());
+        assert!(
+            headline(&markdown).starts_with("❌ **1 regression, 3 known failures** — "),
+            "{markdown}"
+        );
+        // A new failure under --fail-on regressed needs a look, and fails nothing.
+        report.fail_on = Some(FailOn::Regressed);
+        report.snippets[7].baseline = Some(Change::New);
+        let markdown = render_markdown(&report, &sample::sources(), &MarkdownOptions::default());
+        assert!(
+            headline(&markdown)
+                .starts_with("⚠️ **no regressions** — of 7 Rust examples: 1 new failure, "),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn without_a_baseline_the_headline_is_the_plain_verdict() {
+        let markdown = render_markdown(
+            &sample::report(),
+            &sample::sources(),
+            &MarkdownOptions::default(),
+        );
+        assert!(
+            headline(&markdown).starts_with("❌ **4 failed**, 1 warned, 1 passed, 3 skipped · "),
+            "{markdown}"
+        );
+        let mut report = sample::report();
+        report.fail_on = Some(FailOn::Never);
+        let markdown = render_markdown(&report, &sample::sources(), &MarkdownOptions::default());
+        assert!(
+            headline(&markdown).starts_with("⚠️ **4 failed**"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn an_example_is_one_row_with_a_cell_per_toolchain() {
+        let mut report = sample::report();
+        // The README's failing `?` example fails the same way on nightly.
+        let mut nightly = report.snippets[7].clone();
+        nightly.toolchain = Some("nightly".to_owned());
+        report.snippets[8] = nightly;
+        let markdown = render_markdown(&report, &sample::sources(), &MarkdownOptions::default());
+        assert!(
+            markdown.contains("| | example | section | `stable` | `nightly` | not built |\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains(
+                "| ❌ | [README.md:16](README.md#L16) | Demo | ❌ fail | ❌ fail | — |\n"
+            ),
+            "{markdown}"
+        );
+        assert_eq!(
+            markdown.matches("### README.md:16").count(),
+            1,
+            "{markdown}"
+        );
+        // The same finding on both toolchains is said once.
+        assert_eq!(
+            markdown.matches("cannot use the `?` operator").count(),
+            1,
+            "{markdown}"
+        );
+        assert!(markdown.contains("**Toolchains:** `stable` (rustc 1.95.0 (59807616e 2026-04-14)), `nightly` · **edition**"), "{markdown}");
+    }
+
+    #[test]
+    fn links_point_at_the_commit_with_a_github_link_base() {
+        let mut report = sample::report();
+        for row in &mut report.snippets {
+            if row.file == "docs/guide.md" {
+                row.file = "/ci/checkout/docs/guide.md".to_owned();
+                for diagnostic in &mut row.diagnostics {
+                    diagnostic.file = row.file.clone();
+                }
+            }
+        }
+        report.files[0].file = "/ci/checkout/docs/guide.md".to_owned();
+        report.snippets[6].file = "/elsewhere/README.md".to_owned();
+        let options = MarkdownOptions {
+            link_base: Some(LinkBase::github(
+                "https://github.com/",
+                "owner/repo",
+                "0123abcd",
+                Some("/ci/checkout/"),
+            )),
+            ..MarkdownOptions::default()
+        };
+        let markdown = render_markdown(&report, &BTreeMap::new(), &options);
+        let html = to_html(&markdown);
+        let at = "https://github.com/owner/repo/blob/0123abcd";
+        assert!(
+            html.contains(&format!(r#"<a href="{at}/docs/guide.md#L11">"#)),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(r#"<a href="{at}/docs/guide.md#L14">14:16</a>"#)),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(r#"<a href="{at}/README.md#L16">"#)),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(r#"<a href="{at}/docs/guide.md">"#)),
+            "{html}"
+        );
+        // A path outside the workspace gets no link rather than a broken one.
+        assert!(
+            html.contains(
+                "<h3>/elsewhere/README.md:12</h3>\n<p>/elsewhere/README.md:12 · Demo</p>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains(r#"href="/"#), "{html}");
+    }
+
+    /// A report of `count` regressed examples, each with a long diagnostic.
+    fn huge(count: u32) -> Report {
+        let mut report = sample::report();
+        let template = report.snippets[1].clone();
+        report.snippets = (0..count)
+            .map(|i| {
+                let mut row = template.clone();
+                row.id = format!("guide-{i:08x}");
+                row.line = 10 + i * 6;
+                row.baseline = Some(Change::Regressed);
+                row.headings = vec!["Guide".to_owned(), format!("Part {}", i / 50)];
+                row.suggestion = Some(
+                    "rename `counte` to `counter`, the local variable defined two lines above"
+                        .to_owned(),
+                );
+                row
+            })
+            .collect();
+        report.files[0].fail = count;
+        report.totals.fail = count;
+        report.baseline = Some(crate::report::BaselineSummary::default());
+        report.fail_on = Some(FailOn::Regressed);
+        report
+    }
+
+    #[test]
+    fn a_huge_report_fits_the_budget_with_its_headline_and_failures() {
+        let report = huge(20_000);
+        let markdown = render_markdown(&report, &BTreeMap::new(), &MarkdownOptions::default());
+        assert!(
+            markdown.len() <= JOB_SUMMARY_BUDGET,
+            "{} bytes",
+            markdown.len()
+        );
+        assert!(
+            headline(&markdown).starts_with("❌ **20000 regressions** · "),
+            "{}",
+            headline(&markdown)
+        );
+        assert!(markdown.contains("> **This page was cut to fit GitHub's 1 MiB job summary:** it leaves out the table of examples, the failures' details (listed in short). The JSON"), "{}", &markdown[..2000]);
+        assert!(markdown.contains("## Failures the baseline does not know (20000)\n\n- [docs/guide.md:10](docs/guide.md#L10) · Guide › Part 0: "));
+        assert!(
+            markdown
+                .trim_end()
+                .ends_with("more, left out to fit the page"),
+            "{}",
+            &markdown[markdown.len() - 500..]
+        );
+        assert_eq!(
+            markdown.matches("<details>").count(),
+            markdown.matches("</details>").count()
+        );
+        let html = to_html(&markdown);
+        assert_tables_intact(&html);
+    }
+
+    #[test]
+    fn an_over_budget_page_drops_the_least_important_sections_first() {
+        let report = huge(30);
+        let full = render_markdown(
+            &report,
+            &BTreeMap::new(),
+            &MarkdownOptions {
+                budget: None,
+                ..MarkdownOptions::default()
+            },
+        );
+        assert!(full.contains("## Examples (30)"));
+        // Just too long: the table of examples goes, the failures stay whole.
+        let options = MarkdownOptions {
+            budget: Some(full.len() + NOTE_RESERVE - 10),
+            ..MarkdownOptions::default()
+        };
+        let cut = render_markdown(&report, &BTreeMap::new(), &options);
+        assert!(cut.len() <= full.len() + NOTE_RESERVE - 10);
+        assert!(!cut.contains("## Examples"), "{cut}");
+        assert!(
+            cut.contains("it leaves out the table of examples. "),
+            "{cut}"
+        );
+        assert_eq!(cut.matches("### docs/guide.md:").count(), 30);
+        // Within budget: nothing is cut.
+        let whole = render_markdown(&report, &BTreeMap::new(), &MarkdownOptions::default());
+        assert_eq!(whole, full);
     }
 }

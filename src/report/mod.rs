@@ -109,6 +109,32 @@ impl Report {
     }
 }
 
+/// The position of each row's block among the blocks under the same heading
+/// path of the same document, counting only the blocks `counted` keeps, in
+/// document order and from 1: a name for a block that no edit outside its
+/// section changes, unlike its line. The rows of one block (one per
+/// toolchain) share their block's position; a row `counted` leaves out has none.
+pub fn block_positions(
+    rows: &[SnippetReport],
+    counted: impl Fn(&SnippetReport) -> bool,
+) -> Vec<Option<u32>> {
+    let mut seen: BTreeMap<(&str, String), BTreeMap<&str, u32>> = BTreeMap::new();
+    rows.iter()
+        .map(|row| {
+            if !counted(row) {
+                return None;
+            }
+            let key = (
+                row.file.as_str(),
+                crate::identity::heading_path(&row.headings),
+            );
+            let blocks = seen.entry(key).or_default();
+            let next = crate::text::to_u32(blocks.len() + 1);
+            Some(*blocks.entry(row.id.as_str()).or_insert(next))
+        })
+        .collect()
+}
+
 /// How a run's builds were confined, in words a maintainer reads.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 pub struct ConfinementSummary {

@@ -6,7 +6,7 @@ use std::fs;
 use snipcheck::baseline::Change;
 use snipcheck::report::Status;
 
-use crate::support::{root, row, snipcheck};
+use crate::support::{root, row, snipcheck, snipcheck_with_env};
 
 /// A private copy of the fixture guide, which the test edits.
 fn copy_guide(name: &str) -> (std::path::PathBuf, String) {
@@ -252,4 +252,72 @@ fn every_format_is_written_where_asked() {
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&json).expect("json written")).expect("json");
     assert_eq!(json["schema"], 1);
+}
+
+#[test]
+fn known_failures_are_not_red_in_junit_nor_markdown() {
+    let (guide, _) = copy_guide("known");
+    let guide_arg = guide.to_string_lossy().into_owned();
+    let baseline = guide.with_file_name("baseline.toml");
+    let baseline_arg = baseline.to_string_lossy().into_owned();
+    let junit = guide.with_file_name("r.xml");
+    let markdown = guide.with_file_name("r.md");
+    let common = [
+        "--specs",
+        guide_arg.as_str(),
+        "--toolchain",
+        "stable",
+        "--no-diagnose",
+        "--baseline",
+        baseline_arg.as_str(),
+    ];
+    let _ = fs::remove_file(&baseline);
+    let run = snipcheck("known", &[&common[..], &["--bless"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let formats = [
+        format!("junit={}", junit.display()),
+        format!("markdown={}", markdown.display()),
+    ];
+    let args = [
+        &common[..],
+        &[
+            "--format",
+            formats[0].as_str(),
+            "--format",
+            formats[1].as_str(),
+        ],
+    ]
+    .concat();
+    let workspace = root().to_string_lossy().into_owned();
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_SERVER_URL", "https://github.example"),
+        ("GITHUB_REPOSITORY", "owner/repo"),
+        ("GITHUB_SHA", "0123abcd"),
+        ("GITHUB_WORKSPACE", workspace.as_str()),
+    ];
+    let run = snipcheck_with_env("known", &args, &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let xml = fs::read_to_string(&junit).expect("junit written");
+    assert!(!xml.contains("<failure"), "{xml}");
+    assert!(xml.contains("<skipped message=\"known failure: "), "{xml}");
+    assert!(
+        !xml.contains("name=\"guide.md:"),
+        "no line in a test name: {xml}"
+    );
+
+    let page = fs::read_to_string(&markdown).expect("markdown written");
+    let headline = page.lines().nth(2).unwrap_or_default();
+    assert!(
+        headline.starts_with("✅ **no regressions** — of "),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "](https://github.example/owner/repo/blob/0123abcd/sandbox/it-input-known/guide.md#L"
+        ),
+        "{page}"
+    );
 }
