@@ -128,21 +128,8 @@ fn run_warnings(report: &Report) -> impl Iterator<Item = String> + '_ {
         .iter()
         .filter(|confinement| !confinement.confined)
         .map(|confinement| format!("the builds were not confined: {}", confinement.summary));
-    let problems = report
-        .problems
-        .iter()
-        .map(|problem| match &problem.subject {
-            Some(subject) => format!("{subject}: {}", problem.message),
-            None => problem.message.clone(),
-        });
-    let toolchains = report
-        .toolchains
-        .iter()
-        .filter(|toolchain| !toolchain.installed)
-        .map(|toolchain| toolchain.missing_message());
     unconfined
-        .chain(problems)
-        .chain(toolchains)
+        .chain(report.run_messages())
         .map(|message| format!("::warning title=snipcheck::{}", escape_data(&message)))
 }
 

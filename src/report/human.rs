@@ -141,7 +141,11 @@ fn render_baseline(out: &Output, report: &Report, text: &mut String) {
             .map(|c| format!(" ({})", c.as_str()))
             .unwrap_or_default();
         let on = row.toolchain.as_deref().unwrap_or("any toolchain");
-        let edited = if row.edited { ", edited since" } else { "" };
+        let edited = if row.edited {
+            ", was edited since,"
+        } else {
+            ""
+        };
         out.push_title(
             text,
             Severity::Error,

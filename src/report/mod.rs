@@ -73,6 +73,23 @@ pub struct Report {
     pub fail_on: Option<FailOn>,
 }
 
+impl Report {
+    /// The run's problems and its missing toolchains, one message each: what
+    /// the CI views (GitHub annotations, SARIF notifications) say of the run itself.
+    pub fn run_messages(&self) -> impl Iterator<Item = String> + '_ {
+        let problems = self.problems.iter().map(|problem| match &problem.subject {
+            Some(subject) => format!("{subject}: {}", problem.message),
+            None => problem.message.clone(),
+        });
+        let toolchains = self
+            .toolchains
+            .iter()
+            .filter(|toolchain| !toolchain.installed)
+            .map(|toolchain| toolchain.missing_message());
+        problems.chain(toolchains)
+    }
+}
+
 impl SnippetReport {
     /// A failure the baseline knows: it failed there too (as it is, or before an edit).
     pub fn known_failure(&self) -> bool {

@@ -387,20 +387,8 @@ fn baseline_state(report: &Report, row: &SnippetReport) -> Option<&'static str> 
 
 /// The run's problems and missing toolchains, as notifications of the tool.
 fn tool_notifications(report: &Report) -> Vec<Notification> {
-    let problems = report
-        .problems
-        .iter()
-        .map(|problem| match &problem.subject {
-            Some(subject) => format!("{subject}: {}", problem.message),
-            None => problem.message.clone(),
-        });
-    let toolchains = report
-        .toolchains
-        .iter()
-        .filter(|toolchain| !toolchain.installed)
-        .map(|toolchain| toolchain.missing_message());
-    problems
-        .chain(toolchains)
+    report
+        .run_messages()
         .map(|text| Notification {
             level: "warning",
             message: Message { text },

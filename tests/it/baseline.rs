@@ -152,6 +152,10 @@ fn ci_views_tell_known_failures_from_regressions() {
     let baseline_arg = baseline.to_string_lossy().into_owned();
     let sarif = guide.with_file_name("r.sarif");
     let sarif_format = format!("sarif={}", sarif.to_string_lossy());
+    let junit = guide.with_file_name("r.xml");
+    let junit_format = format!("junit={}", junit.to_string_lossy());
+    let markdown = guide.with_file_name("r.md");
+    let markdown_format = format!("markdown={}", markdown.to_string_lossy());
     let common = [
         "--specs",
         guide_arg.as_str(),
@@ -163,9 +167,32 @@ fn ci_views_tell_known_failures_from_regressions() {
     ];
     let views = [
         &common[..],
-        &["--format", "github", "--format", sarif_format.as_str()],
+        &[
+            "--format",
+            "github",
+            "--format",
+            sarif_format.as_str(),
+            "--format",
+            junit_format.as_str(),
+            "--format",
+            markdown_format.as_str(),
+        ],
     ]
     .concat();
+    let count = |path: &std::path::Path, needle: &str| {
+        fs::read_to_string(path)
+            .expect("the view was written")
+            .matches(needle)
+            .count()
+    };
+    let headline = || {
+        fs::read_to_string(&markdown)
+            .expect("the page was written")
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let _ = fs::remove_file(&baseline);
     let run = snipcheck("baseline-views", &[&common[..], &["--bless"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -187,6 +214,9 @@ fn ci_views_tell_known_failures_from_regressions() {
     );
     let state = |level: &str, state: &str| (level.to_owned(), state.to_owned());
     assert_eq!(sarif_states(&sarif), [state("note", "unchanged")]);
+    assert_eq!(count(&junit, "<failure"), 0);
+    assert_eq!(count(&junit, "<skipped message=\"known failure"), 1);
+    assert!(headline().starts_with("✅"), "{}", headline());
 
     // The passing example edited into failing: a regression, the one error.
     let broken = format!(
@@ -206,6 +236,33 @@ fn ci_views_tell_known_failures_from_regressions() {
     assert_eq!(
         sarif_states(&sarif),
         [state("error", "new"), state("note", "unchanged")]
+    );
+    // JUnit fails the regression alone; the page's headline says it.
+    assert_eq!(count(&junit, "<failure"), 1);
+    assert_eq!(count(&junit, "<skipped message=\"known failure"), 1);
+    assert!(
+        headline().starts_with("❌ **1 regression**"),
+        "{}",
+        headline()
+    );
+    // The report says it is the edited example, and the human view too.
+    let run = snipcheck(
+        "baseline-views",
+        &[&common[..], &["--format", "json"]].concat(),
+    );
+    let report = run.report();
+    let edited = report
+        .snippets
+        .iter()
+        .find(|r| r.baseline == Some(Change::Regressed))
+        .expect("a regressed row");
+    assert!(edited.edited, "{edited:?}");
+    let run = snipcheck("baseline-views", &common);
+    assert!(
+        run.stderr
+            .contains("passed in the baseline, was edited since, and fails now"),
+        "{}",
+        run.stderr
     );
 }
 
