@@ -479,6 +479,8 @@ fn the_pull_request_workflow_checks_only_the_changed_documents() {
     fs::create_dir_all(&temp).expect("mkdir");
     fs::write(repo.join("specs/kept.md"), "# Kept\n").expect("write");
     fs::write(repo.join("gone.md"), "# Gone\n").expect("write");
+    let moved = "# Moved\n\nA document long enough for git to see it renamed.\n";
+    fs::write(repo.join("specs/old name.md"), moved).expect("write");
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "base"]);
@@ -500,6 +502,11 @@ fn the_pull_request_workflow_checks_only_the_changed_documents() {
         fs::write(file, text).expect("write");
     }
     fs::remove_file(repo.join("gone.md")).expect("remove");
+    fs::rename(
+        repo.join("specs/old name.md"),
+        repo.join("specs/renamed.md"),
+    )
+    .expect("rename");
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-q", "-m", "pull request"]);
     let head = git(&repo, &["rev-parse", "HEAD"]);
@@ -526,10 +533,19 @@ fn the_pull_request_workflow_checks_only_the_changed_documents() {
         .map(|name| String::from_utf8(name.to_vec()).expect("UTF-8"))
         .collect();
     listed.sort();
-    let mut expected: Vec<String> = changed.iter().map(|p| p.to_string()).collect();
+    let mut expected: Vec<String> = changed
+        .iter()
+        .chain(&["specs/renamed.md"])
+        .map(|p| p.to_string())
+        .collect();
     expected.sort();
     assert_eq!(listed, expected);
-    assert_eq!(fs::read_to_string(&output).expect("outputs"), "count=6\n");
+    assert_eq!(fs::read_to_string(&output).expect("outputs"), "count=7\n");
+    // A renamed document's old name, for its baseline entries.
+    assert_eq!(
+        fs::read(temp.join("renamed-from")).expect("the old names"),
+        b"specs/old name.md\0"
+    );
 
     // A pull request that changes no document: nothing to check, said so.
     fs::write(&output, "").expect("write");
@@ -595,11 +611,13 @@ fn the_pull_request_workflow_checks_only_the_changed_documents() {
     let script = tmp.path().join("baseline.py");
     fs::write(&script, step_field(step, "run").expect("a script")).expect("write");
     let document = "specs/rust-style-guide.md";
+    let renamed = "specs/async-services.md";
     fs::write(
         temp.join("changed-documents"),
-        format!("{document}\0specs/not in the baseline.md\0"),
+        format!("{document}\0specs/not in the baseline.md\0specs/async.md\0"),
     )
     .expect("write");
+    fs::write(temp.join("renamed-from"), format!("{renamed}\0")).expect("write");
     let run = Command::new("python3")
         .arg(&script)
         .current_dir(root())
@@ -620,7 +638,10 @@ fn the_pull_request_workflow_checks_only_the_changed_documents() {
     let expected: Vec<_> = committed
         .snippets
         .into_iter()
-        .filter(|e| e.file == document && (e.toolchain == "stable" || e.toolchain == "any"))
+        .filter(|e| {
+            (e.file == document || e.file == renamed)
+                && (e.toolchain == "stable" || e.toolchain == "any")
+        })
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(part.version, committed.version);
