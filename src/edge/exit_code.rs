@@ -31,11 +31,7 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> i32 {
 
 /// `--fail-on` when it is not given: regressions with a baseline, any failure without one.
 pub fn default_fail_on(has_baseline: bool) -> FailOn {
-    if has_baseline {
-        FailOn::Regressed
-    } else {
-        FailOn::Any
-    }
+    FailOn::default_for(has_baseline)
 }
 
 /// The exit code a kind of problem forces, if any. Problems of the
@@ -48,18 +44,11 @@ fn problem_code(kind: ProblemKind) -> Option<i32> {
     }
 }
 
-/// Whether what `fail_on` names happened.
+/// Whether what `fail_on` names happened: a row it counts, or (with a
+/// baseline) a document that lost its examples.
 fn failed(report: &Report, fail_on: FailOn) -> bool {
-    let coverage_lost = report
-        .baseline
-        .as_ref()
-        .is_some_and(|b| !b.coverage_lost.is_empty());
-    let counted = report.snippets.iter().any(|s| s.fails_run(fail_on));
-    match fail_on {
-        FailOn::Never => false,
-        FailOn::Any => counted,
-        FailOn::Regressed | FailOn::New => counted || coverage_lost,
-    }
+    report.snippets.iter().any(|s| s.fails_run(fail_on))
+        || report.lost_documents_failing(fail_on) > 0
 }
 
 #[cfg(test)]

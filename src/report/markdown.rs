@@ -294,7 +294,7 @@ impl Page<'_> {
             .iter()
             .filter(|example| example.rows.iter().any(|row| report.fails_run(row)))
             .count();
-        let lost = coverage_lost_fails(report);
+        let lost = report.lost_documents_failing(report.effective_fail_on());
         let mark = if failing + lost > 0 {
             "❌"
         } else if report.baseline.is_some() {
@@ -591,16 +591,6 @@ fn row_state(report: &Report, row: &SnippetReport) -> String {
         (Status::Skip, _) => "skip",
     };
     format!("{mark}{word}")
-}
-
-/// How many documents that lost their examples fail the run: with a
-/// baseline, under `--fail-on regressed` or `new` (the exit code's rule).
-fn coverage_lost_fails(report: &Report) -> usize {
-    let counts = matches!(report.fail_on, None | Some(FailOn::Regressed | FailOn::New));
-    match &report.baseline {
-        Some(baseline) if counts => baseline.coverage_lost.len(),
-        _ => 0,
-    }
 }
 
 /// The heading path, escaped, `›` between headings.

@@ -112,16 +112,24 @@ impl SnippetReport {
 }
 
 impl Report {
-    /// Whether a row fails the run: under the recorded `--fail-on`, else (an old
-    /// report) any failure the baseline does not know.
+    /// What fails the run: the recorded `--fail-on`, else (a report written
+    /// before it was recorded) its default for this report.
+    pub fn effective_fail_on(&self) -> FailOn {
+        self.fail_on
+            .unwrap_or(FailOn::default_for(self.baseline.is_some()))
+    }
+
+    /// Whether a row fails the run.
     pub fn fails_run(&self, row: &SnippetReport) -> bool {
-        match self.fail_on {
-            Some(fail_on) => row.fails_run(fail_on),
-            None => {
-                row.status == Status::Fail
-                    && !row.known_failure()
-                    && row.baseline != Some(Change::Fixed)
-            }
+        row.fails_run(self.effective_fail_on())
+    }
+
+    /// How many documents that lost all their examples since the baseline
+    /// fail the run under `fail_on`: all of them under `regressed` and `new`.
+    pub fn lost_documents_failing(&self, fail_on: FailOn) -> usize {
+        match (&self.baseline, fail_on) {
+            (Some(baseline), FailOn::Regressed | FailOn::New) => baseline.coverage_lost.len(),
+            _ => 0,
         }
     }
 }
@@ -277,6 +285,16 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// `--fail-on` when it is not given: regressions with a baseline, any
+    /// failure without one.
+    pub fn default_for(has_baseline: bool) -> FailOn {
+        if has_baseline {
+            FailOn::Regressed
+        } else {
+            FailOn::Any
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FailOn::Regressed => "regressed",

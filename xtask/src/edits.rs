@@ -96,7 +96,7 @@ pub fn run(root: &Path, args: Vec<String>) -> Result<i32> {
         };
         let new_text = text(&git_dir, &doc.commit, &doc.path)?;
         let new = report_of("doc.md", &new_text);
-        for (old_commit, old_path) in history(&git_dir, doc, args.revisions) {
+        for (old_commit, old_path) in history(&git_dir, doc, &new_text, args.revisions) {
             let old_text = text(&git_dir, &old_commit, &old_path)?;
             let old = report_of("doc.md", &old_text);
             let blessed = baseline::bless(&old, None);
@@ -168,9 +168,10 @@ fn text(git_dir: &Path, commit: &str, path: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Up to `count` earlier revisions of the document whose Rust blocks differ
-/// from the next one's, newest first, with the file's path at each.
-fn history(git_dir: &Path, doc: &Document, count: usize) -> Vec<(String, String)> {
+/// Up to `count` earlier revisions of the document (whose text at the
+/// manifest's commit is `current`) whose Rust blocks differ from the next
+/// one's, newest first, with the file's path at each.
+fn history(git_dir: &Path, doc: &Document, current: &str, count: usize) -> Vec<(String, String)> {
     let Ok(out) = git(
         Some(git_dir),
         &[
@@ -192,9 +193,7 @@ fn history(git_dir: &Path, doc: &Document, count: usize) -> Vec<(String, String)
     while let (Some(commit), Some(path)) = (lines.next(), lines.next()) {
         revisions.push((commit.to_string(), path.to_string()));
     }
-    let mut previous = text(git_dir, &doc.commit, &doc.path)
-        .map(|t| rust_blocks(&t))
-        .unwrap_or_default();
+    let mut previous = rust_blocks(current);
     let mut out = Vec::new();
     for (commit, path) in revisions.into_iter().skip(1) {
         let Ok(old) = text(git_dir, &commit, &path) else {
